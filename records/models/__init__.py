@@ -1,0 +1,61 @@
+"""The domain model. Every table is importable from here; one metadata, ``Base.metadata``."""
+
+from records.models.assessment import (
+    COMMENT_GRADES,
+    Attendance,
+    Conduct,
+    HomeroomComment,
+    Mark,
+    MarkKind,
+    Period,
+    StudentResult,
+    SubjectComment,
+    SubjectResult,
+)
+from records.models.base import Base, Tenths, UTCDateTime, utcnow
+from records.models.people import (
+    ROLE_LABELS,
+    Enrolment,
+    EnrolmentStatus,
+    Gender,
+    Role,
+    RoleGrant,
+    Student,
+    TeachingAssignment,
+    User,
+)
+from records.models.school import Assessment, Class, Grade, GradeSubject, School, SchoolYear, Subject, Term
+
+__all__ = [
+    "COMMENT_GRADES",
+    "ROLE_LABELS",
+    "Assessment",
+    "Attendance",
+    "Base",
+    "Class",
+    "Conduct",
+    "Enrolment",
+    "EnrolmentStatus",
+    "Gender",
+    "Grade",
+    "GradeSubject",
+    "HomeroomComment",
+    "Mark",
+    "MarkKind",
+    "Period",
+    "Role",
+    "RoleGrant",
+    "School",
+    "SchoolYear",
+    "Student",
+    "StudentResult",
+    "Subject",
+    "SubjectComment",
+    "SubjectResult",
+    "TeachingAssignment",
+    "Tenths",
+    "Term",
+    "UTCDateTime",
+    "User",
+    "utcnow",
+]

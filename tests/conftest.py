@@ -1,0 +1,69 @@
+"""Shared fixtures: a database per test run (SQLite, or PostgreSQL when configured) and a
+session per test inside a transaction that is rolled back at the end."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from records.db import make_engine
+from records.models import Base
+
+TEST_DB_ENV = "SODIENTU_TEST_DATABASE_URL"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="regenerate the reviewed reference images of layout tests (do it knowingly)",
+    )
+
+
+def test_database_url(tmp_path_factory: pytest.TempPathFactory | None = None) -> str:
+    """The URL of the database the suite runs against."""
+    url = os.environ.get(TEST_DB_ENV)
+    if url:
+        return url
+    assert tmp_path_factory is not None
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+test_database_url.__test__ = False  # type: ignore[attr-defined]
+
+
+def reset_schema(engine: Engine) -> None:
+    """Drop every table of ours (and Alembic's) and create the current schema."""
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """The test database engine, with a fresh schema."""
+    eng = make_engine(test_database_url(tmp_path_factory))
+    reset_schema(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back after the test (commits become savepoints)."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    sess = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield sess
+    finally:
+        sess.close()
+        if transaction.is_active:
+            transaction.rollback()
+        connection.close()
