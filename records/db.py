@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from records.errors import SodientuError
@@ -37,7 +37,12 @@ def make_engine(url: str | None = None, **kwargs: object) -> Engine:
         ) from exc
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    engine = create_engine(parsed, **kwargs)  # type: ignore[arg-type]
+    try:
+        engine = create_engine(parsed, **kwargs)  # type: ignore[arg-type]
+    except (NoSuchModuleError, ArgumentError) as exc:
+        raise SodientuError(
+            f"Không hỗ trợ loại cơ sở dữ liệu trong địa chỉ {url!r}.", f"unsupported database URL {url!r}: {exc}"
+        ) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)

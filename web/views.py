@@ -1,0 +1,13 @@
+"""Blueprints of the web application (screens come with the web issue)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Register every blueprint."""
+
+    @app.get("/healthz")
+    def healthz() -> tuple[str, int]:
+        return "ok", 200
