@@ -8,6 +8,8 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
+from records.rules import regime_for
+
 from records.models import (
     Assessment,
     Class,
@@ -74,14 +76,6 @@ def make_school(session: Session, **kw: object) -> School:
     return school
 
 
-def regime_for_year(start_year: int, level: int) -> str:
-    """The regulation of a grade in a school year (REGULATIONS.md §0)."""
-    if start_year <= 2019:
-        return "tt58"
-    first_tt22_year = {6: 2021, 7: 2022, 8: 2023, 9: 2024}[level]
-    return "tt22" if start_year >= first_tt22_year else "tt26"
-
-
 def make_year(session: Session, school: School, start_year: int = 2025) -> SchoolYear:
     """A school year with both terms and the four grades, each with its regulation."""
     year = SchoolYear(
@@ -100,7 +94,7 @@ def make_year(session: Session, school: School, start_year: int = 2025) -> Schoo
         ]
     )
     for level in (6, 7, 8, 9):
-        session.add(Grade(school_year_id=year.id, level=level, regime=regime_for_year(start_year, level)))
+        session.add(Grade(school_year_id=year.id, level=level, regime=regime_for(start_year, level)))
     session.flush()
     session.refresh(year)
     return year
