@@ -1,0 +1,971 @@
+"""The class mark book (Sổ gọi tên và ghi điểm / Sổ theo dõi và đánh giá học sinh) as a book document.
+
+Pure functions from :class:`MarkBookInput` (plain values: what the book records, with marks as
+``Decimal``) to a :class:`~layouts.documents.BookDocument` (strings only, paginated, one entry
+per physical page). Nothing here reads the database or applies assessment rules: averages,
+results and lists arrive computed in the input; this module orders, formats and paginates.
+
+Book order (BOOKS.md §1.2, §1.3; Sơn La CV 1540/2017 adjustments, BOOKS.md §4):
+
+====  ============================================================  =======
+ #    section                                                       part
+====  ============================================================  =======
+ 1    cover, then the opening page-count certification               term1
+ 2    class information (homeroom teacher, subject teachers)         term1
+ 3    roll with personal data                                        term1
+ 4    attendance, September–December                                 term1
+ 5    attendance, January–May                                        year
+ 6    mark pages of term I, one per subject                          term1
+ 7    mark pages of term II, one per subject                         year
+ 8    summary of term I                                              term1
+ 9    summary of term II, summary of the year                        year
+ 10   year results: statistics and lists (promotion, re-assessment,
+      summer training, repeat, titles)                               year
+ 11   monthly inspection minutes September–December                  term1
+ 12   monthly inspection minutes January–May                         year
+ 13   closing page-count certification                               year
+====  ============================================================  =======
+
+The page plan depends only on stable quantities (paper, duplex, number of subjects, number of
+students rounded up to a page, one minutes page per month), so the term-I print and the
+year-end print of the same book number their pages identically and bind into one book.
+When two-sided, every section starts on a recto (blank pages are inserted), so that no sheet
+carries pages of both print runs.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
+
+from layouts.documents import BookDocument, BookMeta, Page, Part, Regime
+from layouts.errors import RenderError
+
+Status = Literal["active", "transferred_out", "transferred_in"]
+MarkValue = Decimal | str  # a score, or "Đ" / "CĐ" for comment-assessed subjects
+Period = Literal["hk1", "hk2", "cn"]
+
+TERM1_MONTHS: tuple[int, ...] = (9, 10, 11, 12)
+TERM2_MONTHS: tuple[int, ...] = (1, 2, 3, 4, 5)
+
+# Students per page. The roll wraps addresses and parents onto two lines; mark, attendance
+# and summary rows are one line (two for a transferred student's note).
+ROLL_ROWS = {"a4": 16, "a3": 23}
+GRID_ROWS = 50
+
+WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
+
+
+# --- input -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StudentInput:
+    """A student of the class, in roll order (``no`` is the STT kept on every page)."""
+
+    no: int
+    full_name: str
+    birth_date: date
+    female: bool
+    ethnicity: str
+    birth_place: str
+    address: str
+    father: str = ""
+    father_job: str = ""
+    mother: str = ""
+    mother_job: str = ""
+    status: Status = "active"
+    status_date: date | None = None  # date of transfer out / in
+
+
+@dataclass(frozen=True)
+class SubjectInput:
+    """A subject of the class for the year, with the teachers of each term."""
+
+    code: str
+    name: str
+    assessment: Literal["score", "comment"]
+    # Required number of entries per mark kind and term, in column order. Kinds: "tx", "gk",
+    # "ck" (TT22/TT26); "m" (oral), "v15" (15-minute), "v45" (1-period), "hk" (TT58).
+    required: tuple[tuple[str, int], ...] = (("tx", 4), ("gk", 1), ("ck", 1))
+    teachers_term1: tuple[str, ...] = ()
+    teachers_term2: tuple[str, ...] = ()
+    short_name: str = ""
+
+
+@dataclass(frozen=True)
+class SubjectMarks:
+    """The marks of one student in one subject and term, and the results computed from them."""
+
+    student_no: int
+    subject: str  # SubjectInput.code
+    term: int  # 1 or 2
+    marks: tuple[tuple[str, tuple[MarkValue, ...]], ...] = ()  # kind -> entries in order
+    average: MarkValue | None = None  # ĐTBmhk, or the term's Đ/CĐ
+    year_average: MarkValue | None = None  # ĐTBmcn or the year's Đ/CĐ (term 2 only)
+
+
+@dataclass(frozen=True)
+class Absence:
+    """One day a student was absent: excused (P, có phép) or not (K, không phép)."""
+
+    student_no: int
+    day: date
+    excused: bool
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """A student's results for a term or the year, as decided by the rules and the principal."""
+
+    student_no: int
+    period: Period
+    overall_average: Decimal | None = None  # ĐTBhk / ĐTBcn (TT58, TT26); None under TT22
+    learning: str = ""  # học lực / kết quả học tập, e.g. "Giỏi", "Tốt"
+    conduct: str = ""  # hạnh kiểm / kết quả rèn luyện
+    absent_excused: int = 0
+    absent_unexcused: int = 0
+    title: str = ""  # danh hiệu, e.g. "Học sinh Giỏi"
+
+
+@dataclass(frozen=True)
+class YearOutcome:
+    """End-of-year decision for a student, and what happened in the summer."""
+
+    student_no: int
+    decision: str  # "Lên lớp", "Kiểm tra lại", "Rèn luyện hè", "Ở lại lớp", "Hoàn thành chương trình THCS"
+    reassess: tuple[tuple[str, MarkValue | None], ...] = ()  # subject code -> re-assessment result
+    summer_training: str = ""  # result of summer training, e.g. "Đạt"
+    final: str = ""  # decision after the summer, e.g. "Lên lớp"
+
+
+@dataclass(frozen=True)
+class InspectionLine:
+    """Entry progress of one subject and teacher at a monthly inspection."""
+
+    subject: str  # SubjectInput.code
+    teacher: str
+    expected: int
+    entered: int
+    late: int = 0
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """A monthly inspection of the electronic book (biên bản kiểm tra hằng tháng)."""
+
+    month: int
+    held_on: date
+    inspectors: tuple[tuple[str, str], ...]  # (name, role)
+    lines: tuple[InspectionLine, ...] = ()
+    findings: str = ""
+    requests: str = ""
+
+
+@dataclass(frozen=True)
+class MarkBookInput:
+    """Everything a class's mark book shows, for one school year."""
+
+    school: str  # "Trường THCS Tô Hiệu"
+    district: str  # "Huyện Vân Hồ"
+    province: str  # "Tỉnh Sơn La"
+    class_name: str
+    year_start: int  # 2025 for 2025-2026
+    regime: Regime
+    homeroom_teacher: str
+    principal: str
+    students: tuple[StudentInput, ...]
+    subjects: tuple[SubjectInput, ...]
+    marks: tuple[SubjectMarks, ...] = ()
+    absences: tuple[Absence, ...] = ()
+    summaries: tuple[SummaryRow, ...] = ()
+    outcomes: tuple[YearOutcome, ...] = ()
+    inspections: tuple[Inspection, ...] = ()
+    place: str = ""  # place name for dated signatures, e.g. "Vân Hồ"
+    grade: int = 0  # 6..9; 9 prints "Hoàn thành chương trình THCS" wording where relevant
+
+
+@dataclass(frozen=True)
+class PrintOptions:
+    """How the office prints the book."""
+
+    paper: Literal["a4", "a3"] = "a4"
+    duplex: bool = False
+    part: Part = "all"
+
+
+# --- formatting ----------------------------------------------------------------------------------
+
+_TENTH = Decimal("0.1")
+
+
+def format_mark(value: MarkValue | None) -> str:
+    """A mark as printed: decimal comma, as entered ("8", "7,5"); "Đ"/"CĐ" unchanged."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, Decimal):
+        raise RenderError("Điểm không hợp lệ.", f"marks must be Decimal or str, got {type(value).__name__}")
+    text = format(value, "f")
+    return text.replace(".", ",")
+
+
+def format_average(value: MarkValue | None) -> str:
+    """An average as printed: one decimal, half-up, decimal comma ("8,0", "6,5")."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return format(value.quantize(_TENTH, rounding=ROUND_HALF_UP), "f").replace(".", ",")
+
+
+def format_date(d: date | None) -> str:
+    """dd/mm/yyyy."""
+    return "" if d is None else f"{d.day:02d}/{d.month:02d}/{d.year}"
+
+
+def format_percent(part: int, whole: int) -> str:
+    """A share as printed in statistics: "12,5%"; empty when there is no base."""
+    if whole == 0:
+        return ""
+    pct = (Decimal(part) * 100 / Decimal(whole)).quantize(_TENTH, rounding=ROUND_HALF_UP)
+    return format(pct, "f").replace(".", ",") + "%"
+
+
+def dated_line(place: str, d: date | None) -> str:
+    """"Vân Hồ, ngày 31 tháng 10 năm 2025", or a line to fill in by hand."""
+    where = place or "……………"
+    if d is None:
+        return f"{where}, ngày …… tháng …… năm 20……"
+    return f"{where}, ngày {d.day:02d} tháng {d.month:02d} năm {d.year}"
+
+
+def student_note(s: StudentInput) -> str:
+    """The note shown under a transferred student's name."""
+    if s.status == "transferred_out":
+        return f"Chuyển đi {format_date(s.status_date)}".strip()
+    if s.status == "transferred_in":
+        return f"Chuyển đến {format_date(s.status_date)}".strip()
+    return ""
+
+
+# --- regime vocabulary -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Vocab:
+    title: str
+    subtitle: str
+    learning: str
+    conduct: str
+    overall: str | None
+    kind_labels: Mapping[str, str]
+    avg_term: str
+    avg_year: str
+    legend_score: str
+    legend_comment: str
+
+
+_KIND_TT22 = {"tx": "ĐĐGtx", "gk": "ĐĐGgk", "ck": "ĐĐGck"}
+_KIND_TT22_COMMENT = {"tx": "Thường xuyên", "gk": "Giữa kì", "ck": "Cuối kì"}
+_KIND_TT58 = {"m": "Hệ số 1", "v15": "Hệ số 1", "v45": "Hệ số 2", "hk": "KT HK"}
+
+_VOCAB: dict[str, _Vocab] = {
+    "tt22": _Vocab(
+        title="SỔ THEO DÕI VÀ ĐÁNH GIÁ HỌC SINH",
+        subtitle="(THEO LỚP HỌC)",
+        learning="Kết quả học tập",
+        conduct="Kết quả rèn luyện",
+        overall=None,
+        kind_labels=_KIND_TT22,
+        avg_term="ĐTBmhk",
+        avg_year="ĐTBmcn",
+        legend_score=(
+            "ĐĐGtx: điểm đánh giá thường xuyên; ĐĐGgk: điểm đánh giá giữa kì; ĐĐGck: điểm đánh giá cuối kì; "
+            "ĐTBmhk: điểm trung bình môn học kì; ĐTBmcn: điểm trung bình môn cả năm."
+        ),
+        legend_comment="Đ: Đạt; CĐ: Chưa đạt.",
+    ),
+    "tt26": _Vocab(
+        title="SỔ GỌI TÊN VÀ GHI ĐIỂM",
+        subtitle="",
+        learning="Học lực",
+        conduct="Hạnh kiểm",
+        overall="ĐTB các môn",
+        kind_labels=_KIND_TT22,
+        avg_term="ĐTBmhk",
+        avg_year="ĐTBmcn",
+        legend_score=(
+            "ĐĐGtx: điểm đánh giá thường xuyên; ĐĐGgk: điểm đánh giá giữa kì; ĐĐGck: điểm đánh giá cuối kì; "
+            "ĐTBmhk: điểm trung bình môn học kì; ĐTBmcn: điểm trung bình môn cả năm."
+        ),
+        legend_comment="Đ: Đạt yêu cầu; CĐ: Chưa đạt yêu cầu.",
+    ),
+    "tt58": _Vocab(
+        title="SỔ GỌI TÊN VÀ GHI ĐIỂM",
+        subtitle="",
+        learning="Học lực",
+        conduct="Hạnh kiểm",
+        overall="ĐTB các môn",
+        kind_labels=_KIND_TT58,
+        avg_term="ĐTB HK",
+        avg_year="ĐTB cả năm",
+        legend_score=(
+            "M: kiểm tra miệng; 15′: kiểm tra 15 phút (hệ số 1); Hệ số 2: kiểm tra 1 tiết; "
+            "KT HK: kiểm tra học kì; ĐTB HK: điểm trung bình môn học kì."
+        ),
+        legend_comment="Đ: Đạt yêu cầu; CĐ: Chưa đạt yêu cầu.",
+    ),
+}
+
+_SUB_LABEL_TT58 = {"m": "M", "v15": "15′"}
+
+
+def book_title(regime: str) -> str:
+    """The printed title of a mark book of that regime."""
+    return _VOCAB[regime].title
+
+
+# --- small builders ------------------------------------------------------------------------------
+
+def _row(s: StudentInput, cells: Sequence[str]) -> dict[str, Any]:
+    return {"no": str(s.no), "name": s.full_name, "status": s.status, "note": student_note(s), "cells": list(cells)}
+
+
+def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    if not items:
+        return [items]
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _col(
+    label: str, sub: Sequence[str] = (), w: str = "1", rotate: bool = False, align: str = "center"
+) -> dict[str, Any]:
+    return {"label": label, "sub": list(sub), "w": w, "rotate": "1" if rotate else "0", "align": align}
+
+
+def _year_label(inp: MarkBookInput) -> str:
+    return f"{inp.year_start}-{inp.year_start + 1}"
+
+
+def _term_label(term: int) -> str:
+    return "HỌC KỲ I" if term == 1 else "HỌC KỲ II"
+
+
+def _teachers(subj: SubjectInput, term: int) -> tuple[str, ...]:
+    return subj.teachers_term1 if term == 1 else subj.teachers_term2
+
+
+# --- page data builders (one per page kind) ------------------------------------------------------
+
+def _bare(name: str, prefixes: tuple[str, ...]) -> str:
+    """"Huyện Vân Hồ" -> "Vân Hồ" where the label already says what it is."""
+    for p in prefixes:
+        if name.startswith(p):
+            return name[len(p):]
+    return name
+
+
+def cover_data(inp: MarkBookInput) -> dict[str, Any]:
+    """Cover: ministry, title, school, district, province, class, year."""
+    v = _VOCAB[inp.regime]
+    return {
+        "ministry": "BỘ GIÁO DỤC VÀ ĐÀO TẠO",
+        "title": v.title,
+        "subtitle": v.subtitle,
+        "level": "TRUNG HỌC CƠ SỞ",
+        "school": inp.school.upper(),
+        "fields": [
+            ["Huyện (Quận, Thị xã, Thành phố)", _bare(inp.district, ("Huyện ", "Quận ", "Thị xã ", "Thành phố "))],
+            ["Tỉnh (Thành phố)", _bare(inp.province, ("Tỉnh ", "Thành phố "))],
+            ["Lớp", inp.class_name],
+            ["Năm học", _year_label(inp).replace("-", " - ")],
+        ],
+    }
+
+
+def certification_data(inp: MarkBookInput, total_pages: int, closing: bool) -> dict[str, Any]:
+    """Page-count certification, opening or closing the book, signed and stamped by the principal."""
+    return {
+        "heading": "XÁC NHẬN CỦA HIỆU TRƯỞNG" if closing else "",
+        "title": _VOCAB[inp.regime].title,
+        "subtitle": _VOCAB[inp.regime].subtitle,
+        "line": f"Lớp {inp.class_name} — Năm học {_year_label(inp)}",
+        "text": f"Sổ này có {total_pages} trang, được đánh số từ trang 1 đến trang {total_pages}.",
+        "extra": (
+            "Các trang được đóng dấu giáp lai; học sinh được ghi theo cùng một số thứ tự ở mọi trang."
+            if not closing
+            else "Đã kiểm tra đủ các trang ghi điểm, kiểm diện, tổng hợp kết quả và biên bản kiểm tra hằng tháng."
+        ),
+        "signatures": [
+            {
+                "date": dated_line(inp.place, None),
+                "title": "HIỆU TRƯỞNG",
+                "note": "(Ký, ghi rõ họ tên và đóng dấu)",
+                "name": inp.principal,
+            }
+        ],
+    }
+
+
+_INSTRUCTIONS = (
+    ("Sổ được in từ sổ điểm điện tử của nhà trường. Các trang được đánh số liên tục từ trang 1 đến trang cuối "
+    "và được đóng dấu giáp lai; bản in cuối học kỳ I và bản in cuối năm dùng chung một cách đánh số."),
+    "Học sinh được ghi theo thứ tự a, b, c; số thứ tự của mỗi học sinh giống nhau ở mọi trang của sổ.",
+    ("Học sinh chuyển đi giữ nguyên dòng, họ tên được gạch ngang và ghi ngày chuyển; học sinh chuyển đến "
+    "được ghi tiếp vào cuối danh sách với số thứ tự kế tiếp."),
+    ("Giáo viên bộ môn kiểm tra và ký xác nhận ở trang ghi điểm của môn mình phụ trách; giáo viên chủ nhiệm "
+    "kiểm tra, ký xác nhận các trang kiểm diện và tổng hợp; Hiệu trưởng ký duyệt và đóng dấu."),
+    "Việc kiểm tra cập nhật điểm hằng tháng được ghi vào biên bản kiểm tra ở cuối sổ.",
+    ("Điểm ghi bằng số, phần thập phân sau dấu phẩy; điểm trung bình lấy một chữ số thập phân. "
+    "Kiểm diện: P — nghỉ có phép, K — nghỉ không phép."),
+)
+
+
+def class_info_data(inp: MarkBookInput) -> dict[str, Any]:
+    """Class information: homeroom teacher, subject teachers of both terms, instructions."""
+    active = sum(1 for s in inp.students if s.status != "transferred_in")
+    female = sum(1 for s in inp.students if s.female and s.status != "transferred_in")
+    return {
+        "title": "THÔNG TIN VỀ LỚP HỌC",
+        "fields": [
+            ["Giáo viên chủ nhiệm", inp.homeroom_teacher],
+            ["Hiệu trưởng", inp.principal],
+            ["Sĩ số đầu năm", f"{active} học sinh (nữ: {female})"],
+        ],
+        "columns": ["STT", "Môn học", "Giáo viên dạy học kỳ I", "Giáo viên dạy học kỳ II", "Chữ ký"],
+        "rows": [
+            [str(i), s.name, ", ".join(s.teachers_term1), ", ".join(s.teachers_term2), ""]
+            for i, s in enumerate(inp.subjects, 1)
+        ],
+        "instructions_title": "HƯỚNG DẪN SỬ DỤNG SỔ",
+        "instructions": list(_INSTRUCTIONS),
+    }
+
+
+def roll_data(inp: MarkBookInput, students: Sequence[StudentInput], page: int, pages: int) -> dict[str, Any]:
+    """One page of the roll with personal data."""
+    cont = f" (trang {page}/{pages})" if pages > 1 else ""
+    return {
+        "title": "DANH SÁCH VÀ SƠ YẾU LÝ LỊCH HỌC SINH" + cont,
+        "columns": [
+            _col("Ngày sinh", w="1.45"),
+            _col("Nữ", w="0.55"),
+            _col("Dân tộc", w="1.15"),
+            _col("Nơi sinh", w="2.7", align="left"),
+            _col("Chỗ ở hiện nay", w="3.9", align="left"),
+            _col("Họ tên cha, nghề nghiệp", w="2.6", align="left"),
+            _col("Họ tên mẹ, nghề nghiệp", w="2.6", align="left"),
+        ],
+        "rows": [
+            _row(
+                s,
+                [
+                    format_date(s.birth_date),
+                    "x" if s.female else "",
+                    s.ethnicity,
+                    s.birth_place,
+                    s.address,
+                    ", ".join(x for x in (s.father, s.father_job) if x),
+                    ", ".join(x for x in (s.mother, s.mother_job) if x),
+                ],
+            )
+            for s in students
+        ],
+    }
+
+
+def _month_year(inp: MarkBookInput, month: int) -> int:
+    return inp.year_start if month >= 8 else inp.year_start + 1
+
+
+def attendance_data(
+    inp: MarkBookInput,
+    month: int,
+    days: Sequence[int],
+    with_totals: bool,
+    half: str,
+    absences: Mapping[tuple[int, date], bool],
+) -> dict[str, Any]:
+    """One attendance page: a month (or half of it on A4) with P/K per day and month totals."""
+    yr = _month_year(inp, month)
+    cols = [_col("Ngày trong tháng", [str(d) for d in days])]
+    if with_totals:
+        cols.append(_col("Tổng số ngày nghỉ", ["P", "K"]))
+    rows = []
+    n_days = calendar.monthrange(yr, month)[1]
+    for s in inp.students:
+        cells = []
+        for d in days:
+            excused = absences.get((s.no, date(yr, month, d)))
+            cells.append("" if excused is None else ("P" if excused else "K"))
+        if with_totals:
+            p = sum(1 for d in range(1, n_days + 1) if absences.get((s.no, date(yr, month, d))) is True)
+            k = sum(1 for d in range(1, n_days + 1) if absences.get((s.no, date(yr, month, d))) is False)
+            cells += [str(p) if p else "", str(k) if k else ""]
+        rows.append(_row(s, cells))
+    return {
+        "title": f"KIỂM DIỆN THÁNG {month} NĂM {yr}",
+        "half": half,
+        "weekdays": [WEEKDAYS[date(yr, month, d).weekday()] for d in days],
+        "columns": cols,
+        "rows": rows,
+        "legend": "P: nghỉ có phép; K: nghỉ không phép. Cột tô xám: Chủ nhật.",
+        "signatures": (
+            [{"title": "Giáo viên chủ nhiệm", "name": inp.homeroom_teacher}] if with_totals else []
+        ),
+    }
+
+
+def _mark_columns(inp: MarkBookInput, subj: SubjectInput, term: int, counts: Mapping[str, int]) -> list[dict[str, Any]]:
+    v = _VOCAB[inp.regime]
+    cols: list[dict[str, Any]] = []
+    if inp.regime == "tt58":
+        hs1 = [_SUB_LABEL_TT58[k] for k in ("m", "v15") for _ in range(counts.get(k, 0))]
+        if hs1:
+            cols.append(_col("Hệ số 1", hs1))
+        hs2 = [str(i) for i in range(1, counts.get("v45", 0) + 1)]
+        if hs2:
+            cols.append(_col("Hệ số 2", hs2))
+        cols.append(_col("KT HK", w="1.2"))
+    else:
+        labels = _KIND_TT22_COMMENT if subj.assessment == "comment" and inp.regime == "tt22" else v.kind_labels
+        for kind in ("tx", "gk", "ck"):
+            n = counts.get(kind, 0)
+            if n > 1 or kind == "tx":
+                cols.append(_col(labels[kind], [str(i) for i in range(1, n + 1)]))
+            elif n == 1:
+                cols.append(_col(labels[kind], w="1.2"))
+    if subj.assessment == "comment":
+        cols.append(_col(f"Kết quả {'HK I' if term == 1 else 'HK II'}", w="1.4"))
+        if term == 2:
+            cols.append(_col("Cả năm", w="1.4"))
+    else:
+        cols.append(_col(v.avg_term, w="1.4"))
+        if term == 2:
+            cols.append(_col(v.avg_year, w="1.4"))
+    return cols
+
+
+def _kind_order(inp: MarkBookInput) -> tuple[str, ...]:
+    return ("m", "v15", "v45", "hk") if inp.regime == "tt58" else ("tx", "gk", "ck")
+
+
+def marks_data(
+    inp: MarkBookInput,
+    subj: SubjectInput,
+    term: int,
+    students: Sequence[StudentInput],
+    by_key: Mapping[tuple[int, str, int], SubjectMarks],
+    cont: str = "",
+) -> dict[str, Any]:
+    """A subject's mark page for one term: entries by kind, term average (and year average in term II)."""
+    kinds = _kind_order(inp)
+    counts = {k: n for k, n in subj.required}
+    for s in inp.students:  # columns are those required, widened if more entries were recorded
+        sm = by_key.get((s.no, subj.code, term))
+        if sm:
+            for k, vals in sm.marks:
+                counts[k] = max(counts.get(k, 0), len(vals))
+    for k in ("gk", "ck", "hk"):
+        if k in kinds:
+            counts[k] = max(counts.get(k, 0), 1)
+    rows = []
+    for s in students:
+        sm = by_key.get((s.no, subj.code, term))
+        got = dict(sm.marks) if sm else {}
+        cells: list[str] = []
+        for k in kinds:
+            shown = [format_mark(x) for x in got.get(k, ())]
+            cells += shown + [""] * (counts.get(k, 0) - len(shown))
+        cells.append(format_average(sm.average) if sm else "")
+        if term == 2:
+            cells.append(format_average(sm.year_average) if sm else "")
+        rows.append(_row(s, cells))
+    teachers = _teachers(subj, term)
+    sigs = [{"title": "Giáo viên bộ môn", "name": t} for t in teachers] or [{"title": "Giáo viên bộ môn", "name": ""}]
+    sigs.append({"title": "Giáo viên chủ nhiệm", "name": inp.homeroom_teacher})
+    v = _VOCAB[inp.regime]
+    return {
+        "subject": subj.name,
+        "term": _term_label(term),
+        "title": f"MÔN {subj.name.upper()} — {_term_label(term)}" + cont,
+        "teachers": "Giáo viên bộ môn: " + (", ".join(teachers) if teachers else "……………………"),
+        "assessment": subj.assessment,
+        "columns": _mark_columns(inp, subj, term, counts),
+        "rows": rows,
+        "legend": v.legend_comment if subj.assessment == "comment" else v.legend_score,
+        "signatures": sigs,
+    }
+
+
+_PERIOD_LABEL = {"hk1": "HỌC KỲ I", "hk2": "HỌC KỲ II", "cn": "CẢ NĂM"}
+
+
+def summary_data(
+    inp: MarkBookInput,
+    period: Period,
+    students: Sequence[StudentInput],
+    by_key: Mapping[tuple[int, str, int], SubjectMarks],
+    rows_by_student: Mapping[tuple[int, str], SummaryRow],
+    outcomes: Mapping[int, YearOutcome],
+    cont: str = "",
+) -> dict[str, Any]:
+    """Summary of a term or the year: subject results, overall average, learning, conduct, absences, title."""
+    v = _VOCAB[inp.regime]
+    cols = [
+        _col(
+            "Điểm trung bình môn / kết quả đánh giá",
+            [s.short_name or s.name for s in inp.subjects],
+            rotate=True,
+        )
+    ]
+    if v.overall:
+        cols.append(_col(v.overall, w="1.2", rotate=True))
+    cols += [
+        _col(v.learning, w="1.1", rotate=True),
+        _col(v.conduct, w="1.1", rotate=True),
+        _col("Số buổi nghỉ", ["P", "K"]),
+        _col("Danh hiệu", w="1.5", rotate=True),
+    ]
+    if period == "cn":
+        cols.append(_col("Lên lớp / Ở lại lớp", w="2.9", rotate=True))
+    rows = []
+    for s in students:
+        cells = []
+        for subj in inp.subjects:
+            if period == "cn":
+                sm = by_key.get((s.no, subj.code, 2))
+                cells.append(format_average(sm.year_average) if sm else "")
+            else:
+                sm = by_key.get((s.no, subj.code, 1 if period == "hk1" else 2))
+                cells.append(format_average(sm.average) if sm else "")
+        r = rows_by_student.get((s.no, period))
+        if v.overall:
+            cells.append(format_average(r.overall_average) if r else "")
+        cells += [
+            _abbrev(r.learning) if r else "",
+            _abbrev(r.conduct) if r else "",
+            str(r.absent_excused) if r and r.absent_excused else "",
+            str(r.absent_unexcused) if r and r.absent_unexcused else "",
+            _short_title(r.title) if r else "",
+        ]
+        if period == "cn":
+            o = outcomes.get(s.no)
+            cells.append(o.decision if o else "")
+        rows.append(_row(s, cells))
+    if inp.regime == "tt22":
+        levels = "T: Tốt; K: Khá; Đ: Đạt; CĐ: Chưa đạt (kết quả học tập, rèn luyện; môn đánh giá bằng nhận xét)"
+        titles = "HSXS: Học sinh Xuất sắc; HSG: Học sinh Giỏi"
+    else:
+        levels = "G: Giỏi; K: Khá; Tb: Trung bình; Y: Yếu; T: Tốt (hạnh kiểm); Đ/CĐ: Đạt/Chưa đạt yêu cầu"
+        titles = "HSG: Học sinh Giỏi; HSTT: Học sinh Tiên tiến"
+    legend = f"{levels}. P: nghỉ có phép; K: nghỉ không phép. {titles}."
+    return {
+        "period": _PERIOD_LABEL[period],
+        "title": f"TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ — {_PERIOD_LABEL[period]}" + cont,
+        "columns": cols,
+        "rows": rows,
+        "legend": legend,
+        "signatures": [
+            {"title": "Giáo viên chủ nhiệm", "name": inp.homeroom_teacher},
+            {"date": dated_line(inp.place, None), "title": "Hiệu trưởng", "note": "(Ký, ghi rõ họ tên và đóng dấu)",
+             "name": inp.principal},
+        ],
+    }
+
+
+_TITLE_SHORT = {
+    "Học sinh Xuất sắc": "HSXS",
+    "Học sinh Giỏi": "HSG",
+    "Học sinh Tiên tiến": "HSTT",
+}
+
+
+_LEVEL_SHORT = {"Tốt": "T", "Khá": "K", "Đạt": "Đ", "Chưa đạt": "CĐ", "Giỏi": "G", "Trung bình": "Tb", "Yếu": "Y"}
+
+
+def _abbrev(level: str) -> str:
+    return _LEVEL_SHORT.get(level, level)
+
+
+def _short_title(title: str) -> str:
+    return _TITLE_SHORT.get(title, title)
+
+
+_LEVELS = {
+    "tt22": (("Tốt", "Khá", "Đạt", "Chưa đạt"), ("Tốt", "Khá", "Đạt", "Chưa đạt")),
+    "tt26": (("Giỏi", "Khá", "Trung bình", "Yếu", "Kém"), ("Tốt", "Khá", "Trung bình", "Yếu")),
+    "tt58": (("Giỏi", "Khá", "Trung bình", "Yếu", "Kém"), ("Tốt", "Khá", "Trung bình", "Yếu")),
+}
+
+
+def results_data(
+    inp: MarkBookInput,
+    rows_by_student: Mapping[tuple[int, str], SummaryRow],
+    outcomes: Mapping[int, YearOutcome],
+) -> dict[str, Any]:
+    """Year results: class statistics per level and period, then the end-of-year lists."""
+    v = _VOCAB[inp.regime]
+    learning_levels, conduct_levels = _LEVELS[inp.regime]
+    periods: tuple[Period, ...] = ("hk1", "hk2", "cn")
+    tables = []
+    for label, levels, attr in ((v.learning, learning_levels, "learning"), (v.conduct, conduct_levels, "conduct")):
+        counted = {p: Counter(getattr(r, attr) for (no, pp), r in rows_by_student.items() if pp == p) for p in periods}
+        bases = {p: sum(1 for (no, pp) in rows_by_student if pp == p) for p in periods}
+        trows = [["Số học sinh được đánh giá"] + [x for p in periods for x in (str(bases[p]), "")]]
+        for lvl in levels:
+            trows.append([lvl] + [x for p in periods for x in (str(counted[p][lvl]), format_percent(counted[p][lvl], bases[p]))])
+        tables.append({"title": label, "groups": ["Học kỳ I", "Học kỳ II", "Cả năm"], "rows": trows})
+
+    names = {s.no: s.full_name for s in inp.students}
+    subj_names = {s.code: s.name for s in inp.subjects}
+
+    def who(no: int) -> str:
+        return f"{no}. {names.get(no, '')}"
+
+    by_decision: dict[str, list[YearOutcome]] = {}
+    for o in sorted(outcomes.values(), key=lambda o: o.student_no):
+        by_decision.setdefault(o.decision, []).append(o)
+    promoted = by_decision.get("Lên lớp", []) + by_decision.get("Hoàn thành chương trình THCS", [])
+    lists: list[dict[str, Any]] = [
+        {
+            "title": "Học sinh được lên lớp" if inp.grade != 9 else "Học sinh được lên lớp / hoàn thành chương trình THCS",
+            "items": [f"Tổng số: {len(promoted)} học sinh."],
+        },
+        {
+            "title": "Học sinh phải kiểm tra lại (môn — kết quả kiểm tra lại)",
+            "items": [
+                who(o.student_no)
+                + " — "
+                + "; ".join(f"{subj_names.get(c, c)}: {format_average(r) or '…'}" for c, r in o.reassess)
+                + (f" → {o.final}" if o.final else "")
+                for o in by_decision.get("Kiểm tra lại", [])
+            ],
+        },
+        {
+            "title": "Học sinh phải rèn luyện trong kì nghỉ hè (kết quả rèn luyện)",
+            "items": [
+                who(o.student_no) + (f" — {o.summer_training}" if o.summer_training else "")
+                + (f" → {o.final}" if o.final else "")
+                for o in by_decision.get("Rèn luyện hè", [])
+            ],
+        },
+        {
+            "title": "Học sinh ở lại lớp",
+            "items": [who(o.student_no) for o in by_decision.get("Ở lại lớp", [])],
+        },
+        {
+            "title": "Học sinh được khen thưởng cuối năm",
+            "items": [
+                f"{who(no)} — {r.title}"
+                for (no, p), r in sorted(rows_by_student.items(), key=lambda kv: kv[0])
+                if p == "cn" and r.title
+            ],
+        },
+    ]
+    for lst in lists:
+        if not lst["items"]:
+            lst["items"] = ["Không có."]
+    return {
+        "title": "KẾT QUẢ CUỐI NĂM HỌC VÀ THỐNG KÊ CỦA LỚP",
+        "tables": tables,
+        "lists": lists,
+        "signatures": [
+            {"title": "Giáo viên chủ nhiệm", "name": inp.homeroom_teacher},
+            {"date": dated_line(inp.place, None), "title": "Hiệu trưởng", "note": "(Ký, ghi rõ họ tên và đóng dấu)",
+             "name": inp.principal},
+        ],
+    }
+
+
+def inspection_data(inp: MarkBookInput, month: int, insp: Inspection | None) -> dict[str, Any]:
+    """Monthly inspection minutes (Sơn La CV 1540/2017); an empty form when none is recorded yet."""
+    yr = _month_year(inp, month)
+    subj_names = {s.code: s.name for s in inp.subjects}
+    if insp is None:
+        term = 1 if month in TERM1_MONTHS else 2
+        rows = [[str(i), s.name, ", ".join(_teachers(s, term)), "", "", "", ""] for i, s in enumerate(inp.subjects, 1)]
+        fields = [["Thời gian kiểm tra", "ngày …… tháng …… năm ……"], ["Người kiểm tra", "……………………………………"]]
+        findings, requests = "", ""
+        inspectors: list[tuple[str, str]] = [("", "Người kiểm tra")]
+        held_on = None
+    else:
+        rows = [
+            [str(i), subj_names.get(ln.subject, ln.subject), ln.teacher, str(ln.expected), str(ln.entered),
+             str(ln.late) if ln.late else "", ln.note]
+            for i, ln in enumerate(insp.lines, 1)
+        ]
+        fields = [
+            ["Thời gian kiểm tra", format_date(insp.held_on)],
+            ["Người kiểm tra", "; ".join(f"{n} ({r})" if r else n for n, r in insp.inspectors)],
+        ]
+        findings, requests = insp.findings, insp.requests
+        inspectors = list(insp.inspectors)
+        held_on = insp.held_on
+    sigs = [{"title": "Giáo viên chủ nhiệm", "name": inp.homeroom_teacher}]
+    sigs += [{"title": "Người kiểm tra" if not r else r, "name": n} for n, r in inspectors]
+    return {
+        "agency": ("PHÒNG GD&ĐT " + inp.district.replace("Huyện ", "").replace("Quận ", "")).upper(),
+        "school": inp.school.upper(),
+        "place_date": dated_line(inp.place, held_on),
+        "title": "BIÊN BẢN KIỂM TRA HẰNG THÁNG",
+        "subtitle": f"Việc cập nhật thông tin, điểm số vào sổ điện tử — Tháng {month}/{yr}",
+        "fields": [["Lớp", inp.class_name], ["Giáo viên chủ nhiệm", inp.homeroom_teacher], *fields],
+        "columns": ["STT", "Môn học", "Giáo viên", "Số điểm phải có", "Số điểm đã nhập", "Nhập chậm", "Nhận xét"],
+        "rows": rows,
+        "findings": findings,
+        "requests": requests,
+        "signatures": sigs,
+    }
+
+
+# --- the page plan -------------------------------------------------------------------------------
+
+@dataclass
+class _Section:
+    name: str
+    part: Part
+    pages: list[tuple[str, Any]] = field(default_factory=list)  # (kind, data or a callable(total))
+
+
+def _sections(inp: MarkBookInput, opts: PrintOptions) -> list[_Section]:
+    students = list(inp.students)
+    by_key = {(m.student_no, m.subject, m.term): m for m in inp.marks}
+    absences = {(a.student_no, a.day): a.excused for a in inp.absences}
+    rows_by_student: dict[tuple[int, str], SummaryRow] = {(r.student_no, r.period): r for r in inp.summaries}
+    outcomes = {o.student_no: o for o in inp.outcomes}
+    inspections: dict[int, list[Inspection]] = {}
+    for insp in sorted(inp.inspections, key=lambda i: i.held_on):
+        inspections.setdefault(insp.month, []).append(insp)
+
+    secs: list[_Section] = []
+    secs.append(_Section("cover", "term1", [("cover", cover_data(inp)), ("certification", ("open",))]))
+    secs.append(_Section("class_info", "term1", [("class_info", class_info_data(inp))]))
+    roll_pages = _chunks(students, ROLL_ROWS[opts.paper])
+    secs.append(_Section("roll", "term1", [
+        ("roll", roll_data(inp, chunk, i, len(roll_pages))) for i, chunk in enumerate(roll_pages, 1)
+    ]))
+    for name, part, months in (("attendance_t1", "term1", TERM1_MONTHS), ("attendance_t2", "year", TERM2_MONTHS)):
+        sec = _Section(name, part)  # type: ignore[arg-type]
+        for m in months:
+            n = calendar.monthrange(_month_year(inp, m), m)[1]
+            if opts.paper == "a3":
+                sec.pages.append(("attendance", attendance_data(inp, m, range(1, n + 1), True, "", absences)))
+            else:
+                sec.pages.append(("attendance", attendance_data(inp, m, range(1, 17), False, "1/2", absences)))
+                sec.pages.append(("attendance", attendance_data(inp, m, range(17, n + 1), True, "2/2", absences)))
+        secs.append(sec)
+    grid_pages = _chunks(students, GRID_ROWS)
+    for term, part in ((1, "term1"), (2, "year")):
+        sec = _Section(f"marks_t{term}", part)  # type: ignore[arg-type]
+        for subj in inp.subjects:
+            for i, chunk in enumerate(grid_pages, 1):
+                cont = f" (tiếp theo {i}/{len(grid_pages)})" if len(grid_pages) > 1 else ""
+                sec.pages.append(("marks", marks_data(inp, subj, term, chunk, by_key, cont)))
+        secs.append(sec)
+    for name, part, periods in (("summary_t1", "term1", ("hk1",)), ("summary_t2", "year", ("hk2", "cn"))):
+        sec = _Section(name, part)  # type: ignore[arg-type]
+        for period in periods:
+            for i, chunk in enumerate(grid_pages, 1):
+                cont = f" (tiếp theo {i}/{len(grid_pages)})" if len(grid_pages) > 1 else ""
+                data = summary_data(inp, period, chunk, by_key, rows_by_student, outcomes, cont)  # type: ignore[arg-type]
+                sec.pages.append(("summary", data))
+        secs.append(sec)
+    secs.append(_Section("results", "year", [("results", results_data(inp, rows_by_student, outcomes))]))
+    for name, part, months in (("minutes_t1", "term1", TERM1_MONTHS), ("minutes_t2", "year", TERM2_MONTHS)):
+        sec = _Section(name, part)  # type: ignore[arg-type]
+        for m in months:
+            for insp in inspections.get(m) or [None]:  # type: ignore[list-item]
+                sec.pages.append(("inspection", inspection_data(inp, m, insp)))
+        secs.append(sec)
+    secs.append(_Section("closing", "year", [("certification", ("close",))]))
+    return secs
+
+
+def build_markbook(inp: MarkBookInput, opts: PrintOptions = PrintOptions()) -> BookDocument:
+    """The book document of a class's mark book: the full book's pages, then the requested part."""
+    _validate(inp)
+    secs = _sections(inp, opts)
+    # lay out pages: number them, pad sections to start on a recto when two-sided
+    plan: list[tuple[str, Any, Part]] = []
+    for sec in secs:
+        if opts.duplex and len(plan) % 2 == 1:
+            plan.append(("blank", {}, plan[-1][2]))
+        for kind, data in sec.pages:
+            plan.append((kind, data, sec.part))
+    if opts.duplex and len(plan) % 2 == 1:
+        plan.append(("blank", {}, plan[-1][2]))
+    total = len(plan)
+    pages = []
+    for no, (kind, data, part) in enumerate(plan, 1):
+        if kind == "certification":
+            data = certification_data(inp, total, closing=data[0] == "close")
+        pages.append(
+            Page(no=no, kind=kind, side="verso" if opts.duplex and no % 2 == 0 else "recto", data=data, part=part)
+        )
+    meta = BookMeta(
+        kind="markbook",
+        title=_VOCAB[inp.regime].title,
+        school=inp.school,
+        district=inp.district,
+        province=inp.province,
+        class_name=inp.class_name,
+        year=_year_label(inp),
+        regime=inp.regime,
+        paper=opts.paper,
+        orientation="landscape" if opts.paper == "a3" else "portrait",
+        duplex=opts.duplex,
+        part="all",
+        total_pages=total,
+    )
+    return BookDocument(book=meta, pages=tuple(pages)).select(opts.part)
+
+
+def _validate(inp: MarkBookInput) -> None:
+    if inp.regime not in _VOCAB:
+        raise RenderError("Chế độ đánh giá không hợp lệ.", f"unknown regime {inp.regime!r}")
+    nos = [s.no for s in inp.students]
+    if len(set(nos)) != len(nos):
+        raise RenderError("Số thứ tự học sinh bị trùng.", "duplicate roll numbers in the mark book input")
+    codes = [s.code for s in inp.subjects]
+    if len(set(codes)) != len(codes):
+        raise RenderError("Môn học bị trùng.", "duplicate subject codes in the mark book input")
+
+
+def render_markbook(inp: MarkBookInput, opts: PrintOptions = PrintOptions(), *, pdf_standard: str | None = None) -> bytes:
+    """Build and render the mark book to PDF bytes."""
+    from layouts.render import render_document
+
+    return render_document("markbook", build_markbook(inp, opts), pdf_standard=pdf_standard)
+
+
+def iter_pages(doc: BookDocument, kind: str) -> Iterable[Page]:
+    """The pages of a kind, in book order."""
+    return (p for p in doc.pages if p.kind == kind)
+
+
+__all__ = [
+    "Absence",
+    "Inspection",
+    "InspectionLine",
+    "MarkBookInput",
+    "PrintOptions",
+    "StudentInput",
+    "SubjectInput",
+    "SubjectMarks",
+    "SummaryRow",
+    "YearOutcome",
+    "book_title",
+    "build_markbook",
+    "format_average",
+    "format_date",
+    "format_mark",
+    "render_markbook",
+]

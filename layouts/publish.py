@@ -1,0 +1,353 @@
+"""Publish a book as an edition: sign every page's QR, render PDF/A-3b, attach the data, sign the PDF.
+
+``publish(...)`` takes a built book document (``layouts.markbook.build_markbook``,
+``layouts.transcript.build_transcript``, …) and:
+
+1. checks the actor may print it (``Action.BOOKS_PRINT``) and that the signing key is the school's
+   active key in the trust list;
+2. for every page computes ``page_digest(page.data)``, signs the QR payload (doc type, edition id,
+   page n/N, digest, and for a transcript the facts a person checks by eye), makes the QR SVG and
+   fills ``page.qr`` and ``page.code``;
+3. renders the document through ``layouts.render`` as PDF/A-3b;
+4. re-extracts every page's text and writes the signed manifest (``signing.manifest``);
+5. attaches the book document and the manifest (AFRelationship /Data, listed in /AF) and sets the
+   XMP identification (title, school, edition), keeping the PDF/A markers;
+6. optionally signs the file as PAdES B-B (last: nothing may rewrite the file afterwards);
+7. records the edition (``records.services.editions.create_edition``): a reprint supersedes.
+
+The caller commits the session. A PDF whose edition was not committed verifies as "unknown edition".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pikepdf
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pikepdf.models.metadata import encode_pdf_date
+from sqlalchemy.orm import Session
+
+from layouts.documents import BookDocument, Page
+from layouts.errors import RenderError
+from layouts.render import extract_page_texts, render_document
+from records.models import Edition, EditionKind, KeyKind, KeyState
+from records.permissions import Actor
+from records.services import editions as edition_service
+from records.services.context import today as service_today
+from signing.errors import SigningKeyError
+from signing.keys import key_id
+from signing.manifest import (
+    DOCUMENT_NAME,
+    MANIFEST_NAME,
+    Manifest,
+    ManifestPage,
+    printed_counts,
+    sign_manifest,
+    text_digest,
+    text_tokens,
+)
+from signing.payload import DocType, PayloadFields, TranscriptFacts, encode_payload, human_code, page_digest
+from signing.pdfsign import PdfSigner, sign_pdf
+from signing.qr import DEFAULT_MODULE_MM, qr_svg
+
+PDF_STANDARD = "a-3b"
+CREATOR_TOOL = "sodientu"
+
+_KIND_BY_BOOK = {
+    "markbook": EditionKind.MARK_BOOK,
+    "transcript": EditionKind.TRANSCRIPT,
+    "register": EditionKind.REGISTER,
+    "correction": EditionKind.CORRECTION_RECORD,
+    "copy_minutes": EditionKind.COPY_MINUTES,
+}
+DOC_TYPE_OF: dict[EditionKind, DocType] = {
+    EditionKind.MARK_BOOK: DocType.MARK_BOOK,
+    EditionKind.TRANSCRIPT: DocType.TRANSCRIPT,
+    EditionKind.REGISTER: DocType.REGISTER,
+    EditionKind.CORRECTION_RECORD: DocType.CORRECTION_RECORD,
+    EditionKind.COPY_MINUTES: DocType.COPY_MINUTES,
+    EditionKind.OTHER: DocType.OTHER,
+}
+
+FactsFor = Callable[[Page], TranscriptFacts | None]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the edition is of: the school and the class, the student or the year it covers."""
+
+    school_id: int
+    class_id: int | None = None
+    student_id: int | None = None
+    school_year_id: int | None = None
+    part: str | None = None  # default: the document's part ("term1", "year", "all")
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Where publishing spent its time (seconds)."""
+
+    sign_qr: float
+    render: float
+    text_and_manifest: float
+    attach: float
+    pdf_signature: float
+    record: float
+
+    @property
+    def overhead(self) -> float:
+        """Everything but the Typst render."""
+        return self.sign_qr + self.text_and_manifest + self.attach + self.pdf_signature + self.record
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published edition: the PDF bytes, the recorded edition, its manifest and timings."""
+
+    pdf: bytes
+    edition: Edition
+    manifest: Manifest
+    document_json: bytes
+    qr_versions: tuple[int, ...]
+    payload_bytes: tuple[int, ...]
+    timings: Timings
+
+
+def edition_kind(document: BookDocument) -> EditionKind:
+    """The edition kind of a book document (from ``book.kind``)."""
+    return _KIND_BY_BOOK.get(document.book.kind, EditionKind.OTHER)
+
+
+def default_title(document: BookDocument, kind: EditionKind, copy: bool) -> str:
+    """"Sổ theo dõi và đánh giá học sinh — Lớp 9A1 — 2025-2026 (term1)"."""
+    b = document.book
+    parts = [kind.label_vi]
+    if b.class_name:
+        parts.append(f"Lớp {b.class_name}")
+    if b.year:
+        parts.append(b.year)
+    title = " — ".join(parts)
+    if b.part != "all":
+        title += f" ({b.part})"
+    return title + (" — bản sao" if copy else "")
+
+
+def publish(
+    session: Session,
+    actor: Actor,
+    document: BookDocument,
+    *,
+    template: str,
+    scope: Scope,
+    private_key: Ed25519PrivateKey,
+    copy: bool = False,
+    issued_on: dt.date | None = None,
+    facts: FactsFor | None = None,
+    url_base: str | None = None,
+    pdf_signer: PdfSigner | None = None,
+    signature_reason: str = "Xác nhận bản in của nhà trường",
+    signature_location: str = "",
+    title: str | None = None,
+    kind: EditionKind | None = None,
+) -> Published:
+    """Sign, render, attach, optionally PDF-sign and record one edition of a book (the caller commits)."""
+    kind = kind or edition_kind(document)
+    doc_type = DOC_TYPE_OF[kind]
+    edition_service.authorize_print(session, actor, school_id=scope.school_id, class_id=scope.class_id,
+                                    student_id=scope.student_id, school_year_id=scope.school_year_id)
+    kid = key_id(private_key)
+    _require_active_key(session, kid, scope.school_id)
+    if not document.pages:
+        raise RenderError("Sổ không có trang nào để in.", "document without pages")
+    issued = issued_on or service_today()
+    total = document.book.total_pages or max(p.no for p in document.pages)
+    edition_id = uuid.uuid4()
+
+    t0 = time.perf_counter()
+    codes: dict[int, tuple[str | None, str | None]] = {}
+    payloads: list[str] = []
+    versions: list[int] = []
+    sizes: list[int] = []
+    digests: list[bytes] = []
+    for page in document.pages:
+        digest = page_digest(page.data)
+        page_facts = facts(page) if (facts is not None and doc_type is DocType.TRANSCRIPT) else None
+        fields = PayloadFields(doc_type=doc_type, edition_id=edition_id, page=page.no, pages=total,
+                               issued=issued, digest=digest, facts=page_facts, copy=copy)
+        text = encode_payload(fields, private_key, url_base=url_base)
+        svg = qr_svg(text, module_mm=DEFAULT_MODULE_MM)
+        codes[page.no] = (svg.svg, human_code(edition_id, page.no, total))
+        payloads.append(text)
+        versions.append(svg.version)
+        sizes.append(110 + (0 if page_facts is None else _facts_len(text)))
+        digests.append(digest)
+    signed_doc = document.with_codes(codes)
+    t1 = time.perf_counter()
+
+    pdf = render_document(template, signed_doc, pdf_standard=PDF_STANDARD)
+    t2 = time.perf_counter()
+
+    texts = extract_page_texts(pdf)
+    if len(texts) != len(document.pages):
+        raise RenderError("Số trang của bản in không khớp với sổ.", f"{len(texts)} PDF pages, "
+                          f"{len(document.pages)} in the document")
+    attached = document_attachment(signed_doc)
+    doc_sha = hashlib.sha256(attached).hexdigest()
+    manifest_pages = []
+    for i, (page, text, payload, digest) in enumerate(zip(document.pages, texts, payloads, digests, strict=True), 1):
+        tokens = text_tokens(text)
+        manifest_pages.append(ManifestPage(i, page.no, digest.hex(), payload, text_digest(tokens),
+                                           printed_counts(page.data, tokens)))
+    manifest = Manifest(str(edition_id), kid, doc_sha, tuple(manifest_pages))
+    manifest_bytes = sign_manifest(manifest, private_key)
+    t3 = time.perf_counter()
+
+    pdf = attach_and_identify(pdf, attached, manifest_bytes, title=title or default_title(document, kind, copy),
+                              school=document.book.school, edition_id=edition_id, issued=issued)
+    t4 = time.perf_counter()
+
+    if pdf_signer is not None:
+        pdf = sign_pdf(pdf, pdf_signer, reason=signature_reason, location=signature_location)
+    t5 = time.perf_counter()
+
+    draft = edition_service.EditionDraft(
+        edition_id=edition_id, kind=kind, school_id=scope.school_id,
+        title=title or default_title(document, kind, copy), issued_on=issued, book_pages=total,
+        pages=tuple(edition_service.PrintedPage(p.no, p.kind, d) for p, d in zip(document.pages, digests, strict=True)),
+        key_id=kid, document_sha256=doc_sha, pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        pdf_signed=pdf_signer is not None, class_id=scope.class_id, student_id=scope.student_id,
+        school_year_id=scope.school_year_id, part=scope.part or document.book.part, copy=copy,
+    )
+    edition = edition_service.create_edition(session, actor, draft)
+    t6 = time.perf_counter()
+    return Published(pdf, edition, manifest, attached, tuple(versions), tuple(sizes),
+                     Timings(t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5))
+
+
+def _facts_len(text: str) -> int:
+    from signing.payload import payload_bytes
+
+    return len(payload_bytes(text)) - 110
+
+
+def _require_active_key(session: Session, kid: str, school_id: int) -> None:
+    row = edition_service.find_key(session, kid)
+    if row is None or row.kind is not KeyKind.ED25519:
+        raise SigningKeyError(f"Khóa ký {kid} chưa có trong danh sách khóa tin cậy của nhà trường.",
+                              f"signing key {kid} is not in the trust list")
+    if row.status is not KeyState.ACTIVE:
+        raise SigningKeyError(f"Khóa ký {kid} không còn hiệu lực ({row.status.value}); hãy dùng khóa hiện hành.",
+                              f"signing key {kid} is {row.status.value}")
+    if row.school_id is not None and row.school_id != school_id:
+        raise SigningKeyError(f"Khóa ký {kid} thuộc trường khác.", f"key {kid} belongs to school {row.school_id}")
+
+
+def document_attachment(document: BookDocument) -> bytes:
+    """The attached JSON: the document as rendered, without the QR SVGs (their texts are in the manifest)."""
+    lean = replace(document, pages=tuple(replace(p, qr=None) for p in document.pages))
+    return lean.to_json().encode("utf-8")
+
+
+def attach_and_identify(pdf: bytes, document_json: bytes, manifest_json: bytes, *, title: str, school: str,
+                        edition_id: uuid.UUID, issued: dt.date) -> bytes:
+    """Attach the document and the manifest as PDF/A-3 associated files; set XMP title, creator, edition."""
+    when = encode_pdf_date(dt.datetime(issued.year, issued.month, issued.day, tzinfo=dt.UTC))
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        specs = []
+        for name, data, desc in (
+            (DOCUMENT_NAME, document_json, "Dữ liệu của sổ (JSON) — từng trang in đúng dữ liệu này"),
+            (MANIFEST_NAME, manifest_json, "Bản kê có chữ ký của nhà trường: mã QR và nội dung từng trang"),
+        ):
+            spec = pikepdf.AttachedFileSpec(doc, data, filename=name, mime_type="application/json",
+                                            description=desc, relationship=pikepdf.Name.Data,
+                                            creation_date=when, mod_date=when)
+            doc.attachments[name] = spec
+            specs.append(spec.obj)
+        doc.Root.AF = pikepdf.Array(specs)
+        with doc.open_metadata(set_pikepdf_as_editor=False) as meta:
+            meta["dc:title"] = title
+            meta["dc:creator"] = [school]
+            meta["dc:identifier"] = f"urn:uuid:{edition_id}"
+            meta["pdf:Keywords"] = f"sodientu; bản in {edition_id}"
+            meta["xmp:CreatorTool"] = CREATOR_TOOL
+        out = io.BytesIO()
+        doc.save(out, deterministic_id=True)
+    return out.getvalue()
+
+
+# --- transcripts: the facts a person checks by eye --------------------------------------------
+
+
+def short_school(name: str) -> str:
+    """"Trường THCS Tô Hiệu" → "THCS Tô Hiệu" (keeps the QR small)."""
+    for prefix in ("Trường ", "TRƯỜNG "):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+def _year_start(text: Any) -> int | None:
+    try:
+        return int(str(text).split("-")[0])
+    except ValueError:
+        return None
+
+
+def transcript_facts(document: BookDocument, date_of_birth: dt.date) -> FactsFor:
+    """Facts for each page of a transcript document (blank pages carry none).
+
+    Year pages carry the school and year of that page (``head``); the results page also the
+    year's learning result and conduct (the "Cả năm" row). Front pages carry the holder school
+    and the latest year of the document.
+    """
+    from signing.payload import RESULT_CODES
+
+    labels = set(RESULT_CODES.values())
+    years = [y for p in document.pages if isinstance(p.data.get("head"), dict)
+             for y in [_year_start(p.data["head"].get("year"))] if y is not None]
+    latest = max(years) if years else (_year_start(document.book.year) or 0)
+    name = ""
+    for p in document.pages:
+        name = str(p.data.get("student") or (p.data.get("head") or {}).get("name") or "")
+        if name:
+            break
+
+    def facts(page: Page) -> TranscriptFacts | None:
+        if page.kind == "blank" or not name:
+            return None
+        head = page.data.get("head")
+        if isinstance(head, dict):
+            learning = conduct = ""
+            results = page.data.get("results")
+            if isinstance(results, list) and len(results) >= 3:
+                conduct = results[-1][1] if results[-1][1] in labels else ""
+                learning = results[-1][2] if results[-1][2] in labels else ""
+            return TranscriptFacts(str(head.get("name") or name), date_of_birth,
+                                   short_school(str(head.get("school") or document.book.school)),
+                                   _year_start(head.get("year")) or latest, learning, conduct)
+        return TranscriptFacts(name, date_of_birth, short_school(document.book.school), latest)
+
+    return facts
+
+
+__all__ = [
+    "DOC_TYPE_OF",
+    "PDF_STANDARD",
+    "Published",
+    "Scope",
+    "Timings",
+    "attach_and_identify",
+    "default_title",
+    "document_attachment",
+    "edition_kind",
+    "publish",
+    "short_school",
+    "transcript_facts",
+]

@@ -1,0 +1,355 @@
+"""The one door to the ``typst`` package: documents in, PDF bytes out.
+
+Every compile goes through a :class:`typst.Compiler` reused per thread, which sees only the
+fonts vendored in ``layouts/fonts`` (system and Typst-embedded fonts are excluded, so every
+machine prints the same bytes) and whose root is ``layouts/templates``. The document travels
+as JSON in ``sys.inputs.doc``; a template reads it with ``json(bytes(sys.inputs.doc))``.
+
+Typst only *warns* about an unknown font family and says nothing about a glyph that no font
+has (it prints a blank box). Both are turned into :class:`RenderError` here: warnings that
+mention fonts or glyphs fail the render, and every character of the document and of the
+template sources is checked against the character maps of the vendored fonts before
+compiling.
+
+Also here: rendering PDF pages to images and extracting their text (pypdfium2), for tests,
+previews and the verifier.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import threading
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import typst
+
+from layouts.errors import RenderError
+
+LAYOUTS_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = LAYOUTS_DIR / "templates"
+FONTS_DIR = LAYOUTS_DIR / "fonts"
+
+#: Pinned creation date: identical input gives identical bytes.
+FIXED_TIMESTAMP = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
+
+#: The fonts every layout may use. Each text style must cover every printed character.
+TEXT_FONT_FILES = (
+    "LiberationSerif-Regular.ttf",
+    "LiberationSerif-Bold.ttf",
+    "LiberationSerif-Italic.ttf",
+    "LiberationSerif-BoldItalic.ttf",
+)
+
+_FONT_WARNING_WORDS = ("font", "glyph", "fallback")
+_local = threading.local()
+
+
+def _compiler() -> typst.Compiler:
+    """The Compiler of the calling thread (created on first use)."""
+    comp = getattr(_local, "compiler", None)
+    if comp is None:
+        fonts = typst.Fonts(
+            include_system_fonts=False, include_embedded_fonts=False, font_paths=[str(FONTS_DIR)]
+        )
+        comp = typst.Compiler(root=str(TEMPLATES_DIR), font_paths=fonts, ignore_system_fonts=True)
+        _local.compiler = comp
+    return comp
+
+
+def template_path(template: str) -> Path:
+    """The .typ file of a template name such as ``"markbook"``."""
+    path = (TEMPLATES_DIR / f"{template}.typ").resolve()
+    if path.parent != TEMPLATES_DIR or not path.is_file():
+        raise RenderError(f"Không tìm thấy mẫu in «{template}».", f"unknown layout template {template!r}")
+    return path
+
+
+def document_json(document: Mapping[str, Any] | str | bytes) -> str:
+    """The document as compact JSON text, NFC-normalised (Typst shapes precomposed letters best)."""
+    if isinstance(document, bytes):
+        text = document.decode("utf-8")
+    elif isinstance(document, str):
+        text = document
+    else:
+        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return unicodedata.normalize("NFC", text)
+
+
+def render_pdf(
+    template: str,
+    document: Mapping[str, Any] | str | bytes,
+    *,
+    pdf_standard: str | Sequence[str] | None = None,
+) -> bytes:
+    """Compile ``templates/<template>.typ`` with the document; raise RenderError on any font problem."""
+    path = template_path(template)
+    check_glyphs(_template_chars(str(path.parent)), what="templates")
+    return compile_template(path, document_json(document), pdf_standard=pdf_standard)
+
+
+def compile_template(
+    path: Path,
+    document_text: str,
+    *,
+    root: Path | None = None,
+    pdf_standard: str | Sequence[str] | None = None,
+) -> bytes:
+    """Compile one .typ file with ``sys.inputs.doc`` = ``document_text`` (our fonts only, pinned timestamp)."""
+    check_glyphs(document_text, what="document")
+    standards: list[str] = []
+    if pdf_standard:
+        standards = [pdf_standard] if isinstance(pdf_standard, str) else list(pdf_standard)
+    try:
+        pdf, warnings = _compiler().compile_with_warnings(
+            input=str(path),
+            format="pdf",
+            sys_inputs={"doc": document_text},
+            pdf_standards=standards,  # type: ignore[arg-type]
+            timestamp=FIXED_TIMESTAMP,
+            pdf_tags=False,
+            root=str(root or TEMPLATES_DIR),
+        )
+    except typst.TypstError as exc:
+        raise RenderError(
+            "Không in được sổ: lỗi trong mẫu in. Vui lòng báo cho quản trị hệ thống.",
+            f"typst compile of {path.name} failed: {exc.message}\n{getattr(exc, 'diagnostic', '')}",
+        ) from exc
+    font_problems = [w.message for w in warnings if any(k in w.message.lower() for k in _FONT_WARNING_WORDS)]
+    if font_problems:
+        raise RenderError(
+            "Không in được sổ: thiếu phông chữ hoặc ký tự (" + "; ".join(font_problems) + ").",
+            f"font problem while rendering {path.name}: " + "; ".join(font_problems),
+        )
+    return bytes(pdf)  # type: ignore[arg-type]
+
+
+def render_document(template: str, document: Any, *, pdf_standard: str | Sequence[str] | None = None) -> bytes:
+    """Render a book document (a ``BookDocument`` or its dict); every page must come out as one page."""
+    doc = document.to_dict() if hasattr(document, "to_dict") else document
+    expected = len(doc["pages"])
+    pdf = render_pdf(template, doc, pdf_standard=pdf_standard)
+    got = page_count(pdf)
+    if got != expected:
+        raise RenderError(
+            "Không in được sổ: nội dung một trang bị tràn sang trang sau. Vui lòng báo cho quản trị hệ thống.",
+            f"layout overflow in {template!r}: {expected} pages in the document, {got} in the PDF",
+        )
+    return pdf
+
+
+# --- glyph coverage -------------------------------------------------------------------
+
+def _cmap_codepoints(font_file: Path) -> frozenset[int]:
+    """Code points mapped by a TrueType font's cmap (formats 4 and 12)."""
+    data = font_file.read_bytes()
+    num_tables = struct.unpack_from(">H", data, 4)[0]
+    cmap_off = None
+    for i in range(num_tables):
+        tag, _check, off, _len = struct.unpack_from(">4sIII", data, 12 + 16 * i)
+        if tag == b"cmap":
+            cmap_off = off
+    if cmap_off is None:
+        raise RenderError("Phông chữ hỏng.", f"{font_file.name} has no cmap table")
+    points: set[int] = set()
+    n_sub = struct.unpack_from(">H", data, cmap_off + 2)[0]
+    for i in range(n_sub):
+        platform, encoding, sub_off = struct.unpack_from(">HHI", data, cmap_off + 4 + 8 * i)
+        if (platform, encoding) not in ((3, 1), (3, 10), (0, 3), (0, 4)):
+            continue
+        base = cmap_off + sub_off
+        fmt = struct.unpack_from(">H", data, base)[0]
+        if fmt == 4:
+            seg_x2 = struct.unpack_from(">H", data, base + 6)[0]
+            segs = seg_x2 // 2
+            ends = struct.unpack_from(f">{segs}H", data, base + 14)
+            starts = struct.unpack_from(f">{segs}H", data, base + 16 + seg_x2)
+            deltas = struct.unpack_from(f">{segs}h", data, base + 16 + 2 * seg_x2)
+            ro_base = base + 16 + 3 * seg_x2
+            ranges = struct.unpack_from(f">{segs}H", data, ro_base)
+            for s in range(segs):
+                for cp in range(starts[s], ends[s] + 1):
+                    if cp == 0xFFFF:
+                        continue
+                    if ranges[s] == 0:
+                        gid = (cp + deltas[s]) & 0xFFFF
+                    else:
+                        addr = ro_base + 2 * s + ranges[s] + 2 * (cp - starts[s])
+                        gid = struct.unpack_from(">H", data, addr)[0]
+                        if gid:
+                            gid = (gid + deltas[s]) & 0xFFFF
+                    if gid:
+                        points.add(cp)
+        elif fmt == 12:
+            n_groups = struct.unpack_from(">I", data, base + 12)[0]
+            for g in range(n_groups):
+                start, end, start_gid = struct.unpack_from(">III", data, base + 16 + 12 * g)
+                for cp in range(start, end + 1):
+                    if start_gid + (cp - start):
+                        points.add(cp)
+    return frozenset(points)
+
+
+def _table(data: bytes, want: bytes) -> int:
+    num_tables = struct.unpack_from(">H", data, 4)[0]
+    for i in range(num_tables):
+        tag, _check, off, _len = struct.unpack_from(">4sIII", data, 12 + 16 * i)
+        if tag == want:
+            return int(off)
+    raise RenderError("Phông chữ hỏng.", f"font has no {want.decode()} table")
+
+
+def _glyph_ids(data: bytes, cmap_off: int) -> dict[int, int]:
+    """Code point -> glyph id from the Unicode BMP format-4 subtable."""
+    out: dict[int, int] = {}
+    n_sub = struct.unpack_from(">H", data, cmap_off + 2)[0]
+    for i in range(n_sub):
+        platform, encoding, sub_off = struct.unpack_from(">HHI", data, cmap_off + 4 + 8 * i)
+        base = cmap_off + sub_off
+        if (platform, encoding) != (3, 1) or struct.unpack_from(">H", data, base)[0] != 4:
+            continue
+        seg_x2 = struct.unpack_from(">H", data, base + 6)[0]
+        segs = seg_x2 // 2
+        ends = struct.unpack_from(f">{segs}H", data, base + 14)
+        starts = struct.unpack_from(f">{segs}H", data, base + 16 + seg_x2)
+        deltas = struct.unpack_from(f">{segs}h", data, base + 16 + 2 * seg_x2)
+        ro_base = base + 16 + 3 * seg_x2
+        ranges = struct.unpack_from(f">{segs}H", data, ro_base)
+        for s in range(segs):
+            for cp in range(starts[s], ends[s] + 1):
+                if ranges[s] == 0:
+                    gid = (cp + deltas[s]) & 0xFFFF
+                else:
+                    gid = struct.unpack_from(">H", data, ro_base + 2 * s + ranges[s] + 2 * (cp - starts[s]))[0]
+                    gid = (gid + deltas[s]) & 0xFFFF if gid else 0
+                if gid and cp != 0xFFFF:
+                    out[cp] = gid
+    return out
+
+
+def advance_widths(font_file: Path, codepoints: Iterable[int]) -> dict[str, float]:
+    """Advance width in em of each given character that the font maps (hmtx, no kerning)."""
+    data = font_file.read_bytes()
+    upm = struct.unpack_from(">H", data, _table(data, b"head") + 18)[0]
+    n_hmetrics = struct.unpack_from(">H", data, _table(data, b"hhea") + 34)[0]
+    hmtx = _table(data, b"hmtx")
+    gids = _glyph_ids(data, _table(data, b"cmap"))
+    out: dict[str, float] = {}
+    for cp in codepoints:
+        gid = gids.get(cp)
+        if gid is None:
+            continue
+        adv = struct.unpack_from(">H", data, hmtx + 4 * min(gid, n_hmetrics - 1))[0]
+        out[chr(cp)] = round(adv / upm, 4)
+    return out
+
+
+#: Characters whose widths the templates know (Vietnamese text, digits, punctuation).
+METRIC_RANGES = ((0x20, 0x7E), (0xA0, 0x24F), (0x300, 0x323), (0x1E00, 0x1EFF), (0x2010, 0x2044))
+METRICS_FILE = TEMPLATES_DIR / "metrics.json"
+
+
+def font_metrics() -> dict[str, Any]:
+    """The JSON that templates use to size one-line texts without measuring them in Typst."""
+    cps = [cp for lo, hi in METRIC_RANGES for cp in range(lo, hi + 1)]
+    return {
+        "_comment": "Generated by layouts.render.write_font_metrics() from layouts/fonts; do not edit.",
+        "regular": advance_widths(FONTS_DIR / "LiberationSerif-Regular.ttf", cps),
+        "italic": advance_widths(FONTS_DIR / "LiberationSerif-Italic.ttf", cps),
+        "bold": advance_widths(FONTS_DIR / "LiberationSerif-Bold.ttf", cps),
+    }
+
+
+def write_font_metrics() -> None:
+    """Regenerate ``templates/metrics.json`` (after changing the vendored fonts)."""
+    METRICS_FILE.write_text(json.dumps(font_metrics(), ensure_ascii=False, sort_keys=True) + "\n", "utf-8")
+
+
+@lru_cache(maxsize=1)
+def covered_codepoints() -> frozenset[int]:
+    """Code points that every style of the text font can print."""
+    sets = [_cmap_codepoints(FONTS_DIR / name) for name in TEXT_FONT_FILES]
+    common = sets[0]
+    for s in sets[1:]:
+        common = common & s
+    return common
+
+
+@lru_cache(maxsize=8)
+def _template_chars(templates_dir: str) -> str:
+    """Every character used in the template sources (cached; templates do not change at run time)."""
+    return "".join(sorted({ch for p in Path(templates_dir).glob("*.typ") for ch in p.read_text("utf-8")}))
+
+
+def missing_glyphs(text: str) -> list[str]:
+    """Characters of ``text`` (after NFC) that the vendored text font cannot print."""
+    covered = covered_codepoints()
+    chars = set(unicodedata.normalize("NFC", text))
+    return sorted(ch for ch in chars if ord(ch) not in covered and ch not in "\n\r\t")
+
+
+def check_glyphs(text: str, *, what: str = "document") -> None:
+    """Raise RenderError when a character of ``text`` has no glyph in the vendored fonts."""
+    missing = missing_glyphs(text)
+    if missing:
+        shown = " ".join(f"{ch} (U+{ord(ch):04X})" for ch in missing[:12])
+        raise RenderError(
+            f"Không in được sổ: phông chữ không có ký tự {shown}.",
+            f"no glyph in the vendored fonts for characters of the {what}: {shown}",
+        )
+
+
+# --- reading PDFs back ----------------------------------------------------------------
+
+def page_count(pdf: bytes) -> int:
+    """Number of pages of a PDF."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        return len(doc)
+    finally:
+        doc.close()
+
+
+def render_page_images(
+    pdf: bytes, *, dpi: float = 60, pages: Iterable[int] | None = None, grayscale: bool = True
+) -> list[Any]:
+    """PIL images of the given 0-based page indices (all pages by default) at ``dpi``."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        indices = range(len(doc)) if pages is None else list(pages)
+        images = []
+        for i in indices:
+            page = doc[i]
+            bitmap = page.render(scale=dpi / 72, grayscale=grayscale)
+            images.append(bitmap.to_pil().copy())
+            bitmap.close()
+            page.close()
+        return images
+    finally:
+        doc.close()
+
+
+def extract_page_texts(pdf: bytes) -> list[str]:
+    """The text of each page (NFC), in pdfium's reading order."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        out = []
+        for page in doc:
+            tp = page.get_textpage()
+            out.append(unicodedata.normalize("NFC", tp.get_text_range()))
+            tp.close()
+            page.close()
+        return out
+    finally:
+        doc.close()

@@ -1,0 +1,841 @@
+"""Học bạ THCS (the student transcript): records → :class:`TranscriptInput` → book document → PDF.
+
+Three steps, each testable on its own:
+
+1. :func:`load_transcript_input` reads one student's records (every enrolment, at this school or
+   another one of the database) into a :class:`TranscriptInput`, a plain frozen dataclass of
+   typed values (``Decimal`` marks, ``date`` dates). The correction note of each year comes from
+   the audit trace (:data:`CorrectionLookup`), never from typed text.
+2. :func:`build_transcript` turns the input into a :class:`~layouts.documents.BookDocument`:
+   explicit pages, every value formatted for print, each year with the labels of its own
+   regulation (TT58/TT26: Hạnh kiểm / Học lực; TT22: Kết quả rèn luyện / Kết quả học tập).
+3. :func:`render_transcript` compiles it with ``templates/transcript.typ`` through
+   :mod:`layouts.render`.
+
+Pages of the full book (BOOKS.md §2, Sơn La CV 1540 adjustments): the cover (TT22 wording,
+"BẢN SAO" for a copy), the identity page with the photo and *without* the "Quá trình học tập"
+table, then two pages per school year: the subject table (with the correction note and the
+confirmation blocks) and the results page. Every page after the identity page repeats Họ và tên,
+Trường, Huyện, Tỉnh, Lớp, Năm học at its top, with the school of *that* year. Two-sided books get
+blank pages so that the identity page and each year start on a recto.
+
+Page numbers are those of the planned complete book (cover, identity page, one section per year
+already recorded and one per grade still to come up to grade 9), so that the sheets printed at
+the end of each year bind into one volume; a repeated grade adds a section and shifts what follows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from layouts.documents import BookDocument, BookMeta, Page, Side
+from layouts.photo import photo_svg
+from records.errors import NotFoundError, ValidationError
+from records.models import (
+    Class,
+    Enrolment,
+    EnrolmentStatus,
+    Grade,
+    GradeSubject,
+    HomeroomComment,
+    Period,
+    SchoolYear,
+    Student,
+    StudentResult,
+    SubjectComment,
+    SubjectResult,
+    TeachingAssignment,
+)
+from records.rules import Promotion, ruleset
+
+TEMPLATE = "transcript"
+TT22_FORM_NOTE = (
+    "(Mẫu ban hành kèm theo Thông tư số 22/2021/TT-BGDĐT ngày 20 tháng 7 năm 2021 "
+    "của Bộ trưởng Bộ Giáo dục và Đào tạo)"
+)
+COPY_MARK = "BẢN SAO"
+LEVELS = (6, 7, 8, 9)
+
+
+# --- the input: plain typed data -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    """A school as printed: name, district (huyện) and province (tỉnh)."""
+
+    school: str
+    district: str
+    province: str
+
+
+@dataclass(frozen=True)
+class CorrectionNote:
+    """Traced corrections of one student's year: number of corrected places and their subjects."""
+
+    count: int = 0
+    subjects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SubjectLine:
+    """One subject of a year: term and year results (Decimal average or "Đ"/"CĐ"), comment, teacher."""
+
+    name: str
+    term1: Decimal | str | None = None
+    term2: Decimal | str | None = None
+    year: Decimal | str | None = None
+    reassessed: Decimal | str | None = None
+    comment: str = ""
+    teacher: str = ""
+
+
+@dataclass(frozen=True)
+class YearRecord:
+    """One school year of the student: class, school, regime, subject and overall results."""
+
+    start_year: int
+    grade: int
+    class_name: str
+    regime: str  # "tt58" | "tt26" | "tt22"
+    place: Place
+    subjects: tuple[SubjectLine, ...] = ()
+    overall: tuple[Decimal | None, Decimal | None, Decimal | None] = (None, None, None)  # TT58/26 ĐTB
+    conduct: tuple[str | None, str | None, str | None] = (None, None, None)  # HK I, HK II, CN
+    learning: tuple[str | None, str | None, str | None] = (None, None, None)
+    days_absent: int | None = None
+    learning_after_summer: str | None = None
+    conduct_after_summer: str | None = None
+    promotion: str | None = None  # records.rules.Promotion value, before the summer
+    final_promotion: str | None = None  # after the summer
+    title: str | None = None
+    homeroom_comment: str = ""
+    homeroom_teacher: str = ""
+    principal: str = ""
+    approved_on: dt.date | None = None
+    corrections: CorrectionNote = field(default_factory=CorrectionNote)
+    repeating: bool = False
+
+    @property
+    def name(self) -> str:
+        """"2023-2024"."""
+        return f"{self.start_year}-{self.start_year + 1}"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Page 1 (sơ yếu lý lịch) of the transcript."""
+
+    full_name: str
+    gender: str
+    date_of_birth: dt.date
+    place_of_birth: str = ""
+    ethnicity: str = ""
+    policy_category: str = ""
+    current_address: str = ""
+    father_name: str = ""
+    father_occupation: str = ""
+    mother_name: str = ""
+    mother_occupation: str = ""
+    guardian_name: str = ""
+    guardian_occupation: str = ""
+
+
+@dataclass(frozen=True)
+class TranscriptInput:
+    """Everything a transcript prints, for one student (independent of the database)."""
+
+    student_code: str
+    register_number: str
+    identity: Identity
+    holder: Place  # the school keeping the transcript (cover, identity page)
+    principal: str = ""
+    created_on: dt.date | None = None  # when the transcript was opened (identity page date)
+    photo: bytes | None = None
+    years: tuple[YearRecord, ...] = ()
+    #: Grades still to come after the recorded years (for the planned page numbering).
+    remaining_grades: tuple[int, ...] = ()
+
+
+# --- formatting ------------------------------------------------------------------------------
+
+
+def fmt_result(value: Decimal | str | None) -> str:
+    """A subject result as printed: "8,5" (decimal comma, one decimal), "Đ"/"CĐ", or ""."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value.quantize(Decimal('0.1'))}".replace(".", ",")
+    return value
+
+
+def fmt_date(day: dt.date | None) -> str:
+    """dd/mm/yyyy, or "" when unknown."""
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
+def long_date(place: str, day: dt.date | None) -> str:
+    """ "Vân Hồ, ngày 05 tháng 9 năm 2022", with dotted blanks when the day is not known yet."""
+    if day is None:
+        return f"{place}, ngày …… tháng …… năm ………"
+    return f"{place}, ngày {day.day:02d} tháng {day.month} năm {day.year}"
+
+
+def school_upper(name: str) -> str:
+    """ "Trường THCS Tô Hiệu" → "TRƯỜNG THCS TÔ HIỆU" (the cover heading)."""
+    return name.upper()
+
+
+def register_label(number: str) -> str:
+    """The cover's "Số sổ đăng bộ PCGD" value, always ending in "/THCS"."""
+    number = (number or "").strip()
+    if not number:
+        return "………/THCS"
+    return number if number.upper().endswith("/THCS") else f"{number}/THCS"
+
+
+def _labels(regime: str) -> dict[str, str]:
+    """Column and row labels of a year section, per regulation (BOOKS.md §2.2)."""
+    if regime == "tt22":
+        return {
+            "subject": "Môn học/Hoạt động giáo dục",
+            "term1": "Học kì I",
+            "term2": "Học kì II",
+            "year": "Cả năm",
+            "reassessed": "Điểm hoặc mức đánh giá lại (nếu có)",
+            "comment": "Nhận xét sự tiến bộ, ưu điểm nổi bật, hạn chế chủ yếu (nếu có) "
+            "và chữ ký của giáo viên môn học",
+            "conduct": "Kết quả rèn luyện",
+            "learning": "Kết quả học tập",
+            "absent": "Tổng số buổi nghỉ học cả năm",
+            "summer": "Kết quả đánh giá lại môn học hoặc rèn luyện trong kì nghỉ hè (nếu có)",
+            "decision": "Được lên lớp hoặc không được lên lớp",
+            "decision9": "Hoàn thành hoặc chưa hoàn thành chương trình THCS",
+            "title": "Khen thưởng",
+            "circular": "Thông tư 22/2021/TT-BGDĐT",
+        }
+    return {
+        "subject": "Môn học",
+        "term1": "Học kì I",
+        "term2": "Học kì II",
+        "year": "Cả năm",
+        "reassessed": "Điểm hoặc xếp loại kiểm tra lại (nếu có)",
+        "comment": "Giáo viên bộ môn ký xác nhận ĐTB môn học hoặc xếp loại và ghi rõ họ tên",
+        "conduct": "Hạnh kiểm",
+        "learning": "Học lực",
+        "absent": "Tổng số buổi nghỉ học cả năm",
+        "summer": "Kết quả kiểm tra lại hoặc rèn luyện hạnh kiểm trong kì nghỉ hè (nếu có)",
+        "decision": "Được lên lớp hoặc không được lên lớp",
+        "decision9": "Được hoặc không được xét công nhận tốt nghiệp THCS",
+        "title": "Danh hiệu",
+        "circular": "Thông tư 58/2011/TT-BGDĐT"
+        + (" (sửa đổi, bổ sung bởi Thông tư 26/2020/TT-BGDĐT)" if regime == "tt26" else ""),
+    }
+
+
+def decision_text(year: YearRecord) -> str:
+    """The promotion decision as the form words it for the year's regime and grade."""
+    decision = year.final_promotion or year.promotion
+    if not decision:
+        return ""
+    value = Promotion(decision)
+    nine = year.grade == 9
+    if value is Promotion.PROMOTED:
+        if nine:
+            return (
+                "Hoàn thành chương trình THCS"
+                if year.regime == "tt22"
+                else "Được xét công nhận tốt nghiệp THCS"
+            )
+        return "Được lên lớp"
+    if value is Promotion.REPEAT:
+        if nine:
+            return (
+                "Chưa hoàn thành chương trình THCS"
+                if year.regime == "tt22"
+                else "Không được xét công nhận tốt nghiệp THCS"
+            )
+        return "Không được lên lớp"
+    return ruleset(year.regime).promotion_label(value, grade=year.grade)
+
+
+def correction_text(note: CorrectionNote) -> str:
+    """The note under the subject table, filled from the trace."""
+    subjects = ", ".join(note.subjects) if note.count and note.subjects else "không"
+    return f"Trong bảng này có sửa chữa ở: {note.count} chỗ, thuộc các môn học: {subjects}."
+
+
+# --- document construction (pure) ------------------------------------------------------------
+
+
+def _head(inp: TranscriptInput, year: YearRecord) -> dict[str, str]:
+    return {
+        "name": inp.identity.full_name,
+        "school": year.place.school,
+        "district": year.place.district,
+        "province": year.place.province,
+        "class": year.class_name,
+        "year": year.name,
+    }
+
+
+def _cover(inp: TranscriptInput, copy: bool) -> dict[str, Any]:
+    return {
+        "school": school_upper(inp.holder.school),
+        "district": inp.holder.district,
+        "province": inp.holder.province,
+        "title": "HỌC BẠ",
+        "subtitle": "TRUNG HỌC CƠ SỞ",
+        "form_note": TT22_FORM_NOTE,
+        "student": inp.identity.full_name,
+        "register_number": register_label(inp.register_number),
+        "copy": COPY_MARK if copy else "",
+    }
+
+
+def _identity(inp: TranscriptInput) -> dict[str, Any]:
+    ident = inp.identity
+
+    def person(name: str, occupation: str) -> list[str]:
+        return [name, occupation]
+
+    return {
+        "title": "HỌC BẠ",
+        "photo": photo_svg(inp.photo) or "",
+        "fields": [
+            ["Họ và tên", ident.full_name],
+            ["Giới tính", ident.gender],
+            ["Ngày sinh", fmt_date(ident.date_of_birth)],
+            ["Nơi sinh", ident.place_of_birth],
+            ["Dân tộc", ident.ethnicity],
+            ["Đối tượng", ident.policy_category],
+            ["Chỗ ở hiện tại", ident.current_address],
+        ],
+        "parents": [
+            ["Họ và tên cha", *person(ident.father_name, ident.father_occupation)],
+            ["Họ và tên mẹ", *person(ident.mother_name, ident.mother_occupation)],
+            ["Người giám hộ", *person(ident.guardian_name, ident.guardian_occupation)],
+        ],
+        "date": long_date(inp.holder.district, inp.created_on),
+        "signer": "HIỆU TRƯỞNG",
+        "signer_note": "(Ký, ghi rõ họ tên và đóng dấu)",
+        "principal": inp.principal,
+    }
+
+
+def _subjects_page(inp: TranscriptInput, year: YearRecord) -> dict[str, Any]:
+    labels = _labels(year.regime)
+    extra = 0 if year.regime == "tt22" else 1
+    size, sign = table_layout(year.subjects, extra)
+    rows = [
+        {
+            "sign": f"{sign[i]:.1f}",
+            "name": s.name,
+            "t1": fmt_result(s.term1),
+            "t2": fmt_result(s.term2),
+            "cn": fmt_result(s.year),
+            "re": fmt_result(s.reassessed),
+            "comment": s.comment,
+            "teacher": s.teacher,
+        }
+        for i, s in enumerate(year.subjects)
+    ]
+    overall: list[dict[str, str]] = []
+    if year.regime != "tt22":
+        t1, t2, cn = (fmt_result(v) for v in year.overall)
+        overall.append({"name": "Điểm trung bình các môn học", "t1": t1, "t2": t2, "cn": cn})
+    return {
+        "head": _head(inp, year),
+        "regime": year.regime,
+        "circular": labels["circular"],
+        "grade": str(year.grade),
+        "labels": {k: labels[k] for k in ("subject", "term1", "term2", "year", "reassessed", "comment")},
+        "rows": rows,
+        "overall": overall,
+        "corrections": correction_text(year.corrections),
+        "table_size": str(size),
+        "homeroom": year.homeroom_teacher,
+        "principal": year.principal,
+    }
+
+
+#: Text sizes (pt) of the subject table and of the homeroom comment, largest first.
+TABLE_SIZES = (10.0, 9.5, 9.0, 8.5, 8.0, 7.5, 7.0, 6.5, 6.0)
+COMMENT_SIZES = (10.5, 10.0, 9.5, 9.0, 8.5, 8.0, 7.5, 7.0, 6.5)
+_TABLE_ROOM_MM = 158.0  # content 249 mm minus head, title, correction note and signatures (~170 mm), less a margin
+_COMMENT_BOX_MM = 33.0
+
+
+def _lines(text: str, width_mm: float, size_pt: float) -> int:
+    """Conservative number of lines ``text`` takes in a column (Liberation Serif, ~0.46 em/char)."""
+    per_line = max(1, int(width_mm / (size_pt * 0.46 * 0.3528)))
+    words, lines, used = text.split(), 1, 0
+    for word in words:
+        if used and used + 1 + len(word) > per_line:
+            lines, used = lines + 1, len(word)
+        else:
+            used += len(word) + (1 if used else 0)
+    return lines
+
+
+def table_layout(rows: Sequence[SubjectLine], extra_rows: int = 0) -> tuple[float, list[float]]:
+    """Text size of the subject table and, per subject, the height (mm) left to sign in.
+
+    The largest size at which the estimated table fits its room is chosen; the room left over
+    is shared out as signing space (at most 15 mm a subject, at least one line).
+    """
+    for size in TABLE_SIZES:
+        line = size * 0.3528 * 1.05  # line pitch with the template's leading (0.4 em), measured ~0.95 em
+        header = 3 * line + 2.5
+        naturals = []
+        for s in rows:
+            comment = _lines(s.comment, 84.0, size) * line + 1.5 if s.comment else 1.5
+            naturals.append(max(_lines(s.name, 34.0, size) * line + 2.2, comment + line + 1.1))
+        total = header + sum(naturals) + extra_rows * (2 * line + 2.5)
+        if total <= _TABLE_ROOM_MM or size == TABLE_SIZES[-1]:
+            slack = 0.85 * max(0.0, _TABLE_ROOM_MM - total) / max(1, len(rows))
+            sign = [round(min(line + 1.1 + slack, 15.0 - (n - line - 1.1)) if n < 15.0 else line + 1.1, 1)
+                    for n in naturals]
+            return size, [max(line + 1.1, x) for x in sign]
+    raise AssertionError("unreachable")
+
+
+def comment_size(text: str) -> float:
+    """Largest text size at which the homeroom comment is estimated to fit its box."""
+    for size in COMMENT_SIZES:
+        if _lines(text, 176.0, size) * size * 0.3528 * 1.15 <= _COMMENT_BOX_MM:
+            return size
+    return COMMENT_SIZES[-1]
+
+
+def _results_page(inp: TranscriptInput, year: YearRecord) -> dict[str, Any]:
+    labels = _labels(year.regime)
+    periods = ("Học kì I", "Học kì II", "Cả năm")
+    summer = ", ".join(
+        part
+        for part in (
+            f"{labels['learning']}: {year.learning_after_summer}" if year.learning_after_summer else "",
+            f"{labels['conduct']}: {year.conduct_after_summer}" if year.conduct_after_summer else "",
+        )
+        if part
+    )
+    extras: list[list[str]] = []
+    if year.regime != "tt22":
+        extras = [["Giải thưởng các kì thi từ cấp huyện trở lên", ""], ["Khen thưởng đặc biệt khác", ""]]
+    approved = year.approved_on is not None
+    return {
+        "head": _head(inp, year),
+        "regime": year.regime,
+        "labels": {"conduct": labels["conduct"], "learning": labels["learning"]},
+        "results": [
+            [p, year.conduct[i] or "", year.learning[i] or ""] for i, p in enumerate(periods)
+        ],
+        "lines": [
+            [labels["absent"], "" if year.days_absent is None else str(year.days_absent)],
+            [labels["summer"], summer],
+            [labels["decision9"] if year.grade == 9 else labels["decision"], decision_text(year)],
+            [labels["title"], year.title or ""],
+            *extras,
+        ],
+        "homeroom_comment": year.homeroom_comment,
+        "comment_size": str(comment_size(year.homeroom_comment)),
+        "homeroom": year.homeroom_teacher,
+        "approval": (
+            "Đồng ý với nhận xét và kết quả đánh giá của giáo viên chủ nhiệm." if approved else ""
+        ),
+        "date": long_date(year.place.district, year.approved_on),
+        "principal": year.principal,
+    }
+
+
+@dataclass(frozen=True)
+class _Planned:
+    kind: str
+    data: dict[str, Any]
+    section: str  # "front" or the year name
+    recto: bool = False  # must start on a recto in a two-sided book
+
+
+def _plan(inp: TranscriptInput, copy: bool) -> list[_Planned]:
+    plan = [
+        _Planned("transcript-cover", _cover(inp, copy), "front", recto=True),
+        _Planned("transcript-identity", _identity(inp), "front", recto=True),
+    ]
+    for year in inp.years:
+        plan.append(_Planned("transcript-subjects", _subjects_page(inp, year), year.name, recto=True))
+        plan.append(_Planned("transcript-results", _results_page(inp, year), year.name))
+    return plan
+
+
+def _paginate(plan: Sequence[_Planned], duplex: bool) -> list[tuple[int, Side, _Planned | None]]:
+    """Number the planned pages; two-sided: insert blanks so ``recto`` pages fall on odd numbers."""
+    out: list[tuple[int, Side, _Planned | None]] = []
+    no = 0
+    for item in plan:
+        if duplex and item.recto and no % 2 == 1:
+            no += 1
+            out.append((no, "verso", None))
+        no += 1
+        out.append((no, "verso" if duplex and no % 2 == 0 else "recto", item))
+    return out
+
+
+def _year_key(year: int | str | None) -> int | None:
+    if year is None:
+        return None
+    if isinstance(year, int):
+        return year
+    text = str(year).strip()
+    try:
+        return int(text.split("-")[0])
+    except ValueError:
+        raise ValidationError(
+            f"Năm học không hợp lệ: «{year}» (ví dụ 2023-2024).", f"invalid school year {year!r}"
+        ) from None
+
+
+def build_transcript(
+    inp: TranscriptInput,
+    *,
+    year: int | str | None = None,
+    volume: bool = False,
+    duplex: bool = False,
+    copy: bool = False,
+) -> BookDocument:
+    """The transcript document: one year (``year``), or the whole volume (default and ``volume``).
+
+    A one-year print holds that year's two pages; the cover and the identity page come with it
+    when it is the first year of the book (they are completed when the transcript is opened) or
+    when a copy is printed (the copy mark goes on the cover).
+    """
+    wanted = None if volume else _year_key(year)
+    if wanted is not None and all(y.start_year != wanted for y in inp.years):
+        raise NotFoundError(
+            f"Học sinh {inp.identity.full_name} không có kết quả năm học {wanted}-{wanted + 1}.",
+            f"student {inp.student_code} has no year {wanted}",
+        )
+    pages = _paginate(_plan(inp, copy), duplex)
+    total = pages[-1][0] + 2 * len(inp.remaining_grades) if pages else 0
+    first_year = inp.years[0].name if inp.years else None
+    keep_front = wanted is None or copy or (first_year is not None and first_year == f"{wanted}-{wanted + 1}")
+    selected: list[Page] = []
+    for i, (no, side, item) in enumerate(pages):
+        section = item.section if item else _blank_section(pages, i)
+        if wanted is not None:
+            in_year = section == f"{wanted}-{wanted + 1}"
+            if not (in_year or (section == "front" and keep_front)):
+                continue
+        if item is None:
+            selected.append(Page(no=no, kind="blank", side=side, data={}))
+        else:
+            selected.append(Page(no=no, kind=item.kind, side=side, data=item.data))
+    last = inp.years[-1] if inp.years else None
+    shown = [y for y in inp.years if wanted is None or y.start_year == wanted]
+    meta = BookMeta(
+        kind="transcript",
+        title="HỌC BẠ TRUNG HỌC CƠ SỞ",
+        school=inp.holder.school,
+        district=inp.holder.district,
+        province=inp.holder.province,
+        class_name=shown[-1].class_name if shown else (last.class_name if last else ""),
+        year=_years_span(shown or list(inp.years)),
+        regime=(shown[-1].regime if shown else (last.regime if last else "tt22")),  # type: ignore[arg-type]
+        paper="a4",
+        orientation="portrait",
+        duplex=duplex,
+        part="all",
+        total_pages=total,
+    )
+    return BookDocument(book=meta, pages=tuple(selected))
+
+
+def _blank_section(pages: Sequence[tuple[int, Side, _Planned | None]], index: int) -> str:
+    """A blank page belongs with the section it precedes (it is printed with it)."""
+    for _no, _side, item in pages[index + 1 :]:
+        if item is not None:
+            return item.section
+    return "front"
+
+
+def _years_span(years: Sequence[YearRecord]) -> str:
+    if not years:
+        return ""
+    first, last = years[0].start_year, years[-1].start_year + 1
+    return f"{first}-{last}"
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def render_transcript(document: BookDocument) -> bytes:
+    """Compile a transcript document to PDF (PDF/A-3b)."""
+    from layouts.render import page_count, render_document, render_pdf
+
+    for _attempt in range(4):
+        pdf = render_pdf(TEMPLATE, document.to_json(), pdf_standard="a-3b")
+        if page_count(pdf) == len(document.pages):
+            return pdf
+        # The size estimates were too optimistic for some page: step its text down and retry.
+        document = replace(document, pages=tuple(_smaller(p) for p in document.pages))
+    return render_document(TEMPLATE, document, pdf_standard="a-3b")  # raises RenderError on overflow
+
+
+def _smaller(page: Page) -> Page:
+    data = dict(page.data)
+    for key, sizes in (("table_size", TABLE_SIZES), ("comment_size", COMMENT_SIZES)):
+        if key in data:
+            smaller = [s for s in sizes if s < float(data[key])]
+            data[key] = str(smaller[0] if smaller else sizes[-1])
+    if "rows" in data and "table_size" in data:
+        line = float(data["table_size"]) * 0.3528 + 1.1
+        data["rows"] = [{**r, "sign": f"{line:.1f}"} for r in data["rows"]]
+    return replace(page, data=data)
+
+
+
+# --- loading from the records ----------------------------------------------------------------
+
+#: Gives the traced corrections of one enrolment (a student's year in a class).
+CorrectionLookup = Callable[[Session, Enrolment], CorrectionNote]
+
+
+def traced_corrections(session: Session, enrolment: Enrolment) -> CorrectionNote:
+    """Corrections of the year from the governance trace (``records.services.corrections``).
+
+    The service counts the marks changed with the trace action ``correct`` through applied
+    correction requests of the enrolment. The note is never typed by hand.
+    """
+    from records.services.corrections import correction_note
+
+    note = correction_note(session, enrolment.id)
+    return CorrectionNote(count=int(note.count), subjects=tuple(note.subjects))
+
+
+def _text(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def _by_period(rows: Iterable[Any]) -> dict[Period, Any]:
+    return {row.period: row for row in rows}
+
+
+def _year_enrolments(student: Student) -> list[Enrolment]:
+    """One enrolment per school year: the one that carries the year's results.
+
+    A student who changed school during a year has two enrolments that year; the transcript
+    shows the school where the year ended (the active one, else the latest).
+    """
+    by_year: dict[int, list[Enrolment]] = {}
+    for e in student.enrolments:
+        by_year.setdefault(e.class_.grade.school_year.start_year, []).append(e)
+    chosen = []
+    for start in sorted(by_year):
+        candidates = sorted(by_year[start], key=lambda e: (e.status == EnrolmentStatus.ACTIVE, e.enrolled_on, e.id))
+        chosen.append(candidates[-1])
+    return chosen
+
+
+def load_transcript_input(
+    session: Session, student_code: str, *, corrections: CorrectionLookup | None = None
+) -> TranscriptInput:
+    """Read one student's transcript from the records."""
+    lookup = corrections or traced_corrections
+    student = session.scalars(
+        select(Student)
+        .where(Student.code == student_code)
+        .options(
+            selectinload(Student.enrolments)
+            .selectinload(Enrolment.class_)
+            .selectinload(Class.grade)
+            .selectinload(Grade.subjects)
+            .selectinload(GradeSubject.subject),
+            selectinload(Student.enrolments)
+            .selectinload(Enrolment.class_)
+            .selectinload(Class.grade)
+            .selectinload(Grade.school_year)
+            .selectinload(SchoolYear.terms),
+            selectinload(Student.school),
+        )
+    ).one_or_none()
+    if student is None:
+        raise NotFoundError(
+            f"Không tìm thấy học sinh có mã «{student_code}».", f"no student with code {student_code!r}"
+        )
+    enrolments = _year_enrolments(student)
+    years = tuple(_load_year(session, e, lookup) for e in enrolments)
+    first = student.enrolments[0] if student.enrolments else None
+    holder = student.school
+    identity = Identity(
+        full_name=student.full_name,
+        gender=student.gender.value,
+        date_of_birth=student.date_of_birth,
+        place_of_birth=_text(student.place_of_birth),
+        ethnicity=_text(student.ethnicity),
+        policy_category=_text(student.policy_category),
+        current_address=_text(student.current_address or student.permanent_address),
+        father_name=_text(student.father_name),
+        father_occupation=_text(student.father_occupation),
+        mother_name=_text(student.mother_name),
+        mother_occupation=_text(student.mother_occupation),
+        guardian_name=_text(student.guardian_name),
+        guardian_occupation=_text(student.guardian_occupation),
+    )
+    return TranscriptInput(
+        student_code=student.code,
+        register_number=_text(student.register_number),
+        identity=identity,
+        holder=Place(holder.name, holder.district, holder.province),
+        principal=_text(holder.principal_name),
+        created_on=student.entry_date or (min(e.enrolled_on for e in student.enrolments) if first else None),
+        photo=student.photo,
+        years=years,
+        remaining_grades=_remaining(years),
+    )
+
+
+def _remaining(years: Sequence[YearRecord]) -> tuple[int, ...]:
+    if not years:
+        return LEVELS
+    last = years[-1]
+    decision = last.final_promotion or last.promotion
+    if decision == Promotion.REPEAT.value:
+        return tuple(range(last.grade, 10))
+    return tuple(range(last.grade + 1, 10))
+
+
+def _load_year(session: Session, enrolment: Enrolment, lookup: CorrectionLookup) -> YearRecord:
+    klass = enrolment.class_
+    grade = klass.grade
+    school = klass.school
+    school_year = grade.school_year
+    results: dict[tuple[int, Period], SubjectResult] = {
+        (r.subject_id, r.period): r
+        for r in session.scalars(select(SubjectResult).where(SubjectResult.enrolment_id == enrolment.id))
+    }
+    comments: dict[tuple[int, Period], SubjectComment] = {
+        (c.subject_id, c.period): c
+        for c in session.scalars(select(SubjectComment).where(SubjectComment.enrolment_id == enrolment.id))
+    }
+    term_numbers = {t.id: t.number for t in school_year.terms}
+    teachers: dict[int, list[tuple[int, str]]] = {}
+    for ta in session.scalars(
+        select(TeachingAssignment)
+        .where(TeachingAssignment.class_id == klass.id)
+        .options(selectinload(TeachingAssignment.teacher))
+        .order_by(TeachingAssignment.id)
+    ):
+        teachers.setdefault(ta.subject_id, []).append((term_numbers.get(ta.term_id, 0), ta.teacher.full_name))
+    lines = []
+    for gs in grade.subjects:
+        sid = gs.subject_id
+        t1, t2, cn = (results.get((sid, p)) for p in (Period.TERM1, Period.TERM2, Period.YEAR))
+        comment = next(
+            (c.text for p in (Period.YEAR, Period.TERM2, Period.TERM1) if (c := comments.get((sid, p)))), ""
+        )
+        names = teachers.get(sid, [])
+        # The teacher of the second term signs the year; list each name once.
+        ordered = [n for _t, n in sorted(names, key=lambda x: -x[0])]
+        lines.append(
+            SubjectLine(
+                name=gs.subject.name,
+                term1=t1.value if t1 else None,
+                term2=t2.value if t2 else None,
+                year=cn.value if cn else None,
+                reassessed=(cn.reassessed_score if cn.reassessed_score is not None else cn.reassessed_grade)
+                if cn
+                else None,
+                comment=_text(comment),
+                teacher=", ".join(dict.fromkeys(ordered)),
+            )
+        )
+    overall = _by_period(
+        session.scalars(select(StudentResult).where(StudentResult.enrolment_id == enrolment.id))
+    )
+    homeroom = _by_period(
+        session.scalars(select(HomeroomComment).where(HomeroomComment.enrolment_id == enrolment.id))
+    )
+    year_result: StudentResult | None = overall.get(Period.YEAR)
+    comment_row = homeroom.get(Period.YEAR) or homeroom.get(Period.TERM2) or homeroom.get(Period.TERM1)
+    periods = (Period.TERM1, Period.TERM2, Period.YEAR)
+    return YearRecord(
+        start_year=school_year.start_year,
+        grade=grade.level,
+        class_name=klass.name,
+        regime=grade.regime,
+        place=Place(school.name, school.district, school.province),
+        subjects=tuple(lines),
+        overall=tuple(overall[p].overall_average if p in overall else None for p in periods),  # type: ignore[arg-type]
+        conduct=tuple(overall[p].conduct if p in overall else None for p in periods),  # type: ignore[arg-type]
+        learning=tuple(overall[p].learning if p in overall else None for p in periods),  # type: ignore[arg-type]
+        days_absent=year_result.days_absent if year_result else None,
+        learning_after_summer=year_result.learning_after_summer if year_result else None,
+        conduct_after_summer=year_result.conduct_after_summer if year_result else None,
+        promotion=year_result.promotion if year_result else None,
+        final_promotion=year_result.final_promotion if year_result else None,
+        title=year_result.title if year_result else None,
+        homeroom_comment=_text(comment_row.text if comment_row else ""),
+        homeroom_teacher=klass.homeroom_teacher.full_name if klass.homeroom_teacher else "",
+        principal=_text(school.principal_name),
+        approved_on=year_result.approved_at.date() if year_result and year_result.approved_at else None,
+        corrections=lookup(session, enrolment),
+        repeating=enrolment.repeating,
+    )
+
+
+# --- the command's entry point ---------------------------------------------------------------
+
+
+def print_transcript(
+    session: Session,
+    student_code: str,
+    year: int | str | None = None,
+    volume: bool = False,
+    duplex: bool = False,
+    copy: bool = False,
+    *,
+    corrections: CorrectionLookup | None = None,
+) -> bytes:
+    """PDF of a student's transcript: one year, or the bound grade-6-to-9 volume."""
+    if year is not None and volume:
+        raise ValidationError(
+            "Chọn một năm học (--year) hoặc cả quyển (--volume), không chọn cả hai.",
+            "--year and --volume are mutually exclusive",
+        )
+    inp = load_transcript_input(session, student_code, corrections=corrections)
+    if not inp.years:
+        raise NotFoundError(
+            f"Học sinh {inp.identity.full_name} chưa có năm học nào để in học bạ.",
+            f"student {student_code} has no enrolment",
+        )
+    document = build_transcript(inp, year=year, volume=volume, duplex=duplex, copy=copy)
+    return render_transcript(document)
+
+
+def with_corrections(inp: TranscriptInput, notes: dict[int, CorrectionNote]) -> TranscriptInput:
+    """A copy of ``inp`` whose years (by start year) carry the given correction notes (tests, benches)."""
+    return replace(
+        inp, years=tuple(replace(y, corrections=notes.get(y.start_year, y.corrections)) for y in inp.years)
+    )
+
+
+__all__ = [
+    "CorrectionLookup",
+    "CorrectionNote",
+    "Identity",
+    "Place",
+    "SubjectLine",
+    "TranscriptInput",
+    "YearRecord",
+    "build_transcript",
+    "load_transcript_input",
+    "print_transcript",
+    "render_transcript",
+    "traced_corrections",
+]
