@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-28 21:36:50.977727
 """
 
-from alembic import op
 import sqlalchemy as sa
-import records.models.base
+from alembic import op
 
+import records.models.base
 
 revision = '06573b2abe20'
 down_revision = None

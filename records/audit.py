@@ -1,0 +1,416 @@
+"""The trace (lưu vết): an append-only, hash-chained audit log, sealed by signed checkpoints.
+
+Each school has its own chain (entries without a school go to the installation chain 0). An entry's
+``hash`` is sha256 over the canonical JSON (sorted keys, no spaces, UTF-8) of::
+
+    {"v": 1, "chain", "seq", "at", "school_id", "actor_id", "actor", "action", "entity",
+     "entity_id", "before", "after", "reason", "request_id", "prev"}
+
+where ``before``/``after`` are the canonical JSON texts stored in the row and ``prev`` is the hash of
+the previous entry of the chain (64 zeros for the first). ``audit_chain_head`` keeps the last
+(seq, hash) of each chain; writers lock it (PostgreSQL: ``pg_advisory_xact_lock`` on the chain, held
+to commit; SQLite: ``BEGIN IMMEDIATE`` already serialises writers), so two sessions never fork a
+chain. A checkpoint signs (chain, seq, hash, at) with the school key through a ``signer`` callable
+given by the signing layer (records imports nothing of ours above it).
+
+``verify`` walks every chain and names the first bad entry: edited (hash mismatch), deleted (a gap in
+``seq`` or a tail shorter than the head), reordered or swapped (``prev`` mismatch), or contradicting a
+checkpoint.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import enum
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from records.errors import IntegrityError
+from records.models import (
+    INSTALLATION_CHAIN,
+    AuditChainHead,
+    AuditCheckpoint,
+    AuditEntry,
+    School,
+    utcnow,
+)
+from records.permissions import Action, Actor, Scope, require
+
+GENESIS = "0" * 64
+FORMAT_VERSION = 1
+_PG_LOCK_NAMESPACE = 0x50D1  # first key of pg_advisory_xact_lock(int, int); the chain is the second
+
+Signer = Callable[[bytes], tuple[str, bytes]]  # payload -> (key_id, signature)
+Verifier = Callable[[bytes, str, bytes], bool]  # payload, key_id, signature -> valid?
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One entry to append (the bulk path, ``append_many``)."""
+
+    action: str
+    entity: str
+    entity_id: int | str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    school_id: int | None
+    reason: str | None = None
+    request_id: int | None = None
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    """A place where the log does not verify."""
+
+    chain: int
+    entry_id: int | None  # the first bad entry (None: an entry is missing at the end of the chain)
+    seq: int | None
+    reason: str  # English, for logs
+    reason_vi: str  # Vietnamese, for the user
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """Result of ``verify``: ``ok``, how much was checked, and the problems, first bad one first."""
+
+    entries: int
+    chains: int
+    checkpoints: int
+    signatures_checked: int
+    problems: tuple[AuditProblem, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        """True when every chain verifies."""
+        return not self.problems
+
+    @property
+    def first_bad(self) -> AuditProblem | None:
+        """The first problem found (lowest chain, lowest seq)."""
+        return self.problems[0] if self.problems else None
+
+
+# --- canonical form ---------------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (bytes, bytearray)):
+        return hashlib.sha256(value).hexdigest()  # never trace raw bytes (photos): their digest
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"cannot trace a {type(value).__name__}")
+
+
+_STATE_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_jsonable)
+_ENVELOPE_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+# The hashed fields, in this order (the canonical JSON array of an entry, ``prev`` last).
+HASHED_FIELDS = ("chain", "seq", "at", "school_id", "actor_id", "actor_name", "action", "entity", "entity_id",
+                 "before", "after", "reason", "request_id", "prev_hash")
+
+
+def canonical_json(value: Any) -> str:
+    """The canonical JSON text of a value (sorted keys, compact, UTF-8 kept, Decimals as strings)."""
+    return _STATE_ENCODER.encode(value)
+
+
+def _state_text(state: dict[str, Any] | None) -> str | None:
+    return None if state is None else _STATE_ENCODER.encode(state)
+
+
+def _at_text(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+def entry_hash(row: dict[str, Any] | AuditEntry, at_text: str | None = None) -> str:
+    """sha256 hex over ``[v, chain, seq, at, …, prev_hash]`` as canonical JSON (see HASHED_FIELDS)."""
+    get = row.__getitem__ if isinstance(row, dict) else row.__getattribute__
+    values: list[Any] = [FORMAT_VERSION]
+    for name in HASHED_FIELDS:
+        values.append(at_text or _at_text(get("at")) if name == "at" else get(name))
+    return hashlib.sha256(_ENVELOPE_ENCODER.encode(values).encode()).hexdigest()
+
+
+# --- the chain head ---------------------------------------------------------------------------
+
+
+def chain_of(school_id: int | None) -> int:
+    """The chain an entry of this school goes to."""
+    return INSTALLATION_CHAIN if school_id is None else school_id
+
+
+def _lock_head(session: Session, chain: int) -> tuple[int, str]:
+    """Take the chain's write lock (held to commit) and return its (last seq, last hash)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:ns, :chain)"),
+                        {"ns": _PG_LOCK_NAMESPACE, "chain": chain})
+    row = session.execute(
+        select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.chain == chain)
+    ).first()
+    if row is None:
+        return 0, GENESIS
+    return int(row.seq), str(row.hash)
+
+
+def _store_head(session: Session, chain: int, seq: int, last_hash: str, existed: bool) -> None:
+    now = utcnow()
+    if existed:
+        session.execute(update(AuditChainHead).where(AuditChainHead.chain == chain)
+                        .values(seq=seq, hash=last_hash, updated_at=now))
+    else:
+        session.execute(insert(AuditChainHead).values(chain=chain, seq=seq, hash=last_hash, updated_at=now))
+
+
+# --- appending --------------------------------------------------------------------------------
+
+
+def _row(chain: int, seq: int, at: dt.datetime, actor: Actor, record: AuditRecord, prev: str) -> dict[str, Any]:
+    return {"chain": chain, "seq": seq, "school_id": record.school_id, "at": at, "actor_id": actor.user_id,
+            "actor_name": actor.username, "action": record.action, "entity": record.entity,
+            "entity_id": str(record.entity_id), "before": _state_text(record.before),
+            "after": _state_text(record.after), "reason": record.reason, "request_id": record.request_id,
+            "prev_hash": prev}
+
+
+def append(session: Session, actor: Actor, action: str, entity: str, entity_id: int | str,
+           before: dict[str, Any] | None, after: dict[str, Any] | None, *, school_id: int | None,
+           reason: str | None = None, request_id: int | None = None) -> AuditEntry:
+    """Append one entry to the school's chain, in the caller's transaction."""
+    chain = chain_of(school_id)
+    seq, prev = _lock_head(session, chain)
+    record = AuditRecord(action, entity, entity_id, before, after, school_id, reason, request_id)
+    row = _row(chain, seq + 1, utcnow(), actor, record, prev)
+    row["hash"] = entry_hash(row)
+    entry = AuditEntry(**row)
+    session.add(entry)
+    session.flush()
+    _store_head(session, chain, seq + 1, row["hash"], existed=seq > 0)
+    return entry
+
+
+def append_many(session: Session, actor: Actor, entries: list[AuditRecord]) -> None:
+    """Append many entries at once (a saved mark column, an import): one lock, one bulk insert per chain."""
+    if not entries:
+        return
+    by_chain: dict[int, list[AuditRecord]] = {}
+    for record in entries:
+        by_chain.setdefault(chain_of(record.school_id), []).append(record)
+    now = utcnow()
+    at_text = _at_text(now)
+    connection = session.connection()
+    at_bound = AuditEntry.__table__.c.at.type._cached_bind_processor(connection.dialect)  # type: ignore[attr-defined]
+    at_value = at_bound(now) if at_bound else now
+    placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {AuditEntry.__tablename__} ({', '.join(_INSERT_COLUMNS)}) "
+           f"VALUES ({', '.join([placeholder] * len(_INSERT_COLUMNS))})")
+    for chain in sorted(by_chain):  # a fixed order: two bulk writers never wait on each other in a cycle
+        seq, prev = _lock_head(session, chain)
+        existed = seq > 0
+        rows = []
+        encode_state = _STATE_ENCODER.encode
+        encode_envelope = _ENVELOPE_ENCODER.encode
+        sha256 = hashlib.sha256
+        for r in by_chain[chain]:
+            seq += 1
+            before = None if r.before is None else encode_state(r.before)
+            after = None if r.after is None else encode_state(r.after)
+            fields = [chain, seq, at_text, r.school_id, actor.user_id, actor.username, r.action, r.entity,
+                      str(r.entity_id), before, after, r.reason, r.request_id, prev]
+            digest = sha256(encode_envelope([FORMAT_VERSION, *fields]).encode()).hexdigest()
+            fields[2] = at_value
+            fields.append(digest)
+            rows.append(tuple(fields))
+            prev = digest
+        # The driver's executemany directly: ~3x faster than Core for the demo's 400k marks.
+        connection.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
+        _store_head(session, chain, seq, prev, existed)
+
+
+_INSERT_COLUMNS = (*HASHED_FIELDS, "hash")
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def entries(session: Session, *, school_id: int | None = None, entity: str | None = None,
+            entity_id: int | str | None = None, request_id: int | None = None) -> list[AuditEntry]:
+    """Entries of a school (or all), optionally of one entity or correction request, in chain order."""
+    query = select(AuditEntry).order_by(AuditEntry.chain, AuditEntry.seq)
+    if school_id is not None:
+        query = query.where(AuditEntry.chain == chain_of(school_id))
+    if entity is not None:
+        query = query.where(AuditEntry.entity == entity)
+    if entity_id is not None:
+        query = query.where(AuditEntry.entity_id == str(entity_id))
+    if request_id is not None:
+        query = query.where(AuditEntry.request_id == request_id)
+    return list(session.scalars(query))
+
+
+def state(text_: str | None) -> dict[str, Any] | None:
+    """The before/after state of an entry as a dict."""
+    return None if text_ is None else json.loads(text_)
+
+
+# --- checkpoints ------------------------------------------------------------------------------
+
+
+def checkpoint_payload(chain: int, seq: int, hash_: str, at: dt.datetime) -> bytes:
+    """The bytes a checkpoint signature covers."""
+    return canonical_json({"v": FORMAT_VERSION, "type": "sodientu-audit-checkpoint", "chain": chain,
+                           "seq": seq, "hash": hash_, "at": _at_text(at)}).encode()
+
+
+def seal(session: Session, actor: Actor, signer: Signer, *, school_id: int | None) -> AuditCheckpoint | None:
+    """Seal the school's chain at its head with a signed checkpoint (administrator; None: nothing new)."""
+    target = session.get(School, school_id) if school_id is not None else Scope(description_vi="nhật kí hệ thống")
+    require(session, actor, Action.AUDIT_SEAL, target)
+    chain = chain_of(school_id)
+    seq, last_hash = _lock_head(session, chain)
+    if seq == 0:
+        return None
+    sealed = session.scalar(select(func.max(AuditCheckpoint.seq)).where(AuditCheckpoint.chain == chain))
+    if sealed is not None and sealed >= seq:
+        return None
+    at = utcnow()
+    key_id, signature = signer(checkpoint_payload(chain, seq, last_hash, at))
+    checkpoint = AuditCheckpoint(chain=chain, seq=seq, hash=last_hash, at=at, key_id=key_id,
+                                 signature=base64.b64encode(signature).decode(), sealed_by=actor.username)
+    session.add(checkpoint)
+    session.flush()
+    return checkpoint
+
+
+# --- verification -----------------------------------------------------------------------------
+
+_VERIFY_COLUMNS = (AuditEntry.id, *(getattr(AuditEntry, name) for name in HASHED_FIELDS), AuditEntry.hash)
+_NAMES = ("id", *HASHED_FIELDS, "hash")
+
+
+def _rows(session: Session, chain: int) -> Iterator[dict[str, Any]]:
+    """The chain's entries in seq order, each with its recomputed hash under ``"computed"``."""
+    result = session.execute(select(*_VERIFY_COLUMNS).where(AuditEntry.chain == chain)
+                             .order_by(AuditEntry.seq, AuditEntry.id).execution_options(yield_per=5000))
+    encode, sha256 = _ENVELOPE_ENCODER.encode, hashlib.sha256
+    last_at: dt.datetime | None = None
+    at_text = ""
+    for row in result:
+        values = list(row)
+        if values[3] != last_at:  # entries of one bulk save share their time: format it once
+            last_at, at_text = values[3], _at_text(values[3])
+        hashed = [FORMAT_VERSION, *values[1:-1]]
+        hashed[3] = at_text
+        data = dict(zip(_NAMES, values, strict=True))
+        data["computed"] = sha256(encode(hashed).encode()).hexdigest()
+        yield data
+
+
+def _verify_chain(session: Session, chain: int, head: tuple[int, str] | None,
+                  checkpoints: dict[int, AuditCheckpoint]) -> tuple[int, AuditProblem | None]:
+    expected_seq, prev = 1, GENESIS
+    count = 0
+
+    def problem(row: dict[str, Any] | None, en: str, vi: str) -> tuple[int, AuditProblem]:
+        entry_id = row["id"] if row else None
+        seq = row["seq"] if row else expected_seq
+        where = f"mục #{entry_id} (số thứ tự {seq})" if row else f"mục số thứ tự {seq}"
+        return count, AuditProblem(chain, entry_id, seq, f"entry {entry_id} seq {seq}: {en}", f"{where}: {vi}")
+
+    for row in _rows(session, chain):
+        count += 1
+        if row["seq"] != expected_seq:
+            if row["seq"] > expected_seq:
+                return problem(row, f"entries {expected_seq}..{row['seq'] - 1} are missing",
+                               f"thiếu các mục trước nó (từ số {expected_seq}) — đã bị xóa")
+            return problem(row, "duplicate or reordered sequence number", "số thứ tự bị trùng hoặc bị đảo")
+        if row["chain"] != chain_of(row["school_id"]):
+            return problem(row, "school does not match the chain", "trường không khớp với chuỗi")
+        if row["prev_hash"] != prev:
+            return problem(row, "previous-hash link broken (entries reordered, swapped or replaced)",
+                           "liên kết với mục trước bị đứt (các mục bị đảo, tráo hoặc thay thế)")
+        if row["computed"] != row["hash"]:
+            return problem(row, "content does not match its hash (edited)",
+                           "nội dung không khớp với mã băm — đã bị sửa")
+        checkpoint = checkpoints.get(row["seq"])
+        if checkpoint is not None and checkpoint.hash != row["hash"]:
+            return problem(row, f"contradicts signed checkpoint {checkpoint.id}",
+                           f"không khớp với điểm niêm phong số {checkpoint.id}")
+        prev = row["hash"]
+        expected_seq += 1
+    last_seq = expected_seq - 1
+    if head is not None and (head[0] != last_seq or head[1] != prev):
+        if head[0] > last_seq:
+            return problem(None, f"chain head says {head[0]} entries, found {last_seq}: the last ones were deleted",
+                           f"chuỗi phải có {head[0]} mục nhưng chỉ còn {last_seq} — các mục cuối đã bị xóa")
+        return problem(None, "chain head does not match the last entry", "đầu chuỗi không khớp với mục cuối")
+    beyond = [c for s, c in checkpoints.items() if s > last_seq]
+    if beyond:
+        return problem(None, f"checkpoint {beyond[0].id} sealed seq {beyond[0].seq}, beyond the last entry",
+                       f"điểm niêm phong số {beyond[0].id} đã niêm phong đến mục {beyond[0].seq} — các mục cuối đã bị xóa")
+    return count, None
+
+
+def verify(session: Session, school_id: int | None = None, *, verifier: Verifier | None = None) -> AuditReport:
+    """Check every chain (or the school's): hashes, links, sequence, head, checkpoints and their signatures."""
+    if school_id is not None:
+        chains = [chain_of(school_id)]
+    else:
+        found = set(session.scalars(select(AuditEntry.chain).distinct()))
+        found |= set(session.scalars(select(AuditChainHead.chain)))
+        found |= set(session.scalars(select(AuditCheckpoint.chain).distinct()))
+        chains = sorted(found)
+    problems: list[AuditProblem] = []
+    total = checkpoints_seen = signatures = 0
+    for chain in chains:
+        head_row = session.execute(select(AuditChainHead.seq, AuditChainHead.hash)
+                                   .where(AuditChainHead.chain == chain)).first()
+        head = (int(head_row.seq), str(head_row.hash)) if head_row else None
+        cps = {c.seq: c for c in session.scalars(select(AuditCheckpoint).where(AuditCheckpoint.chain == chain))}
+        checkpoints_seen += len(cps)
+        for checkpoint in sorted(cps.values(), key=lambda c: c.seq):
+            if verifier is None:
+                continue
+            signatures += 1
+            payload = checkpoint_payload(chain, checkpoint.seq, checkpoint.hash, checkpoint.at)
+            try:
+                good = verifier(payload, checkpoint.key_id, base64.b64decode(checkpoint.signature))
+            except (ValueError, IntegrityError):
+                good = False
+            if not good:
+                problems.append(AuditProblem(
+                    chain, None, checkpoint.seq, f"checkpoint {checkpoint.id} signature is not valid",
+                    f"chữ kí của điểm niêm phong số {checkpoint.id} không hợp lệ"))
+                break
+        count, problem = _verify_chain(session, chain, head, cps)
+        total += count
+        if problem is not None:
+            problems.append(problem)
+        elif head is None and count:
+            problems.append(AuditProblem(chain, None, None, "chain head is missing",
+                                         "thiếu bản ghi đầu chuỗi"))
+    problems.sort(key=lambda p: (p.chain, p.seq if p.seq is not None else 0))
+    return AuditReport(total, len(chains), checkpoints_seen, signatures, tuple(problems))
+
+
+def require_valid(session: Session, school_id: int | None = None, *, verifier: Verifier | None = None) -> AuditReport:
+    """``verify``, raising ``IntegrityError`` naming the first bad entry when the log does not verify."""
+    report = verify(session, school_id, verifier=verifier)
+    bad = report.first_bad
+    if bad is not None:
+        raise IntegrityError(f"Nhật kí lưu vết không toàn vẹn: {bad.reason_vi}.", f"audit log broken: {bad.reason}")
+    return report

@@ -1,0 +1,515 @@
+"""Who may do what: actors, actions and the one table of rights (``POLICY``).
+
+Every service calls ``require(session, actor, action, target)`` before it touches anything. The
+target is a model instance (School, SchoolYear, Term, Class, Enrolment, Student, TeachingAssignment,
+Mark, …) or a ``Scope``; the school, class, subject and term it concerns are derived from it, and
+the rules of ``POLICY[action]`` are tried in turn — one that holds is enough.
+
+Sources: CV hướng dẫn sử dụng sổ điện tử §2.2.2 (responsibilities of the principal, homeroom and
+subject teachers, the administrator) and §2.2.3 (corrections, printing by the office).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from records.errors import NotFoundError, PermissionDeniedError
+from records.models import (
+    Attendance,
+    Class,
+    Conduct,
+    CorrectionRequest,
+    Enrolment,
+    Grade,
+    GradeSubject,
+    HomeroomComment,
+    Inspection,
+    LockDecision,
+    Mark,
+    Period,
+    Role,
+    RoleGrant,
+    School,
+    SchoolYear,
+    Student,
+    StudentResult,
+    Subject,
+    SubjectComment,
+    SubjectResult,
+    TeachingAssignment,
+    Term,
+    User,
+)
+from records.services.context import today as _today
+
+SYSTEM_USERNAME = "system"
+
+
+class Action(StrEnum):
+    """Every checked action, '<area>:<resource>:<verb>'. Keep sorted."""
+
+    ARCHIVE_WRITE = "archive:books:write"
+    ASSIGNMENTS_WRITE = "records:assignments:write"
+    ATTENDANCE_WRITE = "records:attendance:write"
+    AUDIT_READ = "records:audit:read"
+    AUDIT_SEAL = "records:audit:seal"
+    BOOKS_PRINT = "layouts:books:print"
+    COMMENTS_WRITE = "records:comments:write"
+    CONDUCT_WRITE = "records:conduct:write"
+    CORRECTION_APPLY = "records:corrections:apply"
+    CORRECTION_APPROVE = "records:corrections:approve"
+    CORRECTION_REQUEST = "records:corrections:request"
+    CORRECTION_WITNESS = "records:corrections:witness"
+    ENROLMENT_WRITE = "records:enrolment:write"
+    HOMEROOM_COMMENTS_WRITE = "records:homeroom_comments:write"
+    INSPECTION_RECORD = "records:inspections:record"
+    LOCK_DECIDE = "records:locks:decide"
+    LOCK_EXECUTE = "records:locks:execute"
+    MARKS_WRITE = "records:marks:write"
+    RECORDS_READ = "records:records:read"
+    RESULTS_APPROVE = "records:results:approve"
+    RESULTS_COMPUTE = "records:results:compute"
+    RIGHTS_GRANT = "records:rights:grant"
+    SCHOOL_SETUP = "records:school:setup"
+    STUDENTS_WRITE = "records:students:write"
+
+    @property
+    def label_vi(self) -> str:
+        """What the action is, in Vietnamese (used in refusals)."""
+        return ACTION_LABELS[self]
+
+
+ACTION_LABELS: Mapping[Action, str] = MappingProxyType({
+    Action.ARCHIVE_WRITE: "lưu trữ sổ sách",
+    Action.ASSIGNMENTS_WRITE: "ghi phân công giảng dạy",
+    Action.ATTENDANCE_WRITE: "ghi điểm danh (kiểm diện)",
+    Action.AUDIT_READ: "xem nhật kí lưu vết",
+    Action.AUDIT_SEAL: "niêm phong nhật kí lưu vết",
+    Action.BOOKS_PRINT: "in sổ",
+    Action.COMMENTS_WRITE: "ghi nhận xét môn học",
+    Action.CONDUCT_WRITE: "ghi xếp loại hạnh kiểm / rèn luyện",
+    Action.CORRECTION_APPLY: "thực hiện sửa chữa đã duyệt",
+    Action.CORRECTION_APPROVE: "duyệt đơn đề nghị sửa chữa",
+    Action.CORRECTION_REQUEST: "lập đơn đề nghị sửa chữa",
+    Action.CORRECTION_WITNESS: "chứng kiến việc sửa chữa",
+    Action.ENROLMENT_WRITE: "ghi tiếp nhận, chuyển lớp, chuyển trường của học sinh",
+    Action.HOMEROOM_COMMENTS_WRITE: "ghi nhận xét của giáo viên chủ nhiệm",
+    Action.INSPECTION_RECORD: "lập biên bản kiểm tra",
+    Action.LOCK_DECIDE: "quyết định khóa / mở sổ",
+    Action.LOCK_EXECUTE: "thực hiện khóa / mở sổ",
+    Action.MARKS_WRITE: "nhập điểm",
+    Action.RECORDS_READ: "xem hồ sơ",
+    Action.RESULTS_APPROVE: "phê duyệt kết quả đánh giá, xếp loại",
+    Action.RESULTS_COMPUTE: "tính kết quả đánh giá, xếp loại",
+    Action.RIGHTS_GRANT: "phân quyền",
+    Action.SCHOOL_SETUP: "khai báo dữ liệu nhà trường",
+    Action.STUDENTS_WRITE: "cập nhật danh sách lớp và sơ yếu lí lịch học sinh",
+})
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A role held in one school (``school_id``) or across a district (``district``)."""
+
+    role: Role
+    school_id: int | None
+    district: str | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user with their active role grants, or the installation itself (``system``)."""
+
+    user_id: int | None
+    username: str
+    full_name: str
+    grants: tuple[Grant, ...] = ()
+    reason: str | None = None  # why the installation acts (system actor only)
+
+    @classmethod
+    def load(cls, session: Session, user_id: int) -> Actor:
+        """The actor of a user, with their grants that are not revoked."""
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFoundError("Không tìm thấy người dùng.", f"user {user_id} not found")
+        return cls._of(session, user)
+
+    @classmethod
+    def by_username(cls, session: Session, username: str) -> Actor:
+        """The actor of a user named by their login name."""
+        user = session.scalars(select(User).where(User.username == username)).one_or_none()
+        if user is None:
+            raise NotFoundError(f"Không có người dùng “{username}”.", f"no user {username!r}")
+        return cls._of(session, user)
+
+    @classmethod
+    def _of(cls, session: Session, user: User) -> Actor:
+        if not user.active:
+            raise PermissionDeniedError(
+                f"Tài khoản {user.username} đã bị khóa.", f"user {user.username} is inactive"
+            )
+        rows = session.scalars(
+            select(RoleGrant).where(RoleGrant.user_id == user.id, RoleGrant.revoked_at.is_(None))
+            .order_by(RoleGrant.id)
+        )
+        grants = tuple(Grant(g.role, g.school_id, g.district) for g in rows)
+        return cls(user.id, user.username, user.full_name, grants)
+
+    @classmethod
+    def system(cls, reason: str) -> Actor:
+        """The installation itself (set-up, migrations, demo bootstrap); traced as 'system'."""
+        return cls(None, SYSTEM_USERNAME, f"Hệ thống ({reason})", (), reason)
+
+    @property
+    def is_system(self) -> bool:
+        """True for the installation actor."""
+        return self.user_id is None
+
+    def roles_in(self, school_id: int | None, district: str | None = None) -> frozenset[Role]:
+        """Roles this actor holds over a school (its own grants, or district-wide ones)."""
+        return frozenset(
+            g.role for g in self.grants
+            if (school_id is not None and g.school_id == school_id)
+            or (g.district is not None and district is not None and g.district == district)
+        )
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a target concerns: its school (and district), year, term, class, subject, student."""
+
+    school_id: int | None = None
+    district: str | None = None
+    school_year_id: int | None = None
+    term_id: int | None = None
+    class_id: int | None = None
+    subject_id: int | None = None
+    student_id: int | None = None
+    teacher_id: int | None = None  # the teacher of a teaching assignment
+    homeroom_teacher_id: int | None = None
+    description_vi: str = "hồ sơ"
+
+
+@dataclass(frozen=True)
+class Check:
+    """Everything a rule looks at."""
+
+    session: Session
+    actor: Actor
+    scope: Scope
+    today: dt.date
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A condition on the actor and target beyond holding the role (``holds(check)``)."""
+
+    name: str
+    description_vi: str
+    holds: Callable[[Check], bool] = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Allowed when the actor holds ``role`` over the target's school and the condition holds.
+
+    ``role=None`` is the installation's rule: only the system actor matches it.
+    """
+
+    role: Role | None
+    condition: Condition | None = None
+
+    def allows(self, check: Check) -> bool:
+        """Does this rule allow the check?"""
+        if self.role is None:
+            return check.actor.is_system
+        if check.actor.is_system or check.scope.school_id is None:
+            return False
+        if self.role not in check.actor.roles_in(check.scope.school_id, check.scope.district):
+            return False
+        return self.condition is None or self.condition.holds(check)
+
+    @property
+    def description_vi(self) -> str:
+        """Who this rule lets act, in Vietnamese."""
+        who = "Hệ thống (cài đặt)" if self.role is None else self.role.label_vi
+        return f"{who} ({self.condition.description_vi})" if self.condition else who
+
+
+# --- conditions -------------------------------------------------------------------------------
+
+
+def _term_is_current(check: Check, term_id: int | None) -> bool:
+    term = check.session.get(Term, term_id) if term_id is not None else None
+    return term is not None and term.starts_on <= check.today <= term.ends_on
+
+
+def _teaches(check: Check, *, current: bool) -> bool:
+    s = check.scope
+    uid = check.actor.user_id
+    if s.teacher_id is not None:  # the target is a teaching assignment
+        return s.teacher_id == uid and (not current or _term_is_current(check, s.term_id))
+    if s.class_id is None or s.subject_id is None or s.term_id is None:
+        return False
+    found = check.session.scalar(select(exists().where(
+        TeachingAssignment.teacher_id == uid, TeachingAssignment.class_id == s.class_id,
+        TeachingAssignment.subject_id == s.subject_id, TeachingAssignment.term_id == s.term_id,
+    )))
+    return bool(found) and (not current or _term_is_current(check, s.term_id))
+
+
+def _teaches_class(check: Check) -> bool:
+    s = check.scope
+    if s.class_id is None:
+        return False
+    return bool(check.session.scalar(select(exists().where(
+        TeachingAssignment.teacher_id == check.actor.user_id, TeachingAssignment.class_id == s.class_id,
+    ))))
+
+
+def _same_department(check: Check) -> bool:
+    s = check.scope
+    if s.teacher_id is None:
+        return False
+    me = check.session.get(User, check.actor.user_id)
+    teacher = check.session.get(User, s.teacher_id)
+    return bool(me and teacher and me.department and me.department == teacher.department)
+
+
+OWN_ASSIGNMENT_CURRENT_TERM = Condition(
+    "own_assignment_current_term", "môn, lớp được phân công giảng dạy, trong học kì hiện tại",
+    lambda c: _teaches(c, current=True),
+)
+OWN_ASSIGNMENT = Condition(
+    "own_assignment", "môn, lớp, học kì được phân công giảng dạy", lambda c: _teaches(c, current=False)
+)
+OWN_HOMEROOM = Condition(
+    "own_homeroom", "lớp mình chủ nhiệm",
+    lambda c: c.scope.homeroom_teacher_id is not None and c.scope.homeroom_teacher_id == c.actor.user_id,
+)
+TEACHES_CLASS = Condition("teaches_class", "lớp mình giảng dạy", _teaches_class)
+OWN_DEPARTMENT = Condition("own_department", "giáo viên thuộc tổ chuyên môn của mình", _same_department)
+
+R = Role
+POLICY: Mapping[Action, tuple[Rule, ...]] = MappingProxyType({
+    Action.ARCHIVE_WRITE: (Rule(R.OFFICE),),
+    Action.ASSIGNMENTS_WRITE: (
+        Rule(R.ADMINISTRATOR), Rule(R.VICE_PRINCIPAL), Rule(R.HEAD_OF_DEPARTMENT, OWN_DEPARTMENT),
+    ),
+    Action.ATTENDANCE_WRITE: (Rule(R.HOMEROOM_TEACHER, OWN_HOMEROOM),),
+    Action.AUDIT_READ: (Rule(R.PRINCIPAL), Rule(R.VICE_PRINCIPAL), Rule(R.ADMINISTRATOR), Rule(R.INSPECTOR)),
+    Action.AUDIT_SEAL: (Rule(None), Rule(R.ADMINISTRATOR)),
+    Action.BOOKS_PRINT: (Rule(R.OFFICE),),
+    Action.COMMENTS_WRITE: (Rule(R.SUBJECT_TEACHER, OWN_ASSIGNMENT_CURRENT_TERM),),
+    Action.CONDUCT_WRITE: (Rule(R.HOMEROOM_TEACHER, OWN_HOMEROOM),),
+    Action.CORRECTION_APPLY: (Rule(R.ADMINISTRATOR),),
+    Action.CORRECTION_APPROVE: (Rule(R.PRINCIPAL),),
+    Action.CORRECTION_REQUEST: (Rule(R.SUBJECT_TEACHER, OWN_ASSIGNMENT),),
+    Action.CORRECTION_WITNESS: (Rule(R.PRINCIPAL), Rule(R.VICE_PRINCIPAL), Rule(R.ADMINISTRATOR)),
+    Action.ENROLMENT_WRITE: (Rule(R.ADMINISTRATOR),),
+    Action.HOMEROOM_COMMENTS_WRITE: (Rule(R.HOMEROOM_TEACHER, OWN_HOMEROOM),),
+    Action.INSPECTION_RECORD: (Rule(R.PRINCIPAL), Rule(R.VICE_PRINCIPAL)),
+    Action.LOCK_DECIDE: (Rule(R.PRINCIPAL),),
+    Action.LOCK_EXECUTE: (Rule(R.ADMINISTRATOR),),
+    Action.MARKS_WRITE: (Rule(R.SUBJECT_TEACHER, OWN_ASSIGNMENT_CURRENT_TERM),),
+    Action.RECORDS_READ: (
+        Rule(R.PRINCIPAL), Rule(R.VICE_PRINCIPAL), Rule(R.ADMINISTRATOR), Rule(R.HEAD_OF_DEPARTMENT),
+        Rule(R.OFFICE), Rule(R.INSPECTOR), Rule(R.HOMEROOM_TEACHER, OWN_HOMEROOM),
+        Rule(R.SUBJECT_TEACHER, TEACHES_CLASS),
+    ),
+    Action.RESULTS_APPROVE: (Rule(R.PRINCIPAL),),
+    Action.RESULTS_COMPUTE: (
+        Rule(R.PRINCIPAL), Rule(R.VICE_PRINCIPAL), Rule(R.ADMINISTRATOR), Rule(R.HOMEROOM_TEACHER, OWN_HOMEROOM),
+    ),
+    Action.RIGHTS_GRANT: (Rule(None), Rule(R.ADMINISTRATOR)),
+    Action.SCHOOL_SETUP: (Rule(None), Rule(R.ADMINISTRATOR)),
+    Action.STUDENTS_WRITE: (Rule(R.HOMEROOM_TEACHER, OWN_HOMEROOM), Rule(R.ADMINISTRATOR)),
+})
+del R
+
+
+# --- targets ----------------------------------------------------------------------------------
+
+
+def _year_scope(session: Session, year_id: int | None, **kw: object) -> Scope:
+    year = session.get(SchoolYear, year_id) if year_id is not None else None
+    school = session.get(School, year.school_id) if year else None
+    return Scope(school_id=school.id if school else None, district=school.district if school else None,
+                 school_year_id=year_id, **kw)  # type: ignore[arg-type]
+
+
+def _class_scope(session: Session, class_id: int | None, **kw: object) -> Scope:
+    klass = session.get(Class, class_id) if class_id is not None else None
+    if klass is None:
+        return Scope(**kw)  # type: ignore[arg-type]
+    grade = session.get(Grade, klass.grade_id)
+    year = session.get(SchoolYear, grade.school_year_id) if grade else None
+    school = session.get(School, klass.school_id)
+    kw.setdefault("description_vi", f"lớp {klass.name}" + (f" năm học {year.name}" if year else ""))
+    return Scope(school_id=klass.school_id, district=school.district if school else None,
+                 school_year_id=year.id if year else None, class_id=klass.id,
+                 homeroom_teacher_id=klass.homeroom_teacher_id, **kw)  # type: ignore[arg-type]
+
+
+def _term_of_period(session: Session, class_id: int, period: Period | str) -> int | None:
+    """The term a period's entries belong to: HK1 → term 1; HK2 and the year → term 2."""
+    scope = _class_scope(session, class_id)
+    number = 1 if Period(period) is Period.TERM1 else 2
+    return session.scalar(select(Term.id).where(Term.school_year_id == scope.school_year_id,
+                                                Term.number == number))
+
+
+def _term_of_day(session: Session, year_id: int | None, day: dt.date) -> int | None:
+    return session.scalar(select(Term.id).where(Term.school_year_id == year_id, Term.starts_on <= day,
+                                                Term.ends_on >= day))
+
+
+def _subject_text(session: Session, subject_id: int | None, term_id: int | None) -> str:
+    subject = session.get(Subject, subject_id) if subject_id is not None else None
+    term = session.get(Term, term_id) if term_id is not None else None
+    parts = [f"môn {subject.name}" if subject else "", term.name if term else ""]
+    return ", ".join(p for p in parts if p)
+
+
+def _enrolment_scope(session: Session, enrolment_id: int, subject_id: int | None = None,
+                     term_id: int | None = None, what: str = "") -> Scope:
+    enrolment = session.get(Enrolment, enrolment_id)
+    if enrolment is None:
+        raise NotFoundError("Không tìm thấy học sinh trong lớp.", f"enrolment {enrolment_id} not found")
+    student = session.get(Student, enrolment.student_id)
+    base = _class_scope(session, enrolment.class_id)
+    desc = ", ".join(p for p in (
+        what, _subject_text(session, subject_id, term_id),
+        f"học sinh {student.full_name}" if student else "", base.description_vi) if p)
+    return Scope(school_id=base.school_id, district=base.district, school_year_id=base.school_year_id,
+                 term_id=term_id, class_id=base.class_id, subject_id=subject_id,
+                 student_id=enrolment.student_id, homeroom_teacher_id=base.homeroom_teacher_id,
+                 description_vi=desc)
+
+
+def scope_of(session: Session, target: object) -> Scope:
+    """What the target concerns (school, year, term, class, subject, student), for the rules."""
+    if target is None:
+        return Scope(description_vi="hệ thống")
+    if isinstance(target, Scope):
+        return target
+    if isinstance(target, School):
+        return Scope(school_id=target.id, district=target.district, description_vi=target.name)
+    if isinstance(target, SchoolYear):
+        return _year_scope(session, target.id, description_vi=f"năm học {target.name}")
+    if isinstance(target, Term):
+        year = session.get(SchoolYear, target.school_year_id)
+        return _year_scope(session, target.school_year_id, term_id=target.id,
+                           description_vi=f"{target.name} năm học {year.name if year else ''}")
+    if isinstance(target, Grade):
+        return _year_scope(session, target.school_year_id, description_vi=f"khối {target.level}")
+    if isinstance(target, GradeSubject):
+        grade = session.get(Grade, target.grade_id)
+        return _year_scope(session, grade.school_year_id if grade else None, subject_id=target.subject_id,
+                           description_vi=_subject_text(session, target.subject_id, None))
+    if isinstance(target, Class):
+        return _class_scope(session, target.id)
+    if isinstance(target, Subject):
+        school = session.get(School, target.school_id)
+        return Scope(school_id=target.school_id, district=school.district if school else None,
+                     subject_id=target.id, description_vi=f"môn {target.name}")
+    if isinstance(target, TeachingAssignment):
+        base = _class_scope(session, target.class_id)
+        teacher = session.get(User, target.teacher_id)
+        desc = f"{_subject_text(session, target.subject_id, target.term_id)}, {base.description_vi}"
+        if teacher:
+            desc += f" (giáo viên {teacher.full_name})"
+        return Scope(school_id=base.school_id, district=base.district, school_year_id=base.school_year_id,
+                     term_id=target.term_id, class_id=target.class_id, subject_id=target.subject_id,
+                     teacher_id=target.teacher_id, homeroom_teacher_id=base.homeroom_teacher_id,
+                     description_vi=desc)
+    if isinstance(target, Enrolment):
+        if target.id is None:
+            return _class_scope(session, target.class_id)
+        return _enrolment_scope(session, target.id)
+    if isinstance(target, Student):
+        return _student_scope(session, target)
+    if isinstance(target, Mark):
+        return _enrolment_scope(session, target.enrolment_id, target.subject_id, target.term_id, "điểm")
+    if isinstance(target, (SubjectComment, SubjectResult)):
+        enrolment = session.get(Enrolment, target.enrolment_id)
+        term_id = _term_of_period(session, enrolment.class_id, target.period) if enrolment else None
+        return _enrolment_scope(session, target.enrolment_id, target.subject_id, term_id)
+    if isinstance(target, Attendance):
+        base = _enrolment_scope(session, target.enrolment_id, what="điểm danh")
+        term_id = _term_of_day(session, base.school_year_id, target.day)
+        return Scope(**{**base.__dict__, "term_id": term_id})
+    if isinstance(target, (Conduct, HomeroomComment, StudentResult)):
+        enrolment = session.get(Enrolment, target.enrolment_id)
+        term_id = _term_of_period(session, enrolment.class_id, target.period) if enrolment else None
+        return _enrolment_scope(session, target.enrolment_id, None, term_id)
+    if isinstance(target, User):
+        school = session.get(School, target.school_id) if target.school_id is not None else None
+        return Scope(school_id=target.school_id, district=school.district if school else None,
+                     description_vi=f"người dùng {target.full_name}")
+    if isinstance(target, RoleGrant):
+        school = session.get(School, target.school_id) if target.school_id is not None else None
+        return Scope(school_id=target.school_id, district=school.district if school else None,
+                     description_vi=f"quyền {Role(target.role).label_vi}")
+    if isinstance(target, CorrectionRequest):
+        return _enrolment_scope(session, target.enrolment_id, target.subject_id, target.term_id,
+                                f"đơn đề nghị sửa chữa số {target.id}" if target.id else "đơn đề nghị sửa chữa")
+    if isinstance(target, LockDecision):
+        if target.class_id is not None:
+            return _class_scope(session, target.class_id, term_id=target.term_id)
+        return _year_scope(session, target.school_year_id, term_id=target.term_id, description_vi="toàn trường")
+    if isinstance(target, Inspection):
+        if target.class_id is not None:
+            return _class_scope(session, target.class_id)
+        return _year_scope(session, target.school_year_id, description_vi="toàn trường")
+    raise TypeError(f"no permission scope for {type(target).__name__}")
+
+
+def _student_scope(session: Session, student: Student) -> Scope:
+    school = session.get(School, student.school_id) if student.school_id is not None else None
+    desc = f"học sinh {student.full_name}"
+    if student.id is not None:
+        enrolment = session.scalars(select(Enrolment).where(Enrolment.student_id == student.id)
+                                    .order_by(Enrolment.id.desc()).limit(1)).first()
+        if enrolment is not None:
+            base = _class_scope(session, enrolment.class_id)
+            if base.school_id == student.school_id:
+                return Scope(school_id=base.school_id, district=base.district,
+                             school_year_id=base.school_year_id, class_id=base.class_id,
+                             student_id=student.id, homeroom_teacher_id=base.homeroom_teacher_id,
+                             description_vi=f"{desc}, {base.description_vi}")
+    return Scope(school_id=student.school_id, district=school.district if school else None,
+                 student_id=student.id, description_vi=desc)
+
+
+# --- the checks -------------------------------------------------------------------------------
+
+
+def allowed(session: Session, actor: Actor, action: Action, target: object, *,
+            today: dt.date | None = None) -> bool:
+    """True when one rule of ``POLICY[action]`` lets the actor act on the target today."""
+    check = Check(session, actor, scope_of(session, target), _today(today))
+    return any(rule.allows(check) for rule in POLICY[action])
+
+
+def require(session: Session, actor: Actor, action: Action, target: object, *,
+            today: dt.date | None = None) -> None:
+    """Raise ``PermissionDeniedError`` (naming the action and the object) unless the actor may act."""
+    scope = scope_of(session, target)
+    check = Check(session, actor, scope, _today(today))
+    if any(rule.allows(check) for rule in POLICY[action]):
+        return
+    who = "; ".join(rule.description_vi for rule in POLICY[action])
+    raise PermissionDeniedError(
+        f"{actor.full_name} ({actor.username}) không có quyền {action.label_vi} đối với "
+        f"{scope.description_vi}. Quyền này thuộc về: {who}.",
+        f"{actor.username} may not {action.value} on {type(target).__name__} "
+        f"(school={scope.school_id}, class={scope.class_id}, subject={scope.subject_id}, term={scope.term_id})",
+    )

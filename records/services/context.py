@@ -1,0 +1,32 @@
+"""The service clock: "today" for rights (current term), the cut-off and locks, injectable.
+
+Production reads the local date. Tests and the demo (which writes four years of history through the
+services) set it with ``on_date(day)``, or pass ``today=`` to the service functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+_today: ContextVar[dt.date | None] = ContextVar("sodientu_today", default=None)
+
+
+def today(given: dt.date | None = None) -> dt.date:
+    """The date services act on: ``given`` if set, else the one set by ``on_date``, else the local date."""
+    if given is not None:
+        return given
+    fixed = _today.get()
+    return fixed if fixed is not None else dt.date.today()
+
+
+@contextmanager
+def on_date(day: dt.date) -> Iterator[dt.date]:
+    """Act as if today were ``day`` inside the block (tests, the demo's history, back-dated imports)."""
+    token = _today.set(day)
+    try:
+        yield day
+    finally:
+        _today.reset(token)

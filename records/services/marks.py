@@ -1,0 +1,310 @@
+"""Marks and subject comments, written by the subject teacher of the assignment (CV §2.2.2 d).
+
+Every write: rights first (own assignment, current term), then the cut-off (marks only) and the
+locks, then the change and its trace, in the caller's transaction. A mark changes after its book is
+locked or after the cut-off only through ``records.services.corrections``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from records import audit
+from records.audit import AuditRecord
+from records.errors import NotFoundError, ValidationError
+from records.models import (
+    Assessment,
+    Class,
+    Enrolment,
+    Grade,
+    Mark,
+    MarkKind,
+    Period,
+    Subject,
+    SubjectComment,
+    TeachingAssignment,
+    Term,
+)
+from records.permissions import Action, Actor, require
+from records.rules import parse_comment, parse_mark
+from records.services import locks
+
+# Kinds of marks each regime records (REGULATIONS.md §1.2, §1.3, §2.2).
+KINDS_OF_REGIME: dict[str, frozenset[MarkKind]] = {
+    "tt58": frozenset({MarkKind.REGULAR, MarkKind.PERIODIC, MarkKind.FINAL}),
+    "tt26": frozenset({MarkKind.REGULAR, MarkKind.MIDTERM, MarkKind.FINAL}),
+    "tt22": frozenset({MarkKind.REGULAR, MarkKind.MIDTERM, MarkKind.FINAL}),
+}
+SINGLE_KINDS = frozenset({MarkKind.MIDTERM, MarkKind.FINAL})
+
+MarkValue = Decimal | str | int | None
+
+
+@dataclass(frozen=True)
+class MarkInput:
+    """One mark to save: ``value`` None removes the mark of that column."""
+
+    enrolment_id: int
+    kind: MarkKind
+    slot: int
+    value: MarkValue
+    assessed_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """What a save changed."""
+
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+
+
+@dataclass(frozen=True)
+class MarkKey:
+    """The natural key of a mark: one column (kind, slot) of a student in a subject and term."""
+
+    enrolment_id: int
+    subject_id: int
+    term_id: int
+    kind: MarkKind
+    slot: int
+
+
+def mark_state(key: MarkKey, value: Decimal | str | None, assessed_on: dt.date | None = None) -> dict[str, Any]:
+    """The traced state of a mark."""
+    return {"enrolment_id": key.enrolment_id, "subject_id": key.subject_id, "term_id": key.term_id,
+            "kind": MarkKind(key.kind).value, "slot": key.slot,
+            "value": None if value is None else str(value), "assessed_on": assessed_on}
+
+
+def _assignment(session: Session, assignment: TeachingAssignment | int) -> TeachingAssignment:
+    if isinstance(assignment, TeachingAssignment):
+        return assignment
+    found = session.get(TeachingAssignment, assignment)
+    if found is None:
+        raise NotFoundError("Không tìm thấy phân công giảng dạy.", f"teaching assignment {assignment} not found")
+    return found
+
+
+def _class_context(session: Session, class_id: int) -> tuple[Class, Grade]:
+    klass = session.get(Class, class_id)
+    if klass is None:
+        raise NotFoundError("Không tìm thấy lớp.", f"class {class_id} not found")
+    grade = session.get(Grade, klass.grade_id)
+    assert grade is not None
+    return klass, grade
+
+
+def parse_value(subject: Subject, value: MarkValue) -> Decimal | str | None:
+    """A score (Decimal, 0–10, one decimal) for a scored subject, "Đ"/"CĐ" for a comment subject."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if subject.assessment is Assessment.COMMENT:
+        return parse_comment(value)
+    return parse_mark(value, f"Điểm môn {subject.name}", f"mark of {subject.code}")
+
+
+def check_kind(regime: str, kind: MarkKind | str, slot: int) -> MarkKind:
+    """The kind, if the regime records it and the slot is possible."""
+    kind = MarkKind(kind)
+    if kind not in KINDS_OF_REGIME.get(regime, frozenset(MarkKind)):
+        raise ValidationError(f"Loại điểm “{kind.value}” không có trong quy chế {regime.upper()}.",
+                              f"mark kind {kind.value} not used by {regime}")
+    if slot < 1 or (kind in SINGLE_KINDS and slot != 1):
+        raise ValidationError(f"Cột điểm {kind.value}{slot} không hợp lệ.", f"invalid slot {slot} for {kind.value}")
+    return kind
+
+
+def _mark_value(mark: Mark) -> Decimal | str | None:
+    return mark.score if mark.score is not None else mark.grade
+
+
+def _set_value(mark: Mark, value: Decimal | str) -> None:
+    if isinstance(value, Decimal):
+        mark.score, mark.grade = value, None
+    else:
+        mark.score, mark.grade = None, value
+
+
+def save_marks(session: Session, actor: Actor, assignment: TeachingAssignment | int, inputs: Iterable[MarkInput],
+               *, today: dt.date | None = None, reason: str | None = None) -> SaveResult:
+    """Save marks of one teaching assignment (a column, a sheet): create, change or remove, traced."""
+    ta = _assignment(session, assignment)
+    require(session, actor, Action.MARKS_WRITE, ta, today=today)
+    klass, grade = _class_context(session, ta.class_id)
+    locks.ensure_before_cutoff(session, grade.school_year_id, today)
+    locks.ensure_open(session, "mark", ta.class_id, ta.term_id)
+    subject = session.get(Subject, ta.subject_id)
+    assert subject is not None
+    wanted: dict[tuple[int, MarkKind, int], tuple[Decimal | str | None, dt.date | None]] = {}
+    for item in inputs:
+        kind = check_kind(grade.regime, item.kind, item.slot)
+        wanted[(item.enrolment_id, kind, item.slot)] = (parse_value(subject, item.value), item.assessed_on)
+    if not wanted:
+        return SaveResult()
+    enrolment_ids = {key[0] for key in wanted}
+    on_roll = set(session.scalars(select(Enrolment.id).where(Enrolment.class_id == ta.class_id,
+                                                             Enrolment.id.in_(enrolment_ids))))
+    if enrolment_ids - on_roll:
+        raise ValidationError(f"Có học sinh không thuộc lớp {klass.name}.",
+                              f"enrolments {sorted(enrolment_ids - on_roll)} not in class {klass.id}")
+    existing = {(m.enrolment_id, MarkKind(m.kind), m.slot): m for m in session.scalars(
+        select(Mark).where(Mark.enrolment_id.in_(enrolment_ids), Mark.subject_id == ta.subject_id,
+                           Mark.term_id == ta.term_id))}
+    records: list[AuditRecord] = []
+    new_rows: list[dict[str, Any]] = []
+    new_keys: list[MarkKey] = []
+    updated = deleted = unchanged = 0
+    for (enrolment_id, kind, slot), (value, assessed_on) in wanted.items():
+        key = MarkKey(enrolment_id, ta.subject_id, ta.term_id, kind, slot)
+        mark = existing.get((enrolment_id, kind, slot))
+        if mark is None:
+            if value is None:
+                unchanged += 1
+                continue
+            new_rows.append({"enrolment_id": enrolment_id, "subject_id": ta.subject_id, "term_id": ta.term_id,
+                             "kind": kind, "slot": slot, "score": value if isinstance(value, Decimal) else None,
+                             "grade": value if isinstance(value, str) else None, "assessed_on": assessed_on,
+                             "entered_by_id": actor.user_id})
+            new_keys.append(key)
+            continue
+        old = _mark_value(mark)
+        before = mark_state(key, old, mark.assessed_on)
+        if value is None:
+            records.append(AuditRecord("delete", "mark", mark.id, before, None, klass.school_id, reason))
+            session.delete(mark)
+            deleted += 1
+        elif value != old or (assessed_on is not None and assessed_on != mark.assessed_on):
+            _set_value(mark, value)
+            mark.assessed_on = assessed_on or mark.assessed_on
+            mark.entered_by_id = actor.user_id
+            records.append(AuditRecord("update", "mark", mark.id, before,
+                                       mark_state(key, value, mark.assessed_on), klass.school_id, reason))
+            updated += 1
+        else:
+            unchanged += 1
+    session.flush()
+    if new_rows:
+        ids = session.scalars(insert(Mark).returning(Mark.id, sort_by_parameter_order=True), new_rows).all()
+        for mark_id, key, row in zip(ids, new_keys, new_rows, strict=True):
+            value = row["score"] if row["score"] is not None else row["grade"]
+            records.append(AuditRecord("create", "mark", mark_id, None, mark_state(key, value, row["assessed_on"]),
+                                       klass.school_id, reason))
+    audit.append_many(session, actor, records)
+    return SaveResult(len(new_rows), updated, deleted, unchanged)
+
+
+def record_mark(session: Session, actor: Actor, assignment: TeachingAssignment | int, enrolment_id: int,
+                kind: MarkKind, slot: int, value: MarkValue, *, assessed_on: dt.date | None = None,
+                today: dt.date | None = None) -> Mark | None:
+    """Save one mark (``value`` None removes it); returns the mark, or None when removed."""
+    ta = _assignment(session, assignment)
+    save_marks(session, actor, ta, [MarkInput(enrolment_id, kind, slot, value, assessed_on)], today=today)
+    return find_mark(session, MarkKey(enrolment_id, ta.subject_id, ta.term_id, MarkKind(kind), slot))
+
+
+def find_mark(session: Session, key: MarkKey) -> Mark | None:
+    """The mark stored under a natural key, if any."""
+    return session.scalars(select(Mark).where(
+        Mark.enrolment_id == key.enrolment_id, Mark.subject_id == key.subject_id, Mark.term_id == key.term_id,
+        Mark.kind == MarkKind(key.kind), Mark.slot == key.slot)).one_or_none()
+
+
+def store_mark(session: Session, actor: Actor, key: MarkKey, value: Decimal | str | None, *, action: str,
+               school_id: int, reason: str | None, request_id: int | None) -> tuple[Mark | None, dict[str, Any]]:
+    """Write a mark and trace it WITHOUT checking rights, locks or the cut-off (corrections only).
+
+    Returns the mark (None when removed) and the traced state before the change.
+    """
+    mark = find_mark(session, key)
+    before = mark_state(key, _mark_value(mark) if mark else None, mark.assessed_on if mark else None)
+    entry_id: int
+    if value is None:
+        if mark is None:
+            return None, before
+        entry_id = mark.id
+        session.delete(mark)
+        session.flush()
+        result = None
+    else:
+        if mark is None:
+            mark = Mark(enrolment_id=key.enrolment_id, subject_id=key.subject_id, term_id=key.term_id,
+                        kind=MarkKind(key.kind), slot=key.slot)
+            session.add(mark)
+        _set_value(mark, value)
+        mark.entered_by_id = actor.user_id
+        session.flush()
+        entry_id = mark.id
+        result = mark
+    after = None if value is None else mark_state(key, value, result.assessed_on if result else None)
+    audit.append(session, actor, action, "mark", entry_id, before, after, school_id=school_id, reason=reason,
+                 request_id=request_id)
+    return result, before
+
+
+# --- subject comments -------------------------------------------------------------------------
+
+
+def _period_term(session: Session, period: Period, term: Term) -> None:
+    number = 1 if period is Period.TERM1 else 2
+    if term.number != number:
+        raise ValidationError(f"Nhận xét {period.label_vi} được ghi trong học kì {'I' if number == 1 else 'II'}.",
+                              f"period {period.value} belongs to term {number}")
+
+
+def save_comments(session: Session, actor: Actor, assignment: TeachingAssignment | int, period: Period,
+                  comments: Mapping[int, str | None], *, today: dt.date | None = None) -> SaveResult:
+    """Save the subject teacher's comments (TT22 nhận xét) for a period; None or "" removes one."""
+    ta = _assignment(session, assignment)
+    period = Period(period)
+    require(session, actor, Action.COMMENTS_WRITE, ta, today=today)
+    klass, _grade = _class_context(session, ta.class_id)
+    term = session.get(Term, ta.term_id)
+    assert term is not None
+    _period_term(session, period, term)
+    locks.ensure_open(session, "subject_comment", ta.class_id, ta.term_id)
+    on_roll = set(session.scalars(select(Enrolment.id).where(Enrolment.class_id == ta.class_id,
+                                                             Enrolment.id.in_(list(comments)))))
+    if set(comments) - on_roll:
+        raise ValidationError(f"Có học sinh không thuộc lớp {klass.name}.", "enrolments not in the class")
+    existing = {c.enrolment_id: c for c in session.scalars(select(SubjectComment).where(
+        SubjectComment.enrolment_id.in_(list(comments)), SubjectComment.subject_id == ta.subject_id,
+        SubjectComment.period == period))}
+    records: list[AuditRecord] = []
+    created = updated = deleted = unchanged = 0
+    for enrolment_id, raw in comments.items():
+        text = " ".join((raw or "").split())
+        current = existing.get(enrolment_id)
+        key = {"enrolment_id": enrolment_id, "subject_id": ta.subject_id, "period": period.value}
+        if current is None and text:
+            current = SubjectComment(enrolment_id=enrolment_id, subject_id=ta.subject_id, period=period, text=text,
+                                     teacher_id=actor.user_id)
+            session.add(current)
+            session.flush()
+            records.append(AuditRecord("create", "subject_comment", current.id, None, {**key, "text": text},
+                                       klass.school_id))
+            created += 1
+        elif current is not None and not text:
+            records.append(AuditRecord("delete", "subject_comment", current.id, {**key, "text": current.text}, None,
+                                       klass.school_id))
+            session.delete(current)
+            deleted += 1
+        elif current is not None and text != current.text:
+            records.append(AuditRecord("update", "subject_comment", current.id, {**key, "text": current.text},
+                                       {**key, "text": text}, klass.school_id))
+            current.text, current.teacher_id = text, actor.user_id
+            updated += 1
+        else:
+            unchanged += 1
+    session.flush()
+    audit.append_many(session, actor, records)
+    return SaveResult(created, updated, deleted, unchanged)

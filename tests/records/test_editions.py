@@ -1,0 +1,113 @@
+"""The editions service: rights, audit, supersede rules, revocation, correction hook, trust list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import replace
+from types import SimpleNamespace
+
+import pytest
+
+from records import audit
+from records.errors import ConflictError, PermissionDeniedError, ValidationError
+from records.models import EditionKind, EditionStatus, KeyKind, KeyState, Role
+from records.permissions import Actor
+from records.services import corrections
+from records.services import editions as es
+from tests.factories import enrol, make_class, make_school, make_student, make_user, make_year
+
+
+@pytest.fixture
+def ctx(session):
+    school = make_school(session)
+    year = make_year(session, school)
+    klass = make_class(session, year, 9, "9A1")
+    office = Actor.load(session, make_user(session, school, [Role.OFFICE]).id)
+    return SimpleNamespace(school=school, year=year, klass=klass, office=office)
+
+
+def draft(ctx, *, copy: bool = False, student_id: int | None = None, part: str = "all") -> es.EditionDraft:
+    kind = EditionKind.TRANSCRIPT if student_id else EditionKind.MARK_BOOK
+    return es.EditionDraft(
+        edition_id=uuid.uuid4(), kind=kind, school_id=ctx.school.id, title="Sổ — 9A1", issued_on=dt.date(2026, 5, 30),
+        book_pages=10, pages=(es.PrintedPage(1, "cover", b"\x01" * 16), es.PrintedPage(2, "marks", b"\x02" * 16)),
+        key_id="0badc0de", document_sha256="0" * 64, class_id=None if student_id else ctx.klass.id,
+        student_id=student_id, school_year_id=ctx.year.id, part=part, copy=copy)
+
+
+def test_create_is_audited_and_needs_the_print_right(session, ctx) -> None:
+    teacher = Actor.load(session, make_user(session, ctx.school, [Role.SUBJECT_TEACHER]).id)
+    with pytest.raises(PermissionDeniedError):
+        es.create_edition(session, teacher, draft(ctx))
+    e = es.create_edition(session, ctx.office, draft(ctx))
+    assert e.status is EditionStatus.CURRENT and e.page_count == 2 and e.created_by_name == ctx.office.username
+    entries = audit.entries(session, entity="edition", entity_id=str(e.id))
+    assert [x.action for x in entries] == ["print"]
+    assert audit.state(entries[0].after)["pages"] == [[1, "01" * 16], [2, "02" * 16]]
+    with pytest.raises(ConflictError):
+        es.create_edition(session, ctx.office, replace(draft(ctx), edition_id=e.id))
+
+
+def test_reprint_supersedes_originals_of_the_same_scope_only(session, ctx) -> None:
+    first = es.create_edition(session, ctx.office, draft(ctx))
+    other_part = es.create_edition(session, ctx.office, draft(ctx, part="term1"))
+    copy = es.create_edition(session, ctx.office, draft(ctx, copy=True))
+    second = es.create_edition(session, ctx.office, draft(ctx))
+    assert first.status is EditionStatus.SUPERSEDED and first.superseded_by_id == second.id
+    assert other_part.status is EditionStatus.CURRENT and copy.status is EditionStatus.CURRENT
+    another_copy = es.create_edition(session, ctx.office, draft(ctx, copy=True))
+    assert copy.status is EditionStatus.CURRENT and another_copy.status is EditionStatus.CURRENT
+    state = es.edition_state(session, first.id)
+    assert state.superseded_by == second.id and state.digests == {1: "01" * 16, 2: "02" * 16}
+    assert es.edition_state(session, uuid.uuid4()) is None
+
+
+def test_revoke_needs_a_reason_and_happens_once(session, ctx) -> None:
+    e = es.create_edition(session, ctx.office, draft(ctx))
+    with pytest.raises(ValidationError):
+        es.revoke_edition(session, ctx.office, e.id, "")
+    es.revoke_edition(session, ctx.office, str(e.id), "Báo mất")
+    assert e.status is EditionStatus.REVOKED and e.revoked_reason == "Báo mất"
+    with pytest.raises(ConflictError):
+        es.revoke_edition(session, ctx.office, e.id, "lần nữa")
+    assert [x.action for x in audit.entries(session, entity="edition", entity_id=str(e.id))] == ["print", "revoke"]
+    assert es.find_editions(session, e.id.hex[:10]) == [e]
+
+
+def test_applied_correction_outdates_the_mark_book_and_the_transcript(session, ctx) -> None:
+    student = make_student(session, ctx.school)
+    enrolment = enrol(session, student, ctx.klass)
+    book = es.create_edition(session, ctx.office, draft(ctx))
+    transcript = es.create_edition(session, ctx.office, draft(ctx, student_id=student.id))
+    other = make_student(session, ctx.school)
+    unrelated = es.create_edition(session, ctx.office, draft(ctx, student_id=other.id))
+    assert es._correction_subscriber in corrections.on_correction_applied
+    es._correction_subscriber(session, SimpleNamespace(request_id=42, enrolment_id=enrolment.id))
+    assert book.status is EditionStatus.OUTDATED and transcript.status is EditionStatus.OUTDATED
+    assert book.outdated_by_request_id == 42 and unrelated.status is EditionStatus.CURRENT
+    again = es.create_edition(session, ctx.office, draft(ctx))  # the reprint supersedes the outdated one
+    assert book.status is EditionStatus.SUPERSEDED and book.superseded_by_id == again.id
+
+
+def test_trust_list_rotation_and_revocation(session, ctx) -> None:
+    system = Actor.system("test")
+    a = es.register_key(session, system, key_id="aaaa0001", kind=KeyKind.ED25519, public_pem="A",
+                        school_id=ctx.school.id)
+    b = es.register_key(session, system, key_id="bbbb0002", kind=KeyKind.ED25519, public_pem="B",
+                        school_id=ctx.school.id)
+    cert = es.register_key(session, system, key_id="cccccccc00000003", kind=KeyKind.X509, public_pem="C",
+                           school_id=ctx.school.id)
+    assert (a.status, b.status, cert.status) == (KeyState.RETIRED, KeyState.ACTIVE, KeyState.ACTIVE)
+    assert es.active_keys(session, school_id=ctx.school.id, kind=KeyKind.ED25519) == [b]
+    with pytest.raises(PermissionDeniedError):
+        es.revoke_key(session, ctx.office, "bbbb0002", "thử")
+    es.revoke_key(session, system, "BBBB0002", "lộ khóa")
+    assert b.status is KeyState.REVOKED and b.revoked_reason == "lộ khóa"
+    with pytest.raises(ConflictError):
+        es.retire_key(session, system, "bbbb0002")
+    with pytest.raises(ConflictError):
+        es.register_key(session, system, key_id="aaaa0001", kind=KeyKind.ED25519, public_pem="A",
+                        school_id=ctx.school.id)
+    assert [k.key_id for k in es.list_keys(session, kind=KeyKind.ED25519)] == ["aaaa0001", "bbbb0002"]
+    assert {x.action for x in audit.entries(session, entity="signing_key")} == {"register", "retire", "revoke"}
