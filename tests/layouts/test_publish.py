@@ -33,8 +33,7 @@ def _fonts(resources: pikepdf.Dictionary, seen: set[int]) -> list[pikepdf.Dictio
     out = []
     if resources is None:
         return out
-    for font in (resources.get("/Font") or {}).values():
-        out.append(font)
+    out += list((resources.get("/Font") or {}).values())
     for xobj in (resources.get("/XObject") or {}).values():
         if xobj.get("/Subtype") == "/Form" and xobj.objgen not in seen:
             seen.add(xobj.objgen)

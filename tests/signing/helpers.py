@@ -91,10 +91,10 @@ def publish_small(session: Session, world: World, numbers: tuple[int, ...] = (1,
 def _to_unicode_map(font: pikepdf.Dictionary) -> dict[int, str]:
     data = font.ToUnicode.read_bytes().decode("latin-1")
     out: dict[int, str] = {}
-    for block in re.findall(r"beginbfchar(.*?)endbfchar", data, re.S):
+    for block in re.findall(r"beginbfchar(.*?)endbfchar", data, re.DOTALL):
         for src, dst in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
             out[int(src, 16)] = bytes.fromhex(dst).decode("utf-16-be")
-    for block in re.findall(r"beginbfrange(.*?)endbfrange", data, re.S):
+    for block in re.findall(r"beginbfrange(.*?)endbfrange", data, re.DOTALL):
         for lo, hi, dst in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
             start = int(dst, 16)
             for i, gid in enumerate(range(int(lo, 16), int(hi, 16) + 1)):
