@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from records.db import make_engine, session_scope  # noqa: E402
-from records.demo.build import DemoConfig, build_demo, prepare_database  # noqa: E402
+from records.db import make_engine, session_scope
+from records.demo.build import DemoConfig, build_demo, prepare_database
 
 
 def main() -> None:

@@ -85,6 +85,7 @@ __all__ = [
     "demo_present",
     "planned_steps",
     "prepare_database",
+    "refuse_if_present",
 ]
 
 DEMO_SCHOOL_CODE = "MC-CHIENGSON"
@@ -176,9 +177,23 @@ def demo_present(session: Session) -> bool:
     return session.scalar(select(func.count()).select_from(School)) != 0
 
 
+def refuse_if_present(session: Session) -> None:
+    """Raise ``DemoExistsError`` when the database already holds a school (never build over data)."""
+    if demo_present(session):
+        raise DemoExistsError(
+            "Cơ sở dữ liệu này đã có dữ liệu (trường mẫu hoặc dữ liệu thật) nên không tạo thêm trường mẫu. "
+            "Dùng «sodientu demo --reset» để xóa toàn bộ và tạo lại, hoặc chọn cơ sở dữ liệu khác bằng --db.",
+            "database already holds a school; refusing to build the demo (use --reset)")
+
+
 def planned_steps(config: DemoConfig) -> int:
     """Number of progress steps ``build_demo`` reports (for a progress bar)."""
-    return 2 + config.years * (4 * config.per_grade * 3 + 2)
+    return 2 + config.years * _steps_per_year(config)
+
+
+def _steps_per_year(config: DemoConfig) -> int:
+    # rolls; marks and results of each class in each term; closing the year
+    return 1 + 4 * config.per_grade * 2 * 2 + 1
 
 
 # --- the simulation -----------------------------------------------------------------------------
@@ -241,10 +256,12 @@ class _Builder:
         # and again (classes, terms, enrolments, assignments, users …) alive, so that ``session.get``
         # finds them without a query.
         self._keep: list[object] = []
+        self.steps_done = 0
 
     # --- helpers ----------------------------------------------------------------------------
 
     def step(self, what: str, n: int = 1) -> None:
+        self.steps_done += n
         if self._progress is not None:
             self._progress(what, n)
 
@@ -413,13 +430,12 @@ class _Builder:
                     by_level[level].append((-1, pupil))
         else:
             for pupil in self.active:
-                level = self.next_level.get(pupil.index)
-                if level is None:
+                goes_to = self.next_level.get(pupil.index)
+                if goes_to is None:
                     continue
-                prev_index = pupil.class_index
-                repeating = level == pupil.level
-                pupil.level = level
-                by_level[level].append((-1 if repeating else prev_index, pupil))
+                repeating = goes_to == pupil.level
+                pupil.level = goes_to
+                by_level[goes_to].append((-1 if repeating else pupil.class_index, pupil))
             for _ in range(self._cohort_size(r)):
                 pupil = self.new_pupil(level=6, start_year=y.start, course_start=y.start)
                 new.append(pupil)
@@ -433,7 +449,7 @@ class _Builder:
         runs = {(run.level, run.index): run for run in y.classes}
         for level, entries in by_level.items():
             placed: dict[int, list[gen.Pupil]] = defaultdict(list)
-            floating = []
+            floating: list[gen.Pupil] = []
             for pref, pupil in entries:
                 (placed[pref] if pref >= 0 and (level, pref) in runs else floating).append(pupil)
             r.shuffle(floating)
@@ -442,14 +458,14 @@ class _Builder:
                 placed[target].append(pupil)
             for i in range(self.cfg.per_grade):
                 runs[(level, i)].pupils = placed[i]
-        student_rows = {s.id: s for s in self.s.scalars(select(Student).where(
+        student_rows: dict[int | None, Student] = {s.id: s for s in self.s.scalars(select(Student).where(
             Student.id.in_([p.student_id for run in y.classes for p in run.pupils])))}
         with on_date(y.year.starts_on):
             for run in y.classes:
                 enrolled = students.enrol_class(self.s, admin, run.klass, [student_rows[p.student_id]
                                                                           for p in run.pupils])
                 self.keep(enrolled)
-                by_student = {e.student_id: e for e in enrolled}
+                by_student: dict[int | None, Enrolment] = {e.student_id: e for e in enrolled}
                 for pupil in run.pupils:
                     pupil.enrolment_id = by_student[pupil.student_id].id
                     pupil.enrolled_on = y.year.starts_on
@@ -530,8 +546,8 @@ class _Builder:
                     klass = setup.create_class(self.s, ext, grade, name)
                 self.keep([klass, grade, sy])
                 with on_date(sy.starts_on):
-                    enrolled = students.enrol_class(self.s, ext, klass, [self.s.get(Student, p.student_id)
-                                                                         for p in pupils])  # type: ignore[misc]
+                    roll = [self.s.get(Student, p.student_id) for p in pupils]
+                    enrolled = students.enrol_class(self.s, ext, klass, [st for st in roll if st is not None])
                 self.keep(enrolled)
                 by_student = {e.student_id: e.id for e in enrolled}
                 for pupil in pupils:
@@ -797,8 +813,9 @@ class _Builder:
                         if isinstance(values[code], str):
                             retakes[code] = "Đ" if r.random() < 0.9 else "CĐ"
                         else:
-                            mean = gen.subject_mean(self.seed, pupil, code, y.start) + 1.4
-                            retakes[code] = gen.score(r, mean, whole=False, spread=0.8)
+                            # students prepare all summer: most pass the re-assessment
+                            mean = max(gen.subject_mean(self.seed, pupil, code, y.start) + 1.5, 6.0)
+                            retakes[code] = gen.score(r, mean, whole=False, spread=0.7)
                 results.record_summer(self.s, self.actor(teacher), o.enrolment_id, retakes=retakes,
                                       training_passed=training)
 
@@ -840,7 +857,8 @@ class _Builder:
 
     def inspect(self, y: _Year) -> None:
         """Monthly inspections of the mark book by the leadership (Sơn La: minutes instead of a page)."""
-        months = [(y.start, 12), (y.start + 1, 5)]
+        # the current year's book shows both terms' minutes; earlier years keep the end-of-year one
+        months = [(y.start, 12), (y.start + 1, 5)] if y.start == self.cfg.current_year else [(y.start + 1, 5)]
         for n, (cal_year, month) in enumerate(months):
             day = dt.date(cal_year, month, 25)
             if day > self.cfg.today:
@@ -857,11 +875,12 @@ class _Builder:
         principal, vice, admin = self.staff.principal, self.staff.vice, self.staff.admin
         r = gen.rng(self.seed, "corrections", y.start)
         day = dt.date(y.start + 1, 6, 8)
-        targets: list[tuple[int, Subject, Term, MarkKind, int, object, str]] = []
+        targets: list[tuple[int, Subject, Term, MarkKind, int, Decimal, str]] = []
         for pupil_index, code, term_no in sorted(missing):
             pupil = next(p for run in y.classes for p in run.pupils if p.index == pupil_index)
             value = gen.score(r, gen.subject_mean(self.seed, pupil, code, y.start), whole=True)
-            targets.append((pupil.enrolment_id, self.subjects[code], y.terms[term_no], MarkKind.REGULAR,  # type: ignore[arg-type]
+            assert pupil.enrolment_id is not None
+            targets.append((pupil.enrolment_id, self.subjects[code], y.terms[term_no], MarkKind.REGULAR,
                             2, value, "Học sinh ốm, đã kiểm tra bù ngày 20/5 nhưng giáo viên chưa nhập điểm."))
         rows = list(self.s.execute(
             select(Mark.enrolment_id, Mark.subject_id, Mark.term_id, Mark.kind, Mark.slot, Mark.score)
@@ -869,7 +888,9 @@ class _Builder:
             .where(Enrolment.class_id.in_([run.klass.id for run in y.classes]), Mark.score.is_not(None),
                    Mark.kind == MarkKind.FINAL, Mark.term_id == y.terms[2].id)
             .order_by(Mark.id).limit(400)))
-        for enrolment_id, subject_id, term_id, kind, slot, old in r.sample(rows, min(2, len(rows))):
+        for enrolment_id, subject_id, term_id, kind, slot, old_score in r.sample(rows, min(2, len(rows))):
+            assert old_score is not None
+            old: Decimal = old_score
             new = (old + Decimal("1.0")) if old <= Decimal("9.0") else old - Decimal("1.0")
             subject = self.s.get(Subject, subject_id)
             term = self.s.get(Term, term_id)
@@ -914,6 +935,7 @@ class _Builder:
 
     def run_year(self, start: int) -> None:
         today = self.cfg.today
+        steps_before = self.steps_done
         current = start == self.cfg.current_year
         with self.timed("setup"):
             y = self.open_year(start)
@@ -970,7 +992,8 @@ class _Builder:
                 self.close_year(y, finals)
             with self.timed("locks, inspections, corrections"):
                 self.lock_year(y, day=dt.date(start + 1, 8, 10))
-        self.step(f"{y.name}: khóa sổ")
+        # phases after ``today`` were skipped: count them so the bar ends full
+        self.step(f"{y.name}: khóa sổ", max(1, _steps_per_year(self.cfg) - (self.steps_done - steps_before)))
 
     def _final_decisions(self, y: _Year) -> dict[int, str | None]:
         ids = [p.enrolment_id for run in y.classes for p in run.pupils]
@@ -983,11 +1006,7 @@ def build_demo(session: Session, config: DemoConfig | None = None, *,
                progress: Callable[[str, int], None] | None = None) -> DemoSummary:
     """Build the demo school in the session's database (the caller commits). Refuses a non-empty database."""
     config = config or DemoConfig()
-    if demo_present(session):
-        raise DemoExistsError(
-            "Cơ sở dữ liệu này đã có dữ liệu (trường mẫu hoặc dữ liệu thật); không tạo thêm trường mẫu. "
-            "Dùng «sodientu demo --reset» để xóa toàn bộ và tạo lại, hoặc chọn cơ sở dữ liệu khác bằng --db.",
-            "database already holds a school; refusing to build the demo (use --reset)")
+    refuse_if_present(session)
     if session.get_bind().dialect.name == "sqlite":
         # The whole build is one transaction of ~200 MB: with SQLite's default 2 MB page cache, dirty
         # pages spill to the file mid-transaction (each spill syncs the journal). Keep them in memory.
@@ -1003,7 +1022,10 @@ def build_demo(session: Session, config: DemoConfig | None = None, *,
     builder.step("Hoàn tất")
     builder.timings["total"] = time.perf_counter() - started
     builder.timings["total (cpu)"] = time.process_time() - cpu
-    count = lambda model: session.scalar(select(func.count()).select_from(model))
+
+    def count(model: type) -> int:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
     years = tuple(f"{y}-{y + 1}" for y in range(config.first_year, config.current_year + 1))
     return DemoSummary(builder.school.id, builder.school.code, builder.school.name, years, count(Student),
                        count(Enrolment), count(Mark), count(AuditEntry), builder.corrections, dict(builder.timings))

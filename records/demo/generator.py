@@ -201,7 +201,7 @@ DIFFICULTY: dict[str, float] = {
 
 @functools.lru_cache(maxsize=65536)
 def _affinity(seed: int, index: int, code: str) -> float:
-    return rng(seed, "affinity", index, code).gauss(0.0, 0.55)
+    return rng(seed, "affinity", index, code).gauss(0.0, 0.45)
 
 
 @functools.lru_cache(maxsize=16384)
@@ -211,7 +211,7 @@ def _drift(seed: int, index: int, start_year: int) -> float:
 
 def subject_mean(seed: int, pupil: Pupil, code: str, start_year: int) -> float:
     """The mark a student typically gets in a subject during a year."""
-    return (6.7 + 1.25 * pupil.traits.ability - DIFFICULTY.get(code, 0.0) + _affinity(seed, pupil.index, code)
+    return (7.0 + 1.15 * pupil.traits.ability - DIFFICULTY.get(code, 0.0) + _affinity(seed, pupil.index, code)
             + _drift(seed, pupil.index, start_year))
 
 

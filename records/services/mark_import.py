@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from records import audit
@@ -72,7 +72,7 @@ def import_sheet(session: Session, actor: Actor, assignment: TeachingAssignment 
                               f"enrolments {sorted(set(enrolment_ids) - on_roll)} not in class {klass.id}")
     wanted = {(r["enrolment_id"], r["kind"], r["slot"]) for r in rows}
 
-    table = Mark.__table__
+    table = cast(Table, Mark.__table__)
     query = select(table.c.id, table.c.enrolment_id, table.c.kind, table.c.slot).where(
         table.c.enrolment_id.in_(enrolment_ids), table.c.subject_id == ta.subject_id, table.c.term_id == ta.term_id)
 

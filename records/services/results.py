@@ -19,9 +19,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from records import audit
@@ -250,8 +250,8 @@ def _overall(ctx: _ClassContext, enrolment_id: int, period: Period, subjects: di
 
 
 def _load_marks(session: Session, enrolment_ids: Sequence[int], term_id: int
-                ) -> dict[tuple[int, int], dict[MarkKind, list[Value]]]:
-    out: dict[tuple[int, int], dict[MarkKind, list[Value]]] = defaultdict(lambda: defaultdict(list))
+                ) -> dict[tuple[int, int], dict[MarkKind, list[Any]]]:
+    out: dict[tuple[int, int], dict[MarkKind, list[Any]]] = defaultdict(lambda: defaultdict(list))
     rows = session.execute(
         select(Mark.enrolment_id, Mark.subject_id, Mark.kind, Mark.score, Mark.grade)
         .where(Mark.enrolment_id.in_(enrolment_ids), Mark.term_id == term_id)
@@ -275,6 +275,11 @@ def _load_subject_results(session: Session, enrolment_ids: Sequence[int], period
                                   SubjectResult.average, SubjectResult.grade, SubjectResult.incomplete_reason)
                            .where(SubjectResult.enrolment_id.in_(enrolment_ids), SubjectResult.period == period))
     return {(e, sub): _StoredSubject(i, avg, grade, reason) for i, e, sub, avg, grade, reason in rows}
+
+
+def _table(model: type) -> Table:
+    """The Core table of a model (bulk statements that need no ORM bookkeeping)."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
 
 
 def _expire(session: Session, model: type, ids: Iterable[int]) -> None:
@@ -390,7 +395,7 @@ def _store(session: Session, actor: Actor, ctx: _ClassContext, period: Period,
     for o in outcomes:
         for code, s in o.subjects.items():
             sid = code_to_id[code]
-            values = {"average": s.value if isinstance(s.value, Decimal) else None,
+            values: dict[str, Any] = {"average": s.value if isinstance(s.value, Decimal) else None,
                       "grade": s.value if isinstance(s.value, str) else None,
                       "incomplete_reason": s.incomplete_reason, "computed_at": now}
             row = existing_subjects.get((o.enrolment_id, sid))
@@ -400,42 +405,44 @@ def _store(session: Session, actor: Actor, ctx: _ClassContext, period: Period,
                                                                       values["incomplete_reason"]):
                 sub_updates.append({"id": row.id, **values})
     if sub_inserts:
-        session.execute(insert(SubjectResult.__table__), sub_inserts)
+        session.execute(insert(_table(SubjectResult)), sub_inserts)
     if sub_updates:
         session.execute(update(SubjectResult), sub_updates)
         _expire(session, SubjectResult, (u["id"] for u in sub_updates))
 
     final: list[StudentOutcome] = []
-    stu_inserts, stu_updates, records = [], [], []
+    stu_inserts: list[dict[str, Any]] = []
+    stu_updates: list[dict[str, Any]] = []
+    records: list[AuditRecord] = []
     for o in outcomes:
-        row = existing_students.get(o.enrolment_id)
-        values = {"regime": o.regime, "overall_average": o.overall_average, "learning": o.learning,
+        srow = existing_students.get(o.enrolment_id)
+        student_values: dict[str, Any] = {"regime": o.regime, "overall_average": o.overall_average, "learning": o.learning,
                   "learning_adjusted": o.learning_adjusted, "conduct": o.conduct, "title": o.title,
                   "days_absent_excused": o.days_absent_excused, "days_absent_unexcused": o.days_absent_unexcused,
                   "promotion": o.promotion, "final_promotion": o.final_promotion, "computed_at": now}
         before = None
-        if row is None:
-            stu_inserts.append({"enrolment_id": o.enrolment_id, "period": period, **values})
+        if srow is None:
+            stu_inserts.append({"enrolment_id": o.enrolment_id, "period": period, **student_values})
         else:
-            before = {k: getattr(row, k) for k in values if k != "computed_at"}
-            summer_decided = (row.final_promotion is not None and row.promotion is not None
-                              and not Promotion(row.promotion).final)
-            if summer_decided and row.promotion == o.promotion:
+            before = {k: getattr(srow, k) for k in student_values if k != "computed_at"}
+            summer_decided = (srow.final_promotion is not None and srow.promotion is not None
+                              and not Promotion(srow.promotion).final)
+            if summer_decided and srow.promotion == o.promotion:
                 # a summer decision was taken: keep it unless the year decision itself changed
-                values["final_promotion"] = row.final_promotion
-            changed = any(before[k] != values[k] for k in before)
+                student_values["final_promotion"] = srow.final_promotion
+            changed = any(before[k] != student_values[k] for k in before)
             if changed:
-                stu_updates.append({"id": row.id, **values})
+                stu_updates.append({"id": srow.id, **student_values})
             else:
                 before = None
-                final.append(o if o.final_promotion == row.final_promotion else _with_final(o, row.final_promotion))
+                final.append(o if o.final_promotion == srow.final_promotion else _with_final(o, srow.final_promotion))
                 continue
-        o = _with_final(o, values["final_promotion"])
+        o = _with_final(o, student_values["final_promotion"])
         final.append(o)
         records.append(AuditRecord("compute", "student_result", f"{o.enrolment_id}:{period.value}", before,
                                    _outcome_state(o), ctx.klass.school_id))
     if stu_inserts:
-        session.execute(insert(StudentResult.__table__), stu_inserts)
+        session.execute(insert(_table(StudentResult)), stu_inserts)
     if stu_updates:
         session.execute(update(StudentResult), stu_updates)
         _expire(session, StudentResult, (u["id"] for u in stu_updates))
@@ -516,7 +523,8 @@ def approve_class(session: Session, actor: Actor, klass: Class, period: Period |
         raise ConflictError(f"Lớp {klass.name} còn {len(incomplete)} học sinh chưa đủ điểm, chưa phê duyệt được.",
                             f"{len(incomplete)} incomplete results in class {klass.id}")
     now = utcnow()
-    session.execute(update(StudentResult.__table__).where(StudentResult.__table__.c.id.in_([r.id for r in rows]))
+    table = _table(StudentResult)
+    session.execute(update(table).where(table.c.id.in_([r.id for r in rows]))
                     .values(approved_by_id=actor.user_id, approved_at=now))
     _expire(session, StudentResult, (r.id for r in rows))
     audit.append(session, actor, "approve", "student_results", f"{klass.id}:{period.value}", None,
@@ -560,7 +568,7 @@ def record_summer(session: Session, actor: Actor, enrolment_id: int, *,
     ctx = _context(session, klass)
     _ensure_open(session, ctx, Period.YEAR)
     result, subjects = _year_state(session, ctx, enrolment_id)
-    if Promotion(result.promotion).final:
+    if result.promotion is None or Promotion(result.promotion).final:
         raise ConflictError("Học sinh không thuộc diện kiểm tra lại hay rèn luyện trong hè.",
                             f"enrolment {enrolment_id} decision is final ({result.promotion})")
     parsed: dict[str, Value] = {}
@@ -601,8 +609,12 @@ def _reapply_summer(session: Session, actor: Actor, ctx: _ClassContext, o: Stude
     if o.promotion is None or Promotion(o.promotion).final:
         return o
     result, subjects = _year_state(session, ctx, o.enrolment_id)
-    retakes = {c: (r.reassessed_score if r.reassessed_score is not None else r.reassessed_grade)
-               for c, r in subjects.items() if r.reassessed_score is not None or r.reassessed_grade is not None}
+    retakes: dict[str, Value] = {}
+    for c, r in subjects.items():
+        if r.reassessed_score is not None:
+            retakes[c] = r.reassessed_score
+        elif r.reassessed_grade is not None:
+            retakes[c] = r.reassessed_grade
     training = None if result.conduct_after_summer is None else result.conduct_after_summer != result.conduct
     if not retakes and training is None:
         return o

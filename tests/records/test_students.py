@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+
 from records import audit
 from records.errors import ConflictError, PermissionDeniedError, ValidationError
 from records.models import Enrolment, EnrolmentStatus, Period, StudentResult

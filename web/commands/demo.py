@@ -6,11 +6,16 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import Engine
 
 from web.cli import db_option
+
+if TYPE_CHECKING:
+    from records.demo.build import DemoSummary
+    from records.demo.manifest import ManifestEntry
 
 
 @click.command("demo")
@@ -32,17 +37,14 @@ def demo_cmd(engine: Engine, students: int, seed: int, out_dir: Path, reset: boo
     from tqdm import tqdm
 
     from records.db import session_scope
-    from records.demo.build import DemoConfig, build_demo, demo_present, planned_steps, prepare_database
+    from records.demo.build import DemoConfig, build_demo, planned_steps, prepare_database, refuse_if_present
     from records.demo.manifest import ManifestEntry, write_manifest
 
     config = DemoConfig(students=students, seed=seed, classes_per_grade=classes_per_grade, today=today.date())
     if not reset:
         prepare_database(engine)
         with session_scope(engine) as session:
-            if demo_present(session):
-                raise click.ClickException(
-                    "Cơ sở dữ liệu này đã có dữ liệu (trường mẫu hoặc dữ liệu thật), không tạo trùng. "
-                    "Chạy lại với --reset để xóa toàn bộ và tạo lại, hoặc chọn cơ sở dữ liệu khác bằng --db.")
+            refuse_if_present(session)  # a SodientuError: printed in Vietnamese by the group, exit status 1
     else:
         prepare_database(engine, reset=True)
     bar = tqdm(total=planned_steps(config), desc="Dựng trường mẫu", unit="bước", file=sys.stderr,
@@ -76,8 +78,14 @@ def demo_cmd(engine: Engine, students: int, seed: int, out_dir: Path, reset: boo
     click.echo(f"Danh sách tệp: {manifest}")
 
 
-def print_books(engine: Engine, out_dir: Path, summary: object) -> list:  # type: ignore[type-arg]
-    """Print the demo's books into ``out_dir`` and return their manifest entries (wired in by the layouts)."""
+def print_books(engine: Engine, out_dir: Path, summary: DemoSummary) -> list[ManifestEntry]:
+    """Print the demo's books into ``out_dir`` and return their manifest entries.
+
+    The printing of the books (mark books, transcripts, registers) is wired in here by the layouts:
+    write each file under ``out_dir`` and describe it with ``ManifestEntry.for_file(out_dir, path,
+    kind=…, school_year=…, class_name=…, student_code=…, pages=…)``; ``demo_cmd`` adds the summary and
+    writes ``manifest.json``.
+    """
     return []
 
 
