@@ -1,5 +1,5 @@
 """Governance commands: ``audit verify|seal``, ``lock decide|execute|status``, ``correction request|approve|
-reject|apply|show``. Acting commands take ``--as USERNAME``: the service checks that user's rights."""
+reject|apply|show|print``. Acting commands take ``--as USERNAME``: the service checks that user's rights."""
 
 from __future__ import annotations
 
@@ -345,6 +345,34 @@ def show_cmd(engine: Engine, request_id: int, username: str) -> None:
         require(session, actor, Action.RECORDS_READ, request)
         document = corrections.correction_document(request, session)
     click.echo(json.dumps(document, ensure_ascii=False, indent=2, default=_json_default))
+
+
+@correction_group.command("print")
+@click.argument("request_id", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Tệp PDF sẽ ghi.")
+@click.option("--only", type=click.Choice(["form", "record"]), default=None,
+              help="Chỉ in đơn đề nghị (form) hoặc chỉ in biên bản chỉnh sửa dữ liệu (record).")
+@click.option("--key", "key_file", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Khóa ký của trường (PEM): in thành bản in có mã QR và ghi nhận (quyền của văn phòng).")
+@click.option("--passphrase", default=None, envvar="SODIENTU_KEY_PASSPHRASE", help="Mật khẩu của tệp khóa.")
+@as_option
+@db_option
+def print_cmd(engine: Engine, request_id: int, output: str, only: str | None, key_file: str | None,
+              passphrase: str | None, username: str) -> None:
+    """In đơn đề nghị chỉnh sửa điểm và biên bản chỉnh sửa dữ liệu (PDF) để lưu hồ sơ Ban quản trị."""
+    from layouts.correction import print_correction
+
+    private = None
+    if key_file:
+        from signing.keys import load_private_key
+
+        private = load_private_key(key_file, passphrase)
+    with session_scope(engine) as session:
+        pdf = print_correction(session, request_id, Actor.by_username(session, username),
+                               part=only or "all", private_key=private)  # type: ignore[arg-type]
+    with open(output, "wb") as handle:
+        handle.write(pdf)
+    click.echo(f"Đã in {output} ({len(pdf) // 1024} kB).")
 
 
 def register(cli: click.Group) -> None:
