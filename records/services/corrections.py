@@ -47,6 +47,17 @@ from records.services.marks import MarkKey
 
 KIND_LABELS = {MarkKind.REGULAR: "ĐĐGtx", MarkKind.PERIODIC: "Định kì", MarkKind.MIDTERM: "ĐĐGgk",
                MarkKind.FINAL: "ĐĐGck"}
+# Thông tư 58 books name the columns by weight (hệ số), not by TT22's kinds.
+KIND_LABELS_TT58 = {MarkKind.REGULAR: "Hệ số 1, cột ", MarkKind.PERIODIC: "Hệ số 2, cột ",
+                    MarkKind.MIDTERM: "Giữa kì", MarkKind.FINAL: "KT học kì"}
+
+
+def column_label(kind: MarkKind, slot: int, regime: str) -> str:
+    """The mark-book column a mark stands in, named as that year's regulation names it."""
+    numbered = kind in (MarkKind.REGULAR, MarkKind.PERIODIC)
+    if regime == "tt58":
+        return KIND_LABELS_TT58[kind] + (str(slot) if numbered else "")
+    return KIND_LABELS[kind] + (str(slot) if numbered else "")
 
 
 @dataclass(frozen=True)
@@ -299,7 +310,9 @@ def correction_note(session: Session, enrolment_id: int | None = None, *, studen
     return CorrectionNote(len(corrected), tuple(names[s] for s in subject_ids if s in names))
 
 
-def _person(user: User | None) -> str | None:
+def _person(session: Session, user_id: int | None) -> str | None:
+    # By id, not through the relationship: right after a decision the relationship may not be loaded yet.
+    user = session.get(User, user_id) if user_id is not None else None
     return user.full_name if user else None
 
 
@@ -321,7 +334,7 @@ def correction_document(request: CorrectionRequest, session: Session | None = No
     subject = session.get(Subject, request.subject_id)
     term = session.get(Term, request.term_id)
     kind = MarkKind(request.kind)
-    column = KIND_LABELS[kind] + (str(request.slot) if kind in (MarkKind.REGULAR, MarkKind.PERIODIC) else "")
+    column = column_label(kind, request.slot, grade.regime if grade else "tt22")
     trace = [{"id": e.id, "seq": e.seq, "at": _when(e.at), "actor": e.actor_name, "action": e.action,
               "entity": e.entity, "hash": e.hash} for e in audit.entries(session, school_id=request.school_id,
                                                                           request_id=request.id)]
@@ -343,17 +356,17 @@ def correction_document(request: CorrectionRequest, session: Session | None = No
         "old_value": request.old_value or "(trống)",
         "new_value": request.new_value or "(xóa)",
         "reason": request.reason,
-        "requested_by": _person(request.requested_by),
+        "requested_by": _person(session, request.requested_by_id),
         "requested_at": _when(request.requested_at),
         "status": status.value,
         "status_vi": status.label_vi,
-        "decision": {"by": _person(request.decided_by), "at": _when(request.decided_at),
+        "decision": {"by": _person(session, request.decided_by_id), "at": _when(request.decided_at),
                      "note": request.decision_note},
-        "application": {"by": _person(request.applied_by), "at": _when(request.applied_at)},
+        "application": {"by": _person(session, request.applied_by_id), "at": _when(request.applied_at)},
         "witnesses": [
-            {"role_vi": "Đại diện Ban giám hiệu", "name": _person(request.witness_leader)},
-            {"role_vi": "Đại diện Ban quản trị", "name": _person(request.witness_board)},
-            {"role_vi": "Người đề nghị", "name": _person(request.requested_by),
+            {"role_vi": "Đại diện Ban giám hiệu", "name": _person(session, request.witness_leader_id)},
+            {"role_vi": "Đại diện Ban quản trị", "name": _person(session, request.witness_board_id)},
+            {"role_vi": "Người đề nghị", "name": _person(session, request.requested_by_id),
              "present": request.requester_present},
         ],
         "trace": trace,

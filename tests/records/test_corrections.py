@@ -110,6 +110,16 @@ def test_approved_correction_changes_mark_results_trace_and_note(session):
         world.users[Role.VICE_PRINCIPAL].full_name, world.users[Role.ADMINISTRATOR].full_name,
         world.users[Role.SUBJECT_TEACHER].full_name]
     assert len(document["trace"]) == 4
+    assert document["decision"]["by"] == world.users[Role.PRINCIPAL].full_name
+    assert document["application"]["by"]  # names resolve in the session that decided, without a refresh
+
+
+def test_column_labels_follow_the_year_regulation():
+    assert corrections.column_label(MarkKind.REGULAR, 2, "tt22") == "ĐĐGtx2"
+    assert corrections.column_label(MarkKind.FINAL, 1, "tt26") == "ĐĐGck"
+    assert corrections.column_label(MarkKind.REGULAR, 3, "tt58") == "Hệ số 1, cột 3"
+    assert corrections.column_label(MarkKind.PERIODIC, 1, "tt58") == "Hệ số 2, cột 1"
+    assert corrections.column_label(MarkKind.FINAL, 1, "tt58") == "KT học kì"
 
 
 def test_rejected_correction_changes_nothing(session):
