@@ -68,7 +68,6 @@ from records.services import (
     corrections,
     inspections,
     locks,
-    mark_import,
     marks,
     results,
     setup,
@@ -704,7 +703,7 @@ class _Builder:
                 for ta, sheet in zip(tas, sheets, strict=True):
                     teacher = self.s.get(User, ta.teacher_id)
                     assert teacher is not None
-                    mark_import.import_sheet(self.s, self.actor(teacher), ta, sheet)
+                    marks.save_marks(self.s, self.actor(teacher), ta, sheet)
 
     def subject_comments(self, y: _Year, run: _ClassRun, outcomes: Sequence[results.StudentOutcome]) -> None:
         """TT22: subject teachers write a year comment for some students (the column may be filled selectively)."""
