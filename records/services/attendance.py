@@ -62,6 +62,7 @@ def save_absences(session: Session, actor: Actor, klass: Class, absences: Iterab
     existing = {(a.enrolment_id, a.day): a for a in session.scalars(select(Attendance).where(
         Attendance.enrolment_id.in_(ids), Attendance.day.in_({a.day for a in items})))}
     records: list[AuditRecord] = []
+    new: list[Attendance] = []
     created = updated = deleted = unchanged = 0
     for item in items:
         current = existing.get((item.enrolment_id, item.day))
@@ -78,8 +79,7 @@ def save_absences(session: Session, actor: Actor, klass: Class, absences: Iterab
                                  reason=item.reason, recorded_by_id=actor.user_id)
             session.add(current)
             existing[(item.enrolment_id, item.day)] = current
-            session.flush()
-            records.append(AuditRecord("create", "attendance", current.id, None, _state(current), klass.school_id))
+            new.append(current)
             created += 1
         elif (current.excused, current.reason) != (item.excused, item.reason):
             before = _state(current)
@@ -88,6 +88,7 @@ def save_absences(session: Session, actor: Actor, klass: Class, absences: Iterab
             updated += 1
         else:
             unchanged += 1
-    session.flush()
+    session.flush()  # one flush for the whole sheet: new rows get their ids here
+    records.extend(AuditRecord("create", "attendance", a.id, None, _state(a), klass.school_id) for a in new)
     audit.append_many(session, actor, records)
     return SaveResult(created, updated, deleted, unchanged)

@@ -15,6 +15,7 @@ from records.models import Class, Conduct, Enrolment, Grade, HomeroomComment, Pe
 from records.permissions import Action, Actor, require
 from records.rules import ruleset
 from records.services import locks
+from records.services.sheets import save_values
 from records.services.marks import SaveResult
 
 
@@ -46,34 +47,14 @@ def save_conduct(session: Session, actor: Actor, klass: Class, period: Period, l
     _on_roll(session, klass, set(levels))
     existing = {c.enrolment_id: c for c in session.scalars(select(Conduct).where(
         Conduct.enrolment_id.in_(list(levels)), Conduct.period == period))}
-    records: list[AuditRecord] = []
-    created = updated = deleted = unchanged = 0
-    for enrolment_id, raw in levels.items():
-        level = rules.normalize_conduct(raw) if raw else None
-        current = existing.get(enrolment_id)
-        key = {"enrolment_id": enrolment_id, "period": period.value}
-        if current is None and level:
-            current = Conduct(enrolment_id=enrolment_id, period=period, level=level, proposed_by_id=actor.user_id)
-            session.add(current)
-            session.flush()
-            records.append(AuditRecord("create", "conduct", current.id, None, {**key, "level": level},
-                                       klass.school_id))
-            created += 1
-        elif current is not None and not level:
-            records.append(AuditRecord("delete", "conduct", current.id, {**key, "level": current.level}, None,
-                                       klass.school_id))
-            session.delete(current)
-            deleted += 1
-        elif current is not None and level is not None and level != current.level:
-            records.append(AuditRecord("update", "conduct", current.id, {**key, "level": current.level},
-                                       {**key, "level": level}, klass.school_id))
-            current.level, current.proposed_by_id, current.approved_by_id = level, actor.user_id, None
-            updated += 1
-        else:
-            unchanged += 1
-    session.flush()
-    audit.append_many(session, actor, records)
-    return SaveResult(created, updated, deleted, unchanged)
+    def touch(row: Conduct) -> None:
+        row.proposed_by_id, row.approved_by_id = actor.user_id, None  # a changed level needs approval again
+
+    return save_values(
+        session, actor, entity="conduct", field="level", existing=existing,
+        wanted={e: (rules.normalize_conduct(raw) if raw else None) for e, raw in levels.items()},
+        make=lambda e, level: Conduct(enrolment_id=e, period=period, level=level, proposed_by_id=actor.user_id),
+        touch=touch, key=lambda e: {"enrolment_id": e, "period": period.value}, school_id=klass.school_id)
 
 
 def save_homeroom_comments(session: Session, actor: Actor, klass: Class, period: Period,
@@ -85,31 +66,11 @@ def save_homeroom_comments(session: Session, actor: Actor, klass: Class, period:
     _on_roll(session, klass, set(comments))
     existing = {c.enrolment_id: c for c in session.scalars(select(HomeroomComment).where(
         HomeroomComment.enrolment_id.in_(list(comments)), HomeroomComment.period == period))}
-    records: list[AuditRecord] = []
-    created = updated = deleted = unchanged = 0
-    for enrolment_id, raw in comments.items():
-        text = " ".join((raw or "").split())
-        current = existing.get(enrolment_id)
-        key = {"enrolment_id": enrolment_id, "period": period.value}
-        if current is None and text:
-            current = HomeroomComment(enrolment_id=enrolment_id, period=period, text=text, teacher_id=actor.user_id)
-            session.add(current)
-            session.flush()
-            records.append(AuditRecord("create", "homeroom_comment", current.id, None, {**key, "text": text},
-                                       klass.school_id))
-            created += 1
-        elif current is not None and not text:
-            records.append(AuditRecord("delete", "homeroom_comment", current.id, {**key, "text": current.text},
-                                       None, klass.school_id))
-            session.delete(current)
-            deleted += 1
-        elif current is not None and text != current.text:
-            records.append(AuditRecord("update", "homeroom_comment", current.id, {**key, "text": current.text},
-                                       {**key, "text": text}, klass.school_id))
-            current.text, current.teacher_id = text, actor.user_id
-            updated += 1
-        else:
-            unchanged += 1
-    session.flush()
-    audit.append_many(session, actor, records)
-    return SaveResult(created, updated, deleted, unchanged)
+    def touch(row: HomeroomComment) -> None:
+        row.teacher_id = actor.user_id
+
+    return save_values(
+        session, actor, entity="homeroom_comment", field="text", existing=existing,
+        wanted={e: " ".join((raw or "").split()) for e, raw in comments.items()},
+        make=lambda e, text: HomeroomComment(enrolment_id=e, period=period, text=text, teacher_id=actor.user_id),
+        touch=touch, key=lambda e: {"enrolment_id": e, "period": period.value}, school_id=klass.school_id)

@@ -286,32 +286,15 @@ def save_comments(session: Session, actor: Actor, assignment: TeachingAssignment
     existing = {c.enrolment_id: c for c in session.scalars(select(SubjectComment).where(
         SubjectComment.enrolment_id.in_(list(comments)), SubjectComment.subject_id == ta.subject_id,
         SubjectComment.period == period))}
-    records: list[AuditRecord] = []
-    created = updated = deleted = unchanged = 0
-    for enrolment_id, raw in comments.items():
-        text = " ".join((raw or "").split())
-        current = existing.get(enrolment_id)
-        key = {"enrolment_id": enrolment_id, "subject_id": ta.subject_id, "period": period.value}
-        if current is None and text:
-            current = SubjectComment(enrolment_id=enrolment_id, subject_id=ta.subject_id, period=period, text=text,
-                                     teacher_id=actor.user_id)
-            session.add(current)
-            session.flush()
-            records.append(AuditRecord("create", "subject_comment", current.id, None, {**key, "text": text},
-                                       klass.school_id))
-            created += 1
-        elif current is not None and not text:
-            records.append(AuditRecord("delete", "subject_comment", current.id, {**key, "text": current.text}, None,
-                                       klass.school_id))
-            session.delete(current)
-            deleted += 1
-        elif current is not None and text != current.text:
-            records.append(AuditRecord("update", "subject_comment", current.id, {**key, "text": current.text},
-                                       {**key, "text": text}, klass.school_id))
-            current.text, current.teacher_id = text, actor.user_id
-            updated += 1
-        else:
-            unchanged += 1
-    session.flush()
-    audit.append_many(session, actor, records)
-    return SaveResult(created, updated, deleted, unchanged)
+    from records.services.sheets import save_values  # sheets builds on this module's SaveResult
+
+    def touch(row: SubjectComment) -> None:
+        row.teacher_id = actor.user_id
+
+    return save_values(
+        session, actor, entity="subject_comment", field="text", existing=existing,
+        wanted={e: " ".join((raw or "").split()) for e, raw in comments.items()},
+        make=lambda e, text: SubjectComment(enrolment_id=e, subject_id=ta.subject_id, period=period, text=text,
+                                            teacher_id=actor.user_id),
+        touch=touch, key=lambda e: {"enrolment_id": e, "subject_id": ta.subject_id, "period": period.value},
+        school_id=klass.school_id)

@@ -1,0 +1,56 @@
+"""Saving a sheet of one value per student (conduct, homeroom or subject comments) — create, change, clear.
+
+The services that own each sheet check rights and locks and normalise the values; this module does the
+shared part: compare with what is stored, write with one flush, and trace every change in one append.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from records import audit
+from records.audit import AuditRecord
+from records.permissions import Actor
+from records.services.marks import SaveResult
+
+
+def save_values(session: Session, actor: Actor, *, entity: str, field: str, existing: Mapping[int, Any],
+                wanted: Mapping[int, str | None], make: Callable[[int, str], Any],
+                touch: Callable[[Any], None], key: Callable[[int], dict[str, Any]],
+                school_id: int | None) -> SaveResult:
+    """Store ``wanted`` (enrolment id → value, empty clears) against ``existing`` rows, traced as ``entity``.
+
+    ``make`` builds a new row, ``touch`` marks a changed row's author; ``field`` names the value column.
+    """
+    records: list[AuditRecord] = []
+    new: list[tuple[Any, dict[str, Any], str]] = []
+    created = updated = deleted = unchanged = 0
+    for enrolment_id, value in wanted.items():
+        current = existing.get(enrolment_id)
+        k = key(enrolment_id)
+        if current is None and value:
+            row = make(enrolment_id, value)
+            session.add(row)
+            new.append((row, k, value))
+            created += 1
+        elif current is not None and not value:
+            records.append(AuditRecord("delete", entity, current.id, {**k, field: getattr(current, field)}, None,
+                                       school_id))
+            session.delete(current)
+            deleted += 1
+        elif current is not None and value != getattr(current, field):
+            records.append(AuditRecord("update", entity, current.id, {**k, field: getattr(current, field)},
+                                       {**k, field: value}, school_id))
+            setattr(current, field, value)
+            touch(current)
+            updated += 1
+        else:
+            unchanged += 1
+    session.flush()  # one flush for the whole sheet: new rows get their ids here
+    records.extend(AuditRecord("create", entity, row.id, None, {**k, field: value}, school_id)
+                   for row, k, value in new)
+    audit.append_many(session, actor, records)
+    return SaveResult(created, updated, deleted, unchanged)
