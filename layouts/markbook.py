@@ -46,7 +46,7 @@ from typing import Any, Literal
 from layouts.documents import BookDocument, BookMeta, Page, Part, Regime
 from layouts.errors import RenderError
 
-Status = Literal["active", "transferred_out", "transferred_in"]
+Status = Literal["active", "transferred_out", "transferred_in", "dropped_out"]
 MarkValue = Decimal | str  # a score, or "Đ" / "CĐ" for comment-assessed subjects
 Period = Literal["hk1", "hk2", "cn"]
 
@@ -80,7 +80,7 @@ class StudentInput:
     mother: str = ""
     mother_job: str = ""
     status: Status = "active"
-    status_date: date | None = None  # date of transfer out / in
+    status_date: date | None = None  # date of transfer out / in, or of dropping out
 
 
 @dataclass(frozen=True)
@@ -248,11 +248,13 @@ def dated_line(place: str, d: date | None) -> str:
 
 
 def student_note(s: StudentInput) -> str:
-    """The note shown under a transferred student's name."""
+    """The note shown under the name of a student who transferred or dropped out."""
     if s.status == "transferred_out":
         return f"Chuyển đi {format_date(s.status_date)}".strip()
     if s.status == "transferred_in":
         return f"Chuyển đến {format_date(s.status_date)}".strip()
+    if s.status == "dropped_out":
+        return f"Bỏ học {format_date(s.status_date)}".strip()
     return ""
 
 
@@ -658,7 +660,7 @@ def summary_data(
         ]
         if period == "cn":
             o = outcomes.get(s.no)
-            cells.append(o.decision if o else "")
+            cells.append(_DECISION_SHORT.get(o.decision, o.decision) if o else "")
         rows.append(_row(s, cells))
     if inp.regime == "tt22":
         levels = "T: Tốt; K: Khá; Đ: Đạt; CĐ: Chưa đạt (kết quả học tập, rèn luyện; môn đánh giá bằng nhận xét)"
@@ -667,6 +669,10 @@ def summary_data(
         levels = "G: Giỏi; K: Khá; Tb: Trung bình; Y: Yếu; T: Tốt (hạnh kiểm); Đ/CĐ: Đạt/Chưa đạt yêu cầu"
         titles = "HSG: Học sinh Giỏi; HSTT: Học sinh Tiên tiến"
     legend = f"{levels}. P: nghỉ có phép; K: nghỉ không phép. {titles}."
+    if period == "cn":
+        shown = {o.decision for o in outcomes.values() if any(s.no == o.student_no for s in students)}
+        legend += "".join(f" {short}: {long[0].lower() + long[1:]}." for long, short in _DECISION_SHORT.items()
+                          if long in shown)
     return {
         "period": _PERIOD_LABEL[period],
         "title": f"TỔNG HỢP KẾT QUẢ ĐÁNH GIÁ — {_PERIOD_LABEL[period]}" + cont,
@@ -679,6 +685,10 @@ def summary_data(
              "name": inp.principal},
         ],
     }
+
+
+# Year decisions too long for the summary's column, printed abbreviated and explained in the legend.
+_DECISION_SHORT = {"Hoàn thành chương trình THCS": "HTCT THCS"}
 
 
 _TITLE_SHORT = {
