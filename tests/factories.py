@@ -8,8 +8,6 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
-from records.rules import regime_for
-
 from records.models import (
     Assessment,
     Class,
@@ -27,6 +25,7 @@ from records.models import (
     Term,
     User,
 )
+from records.rules import regime_for
 
 _seq = itertools.count(1)
 
@@ -66,9 +65,9 @@ TT58_SUBJECTS = [
 def make_school(session: Session, **kw: object) -> School:
     """A school of Vân Hồ district, Sơn La."""
     n = next(_seq)
-    values: dict[str, object] = dict(
-        code=f"SL{n:04d}", name=f"Trường THCS Thử Nghiệm {n}", district="Vân Hồ", province="Sơn La"
-    )
+    values: dict[str, object] = {
+        "code": f"SL{n:04d}", "name": f"Trường THCS Thử Nghiệm {n}", "district": "Vân Hồ", "province": "Sơn La"
+    }
     values.update(kw)
     school = School(**values)
     session.add(school)
@@ -118,8 +117,8 @@ def make_subjects(session: Session, school: School, regime: str = "tt22") -> lis
 def make_user(session: Session, school: School | None, roles: Iterable[Role] = (), **kw: object) -> User:
     """A user holding the given roles in the school."""
     n = next(_seq)
-    values: dict[str, object] = dict(username=f"user{n}", full_name=f"Giáo Viên Số {n}",
-                                     school_id=school.id if school else None)
+    values: dict[str, object] = {"username": f"user{n}", "full_name": f"Giáo Viên Số {n}",
+                                     "school_id": school.id if school else None}
     values.update(kw)
     user = User(**values)
     session.add(user)
@@ -151,13 +150,13 @@ def make_class(session: Session, year: SchoolYear, level: int = 9, name: str | N
 def make_student(session: Session, school: School, **kw: object) -> Student:
     """A student with plausible personal data."""
     n = next(_seq)
-    values: dict[str, object] = dict(
-        code=f"HS{n:06d}", family_name="Nguyễn", middle_name="Thị", given_name="Hằng",
-        date_of_birth=dt.date(2011, 3, 14), gender=Gender.FEMALE, ethnicity="Thái",
-        place_of_birth="Xã Chiềng Khoa, huyện Vân Hồ, tỉnh Sơn La",
-        permanent_address="Bản Suối Lìn, xã Chiềng Khoa, huyện Vân Hồ, tỉnh Sơn La",
-        school_id=school.id,
-    )
+    values: dict[str, object] = {
+        "code": f"HS{n:06d}", "family_name": "Nguyễn", "middle_name": "Thị", "given_name": "Hằng",
+        "date_of_birth": dt.date(2011, 3, 14), "gender": Gender.FEMALE, "ethnicity": "Thái",
+        "place_of_birth": "Xã Chiềng Khoa, huyện Vân Hồ, tỉnh Sơn La",
+        "permanent_address": "Bản Suối Lìn, xã Chiềng Khoa, huyện Vân Hồ, tỉnh Sơn La",
+        "school_id": school.id,
+    }
     values.update(kw)
     student = Student(**values)
     session.add(student)
@@ -170,8 +169,8 @@ def enrol(session: Session, student: Student, klass: Class, roll_number: int | N
     """Put a student on a class's roll."""
     if roll_number is None:
         roll_number = len(klass.enrolments) + 1
-    values: dict[str, object] = dict(student_id=student.id, class_id=klass.id, roll_number=roll_number,
-                                     enrolled_on=klass.grade.school_year.starts_on)
+    values: dict[str, object] = {"student_id": student.id, "class_id": klass.id, "roll_number": roll_number,
+                                     "enrolled_on": klass.grade.school_year.starts_on}
     values.update(kw)
     enrolment = Enrolment(**values)
     session.add(enrolment)

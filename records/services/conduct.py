@@ -8,15 +8,13 @@ from collections.abc import Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from records import audit
-from records.audit import AuditRecord
 from records.errors import ValidationError
 from records.models import Class, Conduct, Enrolment, Grade, HomeroomComment, Period, Term
 from records.permissions import Action, Actor, require
 from records.rules import ruleset
 from records.services import locks
-from records.services.sheets import save_values
 from records.services.marks import SaveResult
+from records.services.sheets import save_values
 
 
 def _period_term_id(session: Session, klass: Class, period: Period) -> int:

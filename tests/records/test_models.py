@@ -54,7 +54,7 @@ def test_score_with_two_decimals_is_refused(session):
 def test_mark_has_exactly_one_value(session):
     enrolment, subject, term = _mark_setup(session)
     session.add(Mark(enrolment_id=enrolment.id, subject_id=subject.id, term_id=term.id,
-                     kind=MarkKind.FINAL, slot=1, score=Decimal("5"), grade="Đ"))
+                     kind=MarkKind.FINAL, slot=1, score=Decimal(5), grade="Đ"))
     with pytest.raises(IntegrityError):
         session.flush()
 
