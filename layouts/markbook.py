@@ -27,8 +27,10 @@ Book order (BOOKS.md §1.2, §1.3; Sơn La CV 1540/2017 adjustments, BOOKS.md §
 ====  ============================================================  =======
 
 The page plan depends only on stable quantities (paper, duplex, number of subjects, number of
-students rounded up to a page, one minutes page per month), so the term-I print and the
-year-end print of the same book number their pages identically and bind into one book.
+students rounded up to a page, exactly one minutes page per month September–May, however many
+inspections a month has: they share its page, see ``minutes_page_data``; June–August inspections
+go on the May page), so the term-I print and the year-end print of the same book number their
+pages identically and bind into one book.
 When two-sided, every section starts on a recto (blank pages are inserted), so that no sheet
 carries pages of both print runs.
 """
@@ -798,7 +800,6 @@ def results_data(
 def inspection_data(inp: MarkBookInput, month: int, insp: Inspection | None) -> dict[str, Any]:
     """Monthly inspection minutes (Sơn La CV 1540/2017); an empty form when none is recorded yet."""
     yr = _month_year(inp, month)
-    subj_names = {s.code: s.name for s in inp.subjects}
     if insp is None:
         term = 1 if month in TERM1_MONTHS else 2
         rows = [[str(i), s.name, ", ".join(_teachers(s, term)), "", "", "", ""] for i, s in enumerate(inp.subjects, 1)]
@@ -807,14 +808,10 @@ def inspection_data(inp: MarkBookInput, month: int, insp: Inspection | None) -> 
         inspectors: list[tuple[str, str]] = [("", "Người kiểm tra")]
         held_on = None
     else:
-        rows = [
-            [str(i), subj_names.get(ln.subject, ln.subject), ln.teacher, str(ln.expected), str(ln.entered),
-             str(ln.late) if ln.late else "", ln.note]
-            for i, ln in enumerate(insp.lines, 1)
-        ]
+        rows = _minutes_rows(inp, insp)
         fields = [
             ["Thời gian kiểm tra", format_date(insp.held_on)],
-            ["Người kiểm tra", "; ".join(f"{n} ({r})" if r else n for n, r in insp.inspectors)],
+            ["Người kiểm tra", _inspectors_text(insp)],
         ]
         findings, requests = insp.findings, insp.requests
         inspectors = list(insp.inspectors)
@@ -826,7 +823,7 @@ def inspection_data(inp: MarkBookInput, month: int, insp: Inspection | None) -> 
         "school": inp.school.upper(),
         "place_date": dated_line(inp.place, held_on),
         "title": "BIÊN BẢN KIỂM TRA HẰNG THÁNG",
-        "subtitle": f"Việc cập nhật thông tin, điểm số vào sổ điện tử — Tháng {month}/{yr}",
+        "subtitle": _minutes_subtitle(month, yr, [insp] if insp else []),
         "fields": [["Lớp", inp.class_name], ["Giáo viên chủ nhiệm", inp.homeroom_teacher], *fields],
         "columns": ["STT", "Môn học", "Giáo viên", "Số điểm phải có", "Số điểm đã nhập", "Nhập chậm", "Nhận xét"],
         "rows": rows,
@@ -834,6 +831,168 @@ def inspection_data(inp: MarkBookInput, month: int, insp: Inspection | None) -> 
         "requests": requests,
         "signatures": sigs,
     }
+
+
+# --- several inspections of one month share its page ----------------------------------------------
+#
+# The page plan has exactly one minutes page per month, September–May; inspections of June–August go on
+# the May page. A month with several inspections prints them all on its page in the "compact" form
+# (one block per inspection: heading line with date and inspectors, a table whose rows are one line of a
+# smaller type, findings and requests of at most two lines each) when the height model below says they
+# fit; otherwise the latest inspection is printed in the compact form and each earlier one is one
+# summary line (date, inspectors, marks entered / expected, subjects behind, findings), with the note
+# MINUTES_ARCHIVE_NOTE. The choice depends only on counts and text lengths, never on Typst measuring.
+
+MINUTES_ARCHIVE_NOTE = "Xem biên bản lưu tại hồ sơ nhà trường."
+MINUTES_SHORT_COLUMNS = ("STT", "Môn học", "Giáo viên", "Phải có", "Đã nhập", "Nhập chậm", "Nhận xét")
+
+
+@dataclass(frozen=True)
+class _MinutesMetrics:
+    """Heights (mm) of the compact minutes page; kept in step with `inspection-compact` in markbook.typ."""
+
+    budget: float  # content height available to the page body
+    fixed: float  # header, title, class fields, signatures, note
+    session: float  # one inspection block without rows and text: heading, table header, spacing
+    row: float  # one table row
+    line: float  # one line of findings/requests or of an earlier-inspection summary
+    chars: int  # characters of one text line (conservative)
+    cell_chars: tuple[int, ...]  # most characters per table cell, per column
+
+
+_MINUTES_METRICS = {
+    "a4": _MinutesMetrics(budget=249.0, fixed=60.0, session=12.0, row=3.6, line=3.4, chars=115,
+                          cell_chars=(4, 48, 48, 8, 8, 8, 56)),
+    "a3": _MinutesMetrics(budget=245.0, fixed=66.0, session=13.0, row=4.1, line=3.9, chars=210,
+                          cell_chars=(6, 90, 90, 10, 10, 10, 110)),
+}
+_TEXT_LINES = 2  # findings / requests lines of each inspection sharing a page ("several")
+_LATEST_TEXT_LINES = 4  # ... of the latest inspection printed above the summaries ("latest")
+
+
+def minutes_page_month(month: int) -> int:
+    """The month whose minutes page carries an inspection of ``month`` (June–August → May)."""
+    return 5 if month in (6, 7, 8) else month
+
+
+def _clip(text: str, limit: int) -> str:
+    """``text`` on at most ``limit`` characters, cut at a word with "…" when longer."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 1)]
+    if " " in cut[len(cut) // 2 :]:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,;:.—-") + "…"
+
+
+def _inspectors_text(insp: Inspection) -> str:
+    return "; ".join(f"{n} ({r})" if r else n for n, r in insp.inspectors)
+
+
+def _minutes_rows(inp: MarkBookInput, insp: Inspection, cell_chars: Sequence[int] | None = None) -> list[list[str]]:
+    subj_names = {s.code: s.name for s in inp.subjects}
+    rows = [
+        [str(i), subj_names.get(ln.subject, ln.subject), ln.teacher, str(ln.expected), str(ln.entered),
+         str(ln.late) if ln.late else "", ln.note]
+        for i, ln in enumerate(insp.lines, 1)
+    ]
+    if cell_chars is not None:
+        rows = [[_clip(c, n) for c, n in zip(r, cell_chars)] for r in rows]
+    return rows
+
+
+def _minutes_subtitle(month: int, yr: int, inspections: Sequence[Inspection]) -> str:
+    text = f"Việc cập nhật thông tin, điểm số vào sổ điện tử — Tháng {month}/{yr}"
+    if any(i.month != month for i in inspections):  # June–August inspections on the May page
+        text += " và các lần kiểm tra sau tháng 5"
+    return text
+
+
+def _text_lines(label: str, text: str, chars: int) -> int:
+    return max(1, -(-(len(label) + len(" ".join(text.split()))) // chars))
+
+
+def _session_data(
+    inp: MarkBookInput, insp: Inspection, heading: str, m: _MinutesMetrics, text_lines: int = _TEXT_LINES
+) -> tuple[dict[str, Any], bool]:
+    """One inspection block of a shared page, and whether something of it was abbreviated."""
+    limit_f = text_lines * m.chars - len("Nhận xét chung: ")
+    limit_r = text_lines * m.chars - len("Kiến nghị, yêu cầu: ")
+    findings, requests = _clip(insp.findings, limit_f), _clip(insp.requests, limit_r)
+    rows = _minutes_rows(inp, insp, m.cell_chars)
+    cut = findings != " ".join(insp.findings.split()) or requests != " ".join(insp.requests.split()) or (
+        rows != _minutes_rows(inp, insp))
+    heading += f" ngày {format_date(insp.held_on)}"
+    if insp.inspectors:
+        heading += f" — Người kiểm tra: {_inspectors_text(insp)}"
+    return {"heading": heading, "rows": rows, "findings": findings, "requests": requests}, cut
+
+
+def _session_height(s: dict[str, Any], m: _MinutesMetrics) -> float:
+    lines = _text_lines("Nhận xét chung: ", s["findings"], m.chars) + _text_lines(
+        "Kiến nghị, yêu cầu: ", s["requests"], m.chars)
+    return m.session + len(s["rows"]) * m.row + lines * m.line
+
+
+def _earlier_line(insp: Inspection, m: _MinutesMetrics) -> str:
+    expected = sum(ln.expected for ln in insp.lines)
+    entered = sum(ln.entered for ln in insp.lines)
+    behind = sum(1 for ln in insp.lines if ln.late or ln.entered < ln.expected)
+    parts = [f"Ngày {format_date(insp.held_on)}"]
+    if insp.inspectors:
+        parts.append(_inspectors_text(insp))
+    progress = f"đã nhập {entered}/{expected} điểm"
+    progress += f", {behind} môn còn thiếu" if behind else ", đủ"
+    parts.append(progress)
+    text = " — ".join(parts)
+    findings = " ".join(insp.findings.split())
+    if findings:
+        text += f" — Nhận xét: {findings}"
+    return _clip(text, m.chars)
+
+
+def minutes_page_data(
+    inp: MarkBookInput, month: int, inspections: Sequence[Inspection], paper: str = "a4"
+) -> dict[str, Any]:
+    """The one minutes page of a month: empty form, one inspection, or several sharing the page."""
+    ordered = sorted(inspections, key=lambda i: (i.held_on, i.month, i.inspectors, i.findings, i.requests))
+    if len(ordered) <= 1:
+        return inspection_data(inp, month, ordered[0] if ordered else None)
+    m = _MINUTES_METRICS[paper]
+    data = inspection_data(inp, month, ordered[-1])
+    data["subtitle"] = _minutes_subtitle(month, _month_year(inp, month), ordered)
+    data["fields"] = data["fields"][:2]  # class and homeroom teacher; each inspection has its own heading
+    data["columns"] = list(MINUTES_SHORT_COLUMNS)
+    built = [_session_data(inp, insp, f"Lần {no}:", m) for no, insp in enumerate(ordered, 1)]
+    sessions = [s for s, _ in built]
+    abbreviated = any(cut for _, cut in built)
+    inspectors: list[tuple[str, str]] = []
+    if m.fixed + sum(_session_height(s, m) for s in sessions) <= m.budget:
+        data["layout"] = "several"
+        for insp in ordered:
+            inspectors += [p for p in insp.inspectors if p not in inspectors]
+        data["sessions"] = sessions
+        data["earlier"] = []
+    else:  # the latest in full, the earlier ones summarised
+        data["layout"] = "latest"
+        inspectors = list(ordered[-1].inspectors)
+        latest, _ = _session_data(inp, ordered[-1], "Lần kiểm tra", m, _LATEST_TEXT_LINES)
+        room = int((m.budget - m.fixed - _session_height(latest, m)) // m.line) - 1  # minus the list's title
+        earlier = [_earlier_line(i, m) for i in ordered[:-1]]
+        if len(earlier) > room:
+            rest = ordered[max(room - 1, 0) : -1]
+            earlier = earlier[: max(room - 1, 0)] + [_clip(
+                "Các lần kiểm tra khác: ngày " + ", ".join(format_date(i.held_on) for i in rest), m.chars)]
+        data["sessions"] = [latest]
+        data["earlier"] = earlier
+        abbreviated = True
+    data["rows"] = []
+    data["findings"] = data["requests"] = ""
+    data["note"] = MINUTES_ARCHIVE_NOTE if abbreviated else ""
+    data["signatures"] = [{"title": "Giáo viên chủ nhiệm", "name": inp.homeroom_teacher}] + [
+        {"title": r or "Người kiểm tra", "name": n} for n, r in inspectors]
+    return data
 
 
 # --- the page plan -------------------------------------------------------------------------------
@@ -853,7 +1012,7 @@ def _sections(inp: MarkBookInput, opts: PrintOptions) -> list[_Section]:
     outcomes = {o.student_no: o for o in inp.outcomes}
     inspections: dict[int, list[Inspection]] = {}
     for insp in sorted(inp.inspections, key=lambda i: i.held_on):
-        inspections.setdefault(insp.month, []).append(insp)
+        inspections.setdefault(minutes_page_month(insp.month), []).append(insp)
 
     secs: list[_Section] = []
     secs.append(_Section("cover", "term1", [("cover", cover_data(inp)), ("certification", ("open",))]))
@@ -891,9 +1050,8 @@ def _sections(inp: MarkBookInput, opts: PrintOptions) -> list[_Section]:
     secs.append(_Section("results", "year", [("results", results_data(inp, rows_by_student, outcomes))]))
     for name, part, months in (("minutes_t1", "term1", TERM1_MONTHS), ("minutes_t2", "year", TERM2_MONTHS)):
         sec = _Section(name, part)  # type: ignore[arg-type]
-        for m in months:
-            for insp in inspections.get(m) or [None]:  # type: ignore[list-item]
-                sec.pages.append(("inspection", inspection_data(inp, m, insp)))
+        for m in months:  # exactly one page per month, whatever the number of inspections
+            sec.pages.append(("inspection", minutes_page_data(inp, m, inspections.get(m, []), opts.paper)))
         secs.append(sec)
     secs.append(_Section("closing", "year", [("certification", ("close",))]))
     return secs
@@ -977,5 +1135,7 @@ __all__ = [
     "format_average",
     "format_date",
     "format_mark",
+    "minutes_page_data",
+    "minutes_page_month",
     "render_markbook",
 ]

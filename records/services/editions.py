@@ -1,8 +1,9 @@
 """Printed editions and the trust list: record a print, revoke it, supersede it, manage public keys.
 
-Printing is the office's right (``Action.BOOKS_PRINT``, CV §2.2.3); so is withdrawing a print.
-Keys are set up by the installation or the administrator (``Action.SCHOOL_SETUP``). Every write
-is appended to the audit trail in the caller's transaction; the caller commits.
+Printing is the office's right (``Action.BOOKS_PRINT``, CV §2.2.3 b); withdrawing a print (a book
+reported stolen or withdrawn) is a leadership decision, the principal's (``Action.EDITIONS_REVOKE``,
+CV §2.2.2 a). Keys are set up by the installation or the administrator (``Action.SCHOOL_SETUP``).
+Every write is appended to the audit trail in the caller's transaction; the caller commits.
 
 Rules:
 
@@ -129,6 +130,13 @@ def authorize_print(session: Session, actor: Actor, *, school_id: int, class_id:
     require(session, actor, Action.BOOKS_PRINT, target)
 
 
+def authorize_revoke(session: Session, actor: Actor, edition: Edition) -> None:
+    """Raise PermissionDeniedError unless the actor may withdraw this edition (the principal)."""
+    target = print_target(session, school_id=edition.school_id, class_id=edition.class_id,
+                          student_id=edition.student_id, school_year_id=edition.school_year_id)
+    require(session, actor, Action.EDITIONS_REVOKE, target)
+
+
 def create_edition(session: Session, actor: Actor, draft: EditionDraft) -> Edition:
     """Record a print as a new edition (audited); a new original supersedes the current ones of its scope."""
     authorize_print(session, actor, school_id=draft.school_id, class_id=draft.class_id,
@@ -217,8 +225,7 @@ def find_editions(session: Session, prefix: str) -> list[Edition]:
 def revoke_edition(session: Session, actor: Actor, edition_id: uuid.UUID | str, reason: str) -> Edition:
     """Withdraw an edition (e.g. a transcript reported stolen): nothing of it verifies any more."""
     edition = get_edition(session, edition_id)
-    authorize_print(session, actor, school_id=edition.school_id, class_id=edition.class_id,
-                    student_id=edition.student_id, school_year_id=edition.school_year_id)
+    authorize_revoke(session, actor, edition)
     if not reason or not reason.strip():
         raise ValidationError("Cần ghi lý do thu hồi bản in.", "revocation needs a reason")
     if edition.status is EditionStatus.REVOKED:
@@ -410,6 +417,7 @@ __all__: Sequence[str] = [
     "PrintedPage",
     "active_keys",
     "authorize_print",
+    "authorize_revoke",
     "create_edition",
     "edition_state",
     "find_editions",

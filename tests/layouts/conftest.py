@@ -164,15 +164,18 @@ def row_text() -> Callable[..., str]:
 
 @pytest.fixture(scope="session")
 def page_texts() -> Callable[[bytes], list[str]]:
-    """All page texts of a PDF (cached by identity)."""
+    """All page texts of a PDF (cached by content: an id could be reused by a later, different PDF)."""
+    import hashlib
+
     from layouts.render import extract_page_texts
 
-    cache: dict[int, list[str]] = {}
+    cache: dict[bytes, list[str]] = {}
 
     def get(pdf: bytes) -> list[str]:
-        if id(pdf) not in cache:
-            cache[id(pdf)] = extract_page_texts(pdf)
-        return cache[id(pdf)]
+        key = hashlib.sha256(pdf).digest()
+        if key not in cache:
+            cache[key] = extract_page_texts(pdf)
+        return cache[key]
 
     return get
 

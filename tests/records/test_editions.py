@@ -24,7 +24,8 @@ def ctx(session):
     year = make_year(session, school)
     klass = make_class(session, year, 9, "9A1")
     office = Actor.load(session, make_user(session, school, [Role.OFFICE]).id)
-    return SimpleNamespace(school=school, year=year, klass=klass, office=office)
+    principal = Actor.load(session, make_user(session, school, [Role.PRINCIPAL]).id)
+    return SimpleNamespace(school=school, year=year, klass=klass, office=office, principal=principal)
 
 
 def draft(ctx, *, copy: bool = False, student_id: int | None = None, part: str = "all") -> es.EditionDraft:
@@ -66,13 +67,35 @@ def test_reprint_supersedes_originals_of_the_same_scope_only(session, ctx) -> No
 def test_revoke_needs_a_reason_and_happens_once(session, ctx) -> None:
     e = es.create_edition(session, ctx.office, draft(ctx))
     with pytest.raises(ValidationError):
-        es.revoke_edition(session, ctx.office, e.id, "")
-    es.revoke_edition(session, ctx.office, str(e.id), "Báo mất")
+        es.revoke_edition(session, ctx.principal, e.id, "")
+    es.revoke_edition(session, ctx.principal, str(e.id), "Báo mất")
     assert e.status is EditionStatus.REVOKED and e.revoked_reason == "Báo mất"
+    assert e.revoked_by_name == ctx.principal.username
     with pytest.raises(ConflictError):
-        es.revoke_edition(session, ctx.office, e.id, "lần nữa")
+        es.revoke_edition(session, ctx.principal, e.id, "lần nữa")
     assert [x.action for x in audit.entries(session, entity="edition", entity_id=str(e.id))] == ["print", "revoke"]
     assert es.find_editions(session, e.id.hex[:10]) == [e]
+
+
+def test_revoking_is_the_principals_decision_not_the_offices(session, ctx) -> None:
+    book = es.create_edition(session, ctx.office, draft(ctx))
+    student = make_student(session, ctx.school)
+    transcript = es.create_edition(session, ctx.office, draft(ctx, student_id=student.id))
+    vice = Actor.load(session, make_user(session, ctx.school, [Role.VICE_PRINCIPAL]).id)
+    for who in (ctx.office, vice):
+        for edition in (book, transcript):
+            with pytest.raises(PermissionDeniedError) as refused:
+                es.revoke_edition(session, who, edition.id, "Báo mất")
+            assert "thu hồi bản in" in refused.value.message_vi and "Hiệu trưởng" in refused.value.message_vi
+            assert edition.status is EditionStatus.CURRENT
+    assert [x.action for x in audit.entries(session, entity="edition", entity_id=str(book.id))] == ["print"]
+    other_school = make_school(session, name="Trường THCS Khác")
+    stranger = Actor.load(session, make_user(session, other_school, [Role.PRINCIPAL]).id)
+    with pytest.raises(PermissionDeniedError):
+        es.revoke_edition(session, stranger, book.id, "Báo mất")
+    for edition in (book, transcript):
+        es.revoke_edition(session, ctx.principal, edition.id, "Báo mất")
+        assert edition.status is EditionStatus.REVOKED
 
 
 def test_applied_correction_outdates_the_mark_book_and_the_transcript(session, ctx) -> None:

@@ -30,6 +30,7 @@ EXPECTED: dict[Action, set[Role]] = {
     Action.CORRECTION_APPROVE: {P},
     Action.CORRECTION_REQUEST: {ST},
     Action.CORRECTION_WITNESS: {P, VP, AD},
+    Action.EDITIONS_REVOKE: {P},
     Action.ENROLMENT_WRITE: {AD},
     Action.HOMEROOM_COMMENTS_WRITE: {HR},
     Action.INSPECTION_RECORD: {P, VP},

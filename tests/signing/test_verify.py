@@ -13,7 +13,7 @@ from PIL import Image
 
 from layouts.render import render_document, render_page_images
 from records.errors import ValidationError
-from records.models import EditionStatus
+from records.models import EditionStatus, Role
 from records.permissions import Actor
 from records.services import editions as es
 from signing.errors import SigningKeyError
@@ -23,6 +23,7 @@ from signing.qr import qr_svg
 from signing.testing import simulate_scan
 from signing.trust import DbTrustList
 from signing.verify import PageStatus, verify_code, verify_file
+from tests.factories import make_user
 from tests.signing.helpers import (
     copy_attachments,
     make_world,
@@ -181,9 +182,10 @@ def test_truncated_code(session, published) -> None:
 
 
 def test_revoked_edition(session, world, published) -> None:
+    principal = Actor.load(session, make_user(session, world.school, [Role.PRINCIPAL]).id)
     with pytest.raises(ValidationError):
-        es.revoke_edition(session, world.office, published.edition.id, "  ")
-    es.revoke_edition(session, world.office, published.edition.id, "Học bạ báo mất")
+        es.revoke_edition(session, principal, published.edition.id, "  ")
+    es.revoke_edition(session, principal, published.edition.id, "Học bạ báo mất")
     report = verify_file(published.pdf, DbTrustList(session), session)
     assert statuses(report) == [PageStatus.REVOKED] * 3
     assert "Học bạ báo mất" in report.pages[0].message_vi

@@ -37,6 +37,7 @@ def db(tmp_path):
         year = make_year(session, school)
         klass = make_class(session, year, 9, "9A1")
         clerk = make_user(session, school, [Role.OFFICE], username="vanphong")
+        make_user(session, school, [Role.PRINCIPAL], username="hieutruong")
         ids = {"school": school.id, "year": year.id, "class": klass.id, "clerk": clerk.id}
     (tmp_path / "pw.txt").write_text(PASSPHRASE + "\n")
     yield {"url": url, "engine": engine, "ids": ids, "dir": tmp_path, "pw": str(tmp_path / "pw.txt")}
@@ -87,6 +88,9 @@ def test_keys_publish_verify_revoke_rotate(db) -> None:
 
     short = edition_short_id(__import__("uuid").UUID(edition_id))
     r = run("edition", "revoke", short, "--reason", "Bản in bị thất lạc", "--as", "vanphong", "--db", url)
+    assert r.exit_code == 1 and "thu hồi bản in" in r.output and "Traceback" not in r.output  # the office prints
+    assert run("verify", str(good), "--db", url).exit_code == 0
+    r = run("edition", "revoke", short, "--reason", "Bản in bị thất lạc", "--as", "hieutruong", "--db", url)
     assert r.exit_code == 0, r.output
     r = run("verify", str(good), "--db", url)
     assert r.exit_code == 1 and "Đã thu hồi" in r.output

@@ -33,10 +33,11 @@ def edition_group() -> None:
 @edition_group.command("revoke")
 @click.argument("edition_id")
 @click.option("--reason", required=True, help="Lý do thu hồi (ví dụ: học bạ báo mất).")
-@click.option("--as", "username", required=True, metavar="TÊN_ĐĂNG_NHẬP", help="Người thực hiện (văn phòng).")
+@click.option("--as", "username", required=True, metavar="TÊN_ĐĂNG_NHẬP",
+              help="Người quyết định thu hồi (hiệu trưởng).")
 @db_option
 def revoke_cmd(engine: Engine, edition_id: str, reason: str, username: str) -> None:
-    """Thu hồi một bản in: mọi trang của nó không còn được công nhận."""
+    """Thu hồi một bản in (quyết định của hiệu trưởng): mọi trang của nó không còn được công nhận."""
     from records.db import session_scope
     from records.permissions import Actor
     from records.services import editions as es
@@ -48,6 +49,7 @@ def revoke_cmd(engine: Engine, edition_id: str, reason: str, username: str) -> N
             fail(f"Không có bản in «{edition_id}».", f"no edition {edition_id!r}")
         if len(found) > 1:
             fail(f"Mã «{edition_id}» ứng với nhiều bản in; hãy ghi đầy đủ mã.", "ambiguous edition id")
+        # The right (Action.EDITIONS_REVOKE, the principal's) is checked by the service on the edition.
         edition = es.revoke_edition(session, Actor.by_username(session, username), found[0].id, reason)
         click.echo(f"Đã thu hồi bản in {edition_short_id(edition.id)} ({edition.id}): {edition.title}.")
 
