@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from layouts.documents import BookDocument, Page
 from layouts.errors import RenderError
-from layouts.render import extract_page_texts, render_document
+from layouts.render import render_document_texts
 from records.models import Edition, EditionKind, KeyKind, KeyState
 from records.permissions import Actor
 from records.services import editions as edition_service
@@ -157,16 +157,76 @@ def publish(
     title: str | None = None,
     kind: EditionKind | None = None,
 ) -> Published:
-    """Sign, render, attach, optionally PDF-sign and record one edition of a book (the caller commits)."""
+    """Sign, render, attach, optionally PDF-sign and record one edition of a book (the caller commits).
+
+    The three steps are also usable apart (``layouts.batch`` keeps its database transactions short
+    around the render): :func:`check_publication` (database reads), :func:`produce` (no database),
+    :func:`record_publication` (one short write).
+    """
+    kind = check_publication(session, actor, document, scope=scope, private_key=private_key, kind=kind)
+    produced = produce(document, template=template, kind=kind, private_key=private_key, copy=copy,
+                       issued_on=issued_on or service_today(), facts=facts, url_base=url_base,
+                       pdf_signer=pdf_signer, signature_reason=signature_reason,
+                       signature_location=signature_location, title=title)
+    return record_publication(session, actor, produced, scope=scope)
+
+
+def check_publication(session: Session, actor: Actor, document: BookDocument, *, scope: Scope,
+                      private_key: Ed25519PrivateKey, kind: EditionKind | None = None) -> EditionKind:
+    """Raise unless the actor may print the book with this key; returns the edition kind (reads only)."""
     kind = kind or edition_kind(document)
-    doc_type = DOC_TYPE_OF[kind]
     edition_service.authorize_print(session, actor, school_id=scope.school_id, class_id=scope.class_id,
                                     student_id=scope.student_id, school_year_id=scope.school_year_id)
-    kid = key_id(private_key)
-    _require_active_key(session, kid, scope.school_id)
+    _require_active_key(session, key_id(private_key), scope.school_id)
     if not document.pages:
         raise RenderError("Sổ không có trang nào để in.", "document without pages")
-    issued = issued_on or service_today()
+    return kind
+
+
+@dataclass(frozen=True)
+class Produced:
+    """A signed and rendered edition not yet recorded (``produce``); ``record_publication`` records it."""
+
+    pdf: bytes
+    edition_id: uuid.UUID
+    kind: EditionKind
+    title: str
+    issued: dt.date
+    total: int
+    pages: tuple[edition_service.PrintedPage, ...]
+    key_id: str
+    document_sha256: str
+    pdf_signed: bool
+    part: str
+    copy: bool
+    manifest: Manifest
+    document_json: bytes
+    qr_versions: tuple[int, ...]
+    payload_bytes: tuple[int, ...]
+    timings: Timings
+
+
+def produce(
+    document: BookDocument,
+    *,
+    template: str,
+    kind: EditionKind,
+    private_key: Ed25519PrivateKey,
+    issued_on: dt.date,
+    copy: bool = False,
+    facts: FactsFor | None = None,
+    url_base: str | None = None,
+    pdf_signer: PdfSigner | None = None,
+    signature_reason: str = "Xác nhận bản in của nhà trường",
+    signature_location: str = "",
+    title: str | None = None,
+) -> Produced:
+    """Sign every page's QR, render PDF/A-3b, write the signed manifest, attach, PDF-sign (no database)."""
+    if not document.pages:
+        raise RenderError("Sổ không có trang nào để in.", "document without pages")
+    doc_type = DOC_TYPE_OF[kind]
+    kid = key_id(private_key)
+    issued = issued_on
     total = document.book.total_pages or max(p.no for p in document.pages)
     edition_id = uuid.uuid4()
 
@@ -191,13 +251,10 @@ def publish(
     signed_doc = document.with_codes(codes)
     t1 = time.perf_counter()
 
-    pdf = render_document(template, signed_doc, pdf_standard=PDF_STANDARD)
+    # one PDF parse gives the page count (overflow check of render_document) and the page texts
+    pdf, texts = render_document_texts(template, signed_doc, pdf_standard=PDF_STANDARD)
     t2 = time.perf_counter()
 
-    texts = extract_page_texts(pdf)
-    if len(texts) != len(document.pages):
-        raise RenderError("Số trang của bản in không khớp với sổ.", f"{len(texts)} PDF pages, "
-                          f"{len(document.pages)} in the document")
     attached = document_attachment(signed_doc)
     doc_sha = hashlib.sha256(attached).hexdigest()
     manifest_pages = []
@@ -209,26 +266,34 @@ def publish(
     manifest_bytes = sign_manifest(manifest, private_key)
     t3 = time.perf_counter()
 
-    pdf = attach_and_identify(pdf, attached, manifest_bytes, title=title or default_title(document, kind, copy),
-                              school=document.book.school, edition_id=edition_id, issued=issued)
+    title = title or default_title(document, kind, copy)
+    pdf = attach_and_identify(pdf, attached, manifest_bytes, title=title, school=document.book.school,
+                              edition_id=edition_id, issued=issued)
     t4 = time.perf_counter()
 
     if pdf_signer is not None:
         pdf = sign_pdf(pdf, pdf_signer, reason=signature_reason, location=signature_location)
     t5 = time.perf_counter()
+    pages = tuple(edition_service.PrintedPage(p.no, p.kind, d) for p, d in zip(document.pages, digests, strict=True))
+    return Produced(pdf, edition_id, kind, title, issued, total, pages, kid, doc_sha, pdf_signer is not None,
+                    document.book.part, copy, manifest, attached, tuple(versions), tuple(sizes),
+                    Timings(t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, 0.0))
 
+
+def record_publication(session: Session, actor: Actor, produced: Produced, *, scope: Scope) -> Published:
+    """Record a produced edition (``create_edition``: a new original supersedes; the caller commits)."""
+    t5 = time.perf_counter()
     draft = edition_service.EditionDraft(
-        edition_id=edition_id, kind=kind, school_id=scope.school_id,
-        title=title or default_title(document, kind, copy), issued_on=issued, book_pages=total,
-        pages=tuple(edition_service.PrintedPage(p.no, p.kind, d) for p, d in zip(document.pages, digests, strict=True)),
-        key_id=kid, document_sha256=doc_sha, pdf_sha256=hashlib.sha256(pdf).hexdigest(),
-        pdf_signed=pdf_signer is not None, class_id=scope.class_id, student_id=scope.student_id,
-        school_year_id=scope.school_year_id, part=scope.part or document.book.part, copy=copy,
+        edition_id=produced.edition_id, kind=produced.kind, school_id=scope.school_id, title=produced.title,
+        issued_on=produced.issued, book_pages=produced.total, pages=produced.pages, key_id=produced.key_id,
+        document_sha256=produced.document_sha256, pdf_sha256=hashlib.sha256(produced.pdf).hexdigest(),
+        pdf_signed=produced.pdf_signed, class_id=scope.class_id, student_id=scope.student_id,
+        school_year_id=scope.school_year_id, part=scope.part or produced.part, copy=produced.copy,
     )
     edition = edition_service.create_edition(session, actor, draft)
     t6 = time.perf_counter()
-    return Published(pdf, edition, manifest, attached, tuple(versions), tuple(sizes),
-                     Timings(t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5))
+    return Published(produced.pdf, edition, produced.manifest, produced.document_json, produced.qr_versions,
+                     produced.payload_bytes, replace(produced.timings, record=t6 - t5))
 
 
 def _facts_len(text: str) -> int:
@@ -340,14 +405,18 @@ def transcript_facts(document: BookDocument, date_of_birth: dt.date) -> FactsFor
 __all__ = [
     "DOC_TYPE_OF",
     "PDF_STANDARD",
+    "Produced",
     "Published",
     "Scope",
     "Timings",
     "attach_and_identify",
+    "check_publication",
     "default_title",
     "document_attachment",
     "edition_kind",
+    "produce",
     "publish",
+    "record_publication",
     "short_school",
     "transcript_facts",
 ]

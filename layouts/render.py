@@ -18,6 +18,7 @@ previews and the verifier.
 from __future__ import annotations
 
 import json
+import os
 import struct
 import threading
 import unicodedata
@@ -29,7 +30,7 @@ from typing import Any
 
 import typst
 
-from layouts.errors import RenderError
+from layouts.errors import LayoutOverflowError, RenderError
 
 LAYOUTS_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = LAYOUTS_DIR / "templates"
@@ -132,15 +133,60 @@ def compile_template(
 def render_document(template: str, document: Any, *, pdf_standard: str | Sequence[str] | None = None) -> bytes:
     """Render a book document (a ``BookDocument`` or its dict); every page must come out as one page."""
     doc = document.to_dict() if hasattr(document, "to_dict") else document
-    expected = len(doc["pages"])
     pdf = render_pdf(template, doc, pdf_standard=pdf_standard)
-    got = page_count(pdf)
+    _check_pages(template, len(doc["pages"]), page_count(pdf))
+    return pdf
+
+
+def render_document_texts(
+    template: str, document: Any, *, pdf_standard: str | Sequence[str] | None = None
+) -> tuple[bytes, list[str]]:
+    """``render_document`` and the text of each page (``extract_page_texts``), from one parse of the PDF."""
+    doc = document.to_dict() if hasattr(document, "to_dict") else document
+    pdf = render_pdf(template, doc, pdf_standard=pdf_standard)
+    texts = extract_page_texts(pdf)
+    _check_pages(template, len(doc["pages"]), len(texts))
+    return pdf, texts
+
+
+def _check_pages(template: str, expected: int, got: int) -> None:
     if got != expected:
-        raise RenderError(
+        raise LayoutOverflowError(
             "Không in được sổ: nội dung một trang bị tràn sang trang sau. Vui lòng báo cho quản trị hệ thống.",
             f"layout overflow in {template!r}: {expected} pages in the document, {got} in the PDF",
         )
-    return pdf
+
+
+# --- memory --------------------------------------------------------------------------
+
+#: typst-py evicts, after every compile, the memoised results that the last 10 compiles did not use.
+_EVICT_AGE = 10
+_EMPTY_SOURCE = b"#set page(width: 1cm, height: 1cm)\n"
+
+
+def process_rss_mb() -> float | None:
+    """Resident memory of this process in MB (Linux; None elsewhere)."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def trim_cache(limit_mb: float = 320.0) -> bool:
+    """Drop Typst's memoised results of earlier documents when this process holds more than ``limit_mb``.
+
+    A big book stays cached for 10 more compiles (a 60-page mark book: ~100 MB), so a process
+    printing mark books one after the other grows to ~1 GB; ten compiles of an empty page (~5 ms
+    each) flush it. Returns True when it trimmed.
+    """
+    rss = process_rss_mb()
+    if rss is None or rss < limit_mb:
+        return False
+    compiler = _compiler()
+    for _ in range(_EVICT_AGE):
+        compiler.compile(input=_EMPTY_SOURCE, format="pdf")
+    return True
 
 
 # --- glyph coverage -------------------------------------------------------------------

@@ -583,8 +583,13 @@ def render_transcript(document: BookDocument) -> bytes:
         if page_count(pdf) == len(document.pages):
             return pdf
         # The size estimates were too optimistic for some page: step its text down and retry.
-        document = replace(document, pages=tuple(_smaller(p) for p in document.pages))
+        document = shrink_document(document)
     return render_document(TEMPLATE, document, pdf_standard="a-3b")  # raises RenderError on overflow
+
+
+def shrink_document(document: BookDocument) -> BookDocument:
+    """The document with the text of its tables and comments one size smaller (after an overflow)."""
+    return replace(document, pages=tuple(_smaller(p) for p in document.pages))
 
 
 def _smaller(page: Page) -> Page:
@@ -642,34 +647,114 @@ def _year_enrolments(student: Student) -> list[Enrolment]:
     return chosen
 
 
+_STUDENT_OPTIONS = (
+    selectinload(Student.enrolments)
+    .selectinload(Enrolment.class_)
+    .selectinload(Class.grade)
+    .selectinload(Grade.subjects)
+    .selectinload(GradeSubject.subject),
+    selectinload(Student.enrolments)
+    .selectinload(Enrolment.class_)
+    .selectinload(Class.grade)
+    .selectinload(Grade.school_year)
+    .selectinload(SchoolYear.terms),
+    selectinload(Student.school),
+)
+
+
 def load_transcript_input(
     session: Session, student_code: str, *, corrections: CorrectionLookup | None = None
 ) -> TranscriptInput:
     """Read one student's transcript from the records."""
-    lookup = corrections or traced_corrections
     student = session.scalars(
-        select(Student)
-        .where(Student.code == student_code)
-        .options(
-            selectinload(Student.enrolments)
-            .selectinload(Enrolment.class_)
-            .selectinload(Class.grade)
-            .selectinload(Grade.subjects)
-            .selectinload(GradeSubject.subject),
-            selectinload(Student.enrolments)
-            .selectinload(Enrolment.class_)
-            .selectinload(Class.grade)
-            .selectinload(Grade.school_year)
-            .selectinload(SchoolYear.terms),
-            selectinload(Student.school),
-        )
+        select(Student).where(Student.code == student_code).options(*_STUDENT_OPTIONS)
     ).one_or_none()
     if student is None:
         raise NotFoundError(
             f"Không tìm thấy học sinh có mã «{student_code}».", f"no student with code {student_code!r}"
         )
-    enrolments = _year_enrolments(student)
-    years = tuple(_load_year(session, e, lookup) for e in enrolments)
+    return _transcript_input(session, student, corrections or traced_corrections)
+
+
+def load_transcript_inputs(
+    session: Session, student_codes: Iterable[str], *, corrections: CorrectionLookup | None = None
+) -> dict[str, TranscriptInput]:
+    """``load_transcript_input`` of many students at once (a handful of queries for all of them).
+
+    The result is the same as loading each student alone; codes without a student are left out
+    (``load_transcript_input`` of such a code raises the NotFoundError).
+    """
+    codes = list(dict.fromkeys(student_codes))
+    students: list[Student] = []
+    for chunk in _chunks(codes):
+        students += session.scalars(select(Student).where(Student.code.in_(chunk)).options(*_STUDENT_OPTIONS))
+    chosen = {s.id: _year_enrolments(s) for s in students}
+    enrolment_ids = [e.id for es in chosen.values() for e in es]
+    class_ids = sorted({e.class_id for es in chosen.values() for e in es})
+    pre = _Prefetched(
+        results=_by_enrolment(session, SubjectResult, enrolment_ids),
+        comments=_by_enrolment(session, SubjectComment, enrolment_ids),
+        overall=_by_enrolment(session, StudentResult, enrolment_ids),
+        homeroom=_by_enrolment(session, HomeroomComment, enrolment_ids),
+        teachers={},
+        notes=None,
+    )
+    for chunk in _chunks(class_ids):
+        for ta in session.scalars(
+            select(TeachingAssignment)
+            .where(TeachingAssignment.class_id.in_(chunk))
+            .options(selectinload(TeachingAssignment.teacher))
+            .order_by(TeachingAssignment.id)
+        ):
+            pre.teachers.setdefault(ta.class_id, []).append(ta)
+    lookup = corrections or traced_corrections
+    if corrections is None:  # the trace is read only for the (rare) enrolments with correction requests
+        from records.models import CorrectionRequest
+
+        requested: set[int] = set()
+        for chunk in _chunks(enrolment_ids):
+            requested.update(session.scalars(
+                select(CorrectionRequest.enrolment_id).where(CorrectionRequest.enrolment_id.in_(chunk))))
+        pre.notes = {e.id: traced_corrections(session, e) if e.id in requested else CorrectionNote(0, ())
+                     for es in chosen.values() for e in es}
+    by_code = {s.code: _transcript_input(session, s, lookup, chosen[s.id], pre) for s in students}
+    return {code: by_code[code] for code in codes if code in by_code}
+
+
+@dataclass
+class _Prefetched:
+    """Rows of many enrolments read at once (``load_transcript_inputs``), in id order."""
+
+    results: dict[int, list[SubjectResult]]
+    comments: dict[int, list[SubjectComment]]
+    overall: dict[int, list[StudentResult]]
+    homeroom: dict[int, list[HomeroomComment]]
+    teachers: dict[int, list[TeachingAssignment]]  # by class id
+    notes: dict[int, CorrectionNote] | None  # by enrolment id (None: ask the lookup)
+
+
+def _chunks(ids: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def _by_enrolment(session: Session, model: Any, enrolment_ids: Sequence[int]) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = {}
+    for chunk in _chunks(enrolment_ids):
+        for row in session.scalars(select(model).where(model.enrolment_id.in_(chunk)).order_by(model.id)):
+            out.setdefault(row.enrolment_id, []).append(row)
+    return out
+
+
+def _transcript_input(
+    session: Session,
+    student: Student,
+    lookup: CorrectionLookup,
+    enrolments: list[Enrolment] | None = None,
+    pre: _Prefetched | None = None,
+) -> TranscriptInput:
+    enrolments = _year_enrolments(student) if enrolments is None else enrolments
+    years = tuple(_load_year(session, e, lookup, pre) for e in enrolments)
     first = student.enrolments[0] if student.enrolments else None
     holder = student.school
     identity = Identity(
@@ -710,26 +795,40 @@ def _remaining(years: Sequence[YearRecord]) -> tuple[int, ...]:
     return tuple(range(last.grade + 1, 10))
 
 
-def _load_year(session: Session, enrolment: Enrolment, lookup: CorrectionLookup) -> YearRecord:
+def _load_year(
+    session: Session, enrolment: Enrolment, lookup: CorrectionLookup, pre: _Prefetched | None = None
+) -> YearRecord:
     klass = enrolment.class_
     grade = klass.grade
     school = klass.school
     school_year = grade.school_year
     results: dict[tuple[int, Period], SubjectResult] = {
         (r.subject_id, r.period): r
-        for r in session.scalars(select(SubjectResult).where(SubjectResult.enrolment_id == enrolment.id))
+        for r in (
+            pre.results.get(enrolment.id, [])
+            if pre is not None
+            else session.scalars(select(SubjectResult).where(SubjectResult.enrolment_id == enrolment.id))
+        )
     }
     comments: dict[tuple[int, Period], SubjectComment] = {
         (c.subject_id, c.period): c
-        for c in session.scalars(select(SubjectComment).where(SubjectComment.enrolment_id == enrolment.id))
+        for c in (
+            pre.comments.get(enrolment.id, [])
+            if pre is not None
+            else session.scalars(select(SubjectComment).where(SubjectComment.enrolment_id == enrolment.id))
+        )
     }
     term_numbers = {t.id: t.number for t in school_year.terms}
     teachers: dict[int, list[tuple[int, str]]] = {}
-    for ta in session.scalars(
-        select(TeachingAssignment)
-        .where(TeachingAssignment.class_id == klass.id)
-        .options(selectinload(TeachingAssignment.teacher))
-        .order_by(TeachingAssignment.id)
+    for ta in (
+        pre.teachers.get(klass.id, [])
+        if pre is not None
+        else session.scalars(
+            select(TeachingAssignment)
+            .where(TeachingAssignment.class_id == klass.id)
+            .options(selectinload(TeachingAssignment.teacher))
+            .order_by(TeachingAssignment.id)
+        )
     ):
         teachers.setdefault(ta.subject_id, []).append((term_numbers.get(ta.term_id, 0), ta.teacher.full_name))
     lines = []
@@ -756,10 +855,14 @@ def _load_year(session: Session, enrolment: Enrolment, lookup: CorrectionLookup)
             )
         )
     overall = _by_period(
-        session.scalars(select(StudentResult).where(StudentResult.enrolment_id == enrolment.id))
+        pre.overall.get(enrolment.id, [])
+        if pre is not None
+        else session.scalars(select(StudentResult).where(StudentResult.enrolment_id == enrolment.id))
     )
     homeroom = _by_period(
-        session.scalars(select(HomeroomComment).where(HomeroomComment.enrolment_id == enrolment.id))
+        pre.homeroom.get(enrolment.id, [])
+        if pre is not None
+        else session.scalars(select(HomeroomComment).where(HomeroomComment.enrolment_id == enrolment.id))
     )
     year_result: StudentResult | None = overall.get(Period.YEAR)
     comment_row = homeroom.get(Period.YEAR) or homeroom.get(Period.TERM2) or homeroom.get(Period.TERM1)
@@ -784,7 +887,7 @@ def _load_year(session: Session, enrolment: Enrolment, lookup: CorrectionLookup)
         homeroom_teacher=klass.homeroom_teacher.full_name if klass.homeroom_teacher else "",
         principal=_text(school.principal_name),
         approved_on=year_result.approved_at.date() if year_result and year_result.approved_at else None,
-        corrections=lookup(session, enrolment),
+        corrections=pre.notes[enrolment.id] if pre is not None and pre.notes is not None else lookup(session, enrolment),
         repeating=enrolment.repeating,
     )
 
@@ -835,7 +938,9 @@ __all__ = [
     "YearRecord",
     "build_transcript",
     "load_transcript_input",
+    "load_transcript_inputs",
     "print_transcript",
     "render_transcript",
+    "shrink_document",
     "traced_corrections",
 ]

@@ -26,8 +26,13 @@ def default_url() -> str:
     return os.environ.get("SODIENTU_DB") or f"sqlite:///{Path.cwd() / DEFAULT_SQLITE_FILE}"
 
 
-def make_engine(url: str | None = None, **kwargs: object) -> Engine:
-    """Create an engine for any SQLAlchemy URL; SQLite gets foreign keys and WAL."""
+def make_engine(url: str | None = None, *, read_only: bool = False, **kwargs: object) -> Engine:
+    """Create an engine for any SQLAlchemy URL; SQLite gets foreign keys and WAL.
+
+    ``read_only=True`` (readers running beside writers, e.g. ``layouts.batch``): on SQLite the
+    transactions begin DEFERRED (a shared lock while reading, instead of the write lock that
+    ``BEGIN IMMEDIATE`` takes for every transaction) and ``PRAGMA query_only`` refuses writes.
+    """
     url = url or default_url()
     try:
         parsed = make_url(url)
@@ -45,7 +50,11 @@ def make_engine(url: str | None = None, **kwargs: object) -> Engine:
         ) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
-        event.listen(engine, "begin", _sqlite_begin)
+        if read_only:
+            event.listen(engine, "connect", _sqlite_query_only)
+            event.listen(engine, "begin", _sqlite_begin_deferred)
+        else:
+            event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -62,6 +71,16 @@ def _sqlite_connect(dbapi_connection: object, _record: object) -> None:
 def _sqlite_begin(connection: object) -> None:
     # IMMEDIATE takes the write lock at once: two writers queue instead of failing mid-transaction.
     connection.exec_driver_sql("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
+
+
+def _sqlite_query_only(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
+def _sqlite_begin_deferred(connection: object) -> None:
+    connection.exec_driver_sql("BEGIN")  # type: ignore[attr-defined]
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

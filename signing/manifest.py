@@ -46,9 +46,20 @@ _MAX_VALUE_CHARS = 2000  # longer strings (embedded SVG photos) are never printe
 # --- tokens ----------------------------------------------------------------------------------
 
 
+class _SpaceTable(dict[int, int]):
+    """``str.translate`` table: control, format and separator characters → space (filled on demand)."""
+
+    def __missing__(self, code: int) -> int:
+        value = 0x20 if unicodedata.category(chr(code)) in ("Cc", "Cf", "Zs", "Zl", "Zp") else code
+        self[code] = value
+        return value
+
+
+_SPACES = _SpaceTable()
+
+
 def _clean(text: str) -> str:
-    text = unicodedata.normalize("NFC", text)
-    return "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp") else ch for ch in text)
+    return unicodedata.normalize("NFC", text).translate(_SPACES)
 
 
 def text_tokens(text: str) -> list[str]:
@@ -69,9 +80,28 @@ def data_strings(data: object) -> Iterable[str]:
             yield from data_strings(value)
 
 
+_TOKENS: dict[str, list[str]] = {}  # text_tokens of the values seen (marks, names, labels repeat a lot)
+
+
 def data_tokens(data: object) -> set[str]:
-    """The distinct tokens of the page data's string values."""
-    return {tok for s in data_strings(data) for tok in text_tokens(s)}
+    """The distinct tokens of the page data's string values (those of ``data_strings``)."""
+    if len(_TOKENS) > 200_000:
+        _TOKENS.clear()
+    out: set[str] = set()
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            tokens = _TOKENS.get(item)
+            if tokens is None:
+                keep = len(item) <= _MAX_VALUE_CHARS and not item.lstrip().startswith("<svg")
+                tokens = _TOKENS[item] = text_tokens(item) if keep else []
+            out.update(tokens)
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return out
 
 
 def text_digest(tokens: Sequence[str]) -> str:

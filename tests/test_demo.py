@@ -53,7 +53,8 @@ from web.cli import cli
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = ["--students", "48", "--classes-per-grade", "1", "--seed", "7", "--quiet"]
+#: The data only: printing the books is tested by tests/test_demo_print.py.
+ARGS = ["--students", "48", "--classes-per-grade", "1", "--seed", "7", "--quiet", "--no-print"]
 DEMO_DB = "sodientu_demo_test"
 #: Columns holding the wall-clock time of the build (or derived from it), not data of the school.
 CLOCK_COLUMNS = {"entered_at", "computed_at", "granted_at", "approved_at", "decided_at", "executed_at",

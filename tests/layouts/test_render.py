@@ -71,3 +71,26 @@ def test_identical_input_gives_identical_bytes(tmp_path: Path) -> None:
 def test_unknown_template() -> None:
     with pytest.raises(RenderError):
         render.render_pdf("../../etc/passwd", {})
+
+
+def test_trimming_the_cache_keeps_rendering_identical(tmp_path: Path) -> None:
+    (tmp_path / "t.typ").write_text('#set text(font: "Liberation Serif")\n#json(bytes(sys.inputs.doc)).a', "utf-8")
+    before = render.compile_template(tmp_path / "t.typ", '{"a": "Hằng"}', root=tmp_path)
+    assert render.trim_cache(limit_mb=1e9) is False  # below the limit: nothing to do
+    if render.process_rss_mb() is None:
+        pytest.skip("no /proc: the resident memory is unknown")
+    assert render.trim_cache(limit_mb=0) is True
+    assert render.compile_template(tmp_path / "t.typ", '{"a": "Hằng"}', root=tmp_path) == before
+
+
+def test_render_document_texts_gives_the_page_texts_and_checks_overflow() -> None:
+    from layouts.errors import LayoutOverflowError
+    from layouts.transcript import build_transcript
+    from tests.layouts.transcript_samples import sample_input
+
+    doc = build_transcript(sample_input(seed=3, years=2), year=2022)
+    pdf, texts = render.render_document_texts("transcript", doc, pdf_standard="a-3b")
+    assert texts == render.extract_page_texts(pdf) and len(texts) == len(doc.pages) == render.page_count(pdf)
+    assert doc.pages[-1].data["head"]["name"] in texts[-1]
+    with pytest.raises(LayoutOverflowError):  # a PDF with a page more than the document has
+        render._check_pages("transcript", len(doc.pages) - 1, len(texts))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import random
 import re
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import segno
 from PIL import Image
 
 from signing.errors import PayloadError, QrReadError
@@ -23,7 +25,7 @@ from signing.payload import (
     page_digest,
     verify_payload,
 )
-from signing.qr import qr_svg, read_qr_codes, scan_pages
+from signing.qr import make_qr, qr_svg, read_qr_codes, scan_pages, svg_text
 from signing.testing import make_page, mm_to_px, render_qr, simulate_scan
 
 SK = generate_private_key()
@@ -54,6 +56,45 @@ def test_svg_for_typst() -> None:
     assert root.get("width") == root.get("height") == f"{q.size_mm:g}mm"
     assert root.get("viewBox") == f"0 0 {q.size_mm:g} {q.size_mm:g}"
     assert qr_svg(_mark(3), module_mm=0.6).size_mm == pytest.approx(q.modules * 0.6)
+
+
+def _payloads() -> list[str]:
+    """Codes as printed (mark book, transcript, URL form, copies) and random texts of every length."""
+    rng = random.Random(20260615)
+    facts = TranscriptFacts("Nguyễn Thị Minh Khai", dt.date(2011, 3, 5), "THCS Chiềng Khoa", 2024, "Tốt", "Tốt")
+    texts = []
+    for i in range(120):
+        fields = PayloadFields(DocType.TRANSCRIPT if i % 2 else DocType.MARK_BOOK, uuid.UUID(int=rng.getrandbits(128)),
+                               1 + i % 60, 68, dt.date(2026, 6, 15), rng.randbytes(16),
+                               facts if i % 2 else None, copy=i % 5 == 0)
+        texts.append(encode_payload(fields, SK, url_base="https://truong.example/V/" if i % 3 == 0 else None))
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+    for _ in range(160):
+        n = rng.choice((rng.randint(1, 60), rng.randint(60, 400), rng.randint(400, 1200)))
+        pool = alphabet if rng.random() < 0.6 else alphabet + "abcxyzàễươ\n"
+        texts.append("".join(rng.choice(pool) for _ in range(n)))
+    return texts
+
+
+def test_make_qr_is_segno_make_exactly() -> None:
+    """The fast mask search picks segno's mask: same version, level, mask and modules (every version)."""
+    versions = set()
+    for text in _payloads():
+        fast, ref = make_qr(text), segno.make(text, error="m", micro=False)
+        assert (fast.version, fast.error, fast.mask) == (ref.version, ref.error, ref.mask), text
+        assert fast.matrix == ref.matrix, text
+        versions.add(fast.version)
+    assert {7, 8, 9, 10} <= versions and len(versions) > 20
+
+
+def test_svg_is_segno_svg_exactly() -> None:
+    for text in _payloads()[::3]:
+        q = make_qr(text)
+        for module_mm in (0.5, 0.44, 0.6, 1):
+            buf = io.BytesIO()
+            q.save(buf, kind="svg", scale=module_mm, unit="mm", border=4, xmldecl=False, svgclass=None,
+                   lineclass=None, dark="#000")
+            assert svg_text(q, module_mm, 4) == buf.getvalue().decode("utf-8")
 
 
 def test_svg_refuses_small_modules_and_border() -> None:

@@ -1,0 +1,790 @@
+"""Print many books at once: a process pool publishing signed editions into an output folder.
+
+``run_batch(config, jobs)`` prints every :class:`Job` — a class's mark book, a student's transcript
+(the year's print and, for a grade-9 student, the bound volume), a course's register — as a
+published edition (``layouts.publish``: a signed QR on every page, PDF/A-3b with the book's JSON
+and the signed manifest attached, the edition recorded and traced) acting as the office user, and
+writes each PDF under ``config.out_dir``::
+
+    so-diem/2025-2026/9A1.pdf          mark book of a class (part "all"; other parts get a suffix)
+    hoc-ba/2025-2026/<code>.pdf         transcript, one school year
+    hoc-ba/toan-cap/<code>.pdf          transcript, the bound grade-6-to-9 volume
+    so-dang-bo/2022-2026.pdf            register of a course
+
+How (TECH-NOTES §3): one worker process per core (``spawn``: lean, no inherited connections), each
+with its own engines and the typst Compiler that ``layouts.render`` keeps per thread, reused for
+every book. Jobs travel in tasks (a mark book or a register alone, transcripts by
+``transcripts_per_task``) to cut the inter-process traffic. A task has three steps:
+
+1. read (a read-only engine: on SQLite a DEFERRED transaction, so readers do not queue on the write
+   lock): load each job's input, build its documents, check the print right and the key;
+2. produce, outside any transaction: sign the QR codes, render, manifest, attach;
+3. one short write transaction recording the task's editions, each in a SAVEPOINT (a failing one
+   is rolled back alone), committed before the PDFs are written (a file on disk always belongs to
+   a committed edition).
+
+A job that fails is reported (``JobOutcome.error_vi`` for the user, ``error_en`` for the log) and the
+other jobs go on; a worker that dies fails the jobs of its unfinished tasks only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import multiprocessing
+import os
+import resource
+import statistics
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from layouts.documents import BookDocument
+from layouts.errors import LayoutOverflowError
+from records.errors import NotFoundError, SodientuError, ValidationError
+
+log = logging.getLogger(__name__)
+
+MARKBOOK = "markbook"
+TRANSCRIPT = "transcript"
+REGISTER = "register"
+JOB_KINDS = (MARKBOOK, TRANSCRIPT, REGISTER)
+
+#: ``PrintedFile.kind`` values (the ``kind`` of the manifest entries).
+FILE_MARKBOOK = "markbook"
+FILE_TRANSCRIPT = "transcript"
+FILE_VOLUME = "transcript_volume"
+FILE_REGISTER = "register"
+
+#: Folder of each kind of file under the output folder.
+FOLDERS = {FILE_MARKBOOK: "so-diem", FILE_TRANSCRIPT: "hoc-ba", FILE_VOLUME: "hoc-ba/toan-cap",
+           FILE_REGISTER: "so-dang-bo"}
+
+BIG_BOOK_PAGES = 12  # after a book of this many pages a worker may flush Typst's cache (small ones age out)
+TRANSCRIPT_SHRINK_STEPS = 3  # as layouts.transcript.render_transcript: smaller text after an overflow
+
+
+# --- what to print -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """One book to print: ``kind`` (markbook, transcript, register), the ids, and options.
+
+    * ``markbook``: ``ids=(class_id,)``; options ``part`` ("all"), ``paper`` ("a4"), ``duplex``;
+    * ``transcript``: ``ids=(student_code,)``; options ``year`` ("2025-2026": that year's print;
+      None: none), ``volume`` (True: also the bound volume), ``duplex``;
+    * ``register``: ``ids=(course,)`` ("2022-2026"); option ``school_code``.
+
+    ``label`` names the book for messages ("sổ theo dõi lớp 9A1").
+    """
+
+    kind: str
+    ids: tuple[int | str, ...]
+    options: tuple[tuple[str, Any], ...] = ()
+    label: str = ""
+
+    def option(self, name: str, default: Any = None) -> Any:
+        """The value of an option, or ``default``."""
+        return dict(self.options).get(name, default)
+
+    @property
+    def title(self) -> str:
+        """The label, or a description made from the kind and ids."""
+        if self.label:
+            return self.label
+        what = {MARKBOOK: "sổ theo dõi của lớp", TRANSCRIPT: "học bạ của học sinh",
+                REGISTER: "sổ đăng bộ khóa"}.get(self.kind, self.kind)
+        return f"{what} {', '.join(map(str, self.ids))}"
+
+
+def make_job(kind: str, ids: Sequence[int | str] | int | str, label: str = "", **options: Any) -> Job:
+    """A :class:`Job` (options as keyword arguments)."""
+    if kind not in JOB_KINDS:
+        raise ValidationError(f"Không biết in loại sổ «{kind}».", f"unknown job kind {kind!r}")
+    ids_tuple = tuple(ids) if isinstance(ids, (list, tuple)) else (ids,)
+    return Job(kind, ids_tuple, tuple(sorted(options.items())), label)
+
+
+@dataclass(frozen=True)
+class BatchConfig:
+    """Where to read and write, who prints, with which key."""
+
+    db_url: str
+    out_dir: str
+    key_file: str  # the school's encrypted Ed25519 key (signing.keyfiles)
+    passphrase: str
+    username: str  # the office user who prints (Action.BOOKS_PRINT)
+    issued_on: dt.date | None = None  # the date printed in the codes (default: today)
+    workers: int | None = None  # default: one per available core; 0: in this process
+    transcripts_per_task: int = 8
+    p12_file: str | None = None  # PAdES-sign every PDF with this PKCS#12 (slower; optional)
+    cache_limit_mb: float = 400.0  # a worker above this flushes Typst's cache after a big book (peak < 500 MB)
+
+
+# --- what came out -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PrintedFile:
+    """One PDF written: where, what it is, its digest and pages, its edition, its times (s)."""
+
+    path: str  # relative to the output folder, "/" separators
+    kind: str
+    sha256: str
+    pages: int
+    edition_id: str
+    school_year: str | None = None
+    class_name: str | None = None
+    student_code: str | None = None
+    timings: tuple[tuple[str, float], ...] = ()
+
+    def manifest_entry(self) -> Any:
+        """The ``records.demo.manifest.ManifestEntry`` of the file."""
+        from records.demo.manifest import ManifestEntry
+
+        return ManifestEntry(self.path, self.kind, self.sha256, self.school_year, self.class_name,
+                             self.student_code, self.pages)
+
+    @property
+    def seconds(self) -> float:
+        """Time spent on this file (load share, sign, render, manifest, attach, record, write)."""
+        return sum(t for _name, t in self.timings)
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What a job printed, and its error (Vietnamese for the user, English for the log) if any."""
+
+    job: Job
+    files: tuple[PrintedFile, ...] = ()
+    error_vi: str | None = None
+    error_en: str | None = None
+    detail: str | None = None  # the traceback of an unexpected error (for the log)
+
+    @property
+    def ok(self) -> bool:
+        """True when the job printed everything it had to."""
+        return self.error_vi is None
+
+
+@dataclass(frozen=True)
+class TaskStats:
+    """A worker's figures for one task: CPU seconds, peak memory so far (MB), process id."""
+
+    cpu: float
+    peak_rss_mb: float
+    pid: int
+    trims: int = 0
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """Every job's outcome, with the wall time, the workers' CPU time and peak memory."""
+
+    outcomes: tuple[JobOutcome, ...]
+    wall: float
+    workers: int
+    worker_cpu: float
+    worker_peak_rss_mb: float
+    cache_trims: int = 0
+
+    @property
+    def files(self) -> tuple[PrintedFile, ...]:
+        """Every file written."""
+        return tuple(f for o in self.outcomes for f in o.files)
+
+    @property
+    def failures(self) -> tuple[JobOutcome, ...]:
+        """The jobs that failed (wholly or partly)."""
+        return tuple(o for o in self.outcomes if not o.ok)
+
+    @property
+    def ok(self) -> bool:
+        """True when every job printed."""
+        return not self.failures
+
+    @property
+    def pages(self) -> int:
+        """Pages written."""
+        return sum(f.pages for f in self.files)
+
+    def medians(self) -> dict[str, tuple[int, float, float]]:
+        """Per file kind: (files, median pages, median seconds per file)."""
+        out: dict[str, tuple[int, float, float]] = {}
+        for kind in sorted({f.kind for f in self.files}):
+            files = [f for f in self.files if f.kind == kind]
+            out[kind] = (len(files), statistics.median(f.pages for f in files),
+                         statistics.median(f.seconds for f in files))
+        return out
+
+
+def year_end_jobs(session: Session, school_code: str, start_year: int, *, volumes: bool = True,
+                  registers: bool = True) -> list[Job]:
+    """The books a school prints at the end of a year: every class's mark book (part "all"), every
+    student on the roll's transcript of the year, the bound volume of every grade-9 student and the
+    register of every course of the school's students."""
+    from records.models import Class, Enrolment, EnrolmentStatus, Grade, School, SchoolYear, Student
+
+    school = session.scalars(select(School).where(School.code == school_code)).one_or_none()
+    if school is None:
+        raise NotFoundError(f"Không có trường mã «{school_code}».", f"no school {school_code!r}")
+    year = session.scalars(select(SchoolYear).where(SchoolYear.school_id == school.id,
+                                                    SchoolYear.start_year == start_year)).one_or_none()
+    if year is None:
+        raise NotFoundError(f"Trường {school.code} không có năm học {start_year}-{start_year + 1}.",
+                            f"no year {start_year} in school {school.code}")
+    name = year.name
+    jobs: list[Job] = []
+    classes = session.execute(select(Class.id, Class.name).join(Grade, Grade.id == Class.grade_id)
+                              .where(Grade.school_year_id == year.id).order_by(Grade.level, Class.name)).all()
+    for class_id, class_name in classes:
+        jobs.append(make_job(MARKBOOK, class_id, f"sổ theo dõi và đánh giá lớp {class_name} năm học {name}",
+                             part="all"))
+    rows = session.execute(
+        select(Student.code, Grade.level, Class.name).join(Enrolment, Enrolment.student_id == Student.id)
+        .join(Class, Class.id == Enrolment.class_id).join(Grade, Grade.id == Class.grade_id)
+        .where(Grade.school_year_id == year.id, Enrolment.status == EnrolmentStatus.ACTIVE)
+        .order_by(Grade.level, Class.name, Enrolment.roll_number)).all()
+    seen: set[str] = set()
+    for code, level, class_name in rows:
+        if code in seen:
+            continue
+        seen.add(code)
+        volume = volumes and level == 9
+        label = f"học bạ của học sinh {code} (lớp {class_name})"
+        jobs.append(make_job(TRANSCRIPT, code, label, year=name, volume=volume))
+    if registers:
+        courses = session.scalars(select(Student.course).where(Student.school_id == school.id,
+                                                               Student.course.is_not(None))
+                                  .distinct().order_by(Student.course)).all()
+        for course in courses:
+            jobs.append(make_job(REGISTER, course, f"sổ đăng bộ khóa {course}", school_code=school.code))
+    return jobs
+
+
+# --- running -----------------------------------------------------------------------------------
+
+
+def default_workers() -> int:
+    """One worker per core available to this process."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def make_tasks(jobs: Iterable[Job], transcripts_per_task: int = 8) -> list[tuple[Job, ...]]:
+    """Group jobs into tasks: mark books and registers alone, transcripts by n, big ones early."""
+    single: list[tuple[Job, ...]] = []
+    transcripts: list[Job] = []
+    for job in jobs:
+        if job.kind not in JOB_KINDS:
+            raise ValidationError(f"Không biết in loại sổ «{job.kind}».", f"unknown job kind {job.kind!r}")
+        if job.kind == TRANSCRIPT:
+            transcripts.append(job)
+        else:
+            single.append((job,))
+    size = max(1, transcripts_per_task)
+    # volumes (more pages) first, so that the last tasks are short ones
+    transcripts.sort(key=lambda j: not j.option("volume", False))
+    groups = [tuple(transcripts[i:i + size]) for i in range(0, len(transcripts), size)]
+    # big books between groups of transcripts (up to 3 groups after each): the transcripts' compiles
+    # evict a big book from Typst's cache, and the big books still come early (the last tasks are short)
+    ratio = min(3, max(1, -(-len(groups) // max(1, len(single)))))
+    tasks: list[tuple[Job, ...]] = []
+    rest = iter(groups)
+    for book in single:
+        tasks.append(book)
+        tasks += [group for _, group in zip(range(ratio), rest, strict=False)]
+    tasks += list(rest)
+    return tasks
+
+
+class BatchPool:
+    """The worker processes, started (and warmed up) ahead of the jobs: ``with BatchPool(2) as pool``.
+
+    Starting the pool early lets the workers import the layouts and create their Compiler while
+    the caller is still busy (the demo builds its data meanwhile).
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = default_workers() if workers is None else workers
+        self.executor: ProcessPoolExecutor | None = None
+        self._warm: list[Future[TaskStats]] = []
+        if self.workers > 0:
+            self.executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                                initializer=_init_worker)
+            # one warm-up task per worker: the executor starts a process for each while none is idle
+            self._warm = [self.executor.submit(_warm_up, 0.3) for _ in range(self.workers)]
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the workers (after the submitted tasks)."""
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
+
+
+def run_batch(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | None = None,
+              progress: Callable[[JobOutcome], None] | None = None) -> BatchReport:
+    """Print every job (see the module docstring); never raises for a failing job."""
+    started = time.perf_counter()
+    tasks = make_tasks(jobs, config.transcripts_per_task)
+    own_pool = None
+    if pool is None:
+        workers = default_workers() if config.workers is None else config.workers
+        own_pool = pool = BatchPool(min(workers, len(tasks)) if tasks else 0)
+    outcomes: list[JobOutcome] = []
+    stats: list[TaskStats] = []
+
+    def done(results: list[JobOutcome]) -> None:
+        for outcome in results:
+            if not outcome.ok:
+                log.error("printing %s %s failed: %s", outcome.job.kind, outcome.job.ids, outcome.error_en)
+                if outcome.detail:
+                    log.debug("%s", outcome.detail)
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(outcome)
+
+    try:
+        if pool.executor is None:
+            for task in tasks:
+                results, stat = _run_task(config, task)
+                stats.append(stat)
+                done(results)
+        else:
+            futures = {pool.executor.submit(_run_task, config, task): task for task in tasks}
+            pending = set(futures)
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    try:
+                        results, stat = future.result()
+                    except (BrokenProcessPool, OSError, RuntimeError) as exc:  # a worker died (memory?)
+                        results = [_failed(job, exc, "worker process died") for job in futures[future]]
+                        stat = TaskStats(0.0, 0.0, 0)
+                    stats.append(stat)
+                    done(results)
+            for warm in pool._warm:
+                if warm.done() and warm.exception() is None:
+                    stats.append(warm.result())
+    finally:
+        if own_pool is not None:
+            own_pool.close()
+    order = {job: i for i, job in enumerate(jobs)}
+    outcomes.sort(key=lambda o: order.get(o.job, len(order)))
+    per_pid: dict[int, TaskStats] = {}
+    for s in stats:  # the figures are cumulative per process: the last one of each process counts
+        if s.pid not in per_pid or s.cpu > per_pid[s.pid].cpu:
+            per_pid[s.pid] = s
+    return BatchReport(tuple(outcomes), time.perf_counter() - started, pool.workers,
+                       sum(s.cpu for s in per_pid.values()), max((s.peak_rss_mb for s in stats), default=0.0),
+                       sum(s.trims for s in per_pid.values()))
+
+
+# --- in the worker -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Worker:
+    """Per-process state, made on the first task of a configuration."""
+
+    key: tuple[str, str, str, str | None]
+    read_engine: Engine
+    write_engine: Engine
+    private_key: Any
+    actor: Any
+    pdf_signer: Any = None
+
+
+_STATE: _Worker | None = None
+_TRIMS = 0  # Typst cache flushes in this process
+
+
+def _init_worker() -> None:
+    """Import what printing needs (while the pool is idle)."""
+    import layouts.markbook
+    import layouts.markbook_source
+    import layouts.publish
+    import layouts.register
+    import layouts.transcript  # noqa: F401
+
+
+def _warm_up(pause: float) -> TaskStats:
+    """Create the Compiler, the glyph and QR tables; the pause lets every worker take one warm-up."""
+    from layouts import render
+    from signing.qr import qr_svg
+
+    render._compiler()
+    render.covered_codepoints()
+    render._template_chars(str(render.TEMPLATES_DIR))
+    for n in (110, 160, 190, 230):  # the QR versions of mark-book and transcript codes
+        qr_svg("A" * n)
+    time.sleep(pause)
+    return _stats()
+
+
+def _stats() -> TaskStats:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return TaskStats(usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, os.getpid(), _TRIMS)
+
+
+def _worker(config: BatchConfig) -> _Worker:
+    global _STATE
+    key = (config.db_url, config.key_file, config.username, config.p12_file)
+    if _STATE is not None and _STATE.key == key:
+        return _STATE
+    from records.db import make_engine
+    from records.permissions import Actor
+    from signing.keys import load_private_key
+
+    if _STATE is not None:
+        _STATE.read_engine.dispose()
+        _STATE.write_engine.dispose()
+    read_engine = make_engine(config.db_url, read_only=True)
+    write_engine = make_engine(config.db_url)
+    private_key = load_private_key(config.key_file, config.passphrase)
+    with Session(read_engine) as session:
+        actor = Actor.by_username(session, config.username)
+    signer = None
+    if config.p12_file:
+        from signing.pdfsign import load_p12
+
+        signer = load_p12(Path(config.p12_file).read_bytes(), config.passphrase)
+    _STATE = _Worker(key, read_engine, write_engine, private_key, actor, signer)
+    return _STATE
+
+
+@dataclass
+class _Doc:
+    """One document of a job on its way to a file."""
+
+    job: Job
+    file_kind: str
+    path: str
+    template: str
+    document: BookDocument
+    scope: Any
+    school_year: str | None = None
+    class_name: str | None = None
+    student_code: str | None = None
+    date_of_birth: dt.date | None = None  # transcripts: the facts in the codes
+    edition_kind: Any = None  # records.models.EditionKind, set by the check
+    produced: Any = None
+    published: Any = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _run_task(config: BatchConfig, jobs: tuple[Job, ...]) -> tuple[list[JobOutcome], TaskStats]:
+    """Read, produce, record and write the jobs of one task; one outcome per job."""
+    errors: dict[Job, tuple[str, str, str | None]] = {}
+    docs: list[_Doc] = []
+    try:
+        state = _worker(config) if jobs else None
+    except Exception as exc:  # noqa: BLE001 - reported for every job of the task
+        return [_failed(job, exc, "worker set-up failed") for job in jobs], _stats()
+    assert state is not None or not jobs
+    if state is None:
+        return [], _stats()
+    issued = config.issued_on or dt.date.today()
+
+    # 1. read: inputs, documents, rights and key (short read transaction)
+    with Session(state.read_engine) as session:
+        t0 = time.perf_counter()
+        students = _prefetch_students(session, jobs)
+        prefetch_share = (time.perf_counter() - t0) / max(1, len(students))
+        for job in jobs:
+            t0 = time.perf_counter() - (prefetch_share if job.kind == TRANSCRIPT else 0.0)
+            try:
+                job_docs = _load(session, job, issued, students)
+                _check(session, state, job_docs)
+            except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the others
+                session.rollback()
+                errors[job] = _messages(job, exc)
+                continue
+            share = (time.perf_counter() - t0) / max(1, len(job_docs))
+            for doc in job_docs:
+                doc.timings["load"] = share
+            docs.extend(job_docs)
+        session.rollback()  # nothing to keep: end the read transaction
+
+    # 2. produce (no database)
+    ready: list[_Doc] = []
+    for doc in docs:
+        if doc.job in errors:
+            continue
+        try:
+            _produce(state, doc, issued, config.cache_limit_mb)
+            ready.append(doc)
+        except Exception as exc:  # noqa: BLE001
+            _add_error(errors, doc.job, exc)
+
+    # 3. record (short write transaction, a savepoint per edition), then write the files
+    recorded: list[_Doc] = []
+    if ready:
+        from layouts.publish import record_publication
+
+        try:
+            with Session(state.write_engine, expire_on_commit=False) as session:
+                for doc in ready:
+                    t0 = time.perf_counter()
+                    try:
+                        with session.begin_nested():
+                            doc.published = record_publication(session, state.actor, doc.produced, scope=doc.scope)
+                        recorded.append(doc)
+                    except Exception as exc:  # noqa: BLE001
+                        _add_error(errors, doc.job, exc)
+                    doc.timings["record"] = time.perf_counter() - t0
+                session.commit()
+        except Exception as exc:  # noqa: BLE001 - the commit failed: nothing of this task was recorded
+            for doc in recorded:
+                _add_error(errors, doc.job, exc)
+            recorded = []
+    files: dict[Job, list[PrintedFile]] = {}
+    for doc in recorded:
+        try:
+            files.setdefault(doc.job, []).append(_write(config, doc))
+        except Exception as exc:  # noqa: BLE001
+            _add_error(errors, doc.job, exc)
+    outcomes = []
+    for job in jobs:
+        vi, en, tb = errors.get(job, (None, None, None))
+        outcomes.append(JobOutcome(job, tuple(files.get(job, ())), vi, en, tb))
+    return outcomes, _stats()
+
+
+def _prefetch_students(session: Session, jobs: Sequence[Job]) -> dict[str, tuple[Any, int, int]]:
+    """Transcript inputs, student and school ids of the task's students, read together."""
+    from layouts.transcript import load_transcript_inputs
+    from records.models import Student
+
+    codes = [str(job.ids[0]) for job in jobs if job.kind == TRANSCRIPT and job.ids]
+    if not codes:
+        return {}
+    try:
+        inputs = load_transcript_inputs(session, codes)
+        ids = {code: (sid, school) for code, sid, school in session.execute(
+            select(Student.code, Student.id, Student.school_id).where(Student.code.in_(codes)))}
+    except Exception:
+        log.debug("prefetching transcripts failed", exc_info=True)
+        session.rollback()
+        return {}
+    return {code: (inp, *ids[code]) for code, inp in inputs.items() if code in ids}
+
+
+def _load(session: Session, job: Job, issued: dt.date,
+          students: dict[str, tuple[Any, int, int]] | None = None) -> list[_Doc]:
+    """The documents of a job, built from the records."""
+    if job.kind == MARKBOOK:
+        return [_markbook_doc(session, job)]
+    if job.kind == TRANSCRIPT:
+        return _transcript_docs(session, job, (students or {}).get(str(job.ids[0])))
+    if job.kind == REGISTER:
+        return [_register_doc(session, job, issued)]
+    raise ValidationError(f"Không biết in loại sổ «{job.kind}».", f"unknown job kind {job.kind!r}")
+
+
+def _markbook_doc(session: Session, job: Job) -> _Doc:
+    from layouts.markbook import PrintOptions, build_markbook
+    from layouts.markbook_source import load_markbook_input
+    from layouts.publish import Scope
+    from records.models import Class, Grade, SchoolYear
+
+    class_id = int(job.ids[0])
+    row = session.execute(select(Class.name, Class.school_id, SchoolYear.id, SchoolYear.start_year)
+                          .join(Grade, Grade.id == Class.grade_id)
+                          .join(SchoolYear, SchoolYear.id == Grade.school_year_id)
+                          .where(Class.id == class_id)).one_or_none()
+    if row is None:
+        raise NotFoundError("Không tìm thấy lớp cần in sổ.", f"class {class_id} not found")
+    name, school_id, year_id, start = row
+    opts = PrintOptions(paper=job.option("paper", "a4"), duplex=bool(job.option("duplex", False)),
+                        part=job.option("part", "all"))
+    document = build_markbook(load_markbook_input(session, class_id), opts)
+    year = f"{start}-{start + 1}"
+    suffix = "" if opts.part == "all" else f"-{opts.part}"
+    return _Doc(job, FILE_MARKBOOK, f"{FOLDERS[FILE_MARKBOOK]}/{year}/{_safe(name)}{suffix}.pdf", "markbook",
+                document, Scope(school_id, class_id=class_id, school_year_id=year_id), year, name)
+
+
+def _transcript_docs(session: Session, job: Job, prefetched: tuple[Any, int, int] | None = None) -> list[_Doc]:
+    from layouts.publish import Scope
+    from layouts.transcript import build_transcript, load_transcript_input
+    from records.models import SchoolYear, Student
+
+    code = str(job.ids[0])
+    year = job.option("year")
+    volume = bool(job.option("volume", False))
+    duplex = bool(job.option("duplex", False))
+    if prefetched is not None:
+        inp, student_id, school_id = prefetched
+    else:
+        inp = load_transcript_input(session, code)
+        student_id, school_id = session.execute(select(Student.id, Student.school_id)
+                                                .where(Student.code == code)).one()
+    if not inp.years:
+        raise NotFoundError(f"Học sinh {inp.identity.full_name} chưa có năm học nào để in học bạ.",
+                            f"student {code} has no enrolment")
+    docs = []
+    if year:
+        document = build_transcript(inp, year=year, duplex=duplex)
+        start = int(str(year).split("-")[0])
+        year_id = session.scalar(select(SchoolYear.id).where(SchoolYear.school_id == school_id,
+                                                             SchoolYear.start_year == start))
+        name = f"{start}-{start + 1}"
+        docs.append(_Doc(job, FILE_TRANSCRIPT, f"{FOLDERS[FILE_TRANSCRIPT]}/{name}/{_safe(code)}.pdf", "transcript",
+                         document, Scope(school_id, student_id=student_id, school_year_id=year_id), name,
+                         document.book.class_name, code, inp.identity.date_of_birth))
+    if volume:
+        document = build_transcript(inp, volume=True, duplex=duplex)
+        docs.append(_Doc(job, FILE_VOLUME, f"{FOLDERS[FILE_VOLUME]}/{_safe(code)}.pdf", "transcript", document,
+                         Scope(school_id, student_id=student_id), document.book.year, document.book.class_name,
+                         code, inp.identity.date_of_birth))
+    if not docs:
+        raise ValidationError("Chưa chọn in gì: một năm học hoặc cả quyển.", f"transcript job {code} prints nothing")
+    return docs
+
+
+def _register_doc(session: Session, job: Job, issued: dt.date) -> _Doc:
+    from layouts.publish import Scope
+    from layouts.register import build_register, load_register_input
+    from records.models import School
+
+    course = str(job.ids[0])
+    code = job.option("school_code")
+    inp = load_register_input(session, course, school_code=code, printed_on=issued)
+    query = select(School.id).where(School.code == code) if code else select(School.id).where(
+        School.name == inp.school.school, School.external.is_(False))
+    school_id = session.scalars(query).first()
+    if school_id is None:
+        raise NotFoundError(f"Không tìm thấy trường của khóa học {course}.", f"no school for course {course}")
+    # the course tells the registers of a school apart (a new print supersedes that course's only)
+    return _Doc(job, FILE_REGISTER, f"{FOLDERS[FILE_REGISTER]}/{_safe(inp.course)}.pdf", "register",
+                build_register(inp), Scope(school_id, part=inp.course), inp.course)
+
+
+def _check(session: Session, state: _Worker, docs: list[_Doc]) -> None:
+    from layouts.publish import check_publication
+
+    for doc in docs:
+        doc.edition_kind = check_publication(session, state.actor, doc.document, scope=doc.scope,
+                                             private_key=state.private_key)
+
+
+def _produce(state: _Worker, doc: _Doc, issued: dt.date, cache_limit_mb: float) -> None:
+    from layouts.publish import produce, transcript_facts
+    from layouts.render import trim_cache
+
+    document = doc.document
+    steps = TRANSCRIPT_SHRINK_STEPS if doc.template == "transcript" else 0
+    for attempt in range(steps + 1):
+        facts = transcript_facts(document, doc.date_of_birth) if doc.date_of_birth is not None else None
+        try:
+            doc.produced = produce(document, template=doc.template, kind=doc.edition_kind,
+                                   private_key=state.private_key, issued_on=issued, facts=facts,
+                                   pdf_signer=state.pdf_signer)
+            break
+        except LayoutOverflowError:
+            if attempt == steps:
+                raise
+            from layouts.transcript import shrink_document
+
+            document = shrink_document(document)
+    doc.document = document
+    if len(document.pages) >= BIG_BOOK_PAGES and trim_cache(cache_limit_mb):
+        global _TRIMS
+        _TRIMS += 1
+    t = doc.produced.timings
+    doc.timings.update(sign_qr=t.sign_qr, render=t.render, text_and_manifest=t.text_and_manifest, attach=t.attach,
+                       pdf_signature=t.pdf_signature)
+
+
+def _write(config: BatchConfig, doc: _Doc) -> PrintedFile:
+    """Write the PDF (atomically) and describe it."""
+    t0 = time.perf_counter()
+    pdf: bytes = doc.published.pdf
+    target = Path(config.out_dir) / doc.path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(pdf)
+    tmp.replace(target)
+    doc.timings["write"] = time.perf_counter() - t0
+    return PrintedFile(doc.path, doc.file_kind, hashlib.sha256(pdf).hexdigest(), len(doc.document.pages),
+                       str(doc.produced.edition_id), doc.school_year, doc.class_name, doc.student_code,
+                       tuple(doc.timings.items()))
+
+
+def _safe(name: str) -> str:
+    """A file-name part: no separators or control characters."""
+    cleaned = "".join("-" if ch in '/\\:*?"<>|' or ord(ch) < 32 else ch for ch in str(name)).strip(". ")
+    return cleaned or "_"
+
+
+def _messages(job: Job, exc: BaseException) -> tuple[str, str, str | None]:
+    """(Vietnamese for the user, English for the log, traceback of an unexpected error)."""
+    if isinstance(exc, SodientuError):
+        return f"Không in được {job.title}: {exc.message_vi}", f"{job.kind} {job.ids}: {exc.message_en}", None
+    return ((f"Không in được {job.title}: lỗi ngoài dự kiến ({type(exc).__name__}). "
+            "Vui lòng báo cho quản trị hệ thống."),
+            f"{job.kind} {job.ids}: unexpected {exc!r}", "".join(traceback.format_exception(exc)))
+
+
+def _add_error(errors: dict[Job, tuple[str, str, str | None]], job: Job, exc: BaseException) -> None:
+    vi, en, tb = _messages(job, exc)
+    if job in errors:
+        old_vi, old_en, old_tb = errors[job]
+        vi, en, tb = f"{old_vi}; {vi}", f"{old_en}; {en}", old_tb or tb
+    errors[job] = (vi, en, tb)
+
+
+def _failed(job: Job, exc: BaseException, context: str) -> JobOutcome:
+    vi, en, tb = _messages(job, exc)
+    return JobOutcome(job, (), vi, f"{context}: {en}", tb)
+
+
+def iter_failures(report: BatchReport) -> Iterator[str]:
+    """The Vietnamese message of every failed job."""
+    for outcome in report.failures:
+        yield outcome.error_vi or ""
+
+
+__all__ = [
+    "FILE_MARKBOOK",
+    "FILE_REGISTER",
+    "FILE_TRANSCRIPT",
+    "FILE_VOLUME",
+    "FOLDERS",
+    "JOB_KINDS",
+    "MARKBOOK",
+    "REGISTER",
+    "TRANSCRIPT",
+    "BatchConfig",
+    "BatchPool",
+    "BatchReport",
+    "Job",
+    "JobOutcome",
+    "PrintedFile",
+    "TaskStats",
+    "default_workers",
+    "iter_failures",
+    "make_job",
+    "make_tasks",
+    "run_batch",
+    "year_end_jobs",
+]

@@ -1,0 +1,256 @@
+"""The demo prints its books through the batch pipeline (``layouts.batch``) as signed editions.
+
+A small demo (48 students, one class per grade) is built and printed by ``sodientu demo`` into a
+temporary folder, on SQLite and — when ``SODIENTU_TEST_DATABASE_URL`` names a PostgreSQL server —
+in a database ``sodientu_demo_print_test`` created and dropped on that server. Checked: the
+manifest lists every file with its digest and page count; every PDF verifies as genuine against
+the database; each kind of book is there; the audit trail is sealed with the school key; a failing
+job is reported while the others are written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from layouts import batch
+from layouts.render import page_count
+from layouts.transcript import load_transcript_input, load_transcript_inputs
+from records import audit
+from records.db import make_engine
+from records.demo.build import DEMO_SCHOOL_CODE
+from records.demo.manifest import file_sha256, read_manifest
+from records.models import (
+    Class,
+    Edition,
+    EditionKind,
+    EditionStatus,
+    Enrolment,
+    EnrolmentStatus,
+    Grade,
+    Role,
+    RoleGrant,
+    School,
+    SchoolYear,
+    Student,
+    User,
+)
+from signing.keys import key_id, load_public_key
+from signing.trust import DbTrustList
+from signing.verify import PageStatus, verify_file
+from tests.conftest import TEST_DB_ENV
+from web.cli import cli
+from web.commands.demo import DEMO_PASSPHRASE
+
+pytestmark = pytest.mark.slow
+
+ARGS = ["--students", "48", "--classes-per-grade", "1", "--seed", "7", "--quiet", "--workers", "2"]
+DEMO_DB = "sodientu_demo_print_test"
+YEAR = "2025-2026"
+
+
+@dataclass
+class Printed:
+    """A demo built and printed by the command: database, output and key folders, output."""
+
+    url: str
+    out: Path
+    keys: Path
+    output: str
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get(TEST_DB_ENV)
+    return url if url and make_url(url).get_backend_name() == "postgresql" else None
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def demo_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An empty database for the demo."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('demo-print') / 'demo.sqlite'}"
+        return
+    server = _postgres_url()
+    if server is None:
+        pytest.skip(f"{TEST_DB_ENV} does not name a PostgreSQL server")
+    admin = create_engine(make_url(server).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {DEMO_DB} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {DEMO_DB}"))
+    try:
+        yield make_url(server).set(database=DEMO_DB).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {DEMO_DB} WITH (FORCE)"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def printed(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Printed:
+    """The demo, built and printed once per database by ``sodientu demo``."""
+    out = tmp_path_factory.mktemp("out")
+    keys = tmp_path_factory.mktemp("keys")
+    result = CliRunner().invoke(cli, ["demo", "--db", demo_url, "--out", str(out), "--key-dir", str(keys), *ARGS],
+                                env={"SODIENTU_KEY_PASSPHRASE": None})
+    assert result.exit_code == 0, result.output
+    return Printed(demo_url, out, keys, result.output)
+
+
+@pytest.fixture
+def db(printed: Printed) -> Iterator[Session]:
+    engine = make_engine(printed.url)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+def _current(db: Session) -> SchoolYear:
+    return db.scalars(select(SchoolYear).join(School).where(School.code == DEMO_SCHOOL_CODE,
+                                                            SchoolYear.start_year == 2025)).one()
+
+
+def _roll(db: Session) -> list[tuple[str, int]]:
+    """(student code, grade level) of every student on a roll of the current year."""
+    year = _current(db)
+    return [tuple(r) for r in db.execute(
+        select(Student.code, Grade.level).join(Enrolment, Enrolment.student_id == Student.id)
+        .join(Class, Class.id == Enrolment.class_id).join(Grade, Grade.id == Class.grade_id)
+        .where(Grade.school_year_id == year.id, Enrolment.status == EnrolmentStatus.ACTIVE))]
+
+
+def test_the_manifest_lists_every_file_with_digest_and_pages(printed: Printed) -> None:
+    entries = read_manifest(printed.out)
+    on_disk = sorted(p.relative_to(printed.out).as_posix() for p in printed.out.rglob("*")
+                     if p.is_file() and p.name != "manifest.json")
+    assert sorted(e.path for e in entries) == on_disk
+    for entry in entries:
+        path = printed.out / entry.path
+        assert entry.sha256 == file_sha256(path), entry.path
+        if entry.path.endswith(".pdf"):
+            assert entry.pages == page_count(path.read_bytes()), entry.path
+    assert "Đã in" in printed.output and "niêm phong" in printed.output
+
+
+def test_every_kind_of_book_is_printed(printed: Printed, db: Session) -> None:
+    entries = {e.path: e for e in read_manifest(printed.out)}
+    kinds = Counter(e.kind for e in entries.values())
+    roll = _roll(db)
+    classes = db.scalars(select(Class.name).join(Grade).where(Grade.school_year_id == _current(db).id)).all()
+    courses = db.scalars(select(Student.course).join(School).where(School.code == DEMO_SCHOOL_CODE)
+                         .distinct()).all()
+    assert kinds == {"markbook": len(classes), "transcript": len(roll),
+                     "transcript_volume": sum(1 for _c, level in roll if level == 9),
+                     "register": len(courses), "summary": 1}
+    assert len(classes) == 4 and len(courses) >= 5
+    assert entries[f"so-diem/{YEAR}/9A.pdf"].class_name == "9A"  # one class per grade: 6A … 9A
+    code, _level = next((c, lv) for c, lv in roll if lv == 9)
+    assert entries[f"hoc-ba/{YEAR}/{code}.pdf"].student_code == code
+    volume = entries[f"hoc-ba/toan-cap/{code}.pdf"]
+    assert volume.school_year == "2022-2026" and volume.pages is not None and volume.pages >= 10
+    assert entries["so-dang-bo/2022-2026.pdf"].kind == "register"
+
+
+def test_every_pdf_verifies_as_genuine_against_the_database(printed: Printed, db: Session) -> None:
+    trust = DbTrustList(db)
+    pdfs = sorted(printed.out.rglob("*.pdf"))
+    assert len(pdfs) > 60
+    for pdf in pdfs:
+        report = verify_file(pdf, trust, db)
+        assert report.ok, (pdf, report.problems_vi, [p.status for p in report.pages])
+        assert all(p.status is PageStatus.GENUINE for p in report.pages)
+    editions = db.scalars(select(Edition).where(Edition.status == EditionStatus.CURRENT)).all()
+    assert len(editions) == len(pdfs)
+    by_sha = {e.pdf_sha256 for e in editions}
+    assert all(file_sha256(p) in by_sha for p in pdfs)
+    office = db.scalars(select(User.username).join(RoleGrant, RoleGrant.user_id == User.id)
+                        .where(RoleGrant.role == Role.OFFICE)).first()
+    assert {e.created_by_name for e in editions} == {office}
+    assert Counter(e.kind for e in editions)[EditionKind.MARK_BOOK] == 4
+
+
+def test_the_key_stays_out_of_the_output_and_the_trail_is_sealed(printed: Printed, db: Session) -> None:
+    (private,) = printed.keys.glob("*.key.pem")
+    assert b"ENCRYPTED" in private.read_bytes() and oct(private.stat().st_mode & 0o777) == "0o600"
+    assert not list(printed.out.rglob("*.pem"))
+    (public,) = printed.keys.glob("*.pub.pem")
+    key = load_public_key(public.read_bytes())
+    school_id = db.scalars(select(School.id).where(School.code == DEMO_SCHOOL_CODE)).one()
+
+    def verifier(payload: bytes, kid: str, signature: bytes) -> bool:
+        key.verify(signature, payload)
+        return kid == key_id(key)
+
+    report = audit.verify(db, school_id, verifier=verifier)
+    assert report.ok and report.checkpoints == 1 and report.signatures_checked == 1
+    db.rollback()  # end the read transaction (SQLite: the command below takes the write lock)
+    result = CliRunner().invoke(cli, ["audit", "verify", "--db", printed.url, "--public-key", str(public)])
+    assert result.exit_code == 0 and "chữ kí hợp lệ" in result.output, result.output
+    assert DEMO_PASSPHRASE  # the documented default protects the demo key when the variable is unset
+
+
+# After the tests above: its reprints supersede two of the demo's editions.
+def test_a_failing_job_is_reported_and_the_others_are_written(printed: Printed, db: Session,
+                                                            tmp_path: Path) -> None:
+    (private,) = printed.keys.glob("*.key.pem")
+    office = db.scalars(select(User.username).join(RoleGrant, RoleGrant.user_id == User.id)
+                        .where(RoleGrant.role == Role.OFFICE)).first()
+    code = _roll(db)[0][0]
+    nine = db.scalars(select(Class.id).join(Grade).where(Grade.school_year_id == _current(db).id,
+                                                         Grade.level == 9)).one()
+    jobs = [
+        batch.make_job(batch.TRANSCRIPT, "KHONG-CO", "học bạ của học sinh KHONG-CO", year=YEAR),
+        batch.make_job(batch.TRANSCRIPT, code, year=YEAR),
+        batch.make_job(batch.MARKBOOK, 999_999),
+        batch.make_job(batch.MARKBOOK, nine),
+    ]
+    db.rollback()  # the workers write: no transaction of ours may hold the SQLite lock
+    config = batch.BatchConfig(printed.url, str(tmp_path), str(private), DEMO_PASSPHRASE, office,
+                               issued_on=dt.date(2026, 6, 15), workers=2, transcripts_per_task=2)
+    report = batch.run_batch(config, jobs)
+    assert not report.ok and len(report.failures) == 2
+    missing, ok_transcript, no_class, ok_markbook = report.outcomes
+    assert "KHONG-CO" in (missing.error_vi or "") and "Không tìm thấy học sinh" in (missing.error_vi or "")
+    assert missing.error_en and "no student" in missing.error_en
+    assert "Không tìm thấy lớp" in (no_class.error_vi or "")
+    assert ok_transcript.ok and ok_markbook.ok
+    assert (tmp_path / f"hoc-ba/{YEAR}/{code}.pdf").is_file() and (tmp_path / f"so-diem/{YEAR}/9A.pdf").is_file()
+    assert {f.path for f in report.files} == {f"hoc-ba/{YEAR}/{code}.pdf", f"so-diem/{YEAR}/9A.pdf"}
+    # the reprints supersede the demo's editions of the same books
+    trust = DbTrustList(db)
+    assert verify_file(tmp_path / f"so-diem/{YEAR}/9A.pdf", trust, db).ok
+    old = verify_file(printed.out / f"so-diem/{YEAR}/9A.pdf", trust, db)
+    assert not old.ok and {p.status for p in old.pages} == {PageStatus.SUPERSEDED}
+
+
+def test_transcripts_read_together_equal_transcripts_read_alone(printed: Printed, db: Session) -> None:
+    codes = db.scalars(select(Student.code).order_by(Student.id)).all()
+    together = load_transcript_inputs(db, [*codes, "KHONG-CO"])
+    assert "KHONG-CO" not in together and list(together) == list(codes)
+    for code in codes:
+        assert together[code] == load_transcript_input(db, code), code
+
+
+def test_a_read_only_engine_refuses_to_write(printed: Printed) -> None:
+    if make_url(printed.url).get_backend_name() != "sqlite":
+        pytest.skip("read_only only changes SQLite engines")
+    engine = make_engine(printed.url, read_only=True)
+    try:
+        with Session(engine) as session:
+            assert session.scalar(select(School.code).where(School.code == DEMO_SCHOOL_CODE))
+            session.execute(text("UPDATE school SET name = name"))
+            pytest.fail("the read-only engine wrote")
+    except OperationalError as exc:
+        assert "readonly" in str(exc).lower() or "read-only" in str(exc).lower() or "query_only" in str(exc)
+    finally:
+        engine.dispose()
