@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy.orm import Session
 
+from layouts.documents import QR_SLOT_MM
 from layouts.markbook import build_markbook
 from layouts.publish import Scope, publish, transcript_facts
 from layouts.render import render_page_images
@@ -125,7 +126,8 @@ def main() -> None:
                    private_key=key, facts=facts, issued_on=dt.date(2025, 6, 1))
     sizes = sorted({len(payload_bytes(p.qr)) for p in tpub.manifest.pages})
     print(f"  name {inp.identity.full_name!r}: payload {sizes} bytes, QR versions {sorted(set(tpub.qr_versions))}; "
-          f"slot 27 mm → module {27 / max(make_qr(p.qr).symbol_size(border=4)[0] for p in tpub.manifest.pages):.2f} mm; "
+          f"drawn at 0.5 mm/module: up to {max(make_qr(p.qr).symbol_size(border=4)[0] for p in tpub.manifest.pages) * 0.5:.1f} mm "
+          f"(slot {QR_SLOT_MM:g} mm); "
           f"publish {time.perf_counter() - t0:.2f} s ({len(tdoc.pages)} pages)")
     pages = [i for i, p in enumerate(tdoc.pages) if p.kind != "blank"][:4]
     for dpi in (200, 150):

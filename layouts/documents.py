@@ -28,6 +28,11 @@ PAPERS: tuple[str, ...] = ("a4", "a3")
 PARTS: tuple[str, ...] = ("term1", "year", "all")
 REGIMES: tuple[str, ...] = ("tt58", "tt26", "tt22")
 
+#: Width (= height, mm) of the QR slot every page reserves in its bottom band (``qr-slot`` in
+#: templates/common.typ): a code up to version 10 (57 modules + 2 × 4 quiet-zone modules at 0.5 mm
+#: = 32.5 mm) is drawn at its own size, never scaled down. ``layouts.publish`` refuses a larger one.
+QR_SLOT_MM = 33.0
+
 
 @dataclass(frozen=True)
 class BookMeta:
@@ -47,10 +52,11 @@ class BookMeta:
     part: Part = "all"
     total_pages: int = 0  # pages of the FULL book, whatever part is printed
     ministry: str = "BỘ GIÁO DỤC VÀ ĐÀO TẠO"
+    draft: bool = False  # printed without codes or edition: "BẢN NHÁP — không có giá trị" in every QR slot
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of the book metadata (all strings except ``duplex`` and ``total_pages``)."""
-        return {
+        """The JSON object of the book metadata (all strings except ``duplex``, ``total_pages``, ``draft``)."""
+        out: dict[str, Any] = {
             "kind": self.kind,
             "title": self.title,
             "ministry": self.ministry,
@@ -66,6 +72,9 @@ class BookMeta:
             "part": self.part,
             "total_pages": self.total_pages,
         }
+        if self.draft:
+            out["draft"] = True
+        return out
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,7 @@ class Page:
     data: Mapping[str, Any] = field(default_factory=dict)
     qr: str | None = None  # SVG text of the page's QR code, or None for an empty slot
     code: str | None = None  # short human-readable code printed under the QR slot
+    qr_mm: float | None = None  # printed width of the QR SVG (quiet zone included), set with ``qr``
     part: Part = "all"  # which print run the page belongs to (term1 or year)
     orientation: Orientation | None = None  # overrides the book's orientation for this page
 
@@ -92,6 +102,8 @@ class Page:
             "code": self.code,
             "data": self.data,
         }
+        if self.qr_mm is not None:
+            out["qr_mm"] = self.qr_mm
         if self.orientation is not None:
             out["orientation"] = self.orientation
         return out
@@ -124,14 +136,23 @@ class BookDocument:
             book=replace(self.book, part=part), pages=tuple(p for p in self.pages if p.part == part)
         )
 
-    def with_codes(self, codes: Mapping[int, tuple[str | None, str | None]]) -> BookDocument:
-        """A copy whose pages carry the given (qr_svg, code) by page number."""
-        return replace(
-            self,
-            pages=tuple(
-                replace(p, qr=codes[p.no][0], code=codes[p.no][1]) if p.no in codes else p for p in self.pages
-            ),
-        )
+    def with_codes(
+        self, codes: Mapping[int, tuple[str | None, str | None] | tuple[str | None, str | None, float | None]]
+    ) -> BookDocument:
+        """A copy whose pages carry the given (qr_svg, code[, qr_mm]) by page number.
+
+        Without ``qr_mm`` the SVG is drawn at the size it declares itself (``signing.qr.qr_svg``
+        writes it in millimetres), which is the same thing.
+        """
+        def coded(p: Page) -> Page:
+            c = codes[p.no]
+            return replace(p, qr=c[0], code=c[1], qr_mm=c[2] if len(c) > 2 else None)  # type: ignore[misc]
+
+        return replace(self, pages=tuple(coded(p) if p.no in codes else p for p in self.pages))
+
+    def as_draft(self) -> BookDocument:
+        """The document marked as a draft: every QR slot reads "BẢN NHÁP — không có giá trị"."""
+        return replace(self, book=replace(self.book, draft=True))
 
 
 def page_sides(count: int, duplex: bool) -> Iterable[Side]:

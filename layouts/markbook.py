@@ -861,9 +861,9 @@ class _MinutesMetrics:
 
 
 _MINUTES_METRICS = {
-    "a4": _MinutesMetrics(budget=249.0, fixed=60.0, session=12.0, row=3.6, line=3.4, chars=115,
+    "a4": _MinutesMetrics(budget=245.5, fixed=60.0, session=12.0, row=3.6, line=3.4, chars=115,
                           cell_chars=(4, 48, 48, 8, 8, 8, 56)),
-    "a3": _MinutesMetrics(budget=245.0, fixed=66.0, session=13.0, row=4.1, line=3.9, chars=210,
+    "a3": _MinutesMetrics(budget=243.5, fixed=66.0, session=13.0, row=4.1, line=3.9, chars=210,
                           cell_chars=(6, 90, 90, 10, 10, 10, 110)),
 }
 _TEXT_LINES = 2  # findings / requests lines of each inspection sharing a page ("several")

@@ -6,8 +6,9 @@
 1. checks the actor may print it (``Action.BOOKS_PRINT``) and that the signing key is the school's
    active key in the trust list;
 2. for every page computes ``page_digest(page.data)``, signs the QR payload (doc type, edition id,
-   page n/N, digest, and for a transcript the facts a person checks by eye), makes the QR SVG and
-   fills ``page.qr`` and ``page.code``;
+   page n/N, digest, and for a transcript the facts a person checks by eye), makes the QR SVG
+   (0.5 mm modules) and fills ``page.qr``, ``page.code`` and ``page.qr_mm`` (the printed width the
+   template draws it at; a code larger than the reserved slot, ``QR_SLOT_MM``, is refused);
 3. renders the document through ``layouts.render`` as PDF/A-3b;
 4. re-extracts every page's text and writes the signed manifest (``signing.manifest``);
 5. attaches the book document and the manifest (AFRelationship /Data, listed in /AF) and sets the
@@ -34,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pikepdf.models.metadata import encode_pdf_date
 from sqlalchemy.orm import Session
 
-from layouts.documents import BookDocument, Page
+from layouts.documents import QR_SLOT_MM, BookDocument, Page
 from layouts.errors import RenderError
 from layouts.render import render_document_texts
 from records.models import Edition, EditionKind, KeyKind, KeyState
@@ -224,6 +225,8 @@ def produce(
     """Sign every page's QR, render PDF/A-3b, write the signed manifest, attach, PDF-sign (no database)."""
     if not document.pages:
         raise RenderError("Sổ không có trang nào để in.", "document without pages")
+    if document.book.draft:
+        raise RenderError("Bản nháp không được in thành bản chính thức.", "a draft document cannot be published")
     doc_type = DOC_TYPE_OF[kind]
     kid = key_id(private_key)
     issued = issued_on
@@ -231,7 +234,7 @@ def produce(
     edition_id = uuid.uuid4()
 
     t0 = time.perf_counter()
-    codes: dict[int, tuple[str | None, str | None]] = {}
+    codes: dict[int, tuple[str | None, str | None, float | None]] = {}
     payloads: list[str] = []
     versions: list[int] = []
     sizes: list[int] = []
@@ -243,7 +246,12 @@ def produce(
                                issued=issued, digest=digest, facts=page_facts, copy=copy)
         text = encode_payload(fields, private_key, url_base=url_base)
         svg = qr_svg(text, module_mm=DEFAULT_MODULE_MM)
-        codes[page.no] = (svg.svg, human_code(edition_id, page.no, total))
+        if svg.size_mm > QR_SLOT_MM:
+            raise RenderError(
+                f"Mã QR của trang {page.no} rộng {svg.size_mm:g} mm, không vừa ô {QR_SLOT_MM:g} mm dành cho nó "
+                "(họ tên học sinh và tên trường quá dài).",
+                f"QR of page {page.no} is {svg.size_mm} mm (version {svg.version}), the slot holds {QR_SLOT_MM} mm")
+        codes[page.no] = (svg.svg, human_code(edition_id, page.no, total), svg.size_mm)
         payloads.append(text)
         versions.append(svg.version)
         sizes.append(110 + (0 if page_facts is None else _facts_len(text)))

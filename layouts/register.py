@@ -19,6 +19,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -40,6 +41,13 @@ from records.models import (
 from records.names import name_sort_key
 from records.rules import Promotion
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from layouts.publish import Published
+    from records.permissions import Actor
+    from signing.pdfsign import PdfSigner
+
 TEMPLATE = "register"
 
 #: Column widths in mm (A3 landscape content width 381 mm); the template uses the same numbers.
@@ -55,8 +63,8 @@ TABLE_PT = 8.0
 CHAR_MM = 1.40
 LINE_MM = 3.0  # line height at TABLE_PT with the template's leading (measured ~2.9 mm)
 ROW_PAD_MM = 2.4  # cell insets, top + bottom
-#: Height available for the lines of one list page: content 245 mm minus the title (~9 mm) and
-#: the two header rows (~14 mm) is ~222 mm; kept below it on purpose.
+#: Height available for the lines of one list page: content 243.5 mm minus the title (~9 mm) and
+#: the two header rows (~14 mm) is ~220 mm; kept below it on purpose.
 ROWS_BUDGET_MM = 212.0
 
 
@@ -314,7 +322,7 @@ def load_register_input(
 ) -> RegisterInput:
     """Read the register of a course from the records (students whose ``course`` is the course)."""
     parse_course(course)
-    school = _register_school(session, course, school_code)
+    school = register_school(session, course, school_code)
     students = session.scalars(
         select(Student)
         .where(Student.course == course.strip())
@@ -359,7 +367,8 @@ def load_register_input(
     )
 
 
-def _register_school(session: Session, course: str, school_code: str | None) -> School:
+def register_school(session: Session, course: str, school_code: str | None) -> School:
+    """The school whose register of the course is printed (by code, else found from the course)."""
     if school_code:
         school = session.scalars(select(School).where(School.code == school_code)).one_or_none()
         if school is None:
@@ -438,6 +447,33 @@ def _line(student: Student, school: School, results: dict[int, StudentResult]) -
 def print_register(
     session: Session, course: str, *, school_code: str | None = None, printed_on: dt.date | None = None
 ) -> bytes:
-    """PDF of the enrolment register of a course (Sổ đăng bộ)."""
+    """PDF of the enrolment register of a course (Sổ đăng bộ) as a *draft* (no codes, no edition,
+    "BẢN NHÁP" in every QR slot); :func:`publish_register` prints the signed edition."""
     inp = load_register_input(session, course, school_code=school_code, printed_on=printed_on or dt.date.today())
-    return render_register(build_register(inp))
+    return render_register(build_register(inp).as_draft())
+
+
+def publish_register(
+    session: Session,
+    actor: Actor,
+    course: str,
+    *,
+    private_key: Ed25519PrivateKey,
+    school_code: str | None = None,
+    pdf_signer: PdfSigner | None = None,
+    issued_on: dt.date | None = None,
+) -> Published:
+    """Publish the register of a course as a signed edition (``layouts.publish``); the caller commits.
+
+    "In ngày" and the principal's date are the edition's issue date; the course tells a school's
+    registers apart (``Edition.part``), so a new print supersedes that course's only.
+    """
+    from layouts.publish import Scope, publish
+    from records.services.context import today
+
+    issued = issued_on or today()
+    school = register_school(session, course, school_code)
+    inp = load_register_input(session, course, school_code=school.code, printed_on=issued)
+    return publish(session, actor, build_register(inp), template=TEMPLATE,
+                   scope=Scope(school.id, part=inp.course), private_key=private_key, issued_on=issued,
+                   pdf_signer=pdf_signer)

@@ -30,7 +30,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -54,6 +54,14 @@ from records.models import (
     TeachingAssignment,
 )
 from records.rules import Promotion, ruleset
+from records.services.context import VN_TZ
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from layouts.publish import Published
+    from records.permissions import Actor
+    from signing.pdfsign import PdfSigner
 
 TEMPLATE = "transcript"
 TT22_FORM_NOTE = (
@@ -179,6 +187,15 @@ def fmt_result(value: Decimal | str | None) -> str:
 def fmt_date(day: dt.date | None) -> str:
     """dd/mm/yyyy, or "" when unknown."""
     return day.strftime("%d/%m/%Y") if day else ""
+
+
+def vn_date(at: dt.datetime | None) -> dt.date | None:
+    """The calendar day of a recorded time in Vietnam (UTC+7); naive times are UTC (as stored)."""
+    if at is None:
+        return None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    return at.astimezone(VN_TZ).date()
 
 
 def long_date(place: str, day: dt.date | None) -> str:
@@ -369,7 +386,7 @@ def _subjects_page(inp: TranscriptInput, year: YearRecord) -> dict[str, Any]:
 #: Text sizes (pt) of the subject table and of the homeroom comment, largest first.
 TABLE_SIZES = (10.0, 9.5, 9.0, 8.5, 8.0, 7.5, 7.0, 6.5, 6.0)
 COMMENT_SIZES = (10.5, 10.0, 9.5, 9.0, 8.5, 8.0, 7.5, 7.0, 6.5)
-_TABLE_ROOM_MM = 158.0  # content 249 mm minus head, title, correction note and signatures (~170 mm), less a margin
+_TABLE_ROOM_MM = 154.5  # content 245.5 mm minus head, title, correction note and signatures, less a margin
 _COMMENT_BOX_MM = 33.0
 
 
@@ -886,13 +903,29 @@ def _load_year(
         homeroom_comment=_text(comment_row.text if comment_row else ""),
         homeroom_teacher=klass.homeroom_teacher.full_name if klass.homeroom_teacher else "",
         principal=_text(school.principal_name),
-        approved_on=year_result.approved_at.date() if year_result and year_result.approved_at else None,
+        approved_on=vn_date(year_result.approved_at) if year_result else None,
         corrections=pre.notes[enrolment.id] if pre is not None and pre.notes is not None else lookup(session, enrolment),
         repeating=enrolment.repeating,
     )
 
 
 # --- the command's entry point ---------------------------------------------------------------
+
+
+def _printable_input(session: Session, student_code: str, year: int | str | None, volume: bool,
+                     corrections: CorrectionLookup | None) -> TranscriptInput:
+    if year is not None and volume:
+        raise ValidationError(
+            "Chọn một năm học (--year) hoặc cả quyển (--volume), không chọn cả hai.",
+            "--year and --volume are mutually exclusive",
+        )
+    inp = load_transcript_input(session, student_code, corrections=corrections)
+    if not inp.years:
+        raise NotFoundError(
+            f"Học sinh {inp.identity.full_name} chưa có năm học nào để in học bạ.",
+            f"student {student_code} has no enrolment",
+        )
+    return inp
 
 
 def print_transcript(
@@ -905,20 +938,65 @@ def print_transcript(
     *,
     corrections: CorrectionLookup | None = None,
 ) -> bytes:
-    """PDF of a student's transcript: one year, or the bound grade-6-to-9 volume."""
-    if year is not None and volume:
-        raise ValidationError(
-            "Chọn một năm học (--year) hoặc cả quyển (--volume), không chọn cả hai.",
-            "--year and --volume are mutually exclusive",
-        )
-    inp = load_transcript_input(session, student_code, corrections=corrections)
-    if not inp.years:
-        raise NotFoundError(
-            f"Học sinh {inp.identity.full_name} chưa có năm học nào để in học bạ.",
-            f"student {student_code} has no enrolment",
-        )
+    """PDF of a student's transcript as a *draft* (no codes, no edition, "BẢN NHÁP" in every QR slot):
+    one year, or the bound grade-6-to-9 volume. :func:`publish_transcript` prints the signed edition."""
+    inp = _printable_input(session, student_code, year, volume, corrections)
     document = build_transcript(inp, year=year, volume=volume, duplex=duplex, copy=copy)
-    return render_transcript(document)
+    return render_transcript(document.as_draft())
+
+
+#: Recompiles with smaller text after an overflow when publishing (as :func:`render_transcript`).
+SHRINK_STEPS = 3
+
+
+def publish_transcript(
+    session: Session,
+    actor: Actor,
+    student_code: str,
+    *,
+    private_key: Ed25519PrivateKey,
+    year: int | str | None = None,
+    volume: bool = False,
+    duplex: bool = False,
+    copy: bool = False,
+    pdf_signer: PdfSigner | None = None,
+    issued_on: dt.date | None = None,
+    corrections: CorrectionLookup | None = None,
+) -> Published:
+    """Publish a student's transcript (one year, or the volume) as a signed edition; the caller commits.
+
+    Every page's QR carries the facts a person checks by eye (``layouts.publish.transcript_facts``);
+    a copy is published as a copy (copy flag in the codes and the edition, "BẢN SAO" on the cover)
+    and supersedes nothing.
+    """
+    from layouts.errors import LayoutOverflowError
+    from layouts.publish import Scope, check_publication, produce, record_publication, transcript_facts
+    from records.models import SchoolYear, Student
+    from records.services.context import today
+
+    inp = _printable_input(session, student_code, year, volume, corrections)
+    document = build_transcript(inp, year=year, volume=volume, duplex=duplex, copy=copy)
+    student_id, school_id = session.execute(
+        select(Student.id, Student.school_id).where(Student.code == student_code)).one()
+    wanted = None if volume else _year_key(year)
+    year_id = None
+    if wanted is not None:
+        year_id = session.scalar(select(SchoolYear.id).where(SchoolYear.school_id == school_id,
+                                                             SchoolYear.start_year == wanted))
+    scope = Scope(school_id, student_id=student_id, school_year_id=year_id)
+    kind = check_publication(session, actor, document, scope=scope, private_key=private_key)
+    issued = issued_on or today()
+    for attempt in range(SHRINK_STEPS + 1):
+        try:
+            produced = produce(document, template=TEMPLATE, kind=kind, private_key=private_key, issued_on=issued,
+                               copy=copy, facts=transcript_facts(document, inp.identity.date_of_birth),
+                               pdf_signer=pdf_signer)
+            break
+        except LayoutOverflowError:
+            if attempt == SHRINK_STEPS:
+                raise
+            document = shrink_document(document)
+    return record_publication(session, actor, produced, scope=scope)
 
 
 def with_corrections(inp: TranscriptInput, notes: dict[int, CorrectionNote]) -> TranscriptInput:
@@ -940,6 +1018,7 @@ __all__ = [
     "load_transcript_input",
     "load_transcript_inputs",
     "print_transcript",
+    "publish_transcript",
     "render_transcript",
     "shrink_document",
     "traced_corrections",

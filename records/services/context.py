@@ -13,6 +13,9 @@ from contextvars import ContextVar
 
 _today: ContextVar[dt.date | None] = ContextVar("sodientu_today", default=None)
 
+#: Vietnam time (UTC+7, no daylight saving): the school's calendar day.
+VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
+
 
 def today(given: dt.date | None = None) -> dt.date:
     """The date services act on: ``given`` if set, else the one set by ``on_date``, else the local date."""
@@ -20,6 +23,16 @@ def today(given: dt.date | None = None) -> dt.date:
         return given
     fixed = _today.get()
     return fixed if fixed is not None else dt.date.today()
+
+
+def now() -> dt.datetime:
+    """The time a service stamps on a decision (aware, UTC): the wall clock, or inside ``on_date(day)``
+    that day (in Vietnam time) at the wall clock's time of day, so back-dated work is dated that day."""
+    wall = dt.datetime.now(dt.UTC)
+    fixed = _today.get()
+    if fixed is None:
+        return wall
+    return dt.datetime.combine(fixed, wall.astimezone(VN_TZ).time(), VN_TZ).astimezone(dt.UTC)
 
 
 @contextmanager

@@ -50,6 +50,7 @@ from records.permissions import Action, Actor, require
 from records.rules import Promotion, Ruleset, ruleset
 from records.rules.values import parse_comment, parse_mark
 from records.services import locks
+from records.services.context import now as service_now
 
 __all__ = [
     "StudentOutcome",
@@ -522,7 +523,7 @@ def approve_class(session: Session, actor: Actor, klass: Class, period: Period |
     if incomplete:
         raise ConflictError(f"Lớp {klass.name} còn {len(incomplete)} học sinh chưa đủ điểm, chưa phê duyệt được.",
                             f"{len(incomplete)} incomplete results in class {klass.id}")
-    now = utcnow()
+    now = service_now()  # the service clock: a back-dated approval (on_date) carries its day
     table = _table(StudentResult)
     session.execute(update(table).where(table.c.id.in_([r.id for r in rows]))
                     .values(approved_by_id=actor.user_id, approved_at=now))

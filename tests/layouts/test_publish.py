@@ -169,3 +169,116 @@ def test_transcript_facts_from_a_document() -> None:
     assert (f.student_name, f.school, f.school_year, f.learning_result, f.conduct) == (
         "Lò Thị Mai", "THCS Chiềng Khoa", 2024, "Tốt", "Tốt")
     assert facts(doc.pages[0]).school_year == 2024
+
+
+# --- the QR's printed size ----------------------------------------------------------------------
+
+LONG_NAME = "Tòng Thị Hương Quỳnh Nguyệt"
+LONG_SCHOOL = "Trường THCS và THPT Chiềng Khoa"
+BAND_MM = 41.5  # the bottom margin (common.typ: qr-bottom 8 mm + qr-slot 33 mm + 0.5 mm)
+SLOT_MM = 33.0
+OUTER_MM = 12.0  # A4 outer margin
+
+
+def _long_transcript():
+    from dataclasses import replace
+
+    from layouts.transcript import build_transcript
+    from tests.layouts.transcript_samples import sample_input
+
+    inp = sample_input(name=LONG_NAME, years=1)
+    place = replace(inp.holder, school=LONG_SCHOOL)
+    inp = replace(inp, holder=place, years=tuple(replace(y, place=place) for y in inp.years))
+    return inp, build_transcript(inp, volume=True)
+
+
+def _band_image(pdf: bytes, index: int, dpi: int):
+    """The bottom-outer corner of an A4 recto down to the code line: the slot and its surroundings,
+    ``BAND_MM`` high (the reserved bottom margin above the page code), 45 mm wide (grayscale)."""
+    doc = pdfium.PdfDocument(pdf)
+    page = doc[index]
+    width, height = page.get_size()
+    keep_w, top, bottom = 45 * MM, BAND_MM * MM, 8 * MM  # from the page's right and bottom edges
+    bitmap = page.render(scale=dpi / 72, grayscale=True, crop=(width - keep_w, bottom, 0, height - top))
+    return bitmap.to_pil().convert("L").copy()
+
+
+def test_transcript_qr_is_printed_at_half_a_millimetre_per_module_and_scans(session, world) -> None:
+    """A long name and school give the largest transcript code (version 10): it is drawn at its own
+    size in the reserved band (never scaled below 0.5 mm a module, nothing else there), and a
+    simulated 200 dpi office scan of the page decodes to a genuine code."""
+    from layouts.publish import Scope
+    from layouts.render import render_page_images
+    from signing.qr import read_qr_codes
+    from signing.testing import simulate_scan
+    from signing.trust import DbTrustList
+    from signing.verify import PageStatus, verify_code
+
+    inp, doc = _long_transcript()
+    pub = publish(session, world.office, doc, template="transcript", scope=Scope(world.school.id),
+                  private_key=world.key, facts=transcript_facts(doc, inp.identity.date_of_birth))
+    index = next(i for i, p in enumerate(doc.pages) if p.kind == "transcript-results")
+    version = pub.qr_versions[index]
+    assert version == 10  # the largest code a transcript page needs (FORMAT.md §6)
+    modules = 4 * version + 17
+    with pikepdf.open(io.BytesIO(pub.pdf)) as pdf:
+        attached = json.loads(pdf.attachments[DOCUMENT_NAME].get_file().read_bytes())
+    assert attached["pages"][index]["qr_mm"] == (modules + 8) * 0.5 == 32.5
+
+    # measured on the page: the dark extent of the symbol in the reserved band at 1200 dpi
+    dpi = 1200
+    band = _band_image(pub.pdf, index, dpi).point(lambda v: 255 if v < 128 else 0)
+    left, top, right, bottom = band.getbbox()  # every dark pixel of the band (content would widen it)
+    px_mm = 25.4 / dpi
+    module_w = (right - left) * px_mm / modules
+    module_h = (bottom - top) * px_mm / modules
+    tolerance = 1.5 * px_mm / modules  # anti-aliased edges: a pixel either way
+    assert module_w >= 0.5 - tolerance and module_h >= 0.5 - tolerance, (module_w, module_h)
+    assert module_w <= 0.5 + tolerance and module_h <= 0.5 + tolerance, (module_w, module_h)  # not enlarged
+    # in the slot: its outer edge on the content's outer edge (less the 2 mm quiet zone), above the code
+    # line, and the quiet zone free up to the content area
+    band_w = band.width * px_mm
+    assert abs((band_w - right * px_mm) - (OUTER_MM + 2.0)) < 0.1
+    assert abs((band.height - bottom) * px_mm - 2.0) < 0.1  # quiet zone above the 8 mm code line
+    assert top * px_mm >= BAND_MM - 8 - SLOT_MM + 2.0 - 0.1  # the band's top 0.5 mm gap + quiet zone
+    assert left * px_mm >= 45 - OUTER_MM - SLOT_MM  # within the slot
+
+    # a simulated office scan at 200 dpi (3° skew, blur, noise, JPEG 60) still verifies
+    page = render_page_images(pub.pdf, dpi=400, pages=[index], grayscale=True)[0]
+    page.info["dpi"] = (400, 400)
+    trust = DbTrustList(session)
+    for seed in (1, 2):
+        scan = simulate_scan(page, dpi=200, seed=seed)
+        codes = read_qr_codes(scan)
+        assert [c.text for c in codes] == [pub.manifest.pages[index].qr], seed
+        verdict = verify_code(codes[0].text, trust, session)
+        assert verdict.status is PageStatus.GENUINE, verdict.message_en
+        assert verdict.fields.facts.student_name == LONG_NAME
+
+
+def test_every_page_code_fits_the_slot_or_publishing_refuses(session, world) -> None:
+    from dataclasses import replace
+
+    from layouts.errors import RenderError
+    from layouts.publish import Scope
+
+    inp, doc = _long_transcript()
+    # a (hypothetical) 58-character name with a 55-character school: a version 12 code, 36.5 mm
+    name = "Tòng Thị Hương Quỳnh Nguyệt Ánh Dương Phương Thảo Ngọc Diệp"
+    pages = tuple(replace(p, data={**p.data, "head": {**p.data["head"], "name": name,
+                                                     "school": LONG_SCHOOL + " huyện Vân Hồ tỉnh Sơn La"}})
+                  if "head" in p.data else p for p in doc.pages)
+    with pytest.raises(RenderError) as refused:
+        publish(session, world.office, replace(doc, pages=pages), template="transcript",
+                scope=Scope(world.school.id), private_key=world.key,
+                facts=transcript_facts(replace(doc, pages=pages), inp.identity.date_of_birth))
+    assert "rộng 36.5 mm, không vừa ô 33 mm" in refused.value.message_vi
+    assert es.list_editions(session, school_id=world.school.id) == []
+
+
+def test_a_draft_cannot_be_published(session, world) -> None:
+    from layouts.errors import RenderError
+
+    with pytest.raises(RenderError):
+        publish(session, world.office, small_markbook((1,)).as_draft(), template="markbook", scope=world.scope(),
+                private_key=world.key)

@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from layouts.render import extract_page_texts
@@ -280,6 +281,28 @@ def test_print_transcript_from_records(session: Session, repeater: dict) -> None
         print_transcript(session, code, year=2021, volume=True)
     with pytest.raises(NotFoundError):
         print_transcript(session, "NO-SUCH-CODE")
+
+
+def test_approval_date_is_the_recorded_one_in_vietnam_time(session: Session, repeater: dict) -> None:
+    """The principal's approval line carries the day the year's results were approved (Vietnam time),
+    or dotted blanks when they were not: never the day of printing."""
+    e1 = repeater["enrolments"][0]
+    year_result = session.scalars(select(StudentResult).where(StudentResult.enrolment_id == e1.id,
+                                                              StudentResult.period == Period.YEAR)).one()
+    year_result.approved_at = dt.datetime(2021, 5, 27, 17, 0, tzinfo=dt.UTC)  # 00:00 on 28/05 in Vietnam
+    session.flush()
+    inp = load_transcript_input(session, repeater["student"].code, corrections=lambda s, e: CorrectionNote())
+    assert [y.approved_on for y in inp.years] == [dt.date(2021, 5, 28), None, None]
+    texts = [_squash(t) for t in extract_page_texts(render_transcript(build_transcript(inp, volume=True)))]
+    approvals = {re.search(r"Năm học: (\S+)", t).group(1): t for t in texts if "PHÊ DUYỆT CỦA HIỆU TRƯỞNG" in t}
+    assert "Vân Hồ, ngày 28 tháng 5 năm 2021" in approvals["2020-2021"]
+    assert "Đồng ý với nhận xét" in approvals["2020-2021"]
+    for year in ("2021-2022", "2022-2023"):
+        assert "ngày …… tháng …… năm ………" in approvals[year] and "Đồng ý" not in approvals[year]
+    today = dt.date.today()
+    assert f"ngày {today.day:02d} tháng {today.month} năm {today.year}" not in " ".join(texts)
+    # the identity page is dated with the recorded entry into the school, the other lines are undated
+    assert inp.created_on is not None and f"năm {inp.created_on.year}" in texts[1]
 
 
 def test_transfer_during_a_year_prints_the_school_where_it_ended(session: Session) -> None:

@@ -24,7 +24,7 @@ from records.models import (
 )
 from records.rules import ruleset
 from records.services import locks, results, students
-from records.services.context import on_date
+from records.services.context import VN_TZ, now, on_date
 from tests.records.school_setup import SetUpSchool, set_up_school
 
 D = Decimal
@@ -130,7 +130,11 @@ def test_year_results_promotion_titles_and_absences(session) -> None:
     assert term1.days_absent == 46  # all in HK I
     with pytest.raises(ConflictError):  # promoted: nothing to do in the summer
         results.record_summer(session, actor, good.id, retakes={"toan": "9"})
-    assert results.approve_class(session, built.actor(built.principal), klass, "cn") == 2
+    with on_date(dt.date(2026, 5, 29)):  # back-dated (the demo, an import): the approval carries that day
+        assert results.approve_class(session, built.actor(built.principal), klass, "cn") == 2
+    approved = session.scalars(select(StudentResult.approved_at).where(
+        StudentResult.enrolment_id == good.id, StudentResult.period == Period.YEAR)).one()
+    assert approved.astimezone(VN_TZ).date() == dt.date(2026, 5, 29)
     with pytest.raises(PermissionDeniedError):
         results.approve_class(session, actor, klass, "cn")
 
@@ -237,3 +241,14 @@ def test_results_brought_from_another_school(session) -> None:
     with pytest.raises(ValidationError):
         results.import_results(session, built.actor(), e.id, subjects={"hk1": {"tieng_phap": "8"}},
                                conduct={"hk1": "Tốt"})
+
+
+def test_service_clock_stamps_the_back_dated_day() -> None:
+    wall = now()
+    assert wall.tzinfo is not None and abs((dt.datetime.now(dt.UTC) - wall).total_seconds()) < 60
+    with on_date(dt.date(2023, 5, 27)):
+        stamped = now()
+    local = stamped.astimezone(VN_TZ)
+    assert local.date() == dt.date(2023, 5, 27)  # that day in Vietnam, at the wall clock's time of day
+    same_time = dt.datetime.combine(local.date(), wall.astimezone(VN_TZ).time(), VN_TZ)
+    assert abs((local - same_time).total_seconds()) < 60

@@ -1,19 +1,35 @@
 """``sodientu print …``: print books to PDF.
 
-Subcommands here: ``transcript`` (Học bạ, one year or the bound volume) and ``register`` (Sổ
-đăng bộ of a course). Other books add their subcommands to :data:`print_group`.
+Subcommands: ``transcript`` (Học bạ, one year or the bound volume), ``register`` (Sổ đăng bộ of a
+course) and ``mark-book`` (the class mark book). Each publishes a signed edition through
+``layouts.publish`` by default (QR on every page, PDF/A-3b with the book's JSON attached, recorded
+edition), acting as an office user (``--as``) with the school's key (``--key-dir``, passphrase from
+``--passphrase-file`` or ``SODIENTU_KEY_PASSPHRASE``), or prints a draft (``--draft``: no codes, no
+edition, "BẢN NHÁP — không có giá trị" in every QR slot).
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from web.cli import db_option
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from layouts.publish import Published
+    from records.permissions import Actor
+    from signing.pdfsign import PdfSigner
+
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @click.group("print")
@@ -27,39 +43,113 @@ def _write(output: Path, pdf: bytes) -> None:
     click.echo(f"Đã in {output} ({len(pdf) // 1024} kB).")
 
 
+# Options shared by the printing commands: a published, signed edition by default (acting as an
+# office user, with the school's key), or a draft. See :func:`_signing`.
+def _edition_options(func: F) -> F:
+    for option in reversed((
+        click.option("--draft", is_flag=True,
+                     help="In bản nháp: không ký mã QR, không ghi nhận bản in («BẢN NHÁP — không có giá trị»)."),
+        click.option("--as", "username", default=None, metavar="TÊN_ĐĂNG_NHẬP",
+                     help="Người in (cán bộ văn phòng); cần khi in bản chính thức."),
+        click.option("--key-dir", default=None, metavar="THƯ_MỤC",
+                     help="Thư mục khóa ký (mặc định: keys/ cạnh CSDL)."),
+        click.option("--passphrase-file", default=None, metavar="TỆP",
+                     help="Tệp chứa mật khẩu khóa ký (hoặc biến môi trường SODIENTU_KEY_PASSPHRASE)."),
+    )):
+        func = option(func)
+    return func
+
+
+def _require_printer(draft: bool, username: str | None) -> None:
+    from web.cli import fail
+
+    if not draft and not username:
+        fail("In bản chính thức cần người in: hãy ghi --as TÊN_ĐĂNG_NHẬP (cán bộ văn phòng), "
+             "hoặc in bản nháp với --draft.", "--as missing for a published print")
+
+
+def _done(output: Path, pdf: bytes, what: str, published: Published | None) -> None:
+    """Write the PDF (after the edition was committed) and say what was printed."""
+    if published is None:
+        note = "bản nháp, không ghi nhận bản in"
+    else:
+        from signing.payload import edition_short_id
+
+        copy = "bản sao, " if published.edition.copy else ""
+        note = f"{copy}bản in {edition_short_id(published.edition.id)} đã ghi nhận"
+    _write(output, pdf)
+    click.echo(f"{what} ({note}).")
+
+
 @print_group.command("transcript")
 @click.option("--student", "student_code", required=True, metavar="MÃ", help="Mã học sinh.")
 @click.option("--year", default=None, metavar="NĂM", help="Chỉ in một năm học, ví dụ 2023-2024.")
 @click.option("--volume", is_flag=True, help="In cả quyển (bìa, trang 1 và mọi năm học, lớp 6 đến 9).")
 @click.option("--duplex", is_flag=True, help="In hai mặt: thêm trang trống để mỗi năm học bắt đầu ở mặt phải.")
-@click.option("--copy", "copy_", is_flag=True, help="In bản sao (có chữ «BẢN SAO» trên bìa).")
+@click.option("--copy", "copy_", is_flag=True, help="In bản sao (có chữ «BẢN SAO» trên bìa, ghi nhận là bản sao).")
+@_edition_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Tệp PDF sẽ ghi.")
 @db_option
 def transcript_cmd(engine: Engine, student_code: str, year: str | None, volume: bool, duplex: bool,
-                   copy_: bool, output: Path) -> None:
-    """In học bạ THCS của một học sinh."""
-    from layouts.transcript import print_transcript
+                   copy_: bool, draft: bool, username: str | None, key_dir: str | None,
+                   passphrase_file: str | None, output: Path) -> None:
+    """In học bạ THCS của một học sinh (bản chính thức có mã QR, hoặc bản nháp với --draft)."""
+    from layouts.transcript import print_transcript, publish_transcript
+    from records.db import session_scope
+    from records.errors import NotFoundError
+    from records.models import Student
 
-    with Session(engine) as session:
-        pdf = print_transcript(session, student_code, year=year, volume=volume, duplex=duplex, copy=copy_)
-    _write(output, pdf)
+    _require_printer(draft, username)
+    published = None
+    with session_scope(engine) as session:
+        if draft:
+            pdf = print_transcript(session, student_code, year=year, volume=volume, duplex=duplex, copy=copy_)
+        else:
+            school_id = session.scalar(select(Student.school_id).where(Student.code == student_code))
+            if school_id is None:
+                raise NotFoundError(f"Không tìm thấy học sinh có mã «{student_code}».",
+                                    f"no student with code {student_code!r}")
+            signing = _signing(session, engine, school_id, username or "", key_dir, passphrase_file)
+            published = publish_transcript(session, signing.actor, student_code, private_key=signing.private_key,
+                                           year=year, volume=volume, duplex=duplex, copy=copy_,
+                                           pdf_signer=signing.pdf_signer)
+            pdf = published.pdf
+    from layouts.render import page_count
+
+    _done(output, pdf, f"Học bạ của học sinh {student_code}: {page_count(pdf)} trang", published)
 
 
 @print_group.command("register")
 @click.option("--course", required=True, metavar="KHÓA", help="Khóa học, ví dụ 2022-2026.")
 @click.option("--school", "school_code", default=None, metavar="MÃ",
               help="Mã trường (khi cơ sở dữ liệu có nhiều trường).")
+@_edition_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Tệp PDF sẽ ghi.")
 @db_option
-def register_cmd(engine: Engine, course: str, school_code: str | None, output: Path) -> None:
-    """In sổ đăng bộ của một khóa học."""
-    from layouts.register import print_register
+def register_cmd(engine: Engine, course: str, school_code: str | None, draft: bool, username: str | None,
+                 key_dir: str | None, passphrase_file: str | None, output: Path) -> None:
+    """In sổ đăng bộ của một khóa học (bản chính thức có mã QR, hoặc bản nháp với --draft)."""
+    from layouts.register import parse_course, print_register, publish_register, register_school
+    from records.db import session_scope
+    from records.services.context import today
 
-    with Session(engine) as session:
-        pdf = print_register(session, course, school_code=school_code, printed_on=dt.date.today())
-    _write(output, pdf)
+    _require_printer(draft, username)
+    published = None
+    with session_scope(engine) as session:
+        if draft:
+            pdf = print_register(session, course, school_code=school_code, printed_on=today())
+        else:
+            parse_course(course)
+            school = register_school(session, course, school_code)
+            signing = _signing(session, engine, school.id, username or "", key_dir, passphrase_file)
+            published = publish_register(session, signing.actor, course, private_key=signing.private_key,
+                                         school_code=school.code, pdf_signer=signing.pdf_signer)
+            pdf = published.pdf
+    from layouts.render import page_count
+
+    _done(output, pdf, f"Sổ đăng bộ khóa {course.strip()}: {page_count(pdf)} trang", published)
 
 
 # ``mark-book``: the class mark book, published as a signed edition through ``layouts.publish``
@@ -77,12 +167,7 @@ _PARTS = {"term1": "term1", "year": "year", "all": "all"}
 @click.option("--duplex", is_flag=True, help="In hai mặt: lề đóng gáy đối xứng, mỗi phần bắt đầu ở mặt phải.")
 @click.option("--part", default="all", metavar="term1|year|all",
               help="Phần in: term1 (cuối học kỳ I), year (phần còn lại, cuối năm) hoặc all. Mặc định all.")
-@click.option("--draft", is_flag=True, help="In bản nháp: không ký mã QR, không ghi nhận bản in.")
-@click.option("--as", "username", default=None, metavar="TÊN_ĐĂNG_NHẬP",
-              help="Người in (cán bộ văn phòng); cần khi in bản chính thức.")
-@click.option("--key-dir", default=None, metavar="THƯ_MỤC", help="Thư mục khóa ký (mặc định: keys/ cạnh CSDL).")
-@click.option("--passphrase-file", default=None, metavar="TỆP",
-              help="Tệp chứa mật khẩu khóa ký (hoặc biến môi trường SODIENTU_KEY_PASSPHRASE).")
+@_edition_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Tệp PDF sẽ ghi.")
 @db_option
@@ -105,9 +190,7 @@ def mark_book_cmd(engine: Engine, class_name: str | None, year: str | None, scho
     if part_key is None:
         fail(f"Phần in không hợp lệ: «{part}». Chọn term1 (học kỳ I), year (cuối năm) hoặc all (cả sổ).",
              f"bad --part {part!r}")
-    if not draft and not username:
-        fail("In bản chính thức cần người in: hãy ghi --as TÊN_ĐĂNG_NHẬP (cán bộ văn phòng), "
-             "hoặc in bản nháp với --draft.", "--as missing for a published print")
+    _require_printer(draft, username)
     assert class_name and year and output and paper_key and part_key  # for the type checker; fail() exits
 
     from layouts.markbook import PrintOptions, build_markbook
@@ -115,30 +198,46 @@ def mark_book_cmd(engine: Engine, class_name: str | None, year: str | None, scho
     from records.db import session_scope
 
     opts = PrintOptions(paper=paper_key, duplex=duplex, part=part_key)  # type: ignore[arg-type]
+    published = None
     with session_scope(engine) as session:
         klass = find_class(session, class_name, year, school_code=school_code)
         doc = build_markbook(load_markbook_input(session, klass.id), opts)
         if draft:
             from layouts.render import render_document
 
-            pdf = render_document("markbook", doc)
-            note = "bản nháp, không ghi nhận bản in"
+            pdf = render_document("markbook", doc.as_draft())
         else:
-            published = _publish_mark_book(session, engine, klass, doc, username or "", key_dir, passphrase_file)
+            from layouts.publish import Scope, publish
+
+            signing = _signing(session, engine, klass.school_id, username or "", key_dir, passphrase_file)
+            published = publish(session, signing.actor, doc, template="markbook",
+                                scope=Scope(klass.school_id, class_id=klass.id,
+                                            school_year_id=klass.grade.school_year.id),
+                                private_key=signing.private_key, pdf_signer=signing.pdf_signer)
             pdf = published.pdf
-            from signing.payload import edition_short_id
-
-            note = f"bản in {edition_short_id(published.edition.id)} đã ghi nhận"
-    _write(output, pdf)
-    click.echo(f"Sổ lớp {klass.name}, năm học {year.strip()}: {len(doc.pages)}/{doc.book.total_pages} trang ({note}).")
+    _done(output, pdf, f"Sổ lớp {klass.name}, năm học {year.strip()}: {len(doc.pages)}/{doc.book.total_pages} trang",
+          published)
 
 
-def _publish_mark_book(session: Session, engine: Engine, klass, doc, username: str,  # type: ignore[no-untyped-def]
-                       key_dir: str | None, passphrase_file: str | None):
-    """Sign every page's QR, render PDF/A-3b with the data attached and record the edition."""
+@dataclass(frozen=True)
+class _Signer:
+    """Who prints and with which keys (``_signing``)."""
+
+    actor: Actor
+    private_key: Ed25519PrivateKey
+    pdf_signer: PdfSigner | None
+
+
+def _signing(session: Session, engine: Engine, school_id: int, username: str, key_dir: str | None,
+             passphrase_file: str | None) -> _Signer:
+    """The office user printing and the school's active signing key (+ PDF certificate when present).
+
+    The key file is ``<key dir>/<key id>.key.pem`` (``--key-dir``, default ``keys/`` beside a SQLite
+    database); the passphrase comes from ``--passphrase-file``, else ``SODIENTU_KEY_PASSPHRASE``,
+    else a prompt. ``keys/school-cert.p12``, when present, PAdES-signs the PDF.
+    """
     import os
 
-    from layouts.publish import Scope, publish
     from records.models import KeyKind
     from records.permissions import Actor
     from records.services import editions as es
@@ -153,10 +252,10 @@ def _publish_mark_book(session: Session, engine: Engine, klass, doc, username: s
     from web.cli import fail
 
     actor = Actor.by_username(session, username)
-    keys = es.active_keys(session, school_id=klass.school_id, kind=KeyKind.ED25519)
+    keys = es.active_keys(session, school_id=school_id, kind=KeyKind.ED25519)
     if not keys:
         fail("Trường chưa có khóa ký mã QR: dùng «sodientu keys init» để tạo, hoặc in bản nháp với --draft.",
-             f"no active signing key for school {klass.school_id}")
+             f"no active signing key for school {school_id}")
     folder = Path(key_dir) if key_dir else default_key_dir(engine.url.render_as_string(hide_password=False))
     key_file = private_key_path(folder, keys[-1].key_id)
     if not key_file.is_file():
@@ -171,10 +270,7 @@ def _publish_mark_book(session: Session, engine: Engine, klass, doc, username: s
         from signing.pdfsign import load_p12
 
         signer = load_p12((folder / P12_NAME).read_bytes(), passphrase)
-    year = klass.grade.school_year
-    return publish(session, actor, doc, template="markbook",
-                   scope=Scope(klass.school_id, class_id=klass.id, school_year_id=year.id),
-                   private_key=private_key, pdf_signer=signer)
+    return _Signer(actor, private_key, signer)
 
 
 def register(cli: click.Group) -> None:
