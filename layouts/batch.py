@@ -230,9 +230,9 @@ class BatchReport:
 
 def year_end_jobs(session: Session, school_code: str, start_year: int, *, volumes: bool = True,
                   registers: bool = True) -> list[Job]:
-    """The books a school prints at the end of a year: every class's mark book (part "all"), every
-    student on the roll's transcript of the year, the bound volume of every grade-9 student and the
-    register of every course of the school's students."""
+    """The books a school prints at the end of a year: every class's mark book (part "all"), the
+    transcript of the year of every student on the roll of grades 6–8, the bound volume (all years,
+    this one included) of every grade-9 student, and the register of every course of the school."""
     from records.models import Class, Enrolment, EnrolmentStatus, Grade, School, SchoolYear, Student
 
     school = session.scalars(select(School).where(School.code == school_code)).one_or_none()
@@ -262,7 +262,9 @@ def year_end_jobs(session: Session, school_code: str, start_year: int, *, volume
         seen.add(code)
         volume = volumes and level == 9
         label = f"học bạ của học sinh {code} (lớp {class_name})"
-        jobs.append(make_job(TRANSCRIPT, code, label, year=name, volume=volume))
+        # At the end of grade 9 the school binds the whole volume (CV 1540 §2.2.3 b), which holds this
+        # year's pages: no separate print of the year for those students.
+        jobs.append(make_job(TRANSCRIPT, code, label, year=None if volume else name, volume=volume))
     if registers:
         courses = session.scalars(select(Student.course).where(Student.school_id == school.id,
                                                                Student.course.is_not(None))

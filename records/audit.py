@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from records.db import insert_rows
 from records.errors import IntegrityError
 from records.models import (
     INSTALLATION_CHAIN,
@@ -216,11 +217,6 @@ def append_many(session: Session, actor: Actor, entries: list[AuditRecord]) -> N
     now = utcnow()
     at_text = _at_text(now)
     connection = session.connection()
-    at_bound = AuditEntry.__table__.c.at.type._cached_bind_processor(connection.dialect)  # type: ignore[attr-defined]
-    at_value = at_bound(now) if at_bound else now
-    placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {AuditEntry.__tablename__} ({', '.join(_INSERT_COLUMNS)}) "
-           f"VALUES ({', '.join([placeholder] * len(_INSERT_COLUMNS))})")
     for chain in sorted(by_chain):  # a fixed order: two bulk writers never wait on each other in a cycle
         seq, prev = _lock_head(session, chain)
         existed = seq > 0
@@ -235,12 +231,11 @@ def append_many(session: Session, actor: Actor, entries: list[AuditRecord]) -> N
             fields = [chain, seq, at_text, r.school_id, actor.user_id, actor.username, r.action, r.entity,
                       str(r.entity_id), before, after, r.reason, r.request_id, prev]
             digest = sha256(encode_envelope([FORMAT_VERSION, *fields]).encode()).hexdigest()
-            fields[2] = at_value
+            fields[2] = now
             fields.append(digest)
-            rows.append(tuple(fields))
+            rows.append(fields)
             prev = digest
-        # The driver's executemany directly: ~3x faster than Core for the demo's 400k marks.
-        connection.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
+        insert_rows(connection, AuditEntry.__table__, _INSERT_COLUMNS, rows)  # type: ignore[arg-type]
         _store_head(session, chain, seq, prev, existed)
 
 

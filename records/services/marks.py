@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records import audit
 from records.audit import AuditRecord
+from records.db import insert_rows
 from records.errors import NotFoundError, ValidationError
 from records.models import (
     Assessment,
@@ -32,6 +33,7 @@ from records.models import (
     TeachingAssignment,
     Term,
 )
+from records.models.base import utcnow
 from records.permissions import Action, Actor, require
 from records.rules import parse_comment, parse_mark
 from records.services import locks
@@ -135,6 +137,10 @@ def _set_value(mark: Mark, value: Decimal | str) -> None:
         mark.score, mark.grade = None, value
 
 
+_MARK_COLUMNS = ("enrolment_id", "subject_id", "term_id", "kind", "slot", "score", "grade",
+                 "assessed_on", "entered_by_id", "entered_at")
+
+
 def save_marks(session: Session, actor: Actor, assignment: TeachingAssignment | int, inputs: Iterable[MarkInput],
                *, today: dt.date | None = None, reason: str | None = None) -> SaveResult:
     """Save marks of one teaching assignment (a column, a sheet): create, change or remove, traced."""
@@ -161,6 +167,7 @@ def save_marks(session: Session, actor: Actor, assignment: TeachingAssignment | 
         select(Mark).where(Mark.enrolment_id.in_(enrolment_ids), Mark.subject_id == ta.subject_id,
                            Mark.term_id == ta.term_id))}
     records: list[AuditRecord] = []
+    entered_at = utcnow()  # the driver-level insert does not apply column defaults
     new_rows: list[dict[str, Any]] = []
     new_keys: list[MarkKey] = []
     updated = deleted = unchanged = 0
@@ -174,7 +181,7 @@ def save_marks(session: Session, actor: Actor, assignment: TeachingAssignment | 
             new_rows.append({"enrolment_id": enrolment_id, "subject_id": ta.subject_id, "term_id": ta.term_id,
                              "kind": kind, "slot": slot, "score": value if isinstance(value, Decimal) else None,
                              "grade": value if isinstance(value, str) else None, "assessed_on": assessed_on,
-                             "entered_by_id": actor.user_id})
+                             "entered_by_id": actor.user_id, "entered_at": entered_at})
             new_keys.append(key)
             continue
         old = _mark_value(mark)
@@ -197,7 +204,8 @@ def save_marks(session: Session, actor: Actor, assignment: TeachingAssignment | 
         # One Core INSERT, ids read back by the natural key: RETURNING with a kept order makes SQLite
         # insert row by row (about 5x slower for a whole sheet).
         table = Mark.__table__
-        session.execute(insert(table), new_rows)
+        insert_rows(session.connection(), table, _MARK_COLUMNS,  # type: ignore[arg-type]
+                    [[row[c] for c in _MARK_COLUMNS] for row in new_rows])
         ids = {(e, MarkKind(k), s): i for i, e, k, s in session.execute(
             select(table.c.id, table.c.enrolment_id, table.c.kind, table.c.slot).where(
                 table.c.enrolment_id.in_(enrolment_ids), table.c.subject_id == ta.subject_id,
