@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
@@ -67,3 +69,36 @@ def session(engine: Engine) -> Iterator[Session]:
         if transaction.is_active:
             transaction.rollback()
         connection.close()
+
+
+def postgres_server_url() -> str | None:
+    """The PostgreSQL server the suite runs against, if it runs against one."""
+    from sqlalchemy.engine import make_url
+
+    url = os.environ.get(TEST_DB_ENV)
+    return url if url and make_url(url).get_backend_name() == "postgresql" else None
+
+
+@contextmanager
+def scratch_database(kind: str, folder: Path, name: str) -> Iterator[str]:
+    """An empty database of its own, for tests that commit (the demo): a SQLite file in ``folder``, or a
+    PostgreSQL database ``name`` created on the test server and dropped afterwards (skipped without one)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'demo.sqlite'}"
+        return
+    server = postgres_server_url()
+    if server is None:
+        pytest.skip(f"{TEST_DB_ENV} does not name a PostgreSQL server")
+    admin = create_engine(make_url(server).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()

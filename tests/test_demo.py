@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from records import audit
@@ -47,7 +46,7 @@ from records.models import (
     Term,
 )
 from records.rules import ruleset
-from tests.conftest import TEST_DB_ENV
+from tests.conftest import scratch_database
 from web.cli import cli
 
 pytestmark = pytest.mark.slow
@@ -71,30 +70,11 @@ class Built:
     output: str
 
 
-def _postgres_url() -> str | None:
-    url = os.environ.get(TEST_DB_ENV)
-    return url if url and make_url(url).get_backend_name() == "postgresql" else None
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def demo_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An empty database for the demo."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite'}"
-        return
-    server = _postgres_url()
-    if server is None:
-        pytest.skip(f"{TEST_DB_ENV} does not name a PostgreSQL server")
-    admin = create_engine(make_url(server).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {DEMO_DB} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {DEMO_DB}"))
-    try:
-        yield make_url(server).set(database=DEMO_DB).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {DEMO_DB} WITH (FORCE)"))
-        admin.dispose()
+    with scratch_database(request.param, tmp_path_factory.mktemp("demo"), DEMO_DB) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

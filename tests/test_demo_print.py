@@ -11,7 +11,6 @@ job is reported while the others are written.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -49,7 +48,7 @@ from records.models import (
 from signing.keys import key_id, load_public_key
 from signing.trust import DbTrustList
 from signing.verify import PageStatus, verify_file
-from tests.conftest import TEST_DB_ENV
+from tests.conftest import scratch_database
 from web.cli import cli
 from web.commands.demo import DEMO_PASSPHRASE
 
@@ -70,30 +69,11 @@ class Printed:
     output: str
 
 
-def _postgres_url() -> str | None:
-    url = os.environ.get(TEST_DB_ENV)
-    return url if url and make_url(url).get_backend_name() == "postgresql" else None
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def demo_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An empty database for the demo."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('demo-print') / 'demo.sqlite'}"
-        return
-    server = _postgres_url()
-    if server is None:
-        pytest.skip(f"{TEST_DB_ENV} does not name a PostgreSQL server")
-    admin = create_engine(make_url(server).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {DEMO_DB} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {DEMO_DB}"))
-    try:
-        yield make_url(server).set(database=DEMO_DB).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {DEMO_DB} WITH (FORCE)"))
-        admin.dispose()
+    with scratch_database(request.param, tmp_path_factory.mktemp("demo-print"), DEMO_DB) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
