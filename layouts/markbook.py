@@ -280,6 +280,12 @@ _KIND_TT22 = {"tx": "ĐĐGtx", "gk": "ĐĐGgk", "ck": "ĐĐGck"}
 _KIND_TT22_COMMENT = {"tx": "Thường xuyên", "gk": "Giữa kì", "ck": "Cuối kì"}
 _KIND_TT58 = {"m": "Hệ số 1", "v15": "Hệ số 1", "v45": "Hệ số 2", "hk": "KT HK"}
 
+# TT26 reused the physical pages with TT22's names for the columns (BOOKS.md §1.2).
+_LEGEND_TT22 = (
+    "ĐĐGtx: điểm đánh giá thường xuyên; ĐĐGgk: điểm đánh giá giữa kì; ĐĐGck: điểm đánh giá cuối kì; "
+    "ĐTBmhk: điểm trung bình môn học kì; ĐTBmcn: điểm trung bình môn cả năm."
+)
+
 _VOCAB: dict[str, _Vocab] = {
     "tt22": _Vocab(
         title="SỔ THEO DÕI VÀ ĐÁNH GIÁ HỌC SINH",
@@ -290,10 +296,7 @@ _VOCAB: dict[str, _Vocab] = {
         kind_labels=_KIND_TT22,
         avg_term="ĐTBmhk",
         avg_year="ĐTBmcn",
-        legend_score=(
-            "ĐĐGtx: điểm đánh giá thường xuyên; ĐĐGgk: điểm đánh giá giữa kì; ĐĐGck: điểm đánh giá cuối kì; "
-            "ĐTBmhk: điểm trung bình môn học kì; ĐTBmcn: điểm trung bình môn cả năm."
-        ),
+        legend_score=_LEGEND_TT22,
         legend_comment="Đ: Đạt; CĐ: Chưa đạt.",
     ),
     "tt26": _Vocab(
@@ -305,10 +308,7 @@ _VOCAB: dict[str, _Vocab] = {
         kind_labels=_KIND_TT22,
         avg_term="ĐTBmhk",
         avg_year="ĐTBmcn",
-        legend_score=(
-            "ĐĐGtx: điểm đánh giá thường xuyên; ĐĐGgk: điểm đánh giá giữa kì; ĐĐGck: điểm đánh giá cuối kì; "
-            "ĐTBmhk: điểm trung bình môn học kì; ĐTBmcn: điểm trung bình môn cả năm."
-        ),
+        legend_score=_LEGEND_TT22,
         legend_comment="Đ: Đạt yêu cầu; CĐ: Chưa đạt yêu cầu.",
     ),
     "tt58": _Vocab(
