@@ -385,17 +385,10 @@ def render_page_images(
 
 
 def extract_page_texts(pdf: bytes) -> list[str]:
-    """The text of each page (NFC), in pdfium's reading order."""
-    import pypdfium2 as pdfium
+    """The text of each page (NFC), in pdfium's reading order — the same extraction the verifier uses."""
+    from signing.manifest import page_texts
 
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        out = []
-        for page in doc:
-            tp = page.get_textpage()
-            out.append(unicodedata.normalize("NFC", tp.get_text_range()))
-            tp.close()
-            page.close()
-        return out
-    finally:
-        doc.close()
+    texts = page_texts(pdf)
+    if not texts and page_count(pdf):
+        raise RenderError("Không đọc được văn bản của tệp PDF vừa in.", "rendered PDF has no readable text layer")
+    return texts

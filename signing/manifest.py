@@ -234,3 +234,27 @@ __all__ = [
     "text_digest",
     "text_tokens",
 ]
+
+
+def page_texts(pdf: bytes) -> list[str]:
+    """The text layer of each page (NFC), pdfium's reading order; [] when unreadable.
+
+    The one extraction both the printing side (the counts it signs) and the verifier use, so the two
+    can never disagree on a genuine file.
+    """
+    import pypdfium2 as pdfium
+
+    try:
+        doc = pdfium.PdfDocument(pdf)
+    except pdfium.PdfiumError:
+        return []
+    try:
+        out = []
+        for page in doc:
+            tp = page.get_textpage()
+            out.append(unicodedata.normalize("NFC", tp.get_text_range()))
+            tp.close()
+            page.close()
+        return out
+    finally:
+        doc.close()

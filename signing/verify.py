@@ -22,7 +22,6 @@ import io
 import json
 import logging
 import os
-import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from signing.manifest import (
     MANIFEST_NAME,
     ManifestCheck,
     check_text,
+    page_texts,
     read_manifest,
     text_tokens,
 )
@@ -254,26 +254,6 @@ def _attachments(pdf: bytes) -> dict[str, bytes]:
                     if name in (DOCUMENT_NAME, MANIFEST_NAME)}
     except Exception:  # noqa: BLE001 - unreadable structure: treat the file as a scan
         return {}
-
-
-def page_texts(pdf: bytes) -> list[str]:
-    """The text layer of each page (NFC), pdfium's reading order; [] when unreadable."""
-    import pypdfium2 as pdfium
-
-    try:
-        doc = pdfium.PdfDocument(pdf)
-    except pdfium.PdfiumError:
-        return []
-    try:
-        out = []
-        for page in doc:
-            tp = page.get_textpage()
-            out.append(unicodedata.normalize("NFC", tp.get_text_range()))
-            tp.close()
-            page.close()
-        return out
-    finally:
-        doc.close()
 
 
 def verify_file(source: Source, trust: KeyLookup, db_session: Session | None = None, *,
