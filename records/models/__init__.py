@@ -1,5 +1,12 @@
 """The domain model. Every table is importable from here; one metadata, ``Base.metadata``."""
 
+from records.models.archive import (
+    ARCHIVE_KIND_LABELS,
+    ArchiveItem,
+    ArchiveItemStudent,
+    ArchiveKind,
+    InspectorAccess,
+)
 from records.models.assessment import (
     COMMENT_GRADES,
     Attendance,
@@ -47,9 +54,13 @@ from records.models.people import (
 from records.models.school import Assessment, Class, Grade, GradeSubject, School, SchoolYear, Subject, Term
 
 __all__ = [
+    "ARCHIVE_KIND_LABELS",
     "COMMENT_GRADES",
     "INSTALLATION_CHAIN",
     "ROLE_LABELS",
+    "ArchiveItem",
+    "ArchiveItemStudent",
+    "ArchiveKind",
     "Assessment",
     "Attendance",
     "AuditChainHead",
@@ -72,6 +83,7 @@ __all__ = [
     "GradeSubject",
     "HomeroomComment",
     "Inspection",
+    "InspectorAccess",
     "KeyKind",
     "KeyState",
     "LockDecision",
