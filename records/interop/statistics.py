@@ -27,6 +27,7 @@ from records.models import (
     Class,
     Enrolment,
     EnrolmentStatus,
+    Gender,
     Grade,
     GradeSubject,
     Period,
@@ -173,6 +174,41 @@ class StatisticsExport:
         ws.column_dimensions["A"].width = 16
 
 
+#: What each row column holds (docs/STATISTICS-EXPORT.md embeds ``columns_markdown()``; a test keeps them equal).
+COLUMN_NOTES: dict[str, str] = {
+    "number": "Row number in the file (grade, class, roll number order).",
+    "code": "The school's student code (mã học sinh).",
+    "moet_id": "The Ministry's student identifier (mã định danh Bộ GD&ĐT), when recorded.",
+    "citizen_id": "Personal identification number (số định danh cá nhân), when recorded.",
+    "full_name": "Family, middle and given name, NFC.",
+    "date_of_birth": "Date of birth (xlsx: a date cell, dd/mm/yyyy; JSON: ISO yyyy-mm-dd).",
+    "gender": "\"Nam\" or \"Nữ\".",
+    "ethnicity": "Ethnicity (dân tộc) as recorded, e.g. \"Kinh\", \"Thái\", \"Mông\".",
+    "grade": "Grade level 6-9.",
+    "class_name": "Class name, e.g. \"6A1\".",
+    "status": "\"Đang học\", \"Chuyển đi\" or \"Bỏ học\" (left during the year; not counted in the summary).",
+    "subjects": "One column per subject of the year's curricula (header: subject name; JSON: object keyed by "
+                "subject code): the period average (one decimal) or Đ/CĐ; after a summer re-assessment, its result.",
+    "overall_average": "Average of the subjects (TT58/TT26 only; empty under TT22).",
+    "learning": "Học lực (TT58/TT26) or kết quả học tập (TT22); after the summer, the re-assessed level.",
+    "conduct": "Hạnh kiểm (TT58/TT26) or kết quả rèn luyện (TT22); after the summer, the retrained level.",
+    "title": "Danh hiệu (title), when awarded.",
+    "promotion": "Year only: \"Lên lớp\", \"Ở lại lớp\", \"Kiểm tra lại\", \"Rèn luyện trong kì nghỉ hè\" "
+                 "(the final decision once taken).",
+    "days_absent_excused": "Sessions absent with leave in the period.",
+    "days_absent_unexcused": "Sessions absent without leave in the period.",
+    "days_absent": "All sessions absent in the period.",
+}
+
+
+def columns_markdown() -> str:
+    """The row columns as a Markdown table (header, JSON key, content)."""
+    lines = ["| # | Column header (xlsx) | JSON key | Content |", "|---|---|---|---|"]
+    for n, (key, label) in enumerate(ROW_COLUMNS, start=1):
+        lines.append(f"| {n} | {label} | `{key}` | {COLUMN_NOTES[key]} |")
+    return "\n".join(lines)
+
+
 def _ordered(counts: Counter[str]) -> dict[str, int]:
     return {k: counts[k] for k in sorted(counts, key=lambda x: (LEVEL_ORDER.index(x) if x in LEVEL_ORDER
                                                                else len(LEVEL_ORDER), x))}
@@ -230,7 +266,7 @@ def statistics(session: Session, actor: Actor, school: School, year: SchoolYear,
         rows.append({
             "number": n, "code": student.code, "moet_id": student.moet_id, "citizen_id": student.citizen_id,
             "full_name": student.full_name, "date_of_birth": student.date_of_birth,
-            "gender": student.gender.value, "ethnicity": student.ethnicity, "grade": grade.level,
+            "gender": Gender(student.gender).value, "ethnicity": student.ethnicity, "grade": grade.level,
             "class_name": klass.name, "status": _STATUS[EnrolmentStatus(enrolment.status)],
             "subjects": subject_values.get(enrolment.id, {}),
             "overall_average": res.overall_average if res else None,
