@@ -72,6 +72,7 @@ class Action(StrEnum):
     CORRECTION_APPROVE = "records:corrections:approve"
     CORRECTION_REQUEST = "records:corrections:request"
     CORRECTION_WITNESS = "records:corrections:witness"
+    DATA_BACKUP = "records:data:backup"
     EDITIONS_REVOKE = "signing:editions:revoke"
     ENROLMENT_WRITE = "records:enrolment:write"
     HOMEROOM_COMMENTS_WRITE = "records:homeroom_comments:write"
@@ -109,6 +110,7 @@ ACTION_LABELS: Mapping[Action, str] = MappingProxyType({
     Action.CORRECTION_APPROVE: "duyệt đơn đề nghị sửa chữa",
     Action.CORRECTION_REQUEST: "lập đơn đề nghị sửa chữa",
     Action.CORRECTION_WITNESS: "chứng kiến việc sửa chữa",
+    Action.DATA_BACKUP: "sao lưu và khôi phục toàn bộ dữ liệu",
     Action.EDITIONS_REVOKE: "thu hồi bản in",
     Action.ENROLMENT_WRITE: "ghi tiếp nhận, chuyển lớp, chuyển trường của học sinh",
     Action.HOMEROOM_COMMENTS_WRITE: "ghi nhận xét của giáo viên chủ nhiệm",
@@ -353,6 +355,9 @@ POLICY: Mapping[Action, tuple[Rule, ...]] = MappingProxyType({
     Action.CORRECTION_APPROVE: (Rule(R.PRINCIPAL),),
     Action.CORRECTION_REQUEST: (Rule(R.SUBJECT_TEACHER, OWN_ASSIGNMENT),),
     Action.CORRECTION_WITNESS: (Rule(R.PRINCIPAL), Rule(R.VICE_PRINCIPAL), Rule(R.ADMINISTRATOR)),
+    # A backup holds every school of the installation and a restore replaces the whole database: the
+    # installation's operator (the command line on the server), not a school's user.
+    Action.DATA_BACKUP: (Rule(None),),
     # Withdrawing a printed edition is a leadership decision, like locking a book or approving a
     # correction (CV §2.2.2 a: the principal "quyết định, xác nhận thời điểm, nội dung sửa chữa"); the
     # directive gives the vice principal no such right, so the principal alone (the office prints).

@@ -33,6 +33,7 @@ EXPECTED: dict[Action, set[Role]] = {
     Action.CORRECTION_APPROVE: {P},
     Action.CORRECTION_REQUEST: {ST},
     Action.CORRECTION_WITNESS: {P, VP, AD},
+    Action.DATA_BACKUP: set(),
     Action.EDITIONS_REVOKE: {P},
     Action.ENROLMENT_WRITE: {AD},
     Action.HOMEROOM_COMMENTS_WRITE: {HR},
@@ -48,7 +49,7 @@ EXPECTED: dict[Action, set[Role]] = {
     Action.SCHOOL_SETUP: {AD},
     Action.STUDENTS_WRITE: {HR, AD},
 }
-SYSTEM_ALLOWED = {Action.AUDIT_SEAL, Action.RIGHTS_GRANT, Action.SCHOOL_SETUP}
+SYSTEM_ALLOWED = {Action.AUDIT_SEAL, Action.DATA_BACKUP, Action.RIGHTS_GRANT, Action.SCHOOL_SETUP}
 ASSIGNMENT_ACTIONS = {Action.MARKS_WRITE, Action.COMMENTS_WRITE, Action.CORRECTION_REQUEST, Action.ASSIGNMENTS_WRITE}
 
 
