@@ -32,6 +32,7 @@ from records.models.governance import (
     CorrectionStatus,
     Inspection,
     LockDecision,
+    SheetVersion,
 )
 from records.models.people import (
     ROLE_LABELS,
@@ -82,6 +83,7 @@ __all__ = [
     "RoleGrant",
     "School",
     "SchoolYear",
+    "SheetVersion",
     "SigningKey",
     "Student",
     "StudentResult",

@@ -20,10 +20,11 @@ from records.services.marks import SaveResult
 def save_values(session: Session, actor: Actor, *, entity: str, field: str, existing: Mapping[int, Any],
                 wanted: Mapping[int, str | None], make: Callable[[int, str], Any],
                 touch: Callable[[Any], None], key: Callable[[int], dict[str, Any]],
-                school_id: int | None) -> SaveResult:
+                school_id: int | None, version: int = 0) -> SaveResult:
     """Store ``wanted`` (enrolment id → value, empty clears) against ``existing`` rows, traced as ``entity``.
 
-    ``make`` builds a new row, ``touch`` marks a changed row's author; ``field`` names the value column.
+    ``make`` builds a new row, ``touch`` marks a changed row's author; ``field`` names the value column;
+    ``version`` is the sheet's version the caller claimed (``versions.claim``) before reading ``existing``.
     """
     records: list[AuditRecord] = []
     new: list[tuple[Any, dict[str, Any], str]] = []
@@ -53,4 +54,4 @@ def save_values(session: Session, actor: Actor, *, entity: str, field: str, exis
     records.extend(AuditRecord("create", entity, row.id, None, {**k, field: value}, school_id)
                    for row, k, value in new)
     audit.append_many(session, actor, records)
-    return SaveResult(created, updated, deleted, unchanged)
+    return SaveResult(created, updated, deleted, unchanged, version)
