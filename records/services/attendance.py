@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from records.models import Attendance, Class, Enrolment, Grade, SchoolYear, Term
 from records.permissions import Action, Actor, require
 from records.services import locks, versions
 from records.services.marks import SaveResult
+from records.services.sheets import clean_text
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,8 @@ def save_absences(session: Session, actor: Actor, klass: Class, absences: Iterab
     if year is None:
         raise NotFoundError("Không tìm thấy năm học của lớp.", f"class {klass.id} has no school year")
     terms = list(session.scalars(select(Term).where(Term.school_year_id == year.id)))
-    items = list(absences)
+    items = [a if a.reason is None else dataclasses.replace(a, reason=clean_text(a.reason, "Lý do nghỉ") or None)
+             for a in absences]
     if not items:
         return SaveResult()
     version = versions.claim(session, {versions.attendance_sheet(klass.id, a.day) for a in items},

@@ -14,7 +14,7 @@ from records.permissions import Action, Actor, require
 from records.rules import ruleset
 from records.services import locks, versions
 from records.services.marks import SaveResult
-from records.services.sheets import save_values
+from records.services.sheets import clean_text, save_values
 
 
 def _period_term_id(session: Session, klass: Class, period: Period) -> int:
@@ -80,6 +80,6 @@ def save_homeroom_comments(session: Session, actor: Actor, klass: Class, period:
 
     return save_values(
         session, actor, entity="homeroom_comment", field="text", existing=existing,
-        wanted={e: " ".join((raw or "").split()) for e, raw in comments.items()},
+        wanted={e: clean_text(raw) for e, raw in comments.items()},
         make=lambda e, text: HomeroomComment(enrolment_id=e, period=period, text=text, teacher_id=actor.user_id),
         touch=touch, key=lambda e: {"enrolment_id": e, "period": period.value}, school_id=klass.school_id, version=version)

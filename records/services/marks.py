@@ -312,14 +312,14 @@ def save_comments(session: Session, actor: Actor, assignment: TeachingAssignment
     existing = {c.enrolment_id: c for c in session.scalars(select(SubjectComment).where(
         SubjectComment.enrolment_id.in_(list(comments)), SubjectComment.subject_id == ta.subject_id,
         SubjectComment.period == period))}
-    from records.services.sheets import save_values  # sheets builds on this module's SaveResult
+    from records.services.sheets import clean_text, save_values  # sheets builds on this module's SaveResult
 
     def touch(row: SubjectComment) -> None:
         row.teacher_id = actor.user_id
 
     return save_values(
         session, actor, entity="subject_comment", field="text", existing=existing,
-        wanted={e: " ".join((raw or "").split()) for e, raw in comments.items()},
+        wanted={e: clean_text(raw) for e, raw in comments.items()},
         make=lambda e, text: SubjectComment(enrolment_id=e, subject_id=ta.subject_id, period=period, text=text,
                                             teacher_id=actor.user_id),
         touch=touch, key=lambda e: {"enrolment_id": e, "subject_id": ta.subject_id, "period": period.value},
