@@ -155,11 +155,19 @@ def chain_of(school_id: int | None) -> int:
     return INSTALLATION_CHAIN if school_id is None else school_id
 
 
-def _lock_head(session: Session, chain: int) -> tuple[int, str]:
-    """Take the chain's write lock (held to commit) and return its (last seq, last hash)."""
+def lock_chain(session: Session, chain: int) -> None:
+    """Take the chain's write lock, held to commit (PostgreSQL; on SQLite ``BEGIN IMMEDIATE`` holds it).
+
+    Writers that take other locks (sheet versions) take this one first: one order, no deadlock.
+    """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:ns, :chain)"),
                         {"ns": _PG_LOCK_NAMESPACE, "chain": chain})
+
+
+def _lock_head(session: Session, chain: int) -> tuple[int, str]:
+    """Take the chain's write lock (held to commit) and return its (last seq, last hash)."""
+    lock_chain(session, chain)
     row = session.execute(
         select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.chain == chain)
     ).first()

@@ -39,6 +39,7 @@ from records.models.governance import (
     CorrectionStatus,
     Inspection,
     LockDecision,
+    SheetVersion,
 )
 from records.models.people import (
     ROLE_LABELS,
@@ -94,6 +95,7 @@ __all__ = [
     "RoleGrant",
     "School",
     "SchoolYear",
+    "SheetVersion",
     "SigningKey",
     "Student",
     "StudentResult",
