@@ -10,7 +10,7 @@ from alembic import op
 import records.models.base
 
 revision = 'h16_sheet_versions'
-down_revision = '119db2f613b0'
+down_revision = 'h14_archive'
 branch_labels = None
 depends_on = None
 
