@@ -47,6 +47,14 @@ def reset_schema(engine: Engine) -> None:
     Base.metadata.create_all(engine)
 
 
+@pytest.fixture(autouse=True)
+def _cli_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands that act for a user read its password from ``SODIENTU_PASSWORD`` (the factories' one)."""
+    from tests.factories import TEST_PASSWORD
+
+    monkeypatch.setenv("SODIENTU_PASSWORD", TEST_PASSWORD)
+
+
 @pytest.fixture(scope="session")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """The test database engine, with a fresh schema."""

@@ -1,5 +1,6 @@
 """The domain model. Every table is importable from here; one metadata, ``Base.metadata``."""
 
+from records.models.accounts import AuthSession, SignInAttempt
 from records.models.assessment import (
     COMMENT_GRADES,
     Attendance,
@@ -44,7 +45,17 @@ from records.models.people import (
     TeachingAssignment,
     User,
 )
-from records.models.school import Assessment, Class, Grade, GradeSubject, School, SchoolYear, Subject, Term
+from records.models.school import (
+    Assessment,
+    Class,
+    Grade,
+    GradeSubject,
+    ProvinceCalendar,
+    School,
+    SchoolYear,
+    Subject,
+    Term,
+)
 
 __all__ = [
     "COMMENT_GRADES",
@@ -55,6 +66,7 @@ __all__ = [
     "AuditChainHead",
     "AuditCheckpoint",
     "AuditEntry",
+    "AuthSession",
     "Base",
     "Book",
     "Class",
@@ -78,10 +90,12 @@ __all__ = [
     "Mark",
     "MarkKind",
     "Period",
+    "ProvinceCalendar",
     "Role",
     "RoleGrant",
     "School",
     "SchoolYear",
+    "SignInAttempt",
     "SigningKey",
     "Student",
     "StudentResult",

@@ -18,6 +18,7 @@ P, VP, AD, HD, HR, ST, OF, IN = (Role.PRINCIPAL, Role.VICE_PRINCIPAL, Role.ADMIN
 # Written out independently of POLICY: who may do each action on the natural target of the action
 # (the class of the homeroom teacher; the subject teacher's own assignment in the current term).
 EXPECTED: dict[Action, set[Role]] = {
+    Action.ACCOUNTS_MANAGE: {AD},
     Action.ARCHIVE_WRITE: {OF},
     Action.ASSIGNMENTS_WRITE: {AD, VP, HD},
     Action.ATTENDANCE_WRITE: {HR},
@@ -30,6 +31,7 @@ EXPECTED: dict[Action, set[Role]] = {
     Action.CORRECTION_APPROVE: {P},
     Action.CORRECTION_REQUEST: {ST},
     Action.CORRECTION_WITNESS: {P, VP, AD},
+    Action.EDITIONS_READ: {P, VP, AD, OF, IN},
     Action.EDITIONS_REVOKE: {P},
     Action.ENROLMENT_WRITE: {AD},
     Action.HOMEROOM_COMMENTS_WRITE: {HR},
@@ -44,7 +46,7 @@ EXPECTED: dict[Action, set[Role]] = {
     Action.SCHOOL_SETUP: {AD},
     Action.STUDENTS_WRITE: {HR, AD},
 }
-SYSTEM_ALLOWED = {Action.AUDIT_SEAL, Action.RIGHTS_GRANT, Action.SCHOOL_SETUP}
+SYSTEM_ALLOWED = {Action.ACCOUNTS_MANAGE, Action.AUDIT_SEAL, Action.RIGHTS_GRANT, Action.SCHOOL_SETUP}
 ASSIGNMENT_ACTIONS = {Action.MARKS_WRITE, Action.COMMENTS_WRITE, Action.CORRECTION_REQUEST, Action.ASSIGNMENTS_WRITE}
 
 
