@@ -29,25 +29,18 @@ from records.models import (
     Term,
 )
 from records.permissions import Action, Actor, require
+from records.services import lookups
 from web.cli import db_option, fail
 
 as_option = click.option("--as", "username", required=True, metavar="USERNAME", help="Tên đăng nhập của người thực hiện.")
 
 
 def _school(session: Session, code: str) -> School:
-    school = session.scalars(select(School).where(School.code == code)).one_or_none()
-    if school is None:
-        raise NotFoundError(f"Không có trường mã {code}.", f"no school {code!r}")
-    return school
+    return lookups.school_by_code(session, code)
 
 
 def _year(session: Session, school: School, start_year: int) -> SchoolYear:
-    year = session.scalars(select(SchoolYear).where(SchoolYear.school_id == school.id,
-                                                    SchoolYear.start_year == start_year)).one_or_none()
-    if year is None:
-        raise NotFoundError(f"Trường {school.code} không có năm học {start_year}-{start_year + 1}.",
-                            f"no year {start_year} in school {school.code}")
-    return year
+    return lookups.year_of(session, school, start_year)
 
 
 def _term(session: Session, year: SchoolYear, number: int | None) -> Term | None:
