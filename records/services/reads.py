@@ -156,7 +156,8 @@ class EditionRow:
     printed_by: str
 
 
-def _d(day: dt.date | None) -> str:
+def display_date(day: dt.date | None) -> str:
+    """A date as the books write it, dd/mm/yyyy ("" for none)."""
     return day.strftime("%d/%m/%Y") if day else ""
 
 
@@ -174,7 +175,8 @@ def _class(session: Session, class_id: int) -> Class:
     return klass
 
 
-def _class_rows(session: Session, classes: list[Class]) -> list[ClassRow]:
+def class_rows(session: Session, classes: list[Class]) -> list[ClassRow]:
+    """Display rows of classes (callers check the right to read them)."""
     if not classes:
         return []
     ids = [c.id for c in classes]
@@ -230,7 +232,7 @@ def homerooms_of(session: Session, actor: Actor) -> list[ClassRow]:
                                    .join(SchoolYear, SchoolYear.id == Grade.school_year_id)
                                    .where(Class.homeroom_teacher_id == actor.user_id)
                                    .order_by(SchoolYear.start_year.desc(), Class.name)))
-    return _class_rows(session, classes)
+    return class_rows(session, classes)
 
 
 # --- a school, a class, a student -------------------------------------------------------------
@@ -249,7 +251,7 @@ def school_classes(session: Session, actor: Actor, school_id: int, *, start_year
         return "", []
     classes = list(session.scalars(select(Class).join(Grade, Grade.id == Class.grade_id)
                                    .where(Grade.school_year_id == year.id).order_by(Grade.level, Class.name)))
-    return year.name, _class_rows(session, classes)
+    return year.name, class_rows(session, classes)
 
 
 def class_roll(session: Session, actor: Actor, class_id: int) -> ClassRoll:
@@ -258,16 +260,16 @@ def class_roll(session: Session, actor: Actor, class_id: int) -> ClassRoll:
     require(session, actor, Action.RECORDS_READ, klass)
     rows = session.execute(select(Enrolment, Student).join(Student, Student.id == Enrolment.student_id)
                            .where(Enrolment.class_id == klass.id).order_by(Enrolment.roll_number)).all()
-    lines = tuple(RollLine(e.roll_number, s.id, s.code, s.full_name, _d(s.date_of_birth), s.gender.value,
+    lines = tuple(RollLine(e.roll_number, s.id, s.code, s.full_name, display_date(s.date_of_birth), s.gender.value,
                            STATUS_VI[e.status], e.repeating) for e, s in rows)
-    subjects = tuple(session.execute(select(Subject.id, Subject.name).join(GradeSubject, GradeSubject.subject_id == Subject.id)
-                                     .where(GradeSubject.grade_id == klass.grade_id).order_by(GradeSubject.position)).tuples())
+    subjects = tuple((sid, name) for sid, name in session.execute(select(Subject.id, Subject.name).join(GradeSubject, GradeSubject.subject_id == Subject.id)
+                                     .where(GradeSubject.grade_id == klass.grade_id).order_by(GradeSubject.position)))
     grade = session.get(Grade, klass.grade_id)
     assert grade is not None
     terms = tuple((t.id, t.name) for t in session.scalars(select(Term).where(
         Term.school_year_id == grade.school_year_id).order_by(Term.number)))
     school = _school(session, klass.school_id)
-    return ClassRoll(_class_rows(session, [klass])[0], school.name, lines, subjects, terms)
+    return ClassRoll(class_rows(session, [klass])[0], school.name, lines, subjects, terms)
 
 
 def class_marks(session: Session, actor: Actor, class_id: int, subject_id: int, term_id: int) -> MarkSheet:
@@ -292,7 +294,7 @@ def class_marks(session: Session, actor: Actor, class_id: int, subject_id: int, 
     columns = tuple(f"{KIND_VI[kind]}{slot}" for kind, slot in keys)
     rows = tuple((roll, student.full_name, tuple(values[eid].get(k, "") for k in keys))
                  for eid, roll, student in enrolments)
-    return MarkSheet(_class_rows(session, [klass])[0], subject.name, term.name, columns, rows)
+    return MarkSheet(class_rows(session, [klass])[0], subject.name, term.name, columns, rows)
 
 
 def student_record(session: Session, actor: Actor, student_id: int) -> StudentRecord:
@@ -304,7 +306,7 @@ def student_record(session: Session, actor: Actor, student_id: int) -> StudentRe
     rows = session.execute(select(Enrolment, Class, SchoolYear).join(Class, Class.id == Enrolment.class_id)
                            .join(Grade, Grade.id == Class.grade_id).join(SchoolYear, SchoolYear.id == Grade.school_year_id)
                            .where(Enrolment.student_id == student.id).order_by(SchoolYear.start_year)).all()
-    return StudentRecord(student.id, student.code, student.full_name, _d(student.date_of_birth), student.gender.value,
+    return StudentRecord(student.id, student.code, student.full_name, display_date(student.date_of_birth), student.gender.value,
                          student.place_of_birth or "", student.current_address or "",
                          tuple((y.name, c.name, e.roll_number, STATUS_VI[e.status]) for e, c, y in rows))
 
@@ -334,5 +336,5 @@ def editions_of(session: Session, actor: Actor, school_id: int) -> list[EditionR
     require(session, actor, Action.EDITIONS_READ, school)
     rows = session.scalars(select(Edition).where(Edition.school_id == school.id)
                            .order_by(Edition.created_at.desc()).limit(500))
-    return [EditionRow(str(e.id), e.title, _d(e.issued_on), e.page_count, str(e.status.value), e.created_by_name)
+    return [EditionRow(str(e.id), e.title, display_date(e.issued_on), e.page_count, str(e.status.value), e.created_by_name)
             for e in rows]

@@ -63,6 +63,7 @@ __all__ = [
     "set_homeroom_teacher",
     "set_province_cutoff",
     "set_regime",
+    "set_roles",
     "update_school_year",
 ]
 
@@ -608,3 +609,20 @@ def copy_assignments(session: Session, actor: Actor, source: Term, target: Term)
                                       .order_by(TeachingAssignment.id))
              if (a.teacher_id, a.class_id, a.subject_id) not in have]
     return assign_teachers(session, actor, specs)
+
+
+def set_roles(session: Session, actor: Actor, user: User, roles: Iterable[Role]) -> None:
+    """Make the user's roles in their school exactly ``roles`` (grants added, others revoked; all traced)."""
+    school = session.get(School, user.school_id) if user.school_id is not None else None
+    if school is None:
+        raise ValidationError("Tài khoản cấp huyện do hệ thống cấp quyền.", f"user {user.id} has no school")
+    wanted = set(roles)
+    live = list(session.scalars(select(RoleGrant).where(RoleGrant.user_id == user.id, RoleGrant.school_id == school.id,
+                                                        RoleGrant.revoked_at.is_(None))))
+    for grant in live:
+        if Role(grant.role) not in wanted:
+            revoke_role(session, actor, grant)
+    held = {Role(grant.role) for grant in live}
+    for role in Role:
+        if role in wanted and role not in held:
+            grant_role(session, actor, user, role, school=school)

@@ -8,7 +8,6 @@ prompted or read from ``SODIENTU_NEW_PASSWORD``, never taken as arguments.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -23,22 +22,11 @@ from records.models import Role
 from records.permissions import Actor
 from records.services import lookups as find
 from web.cli import db_option
+from web.forms import parse_date
 from web.passwords import new_password, signed_in_actor
 
 NEW_PASSWORD_ENV = "SODIENTU_NEW_PASSWORD"
 ROLE_CHOICE = click.Choice([r.value for r in Role])
-
-
-def parse_date(text: str | None) -> dt.date | None:
-    """A date written dd/mm/yyyy (or ISO yyyy-mm-dd)."""
-    if not text:
-        return None
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return dt.datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            continue
-    raise ValidationError(f"Ngày “{text}” không hợp lệ (viết dd/mm/yyyy).", f"bad date {text!r}")
 
 
 @contextmanager
