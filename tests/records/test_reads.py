@@ -42,7 +42,7 @@ def world(session):
 
 
 def test_a_teacher_reads_the_marks_of_the_class_they_teach_only(session, world):
-    built, mine, other, toan, term1, kids, _ = world
+    built, mine, other, toan, term1, _kids, _ = world
     teacher = built.actor(built.teacher)
     sheet = reads.class_marks(session, teacher, mine.id, toan.id, term1.id)
     assert sheet.columns == ("TX1",) and sheet.rows[0][2] == ("8,5",)
@@ -56,7 +56,7 @@ def test_a_teacher_reads_the_marks_of_the_class_they_teach_only(session, world):
 
 
 def test_the_homeroom_teacher_reads_their_class_and_its_students(session, world):
-    built, mine, other, toan, term1, kids, _ = world
+    built, _mine, _other, _toan, _term1, kids, _ = world
     homeroom = built.actor(built.homeroom)  # homeroom teacher of both classes (the fixture's default)
     assert {c.name for c in reads.homerooms_of(session, homeroom)} == {"6A1", "6A2"}
     record = reads.student_record(session, homeroom, kids[0].id)
@@ -72,7 +72,7 @@ def _stranger(session, built):
 
 
 def test_audit_trail_and_editions_are_read_by_their_holders_only(session, world):
-    built, mine, other, toan, term1, kids, people = world
+    built, *_, people = world
     school_id = built.school.id
     assert reads.audit_trail(session, built.actor(built.principal), school_id)[0].seq > 1
     assert reads.audit_trail(session, people["inspector"], school_id)  # the inspector of the district
