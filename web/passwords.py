@@ -27,9 +27,17 @@ def new_password(env_var: str, prompt: str) -> str:
     return str(click.prompt(prompt, hide_input=True, confirmation_prompt="Nhập lại mật khẩu"))
 
 
+def password_env_for(username: str) -> str:
+    """The variable that may hold one user's password: ``SODIENTU_PASSWORD_<USERNAME>`` (non-alphanumerics → _)."""
+    return PASSWORD_ENV + "_" + "".join(c if c.isalnum() else "_" for c in username.upper())
+
+
 def current_password(username: str) -> str:
-    """The password of ``username``: from ``SODIENTU_PASSWORD`` if set, else prompted without echo."""
-    value = os.environ.get(PASSWORD_ENV)
+    """The password of ``username``: ``SODIENTU_PASSWORD_<USERNAME>``, else ``SODIENTU_PASSWORD``, else asked.
+
+    The per-user variable lets a script name a second person (the witnesses of a correction).
+    """
+    value = os.environ.get(password_env_for(username)) or os.environ.get(PASSWORD_ENV)
     if value:
         return value
     return str(click.prompt(f"Mật khẩu của {username}", hide_input=True, default="", show_default=False))
@@ -41,6 +49,8 @@ def signed_in_actor(session: Session, username: str) -> Actor:
     from records.services import accounts
 
     password = current_password(username)
+    if session.in_transaction():  # the command already reads: sign in inside its transaction
+        return accounts.sign_in(session, username, password, address="cli", channel="cli").actor
     # Its own short transaction: a refused attempt is recorded (rate limits) even though the command fails.
     with Session(bind=session.get_bind(), expire_on_commit=False) as own:
         try:
