@@ -191,11 +191,18 @@ def _store_head(session: Session, chain: int, seq: int, last_hash: str, existed:
 # --- appending --------------------------------------------------------------------------------
 
 
+def _stamped(actor: Actor, after: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The state after a change, naming the authenticated session that made it (``auth_session``)."""
+    if actor.session_id is None or after is None:
+        return after
+    return {**after, "auth_session": actor.session_id}
+
+
 def _row(chain: int, seq: int, at: dt.datetime, actor: Actor, record: AuditRecord, prev: str) -> dict[str, Any]:
     return {"chain": chain, "seq": seq, "school_id": record.school_id, "at": at, "actor_id": actor.user_id,
             "actor_name": actor.username, "action": record.action, "entity": record.entity,
             "entity_id": str(record.entity_id), "before": _state_text(record.before),
-            "after": _state_text(record.after), "reason": record.reason, "request_id": record.request_id,
+            "after": _state_text(_stamped(actor, record.after)), "reason": record.reason, "request_id": record.request_id,
             "prev_hash": prev}
 
 
@@ -235,7 +242,8 @@ def append_many(session: Session, actor: Actor, entries: list[AuditRecord]) -> N
         for r in by_chain[chain]:
             seq += 1
             before = None if r.before is None else encode_state(r.before)
-            after = None if r.after is None else encode_state(r.after)
+            stamped = _stamped(actor, r.after)
+            after = None if stamped is None else encode_state(stamped)
             fields = [chain, seq, at_text, r.school_id, actor.user_id, actor.username, r.action, r.entity,
                       str(r.entity_id), before, after, r.reason, r.request_id, prev]
             digest = sha256(encode_envelope([FORMAT_VERSION, *fields]).encode()).hexdigest()

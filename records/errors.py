@@ -60,3 +60,11 @@ class DatabaseError(SodientuError):
 
 class IntegrityError(SodientuError):
     """Stored data fails an integrity check (audit chain, signatures, digests)."""
+
+
+class AuthenticationError(SodientuError):
+    """A sign-in failed (wrong user name or password), or the session has ended: sign in again."""
+
+
+class RateLimitedError(SodientuError):
+    """Too many attempts in a short time (sign-in guessing): try again later."""

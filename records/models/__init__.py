@@ -7,6 +7,7 @@ from records.models.archive import (
     ArchiveKind,
     InspectorAccess,
 )
+from records.models.accounts import AuthSession, SignInAttempt
 from records.models.assessment import (
     COMMENT_GRADES,
     Attendance,
@@ -52,7 +53,17 @@ from records.models.people import (
     TeachingAssignment,
     User,
 )
-from records.models.school import Assessment, Class, Grade, GradeSubject, School, SchoolYear, Subject, Term
+from records.models.school import (
+    Assessment,
+    Class,
+    Grade,
+    GradeSubject,
+    ProvinceCalendar,
+    School,
+    SchoolYear,
+    Subject,
+    Term,
+)
 
 __all__ = [
     "ARCHIVE_KIND_LABELS",
@@ -67,6 +78,7 @@ __all__ = [
     "AuditChainHead",
     "AuditCheckpoint",
     "AuditEntry",
+    "AuthSession",
     "Base",
     "Book",
     "Class",
@@ -91,11 +103,13 @@ __all__ = [
     "Mark",
     "MarkKind",
     "Period",
+    "ProvinceCalendar",
     "Role",
     "RoleGrant",
     "School",
     "SchoolYear",
     "SheetVersion",
+    "SignInAttempt",
     "SigningKey",
     "Student",
     "StudentResult",

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from web.cli import db_option
+from web.passwords import signed_in_actor
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -239,7 +240,6 @@ def _signing(session: Session, engine: Engine, school_id: int, username: str, ke
     import os
 
     from records.models import KeyKind
-    from records.permissions import Actor
     from records.services import editions as es
     from signing.keyfiles import (
         P12_NAME,
@@ -251,7 +251,7 @@ def _signing(session: Session, engine: Engine, school_id: int, username: str, ke
     from signing.keys import load_private_key
     from web.cli import fail
 
-    actor = Actor.by_username(session, username)
+    actor = signed_in_actor(session, username)
     keys = es.active_keys(session, school_id=school_id, kind=KeyKind.ED25519)
     if not keys:
         fail("Trường chưa có khóa ký mã QR: dùng «sodientu keys init» để tạo, hoặc in bản nháp với --draft.",
