@@ -15,6 +15,14 @@ from typing import Any
 from flask import Flask, g, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from archive.errors import (
+    ArchiveConfigError,
+    ArchiveStoreError,
+    InspectorAccessError,
+    ObjectCorruptedError,
+    ObjectMissingError,
+    RetentionError,
+)
 from layouts.errors import LayoutOverflowError, RenderError
 from records.demo.build import DemoExistsError
 from records.errors import (
@@ -22,11 +30,13 @@ from records.errors import (
     BookLockedError,
     ConflictError,
     CutoffPassedError,
+    DatabaseError,
     IntegrityError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitedError,
     SodientuError,
+    StaleSheetError,
     ValidationError,
 )
 from signing.errors import (
@@ -73,6 +83,14 @@ ERRORS: dict[type[SodientuError], Answer] = {
     PayloadError: Answer(400, "Mã không hợp lệ"),
     QrReadError: Answer(400, "Không đọc được mã QR"),
     CsrfError: Answer(400, "Biểu mẫu không hợp lệ"),
+    StaleSheetError: Answer(409, "Bảng đã được người khác thay đổi"),
+    DatabaseError: Answer(503, "Cơ sở dữ liệu tạm thời không phục vụ được"),
+    ArchiveConfigError: Answer(500, "Cấu hình kho lưu trữ chưa đúng"),
+    ArchiveStoreError: Answer(503, "Kho lưu trữ tạm thời không phục vụ được"),
+    ObjectMissingError: Answer(500, "Thiếu tệp trong kho lưu trữ"),
+    ObjectCorruptedError: Answer(500, "Tệp trong kho lưu trữ bị hỏng"),
+    RetentionError: Answer(409, "Hồ sơ còn trong thời hạn bảo quản"),
+    InspectorAccessError: Answer(403, "Ngoài phạm vi được cấp"),
 }
 
 HTTP_TITLES = {
