@@ -81,6 +81,8 @@ class StudentInput:
     father_job: str = ""
     mother: str = ""
     mother_job: str = ""
+    guardian: str = ""  # printed on the roll when no parent is recorded (as the register does)
+    guardian_job: str = ""
     status: Status = "active"
     status_date: date | None = None  # date of transfer out / in, or of dropping out
 
