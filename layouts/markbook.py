@@ -39,8 +39,8 @@ from __future__ import annotations
 
 import calendar
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
@@ -54,11 +54,6 @@ Period = Literal["hk1", "hk2", "cn"]
 
 TERM1_MONTHS: tuple[int, ...] = (9, 10, 11, 12)
 TERM2_MONTHS: tuple[int, ...] = (1, 2, 3, 4, 5)
-
-# Students per page. The roll wraps addresses and parents onto two lines; mark, attendance
-# and summary rows are one line (two for a transferred student's note).
-ROLL_ROWS = {"a4": 16, "a3": 23}
-GRID_ROWS = 50
 
 WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
 
@@ -202,6 +197,9 @@ class PrintOptions:
     paper: Literal["a4", "a3"] = "a4"
     duplex: bool = False
     part: Part = "all"
+    #: Section page counts of an earlier print of the same book (``plan_of(term1_document)``): the
+    #: year print then binds with the term-I print even if rows grew taller since.
+    plan: Mapping[str, int] | None = None
 
 
 # --- formatting ----------------------------------------------------------------------------------
@@ -344,12 +342,6 @@ def _row(s: StudentInput, cells: Sequence[str]) -> dict[str, Any]:
     return {"no": str(s.no), "name": s.full_name, "status": s.status, "note": student_note(s), "cells": list(cells)}
 
 
-def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    if not items:
-        return [items]
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
 def _col(
     label: str, sub: Sequence[str] = (), w: str = "1", rotate: bool = False, align: str = "center"
 ) -> dict[str, Any]:
@@ -461,7 +453,7 @@ def roll_data(inp: MarkBookInput, students: Sequence[StudentInput], page: int, p
     return {
         "title": "DANH SÁCH VÀ SƠ YẾU LÝ LỊCH HỌC SINH" + cont,
         "columns": [
-            _col("Ngày sinh", w="1.45"),
+            _col("Ngày sinh", w="1.65"),
             _col("Nữ", w="0.55"),
             _col("Dân tộc", w="1.15"),
             _col("Nơi sinh", w="2.7", align="left"),
@@ -498,15 +490,17 @@ def attendance_data(
     with_totals: bool,
     half: str,
     absences: Mapping[tuple[int, date], bool],
+    students: Sequence[StudentInput] | None = None,
+    cont: str = "",
 ) -> dict[str, Any]:
     """One attendance page: a month (or half of it on A4) with P/K per day and month totals."""
     yr = _month_year(inp, month)
     cols = [_col("Ngày trong tháng", [str(d) for d in days])]
     if with_totals:
-        cols.append(_col("Tổng số ngày nghỉ", ["P", "K"]))
+        cols.append(_col("Số ngày nghỉ", ["P", "K"], w="1.5"))
     rows = []
     n_days = calendar.monthrange(yr, month)[1]
-    for s in inp.students:
+    for s in inp.students if students is None else students:
         cells = []
         for d in days:
             excused = absences.get((s.no, date(yr, month, d)))
@@ -517,7 +511,7 @@ def attendance_data(
             cells += [str(p) if p else "", str(k) if k else ""]
         rows.append(_row(s, cells))
     return {
-        "title": f"KIỂM DIỆN THÁNG {month} NĂM {yr}",
+        "title": f"KIỂM DIỆN THÁNG {month} NĂM {yr}" + cont,
         "half": half,
         "weekdays": [WEEKDAYS[date(yr, month, d).weekday()] for d in days],
         "columns": cols,
@@ -998,58 +992,140 @@ def minutes_page_data(
 
 
 # --- the page plan -------------------------------------------------------------------------------
+#
+# Pages of the class tables (roll, attendance, marks, summaries) are planned from measurement
+# (layouts.paginate): every table is laid out once by Typst with all its rows, and the rows are
+# packed into pages. Everything else is one page per entry.
+
+#: Placeholder continuation of a title while measuring: as long as any real one ("tiếp theo 2/3").
+_CONT_PLACEHOLDER = " (trang 99/99)"
+
+PageMaker = Callable[[Sequence[StudentInput], int, int], dict[str, Any]]
+
+
+@dataclass
+class _Table:
+    """A class table to paginate: its key in the plan, page kind, data for a slice of the students."""
+
+    key: str
+    kind: str
+    make: PageMaker  # (students on the page, page no. within the table, pages of the table) -> data
+    group: str | None = None
+    ranges: list[range] = field(default_factory=list)
+
+    def pages(self, students: Sequence[StudentInput]) -> list[dict[str, Any]]:
+        n = len(self.ranges)
+        return [self.make([students[i] for i in r], k, n) for k, r in enumerate(self.ranges, 1)]
+
 
 @dataclass
 class _Section:
     name: str
     part: Part
     pages: list[tuple[str, Any]] = field(default_factory=list)  # (kind, data or a callable(total))
+    start: Literal["recto", "verso"] = "recto"  # two-sided: a spread section starts on a verso
+    keys: list[str] = field(default_factory=list)  # plan keys of its tables, in order
 
 
-def _sections(inp: MarkBookInput, opts: PrintOptions) -> list[_Section]:
-    students = list(inp.students)
+def _cont(k: int, n: int) -> str:
+    return f" (trang {k}/{n})" if n > 1 else ""
+
+
+def _tables(inp: MarkBookInput, opts: PrintOptions) -> dict[str, list[_Table]]:
+    """The class tables of each section, not yet paginated."""
     by_key = {(m.student_no, m.subject, m.term): m for m in inp.marks}
     absences = {(a.student_no, a.day): a.excused for a in inp.absences}
     rows_by_student: dict[tuple[int, str], SummaryRow] = {(r.student_no, r.period): r for r in inp.summaries}
     outcomes = {o.student_no: o for o in inp.outcomes}
+    out: dict[str, list[_Table]] = {
+        "roll": [_Table("roll", "roll", lambda st, k, n: roll_data(inp, st, k, n))]}
+    for name, months in (("attendance_t1", TERM1_MONTHS), ("attendance_t2", TERM2_MONTHS)):
+        tables = out.setdefault(name, [])
+        for m in months:
+            last = calendar.monthrange(_month_year(inp, m), m)[1]
+            if opts.paper == "a3":
+                tables.append(_Table(f"attendance/{m}", "attendance", lambda st, k, n, m=m, last=last: attendance_data(
+                    inp, m, range(1, last + 1), True, "", absences, st, _cont(k, n))))
+            else:
+                for half, days, totals in (("1/2", range(1, 17), False), ("2/2", range(17, last + 1), True)):
+                    tables.append(_Table(
+                        f"attendance/{m}/{half[0]}", "attendance",
+                        lambda st, k, n, m=m, days=days, totals=totals, half=half: attendance_data(
+                            inp, m, days, totals, half, absences, st, _cont(k, n)),
+                        group=f"attendance/{m}"))
+    for term in (1, 2):
+        out[f"marks_t{term}"] = [
+            _Table(f"marks/{term}/{subj.code}", "marks",
+                   lambda st, k, n, subj=subj, term=term: marks_data(inp, subj, term, st, by_key, _cont(k, n)))
+            for subj in inp.subjects]
+    for name, periods in (("summary_t1", ("hk1",)), ("summary_t2", ("hk2", "cn"))):
+        out[name] = [
+            _Table(f"summary/{period}", "summary", lambda st, k, n, period=period: summary_data(
+                inp, period, st, by_key, rows_by_student, outcomes, _cont(k, n)))  # type: ignore[arg-type]
+            for period in periods]
+    return out
+
+
+def _plan_tables(inp: MarkBookInput, opts: PrintOptions, tables: Sequence[_Table]) -> None:
+    """Fill each table's row ranges from one measuring pass of Typst."""
+    from layouts.paginate import Flow, paginate
+
+    students = list(inp.students)
+    meta = _meta(inp, opts, 0).to_dict()
+    flows = [Flow(t.kind, _measuring_data(t.make(students, 99, 99)), group=t.group) for t in tables]
+    for t, ranges in zip(tables, paginate("markbook", meta, flows), strict=True):
+        t.ranges = ranges
+
+
+def _measuring_data(data: dict[str, Any]) -> dict[str, Any]:
+    """Page data as measured: the title with the longest continuation it may carry."""
+    out = dict(data)
+    if "title" in out and not str(out["title"]).endswith(_CONT_PLACEHOLDER):
+        out["title"] = str(out["title"]) + _CONT_PLACEHOLDER
+    return out
+
+
+def _spread_pages(tables: Sequence[_Table], students: Sequence[StudentInput]) -> list[dict[str, Any]]:
+    """Pages of a section in order; the halves of a group alternate page by page (facing pairs)."""
+    out: list[dict[str, Any]] = []
+    i = 0
+    while i < len(tables):
+        group = [t for t in tables[i:] if t.group is not None and t.group == tables[i].group] or [tables[i]]
+        made = [t.pages(students) for t in group]
+        for k in range(len(made[0])):
+            out += [pages[k] for pages in made]
+        i += len(group)
+    return out
+
+
+def _sections(inp: MarkBookInput, opts: PrintOptions) -> list[_Section]:
+    students = list(inp.students)
     inspections: dict[int, list[Inspection]] = {}
     for insp in sorted(inp.inspections, key=lambda i: i.held_on):
         inspections.setdefault(minutes_page_month(insp.month), []).append(insp)
+    tables = _tables(inp, opts)
+    _plan_tables(inp, opts, [t for ts in tables.values() for t in ts])
+    rows_by_student: dict[tuple[int, str], SummaryRow] = {(r.student_no, r.period): r for r in inp.summaries}
+    outcomes = {o.student_no: o for o in inp.outcomes}
 
-    secs: list[_Section] = []
-    secs.append(_Section("cover", "term1", [("cover", cover_data(inp)), ("certification", ("open",))]))
-    secs.append(_Section("class_info", "term1", [("class_info", class_info_data(inp))]))
-    roll_pages = _chunks(students, ROLL_ROWS[opts.paper])
-    secs.append(_Section("roll", "term1", [
-        ("roll", roll_data(inp, chunk, i, len(roll_pages))) for i, chunk in enumerate(roll_pages, 1)
-    ]))
-    for name, part, months in (("attendance_t1", "term1", TERM1_MONTHS), ("attendance_t2", "year", TERM2_MONTHS)):
-        sec = _Section(name, part)  # type: ignore[arg-type]
-        for m in months:
-            n = calendar.monthrange(_month_year(inp, m), m)[1]
-            if opts.paper == "a3":
-                sec.pages.append(("attendance", attendance_data(inp, m, range(1, n + 1), True, "", absences)))
-            else:
-                sec.pages.append(("attendance", attendance_data(inp, m, range(1, 17), False, "1/2", absences)))
-                sec.pages.append(("attendance", attendance_data(inp, m, range(17, n + 1), True, "2/2", absences)))
-        secs.append(sec)
-    grid_pages = _chunks(students, GRID_ROWS)
-    for term, part in ((1, "term1"), (2, "year")):
-        sec = _Section(f"marks_t{term}", part)  # type: ignore[arg-type]
-        for subj in inp.subjects:
-            for i, chunk in enumerate(grid_pages, 1):
-                cont = f" (tiếp theo {i}/{len(grid_pages)})" if len(grid_pages) > 1 else ""
-                sec.pages.append(("marks", marks_data(inp, subj, term, chunk, by_key, cont)))
-        secs.append(sec)
-    for name, part, periods in (("summary_t1", "term1", ("hk1",)), ("summary_t2", "year", ("hk2", "cn"))):
-        sec = _Section(name, part)  # type: ignore[arg-type]
-        for period in periods:
-            for i, chunk in enumerate(grid_pages, 1):
-                cont = f" (tiếp theo {i}/{len(grid_pages)})" if len(grid_pages) > 1 else ""
-                data = summary_data(inp, period, chunk, by_key, rows_by_student, outcomes, cont)  # type: ignore[arg-type]
-                sec.pages.append(("summary", data))
-        secs.append(sec)
-    secs.append(_Section("results", "year", [("results", results_data(inp, rows_by_student, outcomes))]))
+    def table_section(name: str, part: Part, start: Literal["recto", "verso"] = "recto") -> _Section:
+        ts = tables[name]
+        return _Section(name, part, [(ts[0].kind, d) for d in _spread_pages(ts, students)], start,
+                        [t.key for t in ts])
+
+    spread: Literal["recto", "verso"] = "verso" if opts.paper == "a4" else "recto"
+    secs: list[_Section] = [
+        _Section("cover", "term1", [("cover", cover_data(inp)), ("certification", ("open",))]),
+        _Section("class_info", "term1", [("class_info", class_info_data(inp))]),
+        table_section("roll", "term1"),
+        table_section("attendance_t1", "term1", spread),
+        table_section("attendance_t2", "year", spread),
+        table_section("marks_t1", "term1"),
+        table_section("marks_t2", "year"),
+        table_section("summary_t1", "term1"),
+        table_section("summary_t2", "year"),
+        _Section("results", "year", [("results", results_data(inp, rows_by_student, outcomes))]),
+    ]
     for name, part, months in (("minutes_t1", "term1", TERM1_MONTHS), ("minutes_t2", "year", TERM2_MONTHS)):
         sec = _Section(name, part)  # type: ignore[arg-type]
         for m in months:  # exactly one page per month, whatever the number of inspections
@@ -1059,15 +1135,38 @@ def _sections(inp: MarkBookInput, opts: PrintOptions) -> list[_Section]:
     return secs
 
 
+def _apply_plan(secs: list[_Section], plan: Mapping[str, int], part: Part) -> None:
+    """Hold each section to the page count of an earlier print's plan (``PrintOptions.plan``).
+
+    A section with fewer pages now is padded with blank pages; a section of a print run not
+    printed now keeps the planned count (its pages are not printed); a printed section that needs
+    more pages than planned keeps them (the book grows: documented in layouts/README.md).
+    """
+    for sec in secs:
+        want = plan.get(sec.name)
+        if want is None:
+            continue
+        have = len(sec.pages)
+        if have < want:
+            sec.pages += [("blank", {})] * (want - have)
+        elif have > want and part != "all" and sec.part != part:
+            del sec.pages[want:]
+
+
 def build_markbook(inp: MarkBookInput, opts: PrintOptions = PrintOptions()) -> BookDocument:
     """The book document of a class's mark book: the full book's pages, then the requested part."""
     _validate(inp)
     secs = _sections(inp, opts)
-    # lay out pages: number them, pad sections to start on a recto when two-sided
+    if opts.plan:
+        _apply_plan(secs, opts.plan, opts.part)
+    # lay out pages: number them; two-sided, pad so that each section starts on a recto (a spread
+    # section on a verso, after a blank recto of its own print run)
     plan: list[tuple[str, Any, Part]] = []
     for sec in secs:
         if opts.duplex and len(plan) % 2 == 1:
             plan.append(("blank", {}, plan[-1][2]))
+        if opts.duplex and sec.start == "verso":
+            plan.append(("blank", {}, sec.part))
         for kind, data in sec.pages:
             plan.append((kind, data, sec.part))
     if opts.duplex and len(plan) % 2 == 1:
@@ -1080,7 +1179,12 @@ def build_markbook(inp: MarkBookInput, opts: PrintOptions = PrintOptions()) -> B
         pages.append(
             Page(no=no, kind=kind, side="verso" if opts.duplex and no % 2 == 0 else "recto", data=data, part=part)
         )
-    meta = BookMeta(
+    meta = replace(_meta(inp, opts, total), plan=tuple((s.name, len(s.pages)) for s in secs))
+    return BookDocument(book=meta, pages=tuple(pages)).select(opts.part)
+
+
+def _meta(inp: MarkBookInput, opts: PrintOptions, total: int) -> BookMeta:
+    return BookMeta(
         kind="markbook",
         title=_VOCAB[inp.regime].title,
         school=inp.school,
@@ -1095,7 +1199,12 @@ def build_markbook(inp: MarkBookInput, opts: PrintOptions = PrintOptions()) -> B
         part="all",
         total_pages=total,
     )
-    return BookDocument(book=meta, pages=tuple(pages)).select(opts.part)
+
+
+def plan_of(document: Mapping[str, Any]) -> dict[str, int]:
+    """The section plan recorded in a printed edition's book document (``book.plan``), for
+    ``PrintOptions(plan=…)``: the year print then numbers its pages as the term-I print did."""
+    return {str(k): int(v) for k, v in document.get("book", {}).get("plan", [])}
 
 
 def _validate(inp: MarkBookInput) -> None:
@@ -1139,5 +1248,6 @@ __all__ = [
     "format_mark",
     "minutes_page_data",
     "minutes_page_month",
+    "plan_of",
     "render_markbook",
 ]

@@ -15,7 +15,6 @@ from functools import cache
 import pytest
 
 from layouts.documents import BookDocument
-from layouts.errors import LayoutOverflowError
 from layouts.markbook import MarkBookInput, PrintOptions, build_markbook
 from layouts.render import render_document
 from tests.layouts.adversarial import adversarial_markbook_input
@@ -75,7 +74,6 @@ CASES = [
 IDS = [f"{n}-{paper}-{'duplex' if d else 'simplex'}-{part}" for n, paper, d, part in CASES]
 
 
-@pytest.mark.xfail(strict=True, raises=LayoutOverflowError, reason="issue 9: estimated pagination overflows")
 @pytest.mark.parametrize(("n", "paper", "duplex", "part"), CASES, ids=IDS)
 def test_adversarial_class_prints_whole_and_legible(
     n: int, paper: str, duplex: bool, part: str, page_texts: Callable[[bytes], list[str]]
