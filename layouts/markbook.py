@@ -42,14 +42,24 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, Literal
 
-from layouts.documents import BookDocument, BookMeta, Page, Part, Regime
+from layouts.documents import REGIMES, BookDocument, BookMeta, Page, Part, Regime
 from layouts.errors import RenderError
+from layouts.formatting import (
+    dated_line,
+    format_average,
+    format_date,
+    format_mark,
+    format_percent,
+    guardian_line,
+    person,
+)
+from records.rules import Promotion, ruleset
 
 Status = Literal["active", "transferred_out", "transferred_in", "dropped_out"]
-MarkValue = Decimal | str  # a score, or "Đ" / "CĐ" for comment-assessed subjects
+MarkValue = Decimal | str  # a score, or "Đ" / "CĐ" for comment-assessed subjects (layouts.formatting)
 Period = Literal["hk1", "hk2", "cn"]
 
 TERM1_MONTHS: tuple[int, ...] = (9, 10, 11, 12)
@@ -107,6 +117,7 @@ class SubjectMarks:
     marks: tuple[tuple[str, tuple[MarkValue, ...]], ...] = ()  # kind -> entries in order
     average: MarkValue | None = None  # ĐTBmhk, or the term's Đ/CĐ
     year_average: MarkValue | None = None  # ĐTBmcn or the year's Đ/CĐ (term 2 only)
+    corrected: tuple[tuple[str, int], ...] = ()  # (kind, 0-based entry) changed by an approved correction
 
 
 @dataclass(frozen=True)
@@ -202,52 +213,7 @@ class PrintOptions:
     plan: Mapping[str, int] | None = None
 
 
-# --- formatting ----------------------------------------------------------------------------------
-
-_TENTH = Decimal("0.1")
-
-
-def format_mark(value: MarkValue | None) -> str:
-    """A mark as printed: decimal comma, as entered ("8", "7,5"); "Đ"/"CĐ" unchanged."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if not isinstance(value, Decimal):
-        raise RenderError("Điểm không hợp lệ.", f"marks must be Decimal or str, got {type(value).__name__}")
-    text = format(value, "f")
-    return text.replace(".", ",")
-
-
-def format_average(value: MarkValue | None) -> str:
-    """An average as printed: one decimal, half-up, decimal comma ("8,0", "6,5")."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return format(value.quantize(_TENTH, rounding=ROUND_HALF_UP), "f").replace(".", ",")
-
-
-def format_date(d: date | None) -> str:
-    """dd/mm/yyyy."""
-    return "" if d is None else f"{d.day:02d}/{d.month:02d}/{d.year}"
-
-
-def format_percent(part: int, whole: int) -> str:
-    """A share as printed in statistics: "12,5%"; empty when there is no base."""
-    if whole == 0:
-        return ""
-    pct = (Decimal(part) * 100 / Decimal(whole)).quantize(_TENTH, rounding=ROUND_HALF_UP)
-    return format(pct, "f").replace(".", ",") + "%"
-
-
-def dated_line(place: str, d: date | None) -> str:
-    """"Vân Hồ, ngày 31 tháng 10 năm 2025", or a line to fill in by hand."""
-    where = place or "……………"
-    if d is None:
-        return f"{where}, ngày …… tháng …… năm 20……"
-    return f"{where}, ngày {d.day:02d} tháng {d.month:02d} năm {d.year}"
-
+# --- formatting (layouts.formatting: one way of writing dates and marks for every book) -------------
 
 def student_note(s: StudentInput) -> str:
     """The note shown under the name of a student who transferred or dropped out."""
@@ -353,7 +319,7 @@ def _year_label(inp: MarkBookInput) -> str:
 
 
 def _term_label(term: int) -> str:
-    return "HỌC KỲ I" if term == 1 else "HỌC KỲ II"
+    return "HỌC KÌ I" if term == 1 else "HỌC KÌ II"
 
 
 def _teachers(subj: SubjectInput, term: int) -> tuple[str, ...]:
@@ -414,7 +380,7 @@ def certification_data(inp: MarkBookInput, total_pages: int, closing: bool) -> d
 
 _INSTRUCTIONS = (
     ("Sổ được in từ sổ điểm điện tử của nhà trường. Các trang được đánh số liên tục từ trang 1 đến trang cuối "
-    "và được đóng dấu giáp lai; bản in cuối học kỳ I và bản in cuối năm dùng chung một cách đánh số."),
+    "và được đóng dấu giáp lai; bản in cuối học kì I và bản in cuối năm dùng chung một cách đánh số."),
     "Học sinh được ghi theo thứ tự a, b, c; số thứ tự của mỗi học sinh giống nhau ở mọi trang của sổ.",
     ("Học sinh chuyển đi giữ nguyên dòng, họ tên được gạch ngang và ghi ngày chuyển; học sinh chuyển đến "
     "được ghi tiếp vào cuối danh sách với số thứ tự kế tiếp."),
@@ -437,7 +403,7 @@ def class_info_data(inp: MarkBookInput) -> dict[str, Any]:
             ["Hiệu trưởng", inp.principal],
             ["Sĩ số đầu năm", f"{active} học sinh (nữ: {female})"],
         ],
-        "columns": ["STT", "Môn học", "Giáo viên dạy học kỳ I", "Giáo viên dạy học kỳ II", "Chữ ký"],
+        "columns": ["STT", "Môn học", "Giáo viên dạy học kì I", "Giáo viên dạy học kì II", "Chữ ký"],
         "rows": [
             [str(i), s.name, ", ".join(s.teachers_term1), ", ".join(s.teachers_term2), ""]
             for i, s in enumerate(inp.subjects, 1)
@@ -470,8 +436,9 @@ def roll_data(inp: MarkBookInput, students: Sequence[StudentInput], page: int, p
                     s.ethnicity,
                     s.birth_place,
                     s.address,
-                    ", ".join(x for x in (s.father, s.father_job) if x),
-                    ", ".join(x for x in (s.mother, s.mother_job) if x),
+                    person(s.father, s.father_job) or (
+                        "" if s.mother else guardian_line(s.guardian, s.guardian_job)),
+                    person(s.mother, s.mother_job),
                 ],
             )
             for s in students
@@ -557,6 +524,11 @@ def _kind_order(inp: MarkBookInput) -> tuple[str, ...]:
     return ("m", "v15", "v45", "hk") if inp.regime == "tt58" else ("tx", "gk", "ck")
 
 
+#: Printed after a mark changed by an approved correction (the trace holds the old value and who approved).
+CORRECTION_MARK = "*"
+CORRECTION_LEGEND = "(*): điểm đã sửa theo đề nghị được Hiệu trưởng phê duyệt (xem nhật ký sửa điểm)."
+
+
 def marks_data(
     inp: MarkBookInput,
     subj: SubjectInput,
@@ -577,12 +549,16 @@ def marks_data(
         if k in kinds:
             counts[k] = max(counts.get(k, 0), 1)
     rows = []
+    any_corrected = False
     for s in students:
         sm = by_key.get((s.no, subj.code, term))
         got = dict(sm.marks) if sm else {}
+        fixed = set(sm.corrected) if sm else set()
         cells: list[str] = []
         for k in kinds:
-            shown = [format_mark(x) for x in got.get(k, ())]
+            shown = [format_mark(x) + (CORRECTION_MARK if (k, i) in fixed and x != "" else "")
+                     for i, x in enumerate(got.get(k, ()))]
+            any_corrected |= any(c.endswith(CORRECTION_MARK) for c in shown)
             cells += shown + [""] * (counts.get(k, 0) - len(shown))
         cells.append(format_average(sm.average) if sm else "")
         if term == 2:
@@ -600,12 +576,13 @@ def marks_data(
         "assessment": subj.assessment,
         "columns": _mark_columns(inp, subj, term, counts),
         "rows": rows,
-        "legend": v.legend_comment if subj.assessment == "comment" else v.legend_score,
+        "legend": (v.legend_comment if subj.assessment == "comment" else v.legend_score)
+        + (" " + CORRECTION_LEGEND if any_corrected else ""),
         "signatures": sigs,
     }
 
 
-_PERIOD_LABEL = {"hk1": "HỌC KỲ I", "hk2": "HỌC KỲ II", "cn": "CẢ NĂM"}
+_PERIOD_LABEL = {"hk1": "HỌC KÌ I", "hk2": "HỌC KÌ II", "cn": "CẢ NĂM"}
 
 
 def summary_data(
@@ -631,7 +608,7 @@ def summary_data(
     cols += [
         _col(v.learning, w="1.1", rotate=True),
         _col(v.conduct, w="1.1", rotate=True),
-        _col("Số buổi nghỉ", ["P", "K"]),
+        _col("Số ngày nghỉ", ["Có phép", "Không phép"], rotate=True),
         _col("Danh hiệu", w="1.5", rotate=True),
     ]
     if period == "cn":
@@ -666,7 +643,8 @@ def summary_data(
     else:
         levels = "G: Giỏi; K: Khá; Tb: Trung bình; Y: Yếu; T: Tốt (hạnh kiểm); Đ/CĐ: Đạt/Chưa đạt yêu cầu"
         titles = "HSG: Học sinh Giỏi; HSTT: Học sinh Tiên tiến"
-    legend = f"{levels}. P: nghỉ có phép; K: nghỉ không phép. {titles}."
+    # Absences are counted under "Có phép" / "Không phép": the letter K means Khá on this page only.
+    legend = f"{levels}. {titles}."
     if period == "cn":
         shown = {o.decision for o in outcomes.values() if any(s.no == o.student_no for s in students)}
         legend += "".join(f" {short}: {long[0].lower() + long[1:]}." for long, short in _DECISION_SHORT.items()
@@ -686,7 +664,10 @@ def summary_data(
 
 
 # Year decisions too long for the summary's column, printed abbreviated and explained in the legend.
-_DECISION_SHORT = {"Hoàn thành chương trình THCS": "HTCT THCS"}
+_DECISION_SHORT = {"Hoàn thành chương trình THCS": "HTCT THCS", "Được xét công nhận tốt nghiệp THCS": "Xét CNTN"}
+
+#: "Lên lớp" and the grade-9 wording of each regime (``Ruleset.promotion_label``, D-LBL-2).
+_PROMOTED = ("Lên lớp", *dict.fromkeys(ruleset(r).promotion_label(Promotion.PROMOTED, grade=9) for r in REGIMES))
 
 
 _TITLE_SHORT = {
@@ -714,6 +695,24 @@ _LEVELS = {
 }
 
 
+def _reassess_text(inp: MarkBookInput, o: YearOutcome, year_results: Mapping[tuple[int, str], Any]) -> str:
+    """"Toán: 5,5; Ngữ văn: …": the subjects a student re-assesses, with the result once known.
+
+    Without recorded re-assessments the subjects are those the student may re-assess: a year result
+    below 5,0 or "CĐ" (REGULATIONS.md, "Retake"); with none of them it reads "chưa xác định môn".
+    """
+    names = {s.code: s.name for s in inp.subjects}
+    pairs: list[tuple[str, Any]] = list(o.reassess)
+    if not pairs:
+        for subj in inp.subjects:
+            r = year_results.get((o.student_no, subj.code))
+            if r == "CĐ" or (isinstance(r, Decimal) and r < 5):
+                pairs.append((subj.code, None))
+    if not pairs:
+        return "chưa xác định môn"
+    return "; ".join(f"{names.get(c, c)}: {format_average(r) or '…'}" for c, r in pairs)
+
+
 def results_data(
     inp: MarkBookInput,
     rows_by_student: Mapping[tuple[int, str], SummaryRow],
@@ -730,10 +729,10 @@ def results_data(
         trows = [["Số học sinh được đánh giá"] + [x for p in periods for x in (str(bases[p]), "")]]
         for lvl in levels:
             trows.append([lvl] + [x for p in periods for x in (str(counted[p][lvl]), format_percent(counted[p][lvl], bases[p]))])
-        tables.append({"title": label, "groups": ["Học kỳ I", "Học kỳ II", "Cả năm"], "rows": trows})
+        tables.append({"title": label, "groups": ["Học kì I", "Học kì II", "Cả năm"], "rows": trows})
 
     names = {s.no: s.full_name for s in inp.students}
-    subj_names = {s.code: s.name for s in inp.subjects}
+    year_results = {(m.student_no, m.subject): m.year_average for m in inp.marks if m.term == 2}
 
     def who(no: int) -> str:
         return f"{no}. {names.get(no, '')}"
@@ -741,19 +740,17 @@ def results_data(
     by_decision: dict[str, list[YearOutcome]] = {}
     for o in sorted(outcomes.values(), key=lambda o: o.student_no):
         by_decision.setdefault(o.decision, []).append(o)
-    promoted = by_decision.get("Lên lớp", []) + by_decision.get("Hoàn thành chương trình THCS", [])
+    promoted = [o for d in _PROMOTED for o in by_decision.get(d, [])]
+    nine = ruleset(inp.regime).promotion_label(Promotion.PROMOTED, grade=9)
     lists: list[dict[str, Any]] = [
         {
-            "title": "Học sinh được lên lớp" if inp.grade != 9 else "Học sinh được lên lớp / hoàn thành chương trình THCS",
+            "title": "Học sinh được lên lớp" if inp.grade != 9 else f"Học sinh {nine[0].lower() + nine[1:]}",
             "items": [f"Tổng số: {len(promoted)} học sinh."],
         },
         {
-            "title": "Học sinh phải kiểm tra lại (môn — kết quả kiểm tra lại)",
+            "title": "Học sinh phải kiểm tra lại (môn kiểm tra lại: kết quả)",
             "items": [
-                who(o.student_no)
-                + " — "
-                + "; ".join(f"{subj_names.get(c, c)}: {format_average(r) or '…'}" for c, r in o.reassess)
-                + (f" → {o.final}" if o.final else "")
+                who(o.student_no) + " — " + _reassess_text(inp, o, year_results) + (f" → {o.final}" if o.final else "")
                 for o in by_decision.get("Kiểm tra lại", [])
             ],
         },

@@ -79,7 +79,7 @@ def test_every_mark_page_has_its_teachers_signature_block(markbook_input: MarkBo
     for subj in markbook_input.subjects:
         for term, teachers in ((1, subj.teachers_term1), (2, subj.teachers_term2)):
             page = next(p for p in doc.pages if p.kind == "marks" and p.data["subject"] == subj.name
-                        and p.data["term"] == ("HỌC KỲ I" if term == 1 else "HỌC KỲ II"))
+                        and p.data["term"] == ("HỌC KÌ I" if term == 1 else "HỌC KÌ II"))
             sigs = page.data["signatures"]
             assert [s["name"] for s in sigs if s["title"] == "Giáo viên bộ môn"] == list(teachers)
             assert {"title": "Giáo viên chủ nhiệm", "name": markbook_input.homeroom_teacher} in sigs
@@ -110,7 +110,7 @@ def test_partial_prints_bind_into_the_full_book(markbook_input: MarkBookInput, p
     for p in full.pages:
         if p.side == "recto" and p.no < len(full.pages):
             assert full.pages[p.no].part == p.part, f"sheet of pages {p.no}-{p.no + 1} mixes print runs"
-    assert all(p.data["term"] == "HỌC KỲ I" for p in t1.pages if p.kind == "marks")
+    assert all(p.data["term"] == "HỌC KÌ I" for p in t1.pages if p.kind == "marks")
     # two-sided: every section starts on a recto (blank versos before it), but a month's attendance on
     # A4 is a spread that starts on a verso (a blank recto before it)
     for p in full.pages:
