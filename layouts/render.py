@@ -51,14 +51,22 @@ _FONT_WARNING_WORDS = ("font", "glyph", "fallback")
 _local = threading.local()
 
 
+def _fonts() -> typst.Fonts:
+    """The project's fonts only (of the calling thread, created on first use)."""
+    fonts = getattr(_local, "fonts", None)
+    if fonts is None:
+        fonts = typst.Fonts(
+            include_system_fonts=False, include_embedded_fonts=False, font_paths=[str(FONTS_DIR)]
+        )
+        _local.fonts = fonts
+    return fonts
+
+
 def _compiler() -> typst.Compiler:
     """The Compiler of the calling thread (created on first use)."""
     comp = getattr(_local, "compiler", None)
     if comp is None:
-        fonts = typst.Fonts(
-            include_system_fonts=False, include_embedded_fonts=False, font_paths=[str(FONTS_DIR)]
-        )
-        comp = typst.Compiler(root=str(TEMPLATES_DIR), font_paths=fonts, ignore_system_fonts=True)
+        comp = typst.Compiler(root=str(TEMPLATES_DIR), font_paths=_fonts(), ignore_system_fonts=True)
         _local.compiler = comp
     return comp
 
@@ -128,6 +136,23 @@ def compile_template(
             f"font problem while rendering {path.name}: " + "; ".join(font_problems),
         )
     return bytes(pdf)  # type: ignore[arg-type]
+
+
+def query_document(template: str, document: Mapping[str, Any], selector: str) -> list[Any]:
+    """Compile ``templates/<template>.typ`` with the document and return the values of the
+    ``metadata`` elements matching ``selector`` (e.g. ``"<measure>"``), in document order."""
+    path = template_path(template)
+    text = document_json(document)
+    check_glyphs(text, what="document")
+    try:
+        out = typst.query(str(path), selector, field="value", root=str(TEMPLATES_DIR), font_paths=_fonts(),
+                          ignore_system_fonts=True, sys_inputs={"doc": text})
+    except (typst.TypstError, RuntimeError) as exc:  # typst.query reports compile errors as RuntimeError
+        raise RenderError(
+            "Không in được sổ: lỗi trong mẫu in. Vui lòng báo cho quản trị hệ thống.",
+            f"typst query of {path.name} failed: {getattr(exc, 'message', exc)}\n{getattr(exc, 'diagnostic', '')}",
+        ) from exc
+    return list(json.loads(out))
 
 
 def render_document(template: str, document: Any, *, pdf_standard: str | Sequence[str] | None = None) -> bytes:
