@@ -70,6 +70,11 @@ TT22_FORM_NOTE = (
 )
 COPY_MARK = "BẢN SAO"
 LEVELS = (6, 7, 8, 9)
+#: The grade-9 decision, by "is the year under TT22": TT22 completes the programme (Điều 13),
+#: TT58/TT26 send the student to the graduation review — the mark book words it the same way
+#: (docs/REGULATIONS-DECISIONS.md).
+GRADE9_DONE = {True: "Hoàn thành chương trình THCS", False: "Được xét công nhận tốt nghiệp THCS"}
+GRADE9_NOT_DONE = {True: "Chưa hoàn thành chương trình THCS", False: "Không được xét công nhận tốt nghiệp THCS"}
 
 
 # --- the input: plain typed data -------------------------------------------------------------
@@ -266,19 +271,11 @@ def decision_text(year: YearRecord) -> str:
     nine = year.grade == 9
     if value is Promotion.PROMOTED:
         if nine:
-            return (
-                "Hoàn thành chương trình THCS"
-                if year.regime == "tt22"
-                else "Được xét công nhận tốt nghiệp THCS"
-            )
+            return GRADE9_DONE[year.regime == "tt22"]
         return "Được lên lớp"
     if value is Promotion.REPEAT:
         if nine:
-            return (
-                "Chưa hoàn thành chương trình THCS"
-                if year.regime == "tt22"
-                else "Không được xét công nhận tốt nghiệp THCS"
-            )
+            return GRADE9_NOT_DONE[year.regime == "tt22"]
         return "Không được lên lớp"
     return ruleset(year.regime).promotion_label(value, grade=year.grade)
 
