@@ -353,10 +353,13 @@ def _identity(inp: TranscriptInput) -> dict[str, Any]:
         "signer": "HIỆU TRƯỞNG",
         "signer_note": "(Ký, ghi rõ họ tên và đóng dấu)",
         "principal": inp.principal,
+        "units": [str(u) for u in range(IDENTITY_UNITS)],
         "foot": _foot(inp),
     }
 
 
+#: Units of the identity page: title and photo, seven lines of fields and parents, the signature.
+IDENTITY_UNITS = 1 + 4 + 3 + 1  # title, 4 lines of personal data, 3 of parents/guardian, signature
 #: Room to sign under each subject's comment (mm) before the page's spare height is shared out,
 #: and the most a subject gets.
 SIGN_MM = 1.0
@@ -478,7 +481,7 @@ def _sections(inp: TranscriptInput, copy: bool) -> list[_Section]:
 def _units(kind: str, data: Mapping[str, Any]) -> int:
     if kind == "transcript-subjects":
         return len(data["rows"]) + len(data["overall"]) + 1  # + the tail
-    if kind == "transcript-results":
+    if kind in ("transcript-results", "transcript-identity"):
         return len(data["units"])
     return 1
 
@@ -548,6 +551,8 @@ def _split(kind: str, data: dict[str, Any], landed: _Landed) -> list[dict[str, A
             names = [RESULT_UNITS[u] for u in units]
             out.append({**data, "units": names, "results": data["results"] if "results" in names else []})
         return out
+    if kind == "transcript-identity":
+        return [{**data, "units": [str(u) for u in units]} for units in landed.pages]
     return [data] * len(landed.pages)
 
 

@@ -13,6 +13,7 @@ from records.models import Class, Conduct, Enrolment, Grade, HomeroomComment, Pe
 from records.permissions import Action, Actor, require
 from records.rules import ruleset
 from records.services import locks
+from records.services.limits import HOMEROOM_COMMENT_MAX, check_length
 from records.services.marks import SaveResult
 from records.services.sheets import save_values
 
@@ -60,6 +61,9 @@ def save_homeroom_comments(session: Session, actor: Actor, klass: Class, period:
     """Record the homeroom teacher's comments (printed in the transcript) for a period."""
     period = Period(period)
     require(session, actor, Action.HOMEROOM_COMMENTS_WRITE, klass, today=today)
+    for raw in comments.values():
+        check_length("homeroom_comment", " ".join((raw or "").split()), HOMEROOM_COMMENT_MAX,
+                     label_vi="Nhận xét của giáo viên chủ nhiệm")
     locks.ensure_open(session, "homeroom_comment", klass.id, _period_term_id(session, klass, period))
     _on_roll(session, klass, set(comments))
     existing = {c.enrolment_id: c for c in session.scalars(select(HomeroomComment).where(

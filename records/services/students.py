@@ -34,6 +34,7 @@ from records.names import name_sort_key
 from records.permissions import Action, Actor, Scope, require
 from records.rules import Promotion
 from records.services.context import today as _today
+from records.services.limits import check_length
 
 __all__ = [
     "LEFT_COMPLETED",
@@ -79,8 +80,8 @@ def _clean(values: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
         if isinstance(value, str):
             value = " ".join(value.split()) or None
             limit = _TEXT_LIMITS.get(key)
-            if value is not None and limit is not None and len(value) > limit:
-                raise ValidationError(f"Thông tin «{key}» dài quá {limit} kí tự.", f"{key} longer than {limit}")
+            if limit is not None:
+                check_length(key, value, limit)
         out[key] = value
     if "middle_name" in out and out["middle_name"] is None:
         out["middle_name"] = ""

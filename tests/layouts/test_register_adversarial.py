@@ -71,3 +71,27 @@ def test_list_pages_are_filled(volume) -> None:
     # each full page reaches within 45 mm (the tallest adversarial line) of the band
     for low in lows[:-1]:
         assert low - bottom_of_content < 45 * MM
+
+
+def test_a_line_with_every_field_at_its_maximum_prints_whole() -> None:
+    import dataclasses
+
+    def fill(text: str, n: int) -> str:
+        return (text * (n // len(text) + 1))[:n].strip()
+
+    inp = adversarial_register(12, seed=1)
+    big = dataclasses.replace(
+        inp.lines[3], full_name=fill("Công Tằng Tôn Nữ Phương Thảo ", 182), number=fill("12345/THCS", 32),
+        place_of_birth=fill("Bệnh viện Đa khoa khu vực Chiềng Khoong, ", 200),
+        address=fill("Số nhà 123, ngõ 45/67, đường Nguyễn Văn Cừ, ", 300),
+        father=fill("Lò Văn Thành ", 120) + " (" + fill("Làm ruộng ", 120) + ")",
+        mother=fill("Quàng Thị Ơn ", 120) + " (" + fill("Buôn bán ", 120) + ")",
+        guardian=fill("Lường Văn Ước ", 120) + " (" + fill("Lao động tự do ", 120) + ")",
+        entry_from=fill("Trường PTDTBT THCS Chiềng Khoong ", 200), left_reason=fill("Chuyển trường theo gia đình ", 200))
+    inp = dataclasses.replace(inp, lines=(*inp.lines[:3], big, *inp.lines[4:]))
+    doc = build_register(inp)
+    pdf = render_register(doc)
+    text = " ".join(_squash(t) for t in extract_page_texts(pdf))
+    for value in (big.full_name, big.place_of_birth, big.address, big.guardian, big.entry_from, big.left_reason):
+        assert value in text
+    assert min(g.smallest for g in page_glyphs(pdf)) >= MIN_PT

@@ -105,3 +105,39 @@ def test_one_year_print_is_whole_sheets_with_the_books_numbers() -> None:
         assert one.pages[0].side == "recto" and len(one.pages) % 2 == 0
         assert [p.no for p in one.pages] == [p.no for p in volume.pages if p in one.pages]
         assert one.book.total_pages == volume.book.total_pages
+
+
+def test_every_field_at_the_longest_the_records_accept_still_prints() -> None:
+    """Personal data at their column lengths, comments at ``records.services.limits``: the identity
+    page continues on a second page, the subject rows spread over pages, nothing is cut."""
+    import dataclasses
+
+    from records.services.limits import HOMEROOM_COMMENT_MAX, SUBJECT_COMMENT_MAX
+
+    def fill(text: str, n: int) -> str:
+        return (text * (n // len(text) + 1))[:n].strip()
+
+    inp = adversarial_transcript()
+    ident = dataclasses.replace(
+        inp.identity, full_name=fill("Công Tằng Tôn Nữ Phương Thảo ", 182), ethnicity=fill("Xinh Mun ", 40),
+        place_of_birth=fill("Bệnh viện Đa khoa khu vực Chiềng Khoong, ", 200),
+        current_address=fill("Số nhà 123, ngõ 45/67, đường Nguyễn Văn Cừ, ", 300),
+        policy_category=fill("Con hộ nghèo; ", 120), father_name=fill("Lò Văn Thành ", 120),
+        father_occupation=fill("Làm ruộng kết hợp buôn bán ", 120), mother_name=fill("Quàng Thị Ơn ", 120),
+        mother_occupation=fill("Buôn bán nhỏ tại chợ ", 120), guardian_name=fill("Lường Văn Ước ", 120),
+        guardian_occupation=fill("Lao động tự do ", 120))
+    years = tuple(dataclasses.replace(
+        y, homeroom_comment=fill("Ngoan, lễ phép với thầy cô. ", HOMEROOM_COMMENT_MAX),
+        subjects=tuple(dataclasses.replace(s, comment=fill("Có tiến bộ rõ rệt trong học kì II. ", SUBJECT_COMMENT_MAX))
+                       for s in y.subjects)) for y in inp.years[:2])
+    inp = dataclasses.replace(inp, identity=ident, years=years)
+    doc = build_transcript(inp, volume=True, duplex=True)
+    pdf = render_transcript(doc)
+    texts = [_squash(t) for t in extract_page_texts(pdf)]
+    assert [p.kind for p in doc.pages].count("transcript-identity") == 2
+    identity = " ".join(t for p, t in zip(doc.pages, texts, strict=True) if p.kind == "transcript-identity")
+    for value in (ident.full_name, ident.place_of_birth, ident.current_address, ident.guardian_occupation):
+        assert value in identity
+    results = " ".join(t for p, t in zip(doc.pages, texts, strict=True) if p.kind == "transcript-results")
+    assert years[0].homeroom_comment in results
+    assert min(g.smallest for g in page_glyphs(pdf)) >= MIN_PT
