@@ -7,7 +7,7 @@ tracking of grades 6 to 9 (class, school year, decision; a repeated grade shows 
 leaving (date, reason or school gone to) and notes. The same builder prints the register at the
 start of each year and, complete, at the end of the course (CV 1540 §2.2.3 b).
 
-The book is A3 landscape. Typst decides where the pages break (:func:`plan_lines` lays the list
+The book is A3 landscape (A4 landscape on request). Typst decides where the pages break (:func:`plan_lines` lays the list
 out once and reads back where each line landed); each page of the document then holds the lines
 that landed on it, and :func:`render_register` checks that Typst produced exactly those pages.
 """
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from layouts.documents import BookDocument, BookMeta, Page, page_sides
+from layouts.documents import BookDocument, BookMeta, Page, Paper, page_sides
 from layouts.transcript import GRADE9_DONE, GRADE9_NOT_DONE, Place, fmt_date, long_date, school_upper
 from records.errors import NotFoundError, ValidationError
 from records.models import (
@@ -49,12 +49,15 @@ if TYPE_CHECKING:
 
 TEMPLATE = "register"
 
-#: Column widths in mm (A3 landscape content width 381 mm), in table order; the template's
-#: ``widths`` are the same numbers. The number column holds "1234/THCS" on one line at 8 pt.
-COLUMNS_MM: dict[str, float] = {
-    "number": 17, "name": 36, "dob": 16, "gender": 9, "ethnicity": 12, "birthplace": 29,
-    "address": 34, "parents": 40, "entry_date": 16, "entry_class": 9, "entry_from": 24,
-    "g6": 20, "g7": 20, "g8": 20, "g9": 20, "left_date": 16, "left_reason": 27, "notes": 16,
+#: The columns of the list, in table order.
+COLUMNS = ("number", "name", "dob", "gender", "ethnicity", "birthplace", "address", "parents", "entry_date",
+           "entry_class", "entry_from", "g6", "g7", "g8", "g9", "left_date", "left_reason", "notes")
+#: Column widths in mm per paper (landscape content: A3 381 mm at 8 pt, A4 265 mm at 7 pt), sent to
+#: the template with each list page. Each holds its longest unbreakable value on one line: a date,
+#: "1234/THCS" (A3; "123/THCS" on A4), "(2023-2024)".
+COLUMNS_MM: dict[str, tuple[float, ...]] = {
+    "a3": (17, 36, 16, 9, 12, 29, 34, 40, 16, 9, 24, 20, 20, 20, 20, 16, 27, 16),
+    "a4": (13, 22, 14.5, 7, 9, 18, 20, 25, 14.5, 7.5, 14, 14, 14, 14, 14, 14.5, 18, 12),
 }
 
 
@@ -94,6 +97,7 @@ class RegisterLine:
     left_on: dt.date | None = None
     left_reason: str = ""
     notes: str = ""
+    moet_id: str = ""  # Mã định danh, printed under the student code
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,7 @@ def line_cells(line: RegisterLine) -> dict[str, str]:
     cells = {
         "number": line.number,
         "name": line.full_name,
-        "code": line.student_code,
+        "code": line.student_code + (f" · Mã ĐD: {line.moet_id}" if line.moet_id else ""),
         "dob": fmt_date(line.date_of_birth),
         "gender": line.gender,
         "ethnicity": line.ethnicity,
@@ -156,7 +160,7 @@ def line_cells(line: RegisterLine) -> dict[str, str]:
     return cells
 
 
-def plan_lines(rows: Sequence[dict[str, str]], head: dict[str, str]) -> list[list[int]]:
+def plan_lines(rows: Sequence[dict[str, str]], head: dict[str, str], paper: Paper = "a3") -> list[list[int]]:
     """Indices of the lines on each list page, from where Typst lays them out.
 
     The whole list is laid out once as a single entry (the table's header repeats on every page,
@@ -169,7 +173,7 @@ def plan_lines(rows: Sequence[dict[str, str]], head: dict[str, str]) -> list[lis
         return [[]]
     probe = BookDocument(
         book=BookMeta(kind="register", title="SỔ ĐĂNG BỘ", school="", district="", province="",
-                      class_name="", year="", regime="tt22", paper="a3", orientation="landscape",
+                      class_name="", year="", regime="tt22", paper=paper, orientation="landscape",
                       duplex=False, part="all", total_pages=1),
         pages=(Page(no=1, kind="register-list", side="recto", data={"head": head, "rows": list(rows)}),),
     )
@@ -182,16 +186,23 @@ def plan_lines(rows: Sequence[dict[str, str]], head: dict[str, str]) -> list[lis
     return groups
 
 
-def build_register(inp: RegisterInput) -> BookDocument:
-    """The register document: cover, list pages (as many as the lines take), closing page."""
+def build_register(inp: RegisterInput, *, paper: Paper = "a3", duplex: bool = False) -> BookDocument:
+    """The register document: cover, list pages (as many as the lines take), closing page.
+
+    A3 landscape is the register's own format; A4 landscape holds the same columns at 7 pt. Two-sided,
+    the back of the cover is left blank so that the list starts on a recto."""
+    if paper not in ("a3", "a4"):
+        raise ValidationError(f"Khổ giấy không hợp lệ: «{paper}» (a3 hoặc a4).", f"invalid paper {paper!r}")
     cells = [line_cells(line) for line in inp.lines]
     head = {
         "school": inp.school.school, "course": inp.course,
         "printed": f"In ngày {fmt_date(inp.printed_on)}" if inp.printed_on else "",
+        "widths": [f"{w:g}" for w in COLUMNS_MM[paper]],
     }
-    groups = plan_lines(cells, head)
-    total = 2 + len(groups)
-    sides = list(page_sides(total, False))
+    groups = plan_lines(cells, head, paper)
+    first_list = 3 if duplex else 2
+    total = first_list + len(groups)
+    sides = list(page_sides(total, duplex))
     pages = [
         Page(no=1, kind="register-cover", side=sides[0], data={
             "title": "SỔ ĐĂNG BỘ",
@@ -202,8 +213,10 @@ def build_register(inp: RegisterInput) -> BookDocument:
             "course": inp.course,
         })
     ]
+    if duplex:
+        pages.append(Page(no=2, kind="blank", side=sides[1], data={}))
     for k, group in enumerate(groups):
-        pages.append(Page(no=2 + k, kind="register-list", side=sides[1 + k], data={
+        pages.append(Page(no=first_list + k, kind="register-list", side=sides[first_list - 1 + k], data={
             "head": head,
             "rows": [cells[i] for i in group],
         }))
@@ -224,7 +237,7 @@ def build_register(inp: RegisterInput) -> BookDocument:
         kind="register", title="SỔ ĐĂNG BỘ", school=inp.school.school, district=inp.school.district,
         province=inp.school.province, class_name=f"6–9, khóa học {inp.course}",
         year=recorded_year(inp), regime="tt22",
-        paper="a3", orientation="landscape", duplex=False, part="all", total_pages=total,
+        paper=paper, orientation="landscape", duplex=duplex, part="all", total_pages=total,
     )
     return BookDocument(book=meta, pages=tuple(pages))
 
@@ -391,8 +404,6 @@ def _line(student: Student, school: School, results: dict[int, StudentResult]) -
     notes = []
     if any(e.repeating for e in here):
         notes.append("Lưu ban")
-    if student.moet_id:
-        notes.append(f"Mã ĐD: {student.moet_id}")
     return RegisterLine(
         number=(student.register_number or "").strip(),
         full_name=student.full_name,
@@ -412,16 +423,18 @@ def _line(student: Student, school: School, results: dict[int, StudentResult]) -
         left_on=left_on,
         left_reason=reason,
         notes="; ".join(notes),
+        moet_id=(student.moet_id or "").strip(),
     )
 
 
 def print_register(
-    session: Session, course: str, *, school_code: str | None = None, printed_on: dt.date | None = None
+    session: Session, course: str, *, school_code: str | None = None, printed_on: dt.date | None = None,
+    paper: Paper = "a3", duplex: bool = False,
 ) -> bytes:
     """PDF of the enrolment register of a course (Sổ đăng bộ) as a *draft* (no codes, no edition,
     "BẢN NHÁP" in every QR slot); :func:`publish_register` prints the signed edition."""
     inp = load_register_input(session, course, school_code=school_code, printed_on=printed_on or dt.date.today())
-    return render_register(build_register(inp).as_draft())
+    return render_register(build_register(inp, paper=paper, duplex=duplex).as_draft())
 
 
 def publish_register(
@@ -433,6 +446,8 @@ def publish_register(
     school_code: str | None = None,
     pdf_signer: PdfSigner | None = None,
     issued_on: dt.date | None = None,
+    paper: Paper = "a3",
+    duplex: bool = False,
 ) -> Published:
     """Publish the register of a course as a signed edition (``layouts.publish``); the caller commits.
 
@@ -445,6 +460,6 @@ def publish_register(
     issued = issued_on or today()
     school = register_school(session, course, school_code)
     inp = load_register_input(session, course, school_code=school.code, printed_on=issued)
-    return publish(session, actor, build_register(inp), template=TEMPLATE,
+    return publish(session, actor, build_register(inp, paper=paper, duplex=duplex), template=TEMPLATE,
                    scope=Scope(school.id, part=inp.course), private_key=private_key, issued_on=issued,
                    pdf_signer=pdf_signer)

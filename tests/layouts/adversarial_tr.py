@@ -109,7 +109,7 @@ def adversarial_register(n: int = 48, seed: int = 5, course: str = "2022-2026") 
             tracks = [tracks[0], YearTrack(7, "7A2", f"{start + 1}-{start + 2}", "Ở lại lớp"),
                       YearTrack(7, "7A1", f"{start + 2}-{start + 3}", "Lên lớp"),
                       YearTrack(8, "8A1", f"{start + 3}-{start + 4}", "Đang học")]
-            notes = "Lưu ban; Mã ĐD: 1410238476"
+            notes = "Lưu ban"
         lines.append(RegisterLine(
             number=f"{i + 1}/THCS", full_name=long_name(rng), student_code=f"{start}{i:04d}",
             date_of_birth=dt.date(start - 11, 1 + i % 12, 1 + i % 28), gender="Nữ" if i % 2 else "Nam",
@@ -118,6 +118,7 @@ def adversarial_register(n: int = 48, seed: int = 5, course: str = "2022-2026") 
             father=father, mother=mother, guardian=guardian,
             entry_date=entry_date, entry_class=entry_class, entry_from=entry_from,
             tracks=tuple(tracks), left_on=left_on, left_reason=reason, notes=notes,
+            moet_id=f"14102{i:05d}" if i % 4 == 1 else "",
         ))
     holder = Place("Trường Phổ thông dân tộc bán trú THCS Chiềng Khoong", "Sông Mã", "Sơn La")
     return RegisterInput(course=course, school=holder, principal="Công Tằng Tôn Nữ Khánh Huyền",

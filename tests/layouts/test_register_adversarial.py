@@ -24,10 +24,12 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-@pytest.fixture(scope="module", params=[48, 60])
+@pytest.fixture(scope="module", params=[(48, "a3", False), (60, "a3", True), (48, "a4", False), (45, "a4", True)],
+                ids=lambda p: f"{p[0]}-{p[1]}-{'duplex' if p[2] else 'simplex'}")
 def volume(request: pytest.FixtureRequest):
-    inp = adversarial_register(request.param, seed=request.param)
-    doc = build_register(inp)
+    n, paper, duplex = request.param
+    inp = adversarial_register(n, seed=n)
+    doc = build_register(inp, paper=paper, duplex=duplex)
     return inp, doc, render_register(doc)
 
 
@@ -68,9 +70,47 @@ def test_list_pages_are_filled(volume) -> None:
         tp = pdoc[index].get_textpage()
         ys = [tp.get_charbox(i)[1] for i in range(tp.count_chars()) if tp.get_charbox(i)[1] > bottom_of_content]
         lows.append(min(ys))
-    # each full page reaches within 45 mm (the tallest adversarial line) of the band
+    # each full page reaches within the tallest adversarial line (45 mm on A3, 60 on A4) of the band
     for low in lows[:-1]:
-        assert low - bottom_of_content < 45 * MM
+        assert low - bottom_of_content < (45 if doc.book.paper == "a3" else 60) * MM
+
+
+def test_text_stays_inside_its_column(volume) -> None:
+    """No value runs over a column rule (an unbreakable date or number wider than its column)."""
+    _inp, doc, pdf = volume
+    widths = [float(w) for w in doc.pages[[p.kind for p in doc.pages].index("register-list")].data["head"]["widths"]]
+    margins = {"a3": (25, 14), "a4": (20, 12)}[doc.book.paper]  # inner, outer (common.typ)
+    band = (8 + 33 + 0.5) * MM
+    pdoc = pdfium.PdfDocument(pdf)
+    for index, page in enumerate(doc.pages):
+        if page.kind != "register-list":
+            continue
+        left = (margins[1] if page.side == "verso" else margins[0]) * MM
+        edges = [left]
+        for w in widths:
+            edges.append(edges[-1] + w * MM)
+        tp = pdoc[index].get_textpage()
+        found = tp.search(page.data["rows"][0]["number"]).get_next()
+        assert found is not None
+        body_top = tp.get_charbox(found[0])[3] + 1
+        for i in range(tp.count_chars()):
+            x0, y0, x1, y1 = tp.get_charbox(i)
+            if y1 > body_top or y0 < band or tp.get_text_range(i, 1).isspace():
+                continue
+            centre = (x0 + x1) / 2
+            if not edges[0] - 4 * MM < centre < edges[-1] + 4 * MM:
+                continue  # the giáp lai marker, 5 mm or more outside the content
+            col = min(max(next((k for k in range(len(widths)) if centre < edges[k + 1]), len(widths) - 1), 0),
+                      len(widths) - 1)
+            assert edges[col] - 0.3 <= x0 and x1 <= edges[col + 1] + 0.3, (page.no, col, tp.get_text_range(i, 12))
+
+
+def test_two_sided_list_starts_on_a_recto(volume) -> None:
+    _inp, doc, _pdf = volume
+    first = next(p for p in doc.pages if p.kind == "register-list")
+    assert first.side == "recto" and first.no == (3 if doc.book.duplex else 2)
+    assert [p.side for p in doc.pages] == [
+        ("verso" if doc.book.duplex and p.no % 2 == 0 else "recto") for p in doc.pages]
 
 
 def test_a_line_with_every_field_at_its_maximum_prints_whole() -> None:
