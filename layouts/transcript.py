@@ -497,14 +497,17 @@ def _measure(parts: Sequence[tuple[str, dict[str, Any]]]) -> list[_Landed]:
                       part="all", total_pages=len(parts)),
         pages=tuple(Page(no=i + 1, kind=kind, side="recto", data=data) for i, (kind, data) in enumerate(parts)),
     )
+    document = probe.to_dict()
+    document["book"]["measure"] = True
     starts: dict[int, int] = {}
     units: dict[int, dict[int, int]] = {}
     ends: dict[int, float] = {}
-    for hit in query_document(TEMPLATE, probe, "selector.or(<tr-start>, <tr-unit>, <tr-end>)"):
+    (landed_all,) = query_document(TEMPLATE, document, "<tr-landed>")
+    for hit in landed_all:
         entry = int(hit["entry"])
         if "unit" in hit:
             units.setdefault(entry, {})[int(hit["unit"])] = int(hit["page"])
-        elif "y" in hit:
+        elif "end" in hit:
             ends[entry] = float(hit["y"])
         else:
             starts[entry] = int(hit["page"])
