@@ -177,8 +177,11 @@ def plan_lines(rows: Sequence[dict[str, str]], head: dict[str, str], paper: Pape
                       duplex=False, part="all", total_pages=1),
         pages=(Page(no=1, kind="register-list", side="recto", data={"head": head, "rows": list(rows)}),),
     )
+    document = probe.to_dict()
+    document["book"]["measure"] = True
+    (landed,) = query_document(TEMPLATE, document, "<register-landed>")
     pages: dict[int, list[int]] = {}
-    for hit in query_document(TEMPLATE, probe, "<register-row>"):
+    for hit in landed:
         pages.setdefault(int(hit["page"]), []).append(int(hit["row"]))
     groups = [sorted(pages[p]) for p in sorted(pages)]
     if sorted(i for g in groups for i in g) != list(range(len(rows))):
