@@ -71,6 +71,27 @@ def _compiler() -> typst.Compiler:
     return comp
 
 
+def query_document(template: str, document: Any, selector: str) -> list[Any]:
+    """Lay a book document out and return the ``value`` of every ``metadata`` matching ``selector``.
+
+    The measuring pass of a page plan: a template reports where each row landed
+    (``#metadata((..., page: here().page())) <label>``) and the builder paginates from that.
+    """
+    doc = document.to_dict() if hasattr(document, "to_dict") else document
+    path = template_path(template)
+    text = document_json(doc)
+    check_glyphs(text, what="document")
+    comp = typst.Compiler(input=str(path), root=str(TEMPLATES_DIR), font_paths=_fonts(),
+                          ignore_system_fonts=True, sys_inputs={"doc": text})
+    try:
+        return list(json.loads(comp.query(selector, field="value")))
+    except typst.TypstError as exc:
+        raise RenderError(
+            "Không in được sổ: lỗi trong mẫu in. Vui lòng báo cho quản trị hệ thống.",
+            f"typst query of {path.name} failed: {exc.message}\n{getattr(exc, 'diagnostic', '')}",
+        ) from exc
+
+
 def template_path(template: str) -> Path:
     """The .typ file of a template name such as ``"markbook"``."""
     path = (TEMPLATES_DIR / f"{template}.typ").resolve()

@@ -13,6 +13,7 @@ from records.models import Class, Conduct, Enrolment, Grade, HomeroomComment, Pe
 from records.permissions import Action, Actor, require
 from records.rules import ruleset
 from records.services import locks, versions
+from records.services.limits import HOMEROOM_COMMENT_MAX, check_length
 from records.services.marks import SaveResult
 from records.services.sheets import clean_text, save_values
 
@@ -69,6 +70,9 @@ def save_homeroom_comments(session: Session, actor: Actor, klass: Class, period:
     """
     period = Period(period)
     require(session, actor, Action.HOMEROOM_COMMENTS_WRITE, klass, today=today)
+    for raw in comments.values():
+        check_length("homeroom_comment", " ".join((raw or "").split()), HOMEROOM_COMMENT_MAX,
+                     label_vi="Nhận xét của giáo viên chủ nhiệm")
     version = versions.claim(session, [versions.homeroom_comment_sheet(klass.id, period)],
                              school_id=klass.school_id, expected_version=expected_version)
     locks.ensure_open(session, "homeroom_comment", klass.id, _period_term_id(session, klass, period))

@@ -37,6 +37,7 @@ from records.models.base import utcnow
 from records.permissions import Action, Actor, require
 from records.rules import parse_comment, parse_mark
 from records.services import locks, versions
+from records.services.limits import SUBJECT_COMMENT_MAX, check_length
 
 # Kinds of marks each regime records (REGULATIONS.md §1.2, §1.3, §2.2).
 KINDS_OF_REGIME: dict[str, frozenset[MarkKind]] = {
@@ -298,6 +299,8 @@ def save_comments(session: Session, actor: Actor, assignment: TeachingAssignment
     ta = _assignment(session, assignment)
     period = Period(period)
     require(session, actor, Action.COMMENTS_WRITE, ta, today=today)
+    for raw in comments.values():
+        check_length("comment", " ".join((raw or "").split()), SUBJECT_COMMENT_MAX, label_vi="Nhận xét môn học")
     klass, _grade = _class_context(session, ta.class_id)
     term = session.get(Term, ta.term_id)
     assert term is not None
