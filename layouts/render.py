@@ -85,10 +85,10 @@ def query_document(template: str, document: Any, selector: str) -> list[Any]:
                           ignore_system_fonts=True, sys_inputs={"doc": text})
     try:
         return list(json.loads(comp.query(selector, field="value")))
-    except typst.TypstError as exc:
+    except (typst.TypstError, RuntimeError) as exc:  # query may report compile errors as RuntimeError
         raise RenderError(
             "Không in được sổ: lỗi trong mẫu in. Vui lòng báo cho quản trị hệ thống.",
-            f"typst query of {path.name} failed: {exc.message}\n{getattr(exc, 'diagnostic', '')}",
+            f"typst query of {path.name} failed: {getattr(exc, 'message', exc)}\n{getattr(exc, 'diagnostic', '')}",
         ) from exc
 
 
@@ -157,23 +157,6 @@ def compile_template(
             f"font problem while rendering {path.name}: " + "; ".join(font_problems),
         )
     return bytes(pdf)  # type: ignore[arg-type]
-
-
-def query_document(template: str, document: Mapping[str, Any], selector: str) -> list[Any]:
-    """Compile ``templates/<template>.typ`` with the document and return the values of the
-    ``metadata`` elements matching ``selector`` (e.g. ``"<measure>"``), in document order."""
-    path = template_path(template)
-    text = document_json(document)
-    check_glyphs(text, what="document")
-    try:
-        out = typst.query(str(path), selector, field="value", root=str(TEMPLATES_DIR), font_paths=_fonts(),
-                          ignore_system_fonts=True, sys_inputs={"doc": text})
-    except (typst.TypstError, RuntimeError) as exc:  # typst.query reports compile errors as RuntimeError
-        raise RenderError(
-            "Không in được sổ: lỗi trong mẫu in. Vui lòng báo cho quản trị hệ thống.",
-            f"typst query of {path.name} failed: {getattr(exc, 'message', exc)}\n{getattr(exc, 'diagnostic', '')}",
-        ) from exc
-    return list(json.loads(out))
 
 
 def render_document(template: str, document: Any, *, pdf_standard: str | Sequence[str] | None = None) -> bytes:

@@ -1,5 +1,6 @@
 """The domain model. Every table is importable from here; one metadata, ``Base.metadata``."""
 
+from records.models.accounts import AuthSession, SignInAttempt
 from records.models.archive import (
     ARCHIVE_KIND_LABELS,
     ArchiveItem,
@@ -7,7 +8,6 @@ from records.models.archive import (
     ArchiveKind,
     InspectorAccess,
 )
-from records.models.accounts import AuthSession, SignInAttempt
 from records.models.assessment import (
     COMMENT_GRADES,
     Attendance,
