@@ -225,3 +225,21 @@ def test_a_published_print_needs_the_printer_and_the_key(print_db: PrintDb, tmp_
     r = _run("print", "register", "--course", "2022-2025", "-o", out, *db.signed())
     assert r.exit_code == 1 and "Khóa học không hợp lệ" in r.output
     assert not Path(out).exists()
+
+
+def test_attack_unwritable_output_commits_no_edition(print_db: PrintDb, tmp_path: Path) -> None:
+    """Issue 10: ``-o`` at an unwritable place committed the edition (superseding the genuine one) with no PDF."""
+    db = print_db
+    good = tmp_path / "hb.pdf"
+    assert _run("print", "transcript", "--student", db.student, "--year", "2022-2023", "-o", str(good),
+                *db.signed()).exit_code == 0
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    r = _run("print", "transcript", "--student", db.student, "--year", "2022-2023",
+             "-o", str(blocker / "hb.pdf"), *db.signed())
+    assert r.exit_code == 1 and "Không ghi được tệp" in r.output and "Traceback" not in r.output, r.output
+    engine = make_engine(db.url)
+    with Session(engine) as session:
+        assert len(es.list_editions(session, school_id=db.school_id)) == 1  # nothing new recorded
+    engine.dispose()
+    _genuine(_verify(db, good))  # the genuine edition is still the current one

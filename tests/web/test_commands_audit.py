@@ -30,7 +30,7 @@ def db(tmp_path):
         marks.save_marks(session, world.actor(session, Role.SUBJECT_TEACHER), world.assignment1,
                          [MarkInput(e.id, MarkKind.REGULAR, 1, "6") for e in world.enrolments], today=IN_TERM1)
         names = {role: user.username for role, user in world.users.items()}
-        info = {"url": url, "school": world.school.code, "users": names,
+        info = {"board": world.board_witness.username, "url": url, "school": world.school.code, "users": names,
                 "student": world.enrolments[0].student.code}
     yield info
     engine.dispose()
@@ -93,12 +93,12 @@ def test_lock_and_correction_workflow(db):
     assert result.exit_code == 0, result.output
     assert "6.0 → 8.0" in result.output
     request_id = result.output.split("số ")[1].split(":")[0]
-    result = run("correction", "apply", request_id, "--leader", u[Role.PRINCIPAL], "--board", u[Role.ADMINISTRATOR],
+    result = run("correction", "apply", request_id, "--leader", u[Role.PRINCIPAL], "--board", db["board"],
                  "--requester-present", "--as", u[Role.ADMINISTRATOR], "--db", db["url"])
     assert result.exit_code == 1 and "chưa được Hiệu trưởng phê duyệt" in result.output
     result = run("correction", "approve", request_id, "--as", u[Role.PRINCIPAL], "--db", db["url"])
     assert result.exit_code == 0 and "Đã duyệt" in result.output
-    result = run("correction", "apply", request_id, "--leader", u[Role.PRINCIPAL], "--board", u[Role.ADMINISTRATOR],
+    result = run("correction", "apply", request_id, "--leader", u[Role.PRINCIPAL], "--board", db["board"],
                  "--requester-present", "--as", u[Role.ADMINISTRATOR], "--db", db["url"])
     assert result.exit_code == 0, result.output
     result = run("correction", "show", request_id, "--as", u[Role.PRINCIPAL], "--db", db["url"])
