@@ -27,6 +27,7 @@ import io
 import json
 import logging
 import os
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -50,6 +51,7 @@ from signing.manifest import (
     text_tokens,
 )
 from signing.payload import (
+    CROCKFORD,
     PayloadFields,
     VerdictStatus,
     edition_short_id,
@@ -191,12 +193,18 @@ def verify_code(text: str, trust: KeyLookup, db_session: Session | None = None, 
     if db_session is None:
         return PageVerdict(page_index, PageStatus.GENUINE, f"{v.message_vi} {OFFLINE_NOTE_VI}",
                            v.message_en + " (offline: edition state not checked)", fields)
+    return _state_verdict(db_session, fields, v.message_vi, v.message_en, public=public, page_index=page_index)
+
+
+def _state_verdict(db_session: Session, fields: PayloadFields, message_vi: str, message_en: str, *,
+                   public: bool, page_index: int = 0) -> PageVerdict:
+    """The verdict on a page whose code holds: the recorded edition's page and state decide."""
     try:
         state = edition_service.edition_state(db_session, fields.edition_id)
     except Exception as exc:  # noqa: BLE001 - a database problem must not hide the signature verdict
         return PageVerdict(page_index, PageStatus.GENUINE,
-                           f"{v.message_vi} Không đọc được cơ sở dữ liệu nên chưa kiểm tra tình trạng bản in.",
-                           f"{v.message_en}; database error {exc!r}", fields)
+                           f"{message_vi} Không đọc được cơ sở dữ liệu nên chưa kiểm tra tình trạng bản in.",
+                           f"{message_en}; database error {exc!r}", fields)
     short = edition_short_id(fields.edition_id)
     if state is None:
         return PageVerdict(page_index, PageStatus.UNKNOWN_EDITION,
@@ -247,6 +255,92 @@ def describe_fields(fields: PayloadFields) -> list[tuple[str, str]]:
             lines.append(("Kết quả học tập", f.learning_result))
         if f.conduct:
             lines.append(("Kết quả rèn luyện", f.conduct))
+    return lines
+
+
+# --- the short code printed under the QR ------------------------------------------------------
+
+_SHORT = re.compile(r"^\s*([0-9A-Z]{4})\s*-?\s*([0-9A-Z]{4})\s*(?:[·.•:,;]|\s)*\s*(?:TRANG\s*)?(\d{1,5})"
+                    r"\s*(?:/\s*(\d{1,5}))?\s*$")
+_CROCKFORD_IN = {c: i for i, c in enumerate(CROCKFORD)} | {"O": 0, "I": 1, "L": 1}
+
+
+def parse_short_code(text: str) -> tuple[int, int, int | None] | None:
+    """``"WWEM-9NT9 · 11/52"`` → (40-bit edition prefix, page, pages or None); None when not a short code."""
+    m = _SHORT.match(text.upper().replace("\u00a0", " ")) if len(text) <= 40 else None
+    if m is None:
+        return None
+    chars = m.group(1) + m.group(2)
+    if any(c not in _CROCKFORD_IN for c in chars):
+        return None
+    prefix = 0
+    for c in chars:
+        prefix = prefix << 5 | _CROCKFORD_IN[c]
+    return prefix, int(m.group(3)), int(m.group(4)) if m.group(4) else None
+
+
+def verify_short_code(text: str, db_session: Session) -> PageVerdict | None:
+    """The page a typed short code names, with its edition's state; None when ``text`` is not a short code.
+
+    The short code carries no signature: it is a reference to a recorded page. The verdict is at best
+    *Mã thật — cần đối chiếu*: the genuine page is shown for the person holding the paper to compare.
+    """
+    parsed = parse_short_code(text)
+    if parsed is None:
+        return None
+    prefix, page, pages = parsed
+    low = uuid.UUID(bytes=prefix.to_bytes(5, "big") + bytes(11))
+    high = uuid.UUID(bytes=prefix.to_bytes(5, "big") + b"\xff" * 11)
+    from sqlalchemy import select
+
+    found = list(db_session.scalars(select(Edition).where(Edition.id >= low, Edition.id <= high).limit(2)))
+    unknown = PageVerdict(0, PageStatus.UNKNOWN_EDITION,
+                          "Không có trang nào của nhà trường mang mã này (kiểm tra lại mã, hoặc quét mã QR).",
+                          f"short code {text!r}: no such recorded page")
+    if len(found) != 1 or (pages is not None and pages != found[0].book_pages):
+        return unknown
+    edition = found[0]
+    entry = next((p for p in edition.pages if p.number == page), None)
+    if entry is None:
+        return unknown
+    from signing.payload import DocType
+
+    doc_types = {"mark_book": DocType.MARK_BOOK, "transcript": DocType.TRANSCRIPT, "register": DocType.REGISTER,
+                 "correction_record": DocType.CORRECTION_RECORD, "copy_minutes": DocType.COPY_MINUTES}
+    fields = PayloadFields(doc_types.get(edition.kind.value, DocType.OTHER), edition.id, page, edition.book_pages,
+                           edition.issued_on, bytes.fromhex(entry.digest), copy=edition.copy, key_id=edition.key_id)
+    state = _state_verdict(db_session, fields, "", "", public=True)
+    if state.status is not PageStatus.GENUINE:
+        return replace(state, genuine_page=entry.position - 1)
+    return PageVerdict(0, PageStatus.CODE_GENUINE,
+                       f"Mã {human_code(edition.id, page, edition.book_pages)} là trang {page}/{edition.book_pages} của "
+                       f"bản in {edition_short_id(edition.id)} (hiện hành). Mã ngắn không có chữ ký: hãy so từng điểm, "
+                       "từng chữ của trang giấy với trang gốc.",
+                       "short code of a current edition's page; compare with the genuine page", fields,
+                       genuine_page=entry.position - 1)
+
+
+def issued_page_lines(pdf: bytes, index: int) -> list[tuple[str, str]]:
+    """What a transcript page of the issued PDF prints per subject / period, from its attached document."""
+    try:
+        raw = _attachments(pdf).get(DOCUMENT_NAME)
+        data = json.loads(raw.decode("utf-8"))["pages"][index]["data"] if raw else {}
+    except (ValueError, KeyError, IndexError, TypeError, UnicodeDecodeError):
+        return []
+    lines: list[tuple[str, str]] = []
+    if not isinstance(data, dict):
+        return lines
+    for row in data.get("rows") or ():
+        if isinstance(row, dict) and "name" in row and "cn" in row:
+            parts = [f"{label} {row.get(k) or '—'}" for k, label in (("t1", "HK I"), ("t2", "HK II"), ("cn", "Cả năm"))]
+            if row.get("re"):
+                parts.append(f"KT lại {row['re']}")
+            lines.append((str(row["name"]), " · ".join(parts)))
+    for result in data.get("results") or ():
+        if isinstance(result, list) and len(result) == 3:
+            labels = data.get("labels") or {}
+            lines.append((str(result[0]), (f"{labels.get('conduct', 'Rèn luyện')}: {result[1] or '—'} · "
+                                          f"{labels.get('learning', 'Học tập')}: {result[2] or '—'}")))
     return lines
 
 
@@ -426,7 +520,7 @@ def _downgrade(v: PageVerdict, status: PageStatus, why_vi: str, why_en: str) -> 
                    message_en=f"{status.value}: {why_en}", details_vi=(*v.details_vi, why_vi))
 
 
-def _page_index(session: Session | None, fields: PayloadFields) -> int | None:
+def genuine_page_index(session: Session | None, fields: PayloadFields) -> int | None:
     """0-based index, in the issued PDF, of the page the code names (from the recorded edition)."""
     if session is None:
         return None
@@ -530,7 +624,7 @@ def _scan_page(i: int, img: object, codes: Sequence[FoundCode], trust: KeyLookup
                                   "có chữ ký đi kèm: tệp đã bị tạo lại hoặc bị gỡ dữ liệu đối chiếu. Không công nhận "
                                   "là bản gốc.",
                        message_en="digital page without the signed manifest (re-made file)")
-    index = _page_index(db_session, v.fields)
+    index = genuine_page_index(db_session, v.fields)
     if v.status is not PageStatus.GENUINE:
         return replace(v, genuine_page=index)
     comparison = _compare(img, code, v.fields, index, issued_pdf)
@@ -663,9 +757,13 @@ __all__ = [
     "PageStatus",
     "PageVerdict",
     "describe_fields",
+    "genuine_page_index",
     "genuine_page_png",
     "image_only_pages",
+    "issued_page_lines",
     "page_texts",
+    "parse_short_code",
     "verify_code",
     "verify_file",
+    "verify_short_code",
 ]

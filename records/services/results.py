@@ -674,9 +674,19 @@ def import_results(session: Session, actor: Actor, enrolment_id: int, *,
         _ensure_open(session, ctx, period)
     by_code = {s.code: s for s in ctx.subjects}
     absences = {Period(p): v for p, v in (days_absent or {}).items()}
+    # the received conduct replaces what was recorded, traced like any conduct (the print checks the trail)
+    def conduct_state(row: Conduct) -> dict[str, Any]:
+        return {"enrolment_id": row.enrolment_id, "period": Period(row.period).value, "level": row.level}
+
+    replaced = [AuditRecord("delete", "conduct", row.id, conduct_state(row), None, klass.school_id)
+                for row in session.scalars(select(Conduct).where(Conduct.enrolment_id == enrolment_id))]
     session.execute(delete(Conduct).where(Conduct.enrolment_id == enrolment_id))
     session.execute(insert(Conduct), [{"enrolment_id": enrolment_id, "period": Period(p),
                                        "level": ctx.rs.normalize_conduct(level)} for p, level in conduct.items()])
+    audit.append_many(session, actor, replaced + [
+        AuditRecord("import", "conduct", row.id, None, conduct_state(row), klass.school_id)
+        for row in session.scalars(select(Conduct).where(Conduct.enrolment_id == enrolment_id)
+                                   .execution_options(populate_existing=True))])
     out = []
     for period in (Period.TERM1, Period.TERM2, Period.YEAR):
         given = subjects.get(period) or subjects.get(period.value)
