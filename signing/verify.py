@@ -200,7 +200,7 @@ def _state_verdict(db_session: Session, fields: PayloadFields, message_vi: str, 
                    public: bool, page_index: int = 0) -> PageVerdict:
     """The verdict on a page whose code holds: the recorded edition's page and state decide."""
     try:
-        state = edition_service.edition_state(db_session, fields.edition_id)
+        state = _page_state(db_session, fields.edition_id, fields.page)
     except Exception as exc:  # noqa: BLE001 - a database problem must not hide the signature verdict
         return PageVerdict(page_index, PageStatus.GENUINE,
                            f"{message_vi} Không đọc được cơ sở dữ liệu nên chưa kiểm tra tình trạng bản in.",
@@ -211,31 +211,64 @@ def _state_verdict(db_session: Session, fields: PayloadFields, message_vi: str, 
                            f"Chữ ký đúng nhưng bản in {short} không có trong danh sách bản in của nhà trường "
                            "(có thể là bản in không được ghi nhận). Không công nhận.",
                            f"edition {fields.edition_id} not recorded", fields)
-    recorded = state.digests.get(fields.page)
-    if recorded is None or recorded != fields.digest.hex() or state.key_id != fields.key_id:
+    if state.digest is None or state.digest != fields.digest.hex() or state.key_id != fields.key_id:
         return PageVerdict(page_index, PageStatus.ALTERED,
                            f"Mã không khớp với trang {fields.page} của bản in {short} đã ghi nhận.",
                            f"page {fields.page} digest/key differs from the recorded edition", fields)
+    return _status_verdict(state, fields, short, public, page_index)
+
+
+@dataclass(frozen=True)
+class _PageState:
+    """The recorded edition's state and one of its pages (one query)."""
+
+    status: EditionStatus
+    key_id: str
+    superseded_by: uuid.UUID | None
+    superseded_at: object
+    revoked_at: object
+    revoked_reason: str | None
+    outdated_at: object
+    digest: str | None
+    position: int | None
+
+
+def _page_state(session: Session, edition_id: uuid.UUID, number: int) -> _PageState | None:
+    from sqlalchemy import and_, select
+
+    from records.models import EditionPage
+
+    row = session.execute(
+        select(Edition.status, Edition.key_id, Edition.superseded_by_id, Edition.superseded_at, Edition.revoked_at,
+               Edition.revoked_reason, Edition.outdated_at, EditionPage.digest, EditionPage.position)
+        .outerjoin(EditionPage, and_(EditionPage.edition_id == Edition.id, EditionPage.number == number))
+        .where(Edition.id == edition_id).limit(1)).first()
+    return None if row is None else _PageState(*row)
+
+
+def _status_verdict(state: _PageState, fields: PayloadFields, short: str, public: bool,
+                    page_index: int) -> PageVerdict:
+    genuine = None if state.position is None else state.position - 1
     if state.status is EditionStatus.REVOKED:
         why = "" if public or not state.revoked_reason else f" Lý do: {state.revoked_reason}."
         return PageVerdict(page_index, PageStatus.REVOKED,
                            f"Bản in {short} đã bị thu hồi ngày {_fmt_dt(state.revoked_at)}; không còn giá trị.{why}",
-                           f"edition {fields.edition_id} revoked", fields)
+                           f"edition {fields.edition_id} revoked", fields, genuine_page=genuine)
     if state.status is EditionStatus.SUPERSEDED and state.superseded_by is not None:
         by = edition_short_id(state.superseded_by)
         return PageVerdict(page_index, PageStatus.SUPERSEDED,
                            f"Đã được thay thế bởi bản in {by} (ngày {_fmt_dt(state.superseded_at)}); "
                            f"bản in {short} này không còn là bản hiện hành.",
                            f"edition superseded by {state.superseded_by}", fields,
-                           superseded_by=state.superseded_by)
+                           superseded_by=state.superseded_by, genuine_page=genuine)
     if state.status is EditionStatus.OUTDATED:
         return PageVerdict(page_index, PageStatus.OUTDATED,
                            f"Bản in {short} là bản thật, nhưng dữ liệu đã được sửa chữa theo quy định sau khi in "
                            f"(ngày {_fmt_dt(state.outdated_at)}); cần dùng bản in lại.",
-                           f"edition {fields.edition_id} outdated by a correction", fields)
+                           f"edition {fields.edition_id} outdated by a correction", fields, genuine_page=genuine)
     return PageVerdict(page_index, PageStatus.GENUINE,
                        f"Hợp lệ: chữ ký của nhà trường đúng; bản in {short} là bản hiện hành.",
-                       f"genuine; edition {fields.edition_id} current", fields)
+                       f"genuine; edition {fields.edition_id} current", fields, genuine_page=genuine)
 
 
 def describe_fields(fields: PayloadFields) -> list[tuple[str, str]]:

@@ -26,7 +26,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from signing.limits import WEB
 from signing.payload import PREFIX, edition_short_id
-from signing.trust import DbTrustList
+from signing.trust import DbTrustList, SharedTrustList
 from signing.verify import (
     STATUS_LABELS,
     PageStatus,
@@ -117,7 +117,7 @@ class RateLimiter:
 
 
 def _session():  # type: ignore[no-untyped-def]
-    return current_app.extensions["sodientu.sessions"]()
+    return current_app.extensions["sodientu.verify_sessions"]()
 
 
 def _template() -> Template:
@@ -157,15 +157,35 @@ def _result(v: PageVerdict, session, issued, page: int | None = None) -> dict[st
     index = v.genuine_page if v.genuine_page is not None else genuine_page_index(session, f)
     if not shown or index is None:
         return out
-    pdf = issued(f.edition_id) if issued is not None else None
-    if pdf is None:
+    printed = _printed_lines(issued, f.edition_id, index)
+    if printed is None:
         out["missing"] = "Máy chủ này chưa có bản lưu của trang gốc để hiển thị; hãy đối chiếu với bản lưu của nhà trường."
         return out
     out["image"] = f"/xac-thuc/trang/{edition_short_id(f.edition_id)}/{f.page}.png"
-    out["printed"] = issued_page_lines(pdf, index)
+    out["printed"] = printed
     if v.status is PageStatus.GENUINE:
         out["message"] += " Trang gốc hiển thị bên cạnh: hãy so từng điểm, từng chữ với trang giấy."
     return out
+
+
+_PRINTED: dict[tuple[Any, int], list[tuple[str, str]]] = {}  # (edition, page index) → lines, issued PDFs never change
+_PNG: dict[tuple[Any, int], bytes] = {}
+_CACHED = 512
+
+
+def _printed_lines(issued, edition_id, index: int) -> list[tuple[str, str]] | None:  # type: ignore[no-untyped-def]
+    """What the issued page prints (for a transcript, its subject results); None when no issued PDF."""
+    hit = _PRINTED.get((edition_id, index))
+    if hit is not None:
+        return hit
+    pdf = issued(edition_id) if issued is not None else None
+    if pdf is None:
+        return None
+    lines = issued_page_lines(pdf, index)
+    if len(_PRINTED) > _CACHED:
+        _PRINTED.clear()
+    _PRINTED[(edition_id, index)] = lines
+    return lines
 
 
 _SHOW_PAGE = frozenset({PageStatus.GENUINE, PageStatus.CODE_GENUINE, PageStatus.SUPERSEDED, PageStatus.OUTDATED})
@@ -197,7 +217,7 @@ def _check_code(raw: str) -> Response:
             text = _code_text(raw)
             if not text:
                 return _render([], error="Hãy nhập mã ngắn, dán mã hoặc chọn một tệp ảnh.", status=400)
-            verdict = verify_code(text, DbTrustList(session), session, public=True)
+            verdict = verify_code(text, SharedTrustList(session), session, public=True)
         return _render([_result(verdict, session, issued)], code=raw)
 
 
@@ -262,7 +282,12 @@ def genuine_page(short: str, page: int) -> Response:
         issued = _issued(session)
         png = None
         if verdict is not None and verdict.fields is not None and verdict.genuine_page is not None:
-            png = genuine_page_png(issued, verdict.fields.edition_id, verdict.genuine_page, IMAGE_DPI)
+            key = (verdict.fields.edition_id, verdict.genuine_page)
+            png = _PNG.get(key) or genuine_page_png(issued, verdict.fields.edition_id, verdict.genuine_page, IMAGE_DPI)
+            if png is not None:
+                if len(_PNG) > _CACHED // 8:
+                    _PNG.clear()
+                _PNG[key] = png
     if png is None:
         return Response("Không có trang gốc cho mã này.", status=404, mimetype="text/plain")
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=600"})
@@ -274,6 +299,12 @@ def register(app: Flask) -> None:
     limit, window = app.config.get("SODIENTU_VERIFY_RATE", RATE)
     app.extensions["sodientu.verify_limiter"] = RateLimiter(int(limit), float(window))
     app.extensions["sodientu.verify_page"] = app.jinja_env.from_string(PAGE)
+    # the page only reads: on SQLite, DEFERRED transactions (readers do not queue on the write lock)
+    from records.db import make_engine, session_factory
+
+    engine = make_engine(app.config["SODIENTU_DB"], read_only=True)
+    app.extensions["sodientu.verify_engine"] = engine
+    app.extensions["sodientu.verify_sessions"] = session_factory(engine)
 
     @app.errorhandler(RequestEntityTooLarge)
     def _request_too_large(_error: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
