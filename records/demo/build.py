@@ -343,7 +343,9 @@ class _Builder:
         principal = user(next_name(), self.school, [Role.PRINCIPAL])
         vice = user(next_name(), self.school, [Role.VICE_PRINCIPAL])
         admin = user(next_name(), self.school, [Role.ADMINISTRATOR], "Tổ Văn phòng")
-        office = user(next_name(), self.school, [Role.OFFICE], "Tổ Văn phòng")
+        # the office clerk also sits on the management board: the board witness of a correction must be
+        # someone other than the administrator applying it
+        office = user(next_name(), self.school, [Role.OFFICE, Role.ADMINISTRATOR], "Tổ Văn phòng")
         inspector = user(gen.adult_name(r, True).full_name, None, [Role.INSPECTOR], district=vn.DISTRICT)
         ext_admin = user(gen.adult_name(r, False).full_name, self.external, [Role.ADMINISTRATOR])
         self.school.principal_name = principal.full_name
@@ -880,7 +882,7 @@ class _Builder:
 
     def corrections_after_cutoff(self, y: _Year, missing: set[tuple[int, str, int]]) -> None:
         """Corrections in June: a mark entered wrongly and a missing regular mark, each through the workflow."""
-        principal, vice, admin = self.staff.principal, self.staff.vice, self.staff.admin
+        principal, vice, admin, office = self.staff.principal, self.staff.vice, self.staff.admin, self.staff.office
         r = gen.rng(self.seed, "corrections", y.start)
         day = dt.date(y.start + 1, 6, 8)
         targets: list[tuple[int, Subject, Term, MarkKind, int, Decimal, str]] = []
@@ -922,7 +924,7 @@ class _Builder:
             with on_date(day + dt.timedelta(days=1)):
                 corrections.approve(self.s, self.actor(principal), request, "Đồng ý cho sửa.")
             with on_date(day + dt.timedelta(days=2)):
-                corrections.apply(self.s, self.actor(admin), request, leader=vice, board=admin,
+                corrections.apply(self.s, self.actor(admin), request, leader=vice, board=office,
                                   requester_present=True)
             self.corrections += 1
             touched.add(enrolment.class_id)

@@ -46,6 +46,11 @@ KINDS_OF_REGIME: dict[str, frozenset[MarkKind]] = {
     "tt22": frozenset({MarkKind.REGULAR, MarkKind.MIDTERM, MarkKind.FINAL}),
 }
 SINGLE_KINDS = frozenset({MarkKind.MIDTERM, MarkKind.FINAL})
+# The most columns of a kind the printed form holds (BOOKS.md §1: TT58 numbers its coefficient-1
+# columns 1–7 and its coefficient-2 columns 1–9; TT22/TT26 require at most 4 regular marks, the form
+# keeps room for 7). A slot beyond is refused: it could never be printed (docs/SIGNING.md §bounds).
+MAX_SLOTS: dict[MarkKind, int] = {MarkKind.REGULAR: 7, MarkKind.PERIODIC: 9, MarkKind.MIDTERM: 1,
+                                  MarkKind.FINAL: 1}
 
 MarkValue = Decimal | str | int | None
 
@@ -123,8 +128,9 @@ def check_kind(regime: str, kind: MarkKind | str, slot: int) -> MarkKind:
     if kind not in KINDS_OF_REGIME.get(regime, frozenset(MarkKind)):
         raise ValidationError(f"Loại điểm “{kind.value}” không có trong quy chế {regime.upper()}.",
                               f"mark kind {kind.value} not used by {regime}")
-    if slot < 1 or (kind in SINGLE_KINDS and slot != 1):
-        raise ValidationError(f"Cột điểm {kind.value}{slot} không hợp lệ.", f"invalid slot {slot} for {kind.value}")
+    if not isinstance(slot, int) or slot < 1 or slot > MAX_SLOTS[kind]:
+        raise ValidationError(f"Cột điểm {kind.value}{slot} không hợp lệ (sổ có {MAX_SLOTS[kind]} cột loại này).",
+                              f"invalid slot {slot} for {kind.value} (max {MAX_SLOTS[kind]})")
     return kind
 
 

@@ -360,7 +360,7 @@ def test_correction_through_the_workflow_appears_in_the_right_year(session: Sess
         kind=MarkKind.REGULAR, slot=1, new_value=Decimal("8.0"), reason="Nhập nhầm điểm", today=later)
     corrections.approve(session, world.actor(session, Role.PRINCIPAL), request, today=later)
     corrections.apply(session, world.actor(session, Role.ADMINISTRATOR), request,
-                      leader=world.users[Role.PRINCIPAL], board=world.users[Role.ADMINISTRATOR],
+                      leader=world.users[Role.PRINCIPAL], board=world.board_witness,
                       requester_present=True, today=later)
     # The same student's earlier year (another class, no correction).
     earlier = make_year(session, world.school, 2024)

@@ -99,19 +99,42 @@ def audit_group() -> None:
 @click.option("--school", "school_code", default=None, metavar="CODE", help="Chỉ kiểm tra chuỗi của một trường.")
 @click.option("--public-key", "public_key", default=None, type=click.Path(exists=True, dir_okay=False),
               help="Khóa công khai của trường (PEM) để kiểm tra chữ kí các điểm niêm phong.")
+@click.option("--seal", "seal_file", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Tệp niêm phong đã công bố (tệp Hiệu trưởng giữ, hoặc nhật kí niêm phong trong kho lưu trữ). "
+                   "Mặc định: nhật kí niêm phong của kho lưu trữ, nếu có.")
+@click.option("--seq", "seal_seq", default=None, type=click.IntRange(1), metavar="N",
+              help="Số thứ tự của điểm niêm phong cuối đã công bố (cần --school).")
 @db_option
-def verify_cmd(engine: Engine, school_code: str | None, public_key: str | None) -> None:
-    """Kiểm tra chuỗi băm của nhật kí lưu vết; báo mục hỏng đầu tiên (mã thoát 1)."""
+def verify_cmd(engine: Engine, school_code: str | None, public_key: str | None, seal_file: str | None,
+               seal_seq: int | None) -> None:
+    """Kiểm tra chuỗi băm của nhật kí lưu vết và đối chiếu với điểm niêm phong đã công bố (mã thoát 1 khi hỏng)."""
+    from pathlib import Path
+
     from records import audit
 
+    if seal_seq is not None and not school_code:
+        fail("--seq cần --school (số thứ tự thuộc chuỗi của một trường).", "--seq without --school")
     with session_scope(engine) as session:
         school_id = _school(session, school_code).id if school_code else None
-        report = audit.verify(session, school_id, verifier=_verifier_from(public_key))
+        published: dict[int, Any] = {}
+        source = seal_file
+        if source is None and seal_seq is None:
+            log_path = audit.seal_log_path(session)
+            source = str(log_path) if log_path is not None and log_path.is_file() else None
+        if source is not None:
+            published.update(audit.read_published_seals(Path(source)))
+        if seal_seq is not None:
+            published[audit.chain_of(school_id)] = seal_seq
+        if school_id is not None:
+            published = {c: v for c, v in published.items() if c == audit.chain_of(school_id)}
+        report = audit.verify(session, school_id, verifier=_verifier_from(public_key), published=published)
+    against = (f" Đã đối chiếu với điểm niêm phong đã công bố ({source or f'số thứ tự {seal_seq}'})."
+               if published else " CHƯA đối chiếu với điểm niêm phong đã công bố (dùng --seal TỆP hoặc --seq N).")
     if report.ok:
         signed = (f", {report.signatures_checked} chữ kí hợp lệ" if report.signatures_checked
                   else " (chưa kiểm tra chữ kí: thiếu --public-key)" if report.checkpoints else "")
         click.echo(f"Nhật kí toàn vẹn: {report.entries} mục, {report.chains} chuỗi, "
-                   f"{report.checkpoints} điểm niêm phong{signed}.")
+                   f"{report.checkpoints} điểm niêm phong{signed}.{against}")
         return
     bad = report.first_bad
     assert bad is not None
@@ -127,11 +150,19 @@ def verify_cmd(engine: Engine, school_code: str | None, public_key: str | None) 
 @click.option("--key", "key_file", required=True, type=click.Path(exists=True, dir_okay=False),
               help="Tệp khóa ký của trường (PEM).")
 @click.option("--passphrase", default=None, envvar="SODIENTU_KEY_PASSPHRASE", help="Mật khẩu của tệp khóa.")
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+              help="Tệp niêm phong để Hiệu trưởng giữ (mặc định: niem-phong-<trường>-<số thứ tự>.json).")
 @as_option
 @db_option
-def seal_cmd(engine: Engine, school_code: str, key_file: str, passphrase: str | None, username: str) -> None:
-    """Niêm phong chuỗi nhật kí của trường bằng một điểm niêm phong có chữ kí."""
+def seal_cmd(engine: Engine, school_code: str, key_file: str, passphrase: str | None, output: str | None,
+             username: str) -> None:
+    """Niêm phong chuỗi nhật kí của trường bằng một điểm niêm phong có chữ kí; ghi tệp niêm phong để giữ riêng."""
+    from pathlib import Path
+
+    from sqlalchemy import select as select_
+
     from records import audit
+    from records.models import AuditCheckpoint
     from signing.keys import key_id, load_private_key
 
     private = load_private_key(key_file, passphrase)
@@ -143,7 +174,16 @@ def seal_cmd(engine: Engine, school_code: str, key_file: str, passphrase: str | 
         checkpoint = audit.seal(session, actor, lambda payload: (kid, private.sign(payload)), school_id=school.id)
         message = (f"Đã niêm phong đến mục {checkpoint.seq} (khóa {kid})." if checkpoint
                    else "Không có mục mới để niêm phong.")
+        last = checkpoint or session.scalars(select_(AuditCheckpoint).where(
+            AuditCheckpoint.chain == audit.chain_of(school.id)).order_by(AuditCheckpoint.seq.desc())).first()
+        sealed = audit.PublishedSeal.of(last, "principal") if last is not None else None
     click.echo(message)
+    if sealed is None:
+        return
+    target = Path(output or f"niem-phong-{school_code}-{sealed.seq}.json")
+    target.write_text(sealed.to_json() + "\n", "utf-8")
+    click.echo(f"Tệp niêm phong: {target} — Hiệu trưởng giữ tệp này ngoài máy chủ; kiểm tra bằng "
+               f"«sodientu audit verify --school {school_code} --seal {target}».")
 
 
 # --- locks ------------------------------------------------------------------------------------

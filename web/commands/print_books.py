@@ -10,6 +10,7 @@ edition, "BẢN NHÁP — không có giá trị" in every QR slot).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,9 +40,22 @@ def print_group() -> None:
 
 
 def _write(output: Path, pdf: bytes) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_bytes(pdf)
-    click.echo(f"Đã in {output} ({len(pdf) // 1024} kB).")
+    """Write the PDF atomically, BEFORE the edition is committed: a failed write rolls the edition back.
+
+    (An edition committed without its file would supersede the genuine one with nothing to hand out.)
+    """
+    from records.errors import SodientuError
+
+    tmp = output.with_name(f".{output.name}.tmp")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(pdf)
+        tmp.replace(output)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise SodientuError(f"Không ghi được tệp {output} ({exc.strerror or exc}); bản in không được ghi nhận.",
+                            f"cannot write {output}: {exc!r}; edition rolled back") from None
 
 
 # Options shared by the printing commands: a published, signed edition by default (acting as an
@@ -70,7 +84,7 @@ def _require_printer(draft: bool, username: str | None) -> None:
 
 
 def _done(output: Path, pdf: bytes, what: str, published: Published | None) -> None:
-    """Write the PDF (after the edition was committed) and say what was printed."""
+    """Say what was printed (the PDF was written before the edition was committed)."""
     if published is None:
         note = "bản nháp, không ghi nhận bản in"
     else:
@@ -78,7 +92,7 @@ def _done(output: Path, pdf: bytes, what: str, published: Published | None) -> N
 
         copy = "bản sao, " if published.edition.copy else ""
         note = f"{copy}bản in {edition_short_id(published.edition.id)} đã ghi nhận"
-    _write(output, pdf)
+    click.echo(f"Đã in {output} ({len(pdf) // 1024} kB).")
     click.echo(f"{what} ({note}).")
 
 
@@ -117,6 +131,7 @@ def transcript_cmd(engine: Engine, student_code: str, year: str | None, volume: 
                                            year=year, volume=volume, duplex=duplex, copy=copy_,
                                            pdf_signer=signing.pdf_signer)
             pdf = published.pdf
+        _write(output, pdf)
     from layouts.render import page_count
 
     _done(output, pdf, f"Học bạ của học sinh {student_code}: {page_count(pdf)} trang", published)
@@ -154,6 +169,7 @@ def register_cmd(engine: Engine, course: str, school_code: str | None, paper: st
                                          school_code=school.code, pdf_signer=signing.pdf_signer,
                                          paper=paper, duplex=duplex)  # type: ignore[arg-type]
             pdf = published.pdf
+        _write(output, pdf)
     from layouts.render import page_count
 
     _done(output, pdf, f"Sổ đăng bộ khóa {course.strip()}: {page_count(pdf)} trang", published)
@@ -222,6 +238,7 @@ def mark_book_cmd(engine: Engine, class_name: str | None, year: str | None, scho
                                             school_year_id=klass.grade.school_year.id),
                                 private_key=signing.private_key, pdf_signer=signing.pdf_signer)
             pdf = published.pdf
+        _write(output, pdf)
     _done(output, pdf, f"Sổ lớp {klass.name}, năm học {year.strip()}: {len(doc.pages)}/{doc.book.total_pages} trang",
           published)
 
