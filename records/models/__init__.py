@@ -13,6 +13,7 @@ from records.models.assessment import (
     SubjectResult,
 )
 from records.models.base import Base, Tenths, UTCDateTime, utcnow
+from records.models.copies import CopyRequest, CopyStatus
 from records.models.editions import (
     Edition,
     EditionKind,
@@ -44,6 +45,7 @@ from records.models.people import (
     TeachingAssignment,
     User,
 )
+from records.models.scans import InkCheck, ScanBatch, ScanPage, ScanPageStatus
 from records.models.school import Assessment, Class, Grade, GradeSubject, School, SchoolYear, Subject, Term
 
 __all__ = [
@@ -59,6 +61,8 @@ __all__ = [
     "Book",
     "Class",
     "Conduct",
+    "CopyRequest",
+    "CopyStatus",
     "CorrectionRequest",
     "CorrectionStatus",
     "Edition",
@@ -71,6 +75,7 @@ __all__ = [
     "Grade",
     "GradeSubject",
     "HomeroomComment",
+    "InkCheck",
     "Inspection",
     "KeyKind",
     "KeyState",
@@ -80,6 +85,9 @@ __all__ = [
     "Period",
     "Role",
     "RoleGrant",
+    "ScanBatch",
+    "ScanPage",
+    "ScanPageStatus",
     "School",
     "SchoolYear",
     "SigningKey",

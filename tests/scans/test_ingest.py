@@ -1,0 +1,90 @@
+"""A scanned book comes back: shuffled, turned, skewed, incomplete, mixed, unstamped, unsigned, smudged."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from records.models import InkCheck, ScanPageStatus
+from scans.ingest import assign_page, ingest, unmatched_pages
+from tests.scans import scanbook
+from tests.scans.conftest import BOOK_A_PAGES
+
+pytestmark = pytest.mark.slow
+
+
+def _scanned_book(books) -> tuple[list, dict[str, int]]:
+    """Book A back from the office with the troubles of the issue; returns images and where each went."""
+    idx = {n: i for i, n in enumerate(BOOK_A_PAGES)}
+    a = scanbook.signed_and_stamped(books.a.pdf, unstamped={idx[60]}, unsigned={idx[67]})
+    b = scanbook.signed_and_stamped(books.b.pdf)
+    pages = {f"A:{n}": a[idx[n]] for n in BOOK_A_PAGES if n != 27}  # 27 is missing
+    pages["A:26"] = scanbook.turn(pages["A:26"], 180)
+    pages["A:3"] = scanbook.turn(pages["A:3"], 2)
+    scanbook.blot_code(pages["A:2"])
+    pages["B:25"] = b[1]  # a page of another class's book
+    order = list(pages)
+    random.Random(14).shuffle(order)
+    return [pages[k] for k in order], {k: i for i, k in enumerate(order)}
+
+
+def test_a_scanned_book_gives_exactly_the_right_report(session, books, memory_archive, tmp_path) -> None:
+    images, where = _scanned_book(books)
+    path = tmp_path / "so-9A1.pdf"
+    path.write_bytes(scanbook.as_pdf(images))
+    report = ingest(session, books.world.office, [path], workers=1)
+
+    assert not report.refused
+    [rep] = report.editions
+    assert rep.edition_id == books.a.edition.id
+    assert rep.came_back == (1, 3, 25, 26, 60, 67, 68)
+    assert rep.missing == (2, 27)
+    assert rep.duplicated == ()
+    assert len(rep.foreign) == 1 and f"trang {where['B:25'] + 1}:" in rep.foreign[0]
+    assert rep.no_stamp == (60,)
+    assert rep.stamp_unknown == ()
+    assert rep.no_signature == (67,)
+    [unreadable] = report.unreadable
+    assert unreadable.index == where["A:2"]
+
+    by_index = {p.index: p for p in report.pages}
+    assert abs(by_index[where["A:26"]].rotation - 180) < 0.5
+    assert 1.5 < abs(by_index[where["A:3"]].rotation) < 2.5
+    assert by_index[where["A:1"]].signatures is InkCheck.NONE  # the cover has no signature block
+    assert by_index[where["A:25"]].signatures is InkCheck.PRESENT
+    assert by_index[where["A:25"]].signature_zones == 2
+    assert by_index[where["B:25"]].status is ScanPageStatus.FOREIGN
+    assert by_index[where["B:25"]].edition_id == books.b.edition.id
+
+    # what was kept: the original file, one PDF of book A's pages, one of book B's page, the unreadable page
+    kinds = sorted((i["kind"], str(i.get("edition_id"))) for i in memory_archive.items)
+    assert kinds == sorted([("book_scan", "None"), ("book_scan", str(books.a.edition.id)),
+                            ("book_scan", str(books.b.edition.id)), ("unmatched_scan", "None")])
+    bundle = next(i for i in memory_archive.items if i.get("edition_id") == books.a.edition.id)
+    upright = scanbook.rasterise(bundle["data"], 50)
+    assert len(upright) == 7 and all(im.width < im.height for im in upright)
+
+    # the unreadable page is matched by hand; a re-scan brings the missing page and a duplicate
+    assert [p.id for p in unmatched_pages(session)] == [unreadable.scan_page_id]
+    assign_page(session, books.world.office, unreadable.scan_page_id, scanbook.short(books.a.edition.id), 2)
+    assert unmatched_pages(session) == []
+    idx = {n: i for i, n in enumerate(BOOK_A_PAGES)}
+    a = scanbook.signed_and_stamped(books.a.pdf)
+    again = tmp_path / "bo-sung.tif"
+    again.write_bytes(scanbook.as_tiff([a[idx[27]], a[idx[25]]]))
+    report2 = ingest(session, books.world.office, [again], workers=1)
+    [rep2] = report2.editions
+    assert rep2.came_back == (25, 27)
+    assert rep2.missing == ()
+    assert rep2.duplicated == (25,)
+    assert rep2.no_stamp == (60,) and rep2.no_signature == (67,)
+
+
+def test_parallel_ingest_gives_the_same_report(session, books, memory_archive, tmp_path) -> None:
+    images, _where = _scanned_book(books)
+    path = tmp_path / "so.pdf"
+    path.write_bytes(scanbook.as_pdf(images))
+    [rep] = ingest(session, books.world.office, [path], workers=2).editions
+    assert (rep.came_back, rep.missing, rep.no_stamp, rep.no_signature) == (
+        (1, 3, 25, 26, 60, 67, 68), (2, 27), (60,), (67,))
