@@ -53,7 +53,7 @@ from scans import archiving
 from scans.codes import CodeReader, PageCode, editions_by_code
 from scans.errors import ScanError, ScanFileError
 from scans.normalise import NormalisedPage, normalise
-from scans.source import ScanFile, open_scan, page_image
+from scans.source import ScanFile, close_documents, open_scan, page_image
 from scans.zones import InkFound, PageGeometry, measure, page_geometry
 from signing.payload import edition_short_id
 
@@ -138,10 +138,9 @@ def _read_page(task: tuple[int, int]) -> NormalisedPage | RefusedFile:
     file_no, index = task
     scan = _FILES[file_no]
     try:
-        img, dpi = page_image(scan, index)
+        return normalise(page_image(scan, index))
     except ScanFileError as exc:
         return RefusedFile(scan.name, exc.message_vi, exc.message_en)
-    return normalise(index, img, dpi)
 
 
 def _geometry(path: str, position: int, dpi: float) -> PageGeometry:
@@ -307,6 +306,7 @@ def ingest(session: Session, actor: Actor, paths: Sequence[str | Path], *, schoo
             broken.add(n)
         elif n not in broken:
             pages.append(_Page(n, result))
+    close_documents()
     pages = [p for p in pages if p.file_no not in broken]
     for n in broken:
         files.pop(n)
@@ -443,8 +443,8 @@ def edition_report(session: Session, edition: Edition, pages: Sequence[_Page] = 
     session.flush()
     rows = session.scalars(select(ScanPage).where(ScanPage.edition_id == edition.id).order_by(ScanPage.id)).all()
     numbers = tuple(sorted(r.number for r in edition.pages))
-    returned = [r for r in rows if r.status in (ScanPageStatus.MATCHED, ScanPageStatus.ASSIGNED,
-                                                ScanPageStatus.DUPLICATE)]
+    # a page filed among another book's pages is still a page of its own edition that came back
+    returned = [r for r in rows if r.status is not ScanPageStatus.UNREADABLE]
     counts = Counter(r.page_number for r in returned)
     this = {id(p) for p in pages}
     now = sorted({p.code.page for p in pages if id(p) in this and p.edition is edition and p.code

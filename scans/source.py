@@ -8,6 +8,8 @@ and nothing else happens. Pages come out one at a time (a 300-page scan never si
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,9 @@ from pathlib import Path
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from scans.errors import ScanFileError
+
+#: What Pillow raises on damaged files (its plugins are not consistent about it).
+_BROKEN = (OSError, ValueError, EOFError, SyntaxError, TypeError, KeyError, IndexError, struct.error, zlib.error)
 
 SCAN_DPI = 200  # PDFs are rendered at this resolution; images keep theirs
 MAX_FILE_BYTES = 1 << 30  # 1 GiB: a 500-page colour scan at 300 dpi fits easily
@@ -112,7 +117,9 @@ def _open_image(name: str, data: bytes, kind: str) -> Image.Image:
     try:
         # Our own limit is checked per frame below; PIL's global guard stays as a second line.
         return Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[kind]])
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise _refuse(name, "ảnh quá lớn, có thể là tệp độc hại (decompression bomb).", str(exc)) from None
+    except (UnidentifiedImageError, *_BROKEN) as exc:
         raise _refuse(name, "ảnh bị hỏng hoặc không đúng định dạng.", f"cannot open image: {exc}") from None
 
 
@@ -133,7 +140,7 @@ def _image_frames(name: str, data: bytes, kind: str) -> int:
             _check_frame(name, n - 1, frame)
             if n > MAX_PAGES:
                 break
-    except (OSError, ValueError, EOFError, SyntaxError) as exc:
+    except _BROKEN as exc:
         raise _refuse(name, "tệp ảnh bị hỏng hoặc bị cắt cụt.", f"broken frames: {exc}") from None
     return n
 
@@ -148,11 +155,44 @@ def image_dpi(img: Image.Image) -> float:
     return x if 50 <= x <= 1200 else float(SCAN_DPI)
 
 
-def page_image(scan: ScanFile, index: int, *, _cache: dict[int, object] | None = None) -> tuple[Image.Image, float]:
-    """Page ``index`` decoded (RGB or L) with its resolution; a broken page raises ``ScanFileError``."""
+@dataclass
+class SourcePage:
+    """One page as it came: the scanner's own JPEG when the page is exactly one (kept byte for byte
+    when nothing needs turning), else the decoded image."""
+
+    index: int
+    dpi: float
+    jpeg: bytes | None = None
+    image: Image.Image | None = None
+
+    def picture(self, *, gray: bool = False, reduce: int = 1) -> Image.Image:
+        """The page decoded (RGB or L; ``gray``: luminance only; ``reduce``: JPEG DCT scaling 1/2/4/8)."""
+        if self.image is not None:
+            img = self.image
+            if gray and img.mode != "L":
+                img = img.convert("L")
+            return img.reduce(reduce) if reduce > 1 else img
+        assert self.jpeg is not None
+        img = Image.open(io.BytesIO(self.jpeg), formats=["JPEG"])
+        w, h = img.size
+        img.draft("L" if gray else img.mode, (w // reduce, h // reduce))
+        img.load()
+        if img.mode not in ("RGB", "L"):
+            img = img.convert("L" if gray else "RGB")
+        return img
+
+
+def page_image(scan: ScanFile, index: int) -> SourcePage:
+    """Page ``index`` of the file (the JPEG bytes not yet decoded); a broken page raises ``ScanFileError``."""
     try:
         if scan.kind == "pdf":
-            return _pdf_page(scan, index), float(SCAN_DPI)
+            return _pdf_page(scan, index)
+        if scan.kind == "jpeg":
+            img = _open_image(scan.name, scan.data, scan.kind)
+            _check_frame(scan.name, index, img)
+            page = SourcePage(index, image_dpi(img), jpeg=scan.data)
+            page.picture(gray=True, reduce=8)  # a truncated JPEG fails here, before anything is kept
+            return page
         img = _open_image(scan.name, scan.data, scan.kind)
         img.seek(index)
         _check_frame(scan.name, index, img)
@@ -160,36 +200,85 @@ def page_image(scan: ScanFile, index: int, *, _cache: dict[int, object] | None =
         img.load()
         if img.mode not in ("RGB", "L"):
             img = img.convert("RGB" if img.mode in ("RGBA", "P", "CMYK", "YCbCr", "LAB", "HSV", "PA") else "L")
-        return img, dpi
+        return SourcePage(index, dpi, image=img)
     except ScanFileError:
         raise
-    except (OSError, ValueError, EOFError, SyntaxError, Image.DecompressionBombError) as exc:
+    except (*_BROKEN, Image.DecompressionBombError) as exc:
         raise _refuse(scan.name, f"không đọc được trang {index + 1} (tệp hỏng hoặc bị cắt cụt).",
                       f"page {index}: {exc}") from None
 
 
-def _pdf_page(scan: ScanFile, index: int) -> Image.Image:
+_OPEN_PDF: dict[int, object] = {}  # the scan file's open document, per process (pages are read in order)
+
+
+def _pdf_document(scan: ScanFile):  # type: ignore[no-untyped-def]
     import pypdfium2 as pdfium
 
-    pdf = pdfium.PdfDocument(scan.data)
+    doc = _OPEN_PDF.get(id(scan))
+    if doc is None:
+        for old in _OPEN_PDF.values():
+            old.close()  # type: ignore[attr-defined]
+        _OPEN_PDF.clear()
+        doc = _OPEN_PDF[id(scan)] = pdfium.PdfDocument(scan.data)
+    return doc
+
+
+def _pdf_page(scan: ScanFile, index: int) -> SourcePage:
+    import pypdfium2 as pdfium
+
+    pdf = _pdf_document(scan)
     try:
         page = pdf[index]
-        try:
-            w, h = page.get_size()
-            scale = SCAN_DPI / 72
-            if w * scale * h * scale > MAX_PAGE_PIXELS:
-                raise _refuse(scan.name, f"trang {index + 1} quá lớn.", f"page {index} too large")
-            return page.render(scale=scale).to_pil().convert("RGB")
-        except pdfium.PdfiumError as exc:
-            raise _refuse(scan.name, f"không hiển thị được trang {index + 1}.", f"render page {index}: {exc}") from None
-        finally:
-            page.close()
+    except pdfium.PdfiumError as exc:
+        raise _refuse(scan.name, f"không mở được trang {index + 1}.", f"page {index}: {exc}") from None
+    try:
+        w, h = page.get_size()
+        jpeg = _single_jpeg(page, w, h)
+        if jpeg is not None:
+            img = _open_image(scan.name, jpeg, "jpeg")
+            _check_frame(scan.name, index, img)
+            source = SourcePage(index, img.size[0] / (w / 72), jpeg=jpeg)
+            source.picture(gray=True, reduce=8)  # damaged image data fails here
+            return source
+        scale = SCAN_DPI / 72
+        if w * scale * h * scale > MAX_PAGE_PIXELS:
+            raise _refuse(scan.name, f"trang {index + 1} quá lớn.", f"page {index} too large")
+        return SourcePage(index, float(SCAN_DPI), image=page.render(scale=scale).to_pil().convert("RGB"))
+    except pdfium.PdfiumError as exc:
+        raise _refuse(scan.name, f"không hiển thị được trang {index + 1}.", f"render page {index}: {exc}") from None
     finally:
-        pdf.close()
+        page.close()
 
 
-def iter_pages(scan: ScanFile) -> Iterator[tuple[int, Image.Image, float]]:
-    """Every page of the file in order: (index, image, dpi)."""
+def _single_jpeg(page, w: float, h: float) -> bytes | None:  # type: ignore[no-untyped-def]
+    """The page's JPEG when the page is exactly one upright JPEG image covering it (a scanner's PDF)."""
+    import pypdfium2 as pdfium
+
+    if page.get_rotation() != 0:
+        return None
+    objs = list(page.get_objects())
+    if len(objs) != 1 or objs[0].type != pdfium.raw.FPDF_PAGEOBJ_IMAGE:
+        return None
+    img = objs[0]
+    m = img.get_matrix()
+    if m.b or m.c or abs(m.a - w) > 1 or abs(m.d - h) > 1 or abs(m.e) > 1 or abs(m.f) > 1:
+        return None
+    if img.get_filters() != ["DCTDecode"]:
+        return None
+    buf = io.BytesIO()
+    img.extract(buf, fb_format=None)
+    data = buf.getvalue()
+    return data if data.startswith(b"\xff\xd8") else None
+
+
+def iter_pages(scan: ScanFile) -> Iterator[SourcePage]:
+    """Every page of the file in order."""
     for i in range(scan.pages):
-        img, dpi = page_image(scan, i)
-        yield i, img, dpi
+        yield page_image(scan, i)
+
+
+def close_documents() -> None:
+    """Close the PDF kept open by :func:`page_image` in this process."""
+    for doc in _OPEN_PDF.values():
+        doc.close()  # type: ignore[attr-defined]
+    _OPEN_PDF.clear()

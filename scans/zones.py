@@ -55,7 +55,10 @@ def _to_px(l: float, b: float, r: float, t: float, height_pt: float, scale: floa
     return (l * scale, (height_pt - t) * scale, r * scale, (height_pt - b) * scale)
 
 
-def page_geometry(pdf_bytes: bytes, position: int, dpi: float = 200.0) -> PageGeometry:
+GEOMETRY_DPI = 100.0  # the issued page's code still decodes at 2 px a module; zones need no more
+
+
+def page_geometry(pdf_bytes: bytes, position: int, dpi: float = GEOMETRY_DPI) -> PageGeometry:
     """Zones of page ``position`` (1-based) of an issued PDF."""
     import pypdfium2 as pdfium
 
@@ -67,32 +70,51 @@ def page_geometry(pdf_bytes: bytes, position: int, dpi: float = 200.0) -> PageGe
         gray = page.render(scale=scale, grayscale=True).to_pil().convert("L")
         text = page.get_textpage()
         rects = [text.get_rect(i) for i in range(text.count_rects())]
-        runs = [(r, text.get_text_bounded(*r)) for r in rects]
+        markers = [_run_of(text, rects, hit) for hit in _find(text, "Giáp lai")]
+        notes = [_run_of(text, rects, hit) for hit in _find(text, "(Ký")]
         text.close()
         page.close()
     finally:
         pdf.close()
     stamp: Box | None = None
+    for l, _b, r, _t in markers[:1]:
+        right = (l + r) / 2 > w_pt / 2
+        x0, x1 = (w_pt - STAMP_STRIP_MM * MM, w_pt) if right else (0.0, STAMP_STRIP_MM * MM)
+        mid = h_pt / 2
+        stamp = _to_px(x0, mid - STAMP_HALF_HEIGHT_MM * MM, x1, mid + STAMP_HALF_HEIGHT_MM * MM, h_pt, scale)
     signatures: list[Box] = []
-    for (l, b, r, t), s in runs:
-        if "Giáp lai" in s and stamp is None:
-            right = (l + r) / 2 > w_pt / 2
-            x0, x1 = (w_pt - STAMP_STRIP_MM * MM, w_pt) if right else (0.0, STAMP_STRIP_MM * MM)
-            mid = h_pt / 2
-            stamp = _to_px(x0, mid - STAMP_HALF_HEIGHT_MM * MM, x1, mid + STAMP_HALF_HEIGHT_MM * MM, h_pt, scale)
-        elif s.lstrip().startswith("(Ký"):
-            cx = (l + r) / 2
-            zl, zr = cx - SIGN_HALF_WIDTH_MM * MM, cx + SIGN_HALF_WIDTH_MM * MM
-            top = b - SIGN_GAP_MM * MM
-            below = [rt for (rl, rb, rr, rt), _s in runs if rt < b - 0.5 and rr > zl and rl < zr]
-            floor = max(below, default=top - 16 * MM)
-            bottom = max(floor + SIGN_GAP_MM * MM, b - SIGN_MAX_DEPTH_MM * MM)
-            if top - bottom > 4 * MM:
-                signatures.append(_to_px(zl, bottom, zr, top, h_pt, scale))
+    for l, b, r, _t in notes:
+        cx = (l + r) / 2
+        zl, zr = cx - SIGN_HALF_WIDTH_MM * MM, cx + SIGN_HALF_WIDTH_MM * MM
+        top = b - SIGN_GAP_MM * MM
+        below = [rt for (rl, _rb, rr, rt) in rects if rt < b - 0.5 and rr > zl and rl < zr]
+        floor = max(below, default=top - 16 * MM)
+        bottom = max(floor + SIGN_GAP_MM * MM, b - SIGN_MAX_DEPTH_MM * MM)
+        if top - bottom > 4 * MM:
+            signatures.append(_to_px(zl, bottom, zr, top, h_pt, scale))
     codes = find_qr(gray)
     qr = codes[0].corners if codes else None
     ink = tuple(_dark_share(gray.crop(tuple(round(v) for v in box))) for box in signatures)  # type: ignore[arg-type]
     return PageGeometry(dpi, qr, stamp, tuple(signatures), ink)
+
+
+def _find(text, needle: str) -> list[int]:  # type: ignore[no-untyped-def]
+    """Character indexes where ``needle`` starts on the page."""
+    searcher = text.search(needle, match_case=True)
+    hits = []
+    while (hit := searcher.get_next()) is not None:
+        hits.append(hit[0])
+    searcher.close()
+    return hits
+
+
+def _run_of(text, rects: list[Box], char: int) -> Box:  # type: ignore[no-untyped-def]
+    """The text run (pdfium rectangle, PDF points) holding a character."""
+    l, b, r, t = text.get_charbox(char)
+    for rl, rb, rr, rt in rects:
+        if rl - 0.5 <= l and r <= rr + 0.5 and rb - 0.5 <= b and t <= rt + 0.5:
+            return (rl, rb, rr, rt)
+    return (l, b, r, t)
 
 
 def _dark_share(gray: Image.Image) -> float:
@@ -137,11 +159,18 @@ class InkFound:
 
 
 def measure(jpeg: bytes, qr: Corners | None, colour: bool, geometry: PageGeometry) -> InkFound:
-    """Look for seal and signature ink in a normalised scan, aligned through the QR code."""
+    """Look for seal and signature ink in a normalised scan, aligned through the QR code.
+
+    The JPEG is decoded at half size (DCT scaling, cheap): 100 dpi is plenty to see ink.
+    """
     if qr is None or geometry.qr is None:
         return InkFound(None, (), False)
     img = Image.open(io.BytesIO(jpeg))
-    m = _affine(geometry.qr, qr)
+    full = img.size[0]
+    img.draft(img.mode, (img.size[0] // 2, img.size[1] // 2))
+    img.load()
+    k = img.size[0] / full
+    m = _affine(geometry.qr, tuple((x * k, y * k) for x, y in qr))  # type: ignore[arg-type]
     stamp: bool | None = None
     if geometry.stamp is not None and colour:
         stamp = _seal_share(_zone(img.convert("RGB") if img.mode != "RGB" else img, m, geometry.stamp)) >= STAMP_INK
