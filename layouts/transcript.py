@@ -303,8 +303,8 @@ def _head(inp: TranscriptInput, year: YearRecord) -> dict[str, str]:
     }
 
 
-def _cover(inp: TranscriptInput, copy: bool) -> dict[str, Any]:
-    return {
+def _cover(inp: TranscriptInput, copy: bool, copy_ref: str = "") -> dict[str, Any]:
+    data = {
         "school": school_upper(inp.holder.school),
         "district": inp.holder.district,
         "province": inp.holder.province,
@@ -315,6 +315,9 @@ def _cover(inp: TranscriptInput, copy: bool) -> dict[str, Any]:
         "register_number": register_label(inp.register_number),
         "copy": COPY_MARK if copy else "",
     }
+    if copy and copy_ref:  # which request a copy answers (archive.copies)
+        data["copy_ref"] = copy_ref
+    return data
 
 
 def _identity(inp: TranscriptInput) -> dict[str, Any]:
@@ -480,9 +483,9 @@ class _Planned:
     recto: bool = False  # must start on a recto in a two-sided book
 
 
-def _plan(inp: TranscriptInput, copy: bool) -> list[_Planned]:
+def _plan(inp: TranscriptInput, copy: bool, copy_ref: str = "") -> list[_Planned]:
     plan = [
-        _Planned("transcript-cover", _cover(inp, copy), "front", recto=True),
+        _Planned("transcript-cover", _cover(inp, copy, copy_ref), "front", recto=True),
         _Planned("transcript-identity", _identity(inp), "front", recto=True),
     ]
     for year in inp.years:
@@ -525,6 +528,7 @@ def build_transcript(
     volume: bool = False,
     duplex: bool = False,
     copy: bool = False,
+    copy_ref: str = "",
 ) -> BookDocument:
     """The transcript document: one year (``year``), or the whole volume (default and ``volume``).
 
@@ -538,7 +542,7 @@ def build_transcript(
             f"Học sinh {inp.identity.full_name} không có kết quả năm học {wanted}-{wanted + 1}.",
             f"student {inp.student_code} has no year {wanted}",
         )
-    pages = _paginate(_plan(inp, copy), duplex)
+    pages = _paginate(_plan(inp, copy, copy_ref), duplex)
     total = pages[-1][0] + 2 * len(inp.remaining_grades) if pages else 0
     first_year = inp.years[0].name if inp.years else None
     keep_front = wanted is None or copy or (first_year is not None and first_year == f"{wanted}-{wanted + 1}")
@@ -962,12 +966,15 @@ def publish_transcript(
     pdf_signer: PdfSigner | None = None,
     issued_on: dt.date | None = None,
     corrections: CorrectionLookup | None = None,
+    copy_ref: str = "",
+    adjust: Callable[[TranscriptInput], TranscriptInput] | None = None,
 ) -> Published:
     """Publish a student's transcript (one year, or the volume) as a signed edition; the caller commits.
 
     Every page's QR carries the facts a person checks by eye (``layouts.publish.transcript_facts``);
     a copy is published as a copy (copy flag in the codes and the edition, "BẢN SAO" on the cover)
-    and supersedes nothing.
+    and supersedes nothing. ``copy_ref`` names the request a copy answers (printed on the cover);
+    ``adjust`` changes the input before it is built (the current signers of a copy, ``archive.copies``).
     """
     from layouts.errors import LayoutOverflowError
     from layouts.publish import Scope, check_publication, produce, record_publication, transcript_facts
@@ -975,7 +982,9 @@ def publish_transcript(
     from records.services.context import today
 
     inp = _printable_input(session, student_code, year, volume, corrections)
-    document = build_transcript(inp, year=year, volume=volume, duplex=duplex, copy=copy)
+    if adjust is not None:
+        inp = adjust(inp)
+    document = build_transcript(inp, year=year, volume=volume, duplex=duplex, copy=copy, copy_ref=copy_ref)
     student_id, school_id = session.execute(
         select(Student.id, Student.school_id).where(Student.code == student_code)).one()
     wanted = None if volume else _year_key(year)

@@ -40,6 +40,7 @@ from records import audit
 from records.errors import NotFoundError, ValidationError
 from records.models import (
     Edition,
+    EditionKind,
     InkCheck,
     ScanBatch,
     ScanPage,
@@ -384,16 +385,16 @@ def _record(session: Session, actor: Actor, school: School, files: dict[int, Sca
             editions: dict[uuid.UUID, Edition], report: IngestReport) -> None:
     """Deposit and record everything in the caller's transaction (nothing before this point is written)."""
     kept: dict[int, tuple[str, int]] = {}  # id(page) -> (item sha, page in item)
-    by_edition: dict[uuid.UUID, list[_Page]] = {}
+    by_edition: dict[tuple[uuid.UUID, str], list[_Page]] = {}
     for p in pages:
         if p.edition is not None:
-            by_edition.setdefault(p.edition.id, []).append(p)
-    for eid, group in by_edition.items():
+            by_edition.setdefault((p.edition.id, _archive_kind(p)), []).append(p)
+    for (eid, kind), group in by_edition.items():
         edition = editions[eid]
         group.sort(key=lambda p: (p.code.page if p.code else 0, p.file_no, p.page.index))
         data = bundle_pdf([p.page for p in group])
         sha = archiving.keep(
-            session, actor, data, kind=archiving.BOOK_SCAN, school_id=edition.school_id, edition_id=eid,
+            session, actor, data, kind=kind, school_id=edition.school_id, edition_id=eid,
             filename=f"scan-{edition_short_id(eid)}-{hashlib.sha256(data).hexdigest()[:8]}.pdf",
             title=f"Bản quét — {edition.title}", media_type="application/pdf",
             metadata={"pages": [p.code.page for p in group if p.code]})
@@ -433,6 +434,14 @@ def _record(session: Session, actor: Actor, school: School, files: dict[int, Sca
                      {"file": scan.name, "sha256": file_sha, "pages": scan.pages,
                       "status": dict(Counter(p.status.value for p in report.pages if p.file == scan.name))},
                      school_id=school.id)
+
+
+def _archive_kind(p: _Page) -> str:
+    """What a returned page is kept as: a book scan, or the signed papers of a transcript copy."""
+    if p.edition is None or p.edition.kind is not EditionKind.COPY_MINUTES or p.code is None:
+        return archiving.BOOK_SCAN
+    row = next((r for r in p.edition.pages if r.number == p.code.page), None)
+    return archiving.COPY_REQUEST if row is not None and row.kind == "copy-request" else archiving.COPY_MINUTES
 
 
 _MEDIA = {"pdf": "application/pdf", "tiff": "image/tiff", "jpeg": "image/jpeg", "png": "image/png"}

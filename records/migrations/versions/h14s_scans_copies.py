@@ -5,10 +5,10 @@ Revises: 119db2f613b0
 Create Date: 2026-12-01 05:33:00.268590
 """
 
-from alembic import op
 import sqlalchemy as sa
-import records.models.base
+from alembic import op
 
+import records.models.base
 
 revision = 'h14s_scans_copies'
 down_revision = '119db2f613b0'

@@ -1,0 +1,171 @@
+"""The whole copy procedure for a lost transcript: request, copy with current signers, minutes,
+signed papers scanned back into the archive (CV §3 d)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pypdfium2 as pdfium
+import pytest
+from sqlalchemy import select
+
+from archive.copies import issue_copy
+from records.errors import PermissionDeniedError, ValidationError
+from records.models import (
+    AuditEntry,
+    CopyStatus,
+    EditionKind,
+    KeyKind,
+    Period,
+    Role,
+    StudentResult,
+    SubjectResult,
+)
+from records.permissions import Actor
+from records.services import editions as es
+from records.services.copies import CopyRequestForm, get_request, record_request, substitutions_of
+from scans.copies import file_signed_papers
+from signing.keys import generate_private_key, key_id, public_key_pem
+from signing.payload import edition_short_id
+from signing.trust import DbTrustList
+from signing.verify import PageStatus, verify_file
+from tests.factories import (
+    assign,
+    enrol,
+    make_class,
+    make_school,
+    make_student,
+    make_subjects,
+    make_user,
+    make_year,
+)
+from tests.scans import scanbook
+
+pytestmark = pytest.mark.slow
+
+
+def _texts(pdf: bytes) -> list[str]:
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+    finally:
+        doc.close()
+
+
+@pytest.fixture
+def lost(session):
+    """A former student whose Toán teacher of grade 6 has left the school; the group's head is there."""
+    school = make_school(session, name="Trường THCS Tô Hiệu", principal_name="Hà Văn Thắng")
+    y6, y7 = make_year(session, school, 2022), make_year(session, school, 2023)
+    homeroom = make_user(session, school, [Role.HOMEROOM_TEACHER], full_name="Lò Thị Mai", department="Ngữ văn")
+    gone = make_user(session, school, [Role.SUBJECT_TEACHER], full_name="Phạm Văn Cũ", department="Toán - Tin",
+                     active=False)
+    stays = make_user(session, school, [Role.SUBJECT_TEACHER], full_name="Vì Văn Còn", department="Toán - Tin")
+    head = make_user(session, school, [Role.HEAD_OF_DEPARTMENT, Role.SUBJECT_TEACHER], full_name="Đinh Thị Tổ",
+                     department="Toán - Tin")
+    office = make_user(session, school, [Role.OFFICE], username="vanphong", full_name="Cầm Thị Văn Phòng")
+    c6 = make_class(session, y6, 6, "6A1", homeroom=homeroom)
+    c7 = make_class(session, y7, 7, "7A1", homeroom=homeroom)
+    toan = next(s for s in make_subjects(session, school) if s.name == "Toán")
+    for term in y6.terms:
+        assign(session, gone, c6, toan, term)
+    for term in y7.terms:
+        assign(session, stays, c7, toan, term)
+    student = make_student(session, school, family_name="Quàng", middle_name="Thị", given_name="Ước",
+                           register_number="12/THCS")
+    for klass in (c6, c7):
+        e = enrol(session, student, klass)
+        session.add(StudentResult(enrolment_id=e.id, period=Period.YEAR, regime="tt22", learning="Khá",
+                                  conduct="Tốt", promotion="promoted",
+                                  approved_at=dt.datetime(klass.grade.school_year.start_year + 1, 5, 26, 3,
+                                                          tzinfo=dt.UTC)))
+        session.add(SubjectResult(enrolment_id=e.id, subject_id=toan.id, period=Period.YEAR, average=Decimal("7.5")))
+    key = generate_private_key()
+    es.register_key(session, Actor.system("test"), key_id=key_id(key), kind=KeyKind.ED25519,
+                    public_pem=public_key_pem(key), school_id=school.id)
+    session.flush()
+    return {"school": school, "student": student, "office": Actor.load(session, office.id), "key": key,
+            "teacher": Actor.load(session, stays.id), "head": head}
+
+
+def _form(student, **kw) -> CopyRequestForm:
+    values = {"student_code": student.code, "requester_name": "Quàng Văn Bố", "requester_relation": "Cha",
+              "id_document": "CCCD số 014085001234 cấp ngày 10/04/2021", "reason": "Học bạ bị mất khi chuyển nhà.",
+              "requester_address": "Bản Pa Khôm, xã Chiềng Khoa"}
+    values.update(kw)
+    return CopyRequestForm(**values)
+
+
+def test_the_whole_copy_procedure(session, lost, memory_archive, tmp_path) -> None:
+    student, office = lost["student"], lost["office"]
+    # 1. the request: only the office takes it, with an identity document and a reason
+    with pytest.raises(PermissionDeniedError):
+        record_request(session, lost["teacher"], _form(student))
+    with pytest.raises(ValidationError):
+        record_request(session, office, _form(student, id_document="  "))
+    request = record_request(session, office, _form(student))
+    assert request.number.startswith("01/") and request.status is CopyStatus.REQUESTED
+    assert request.id_checked_by_name == "Cầm Thị Văn Phòng"
+
+    # 2. the copy and the papers, two signed editions
+    with pytest.raises(PermissionDeniedError):
+        issue_copy(session, lost["teacher"], request.number, private_key=lost["key"])
+    issued = issue_copy(session, office, request.number, private_key=lost["key"])
+    copy, papers = issued.copy.edition, issued.papers.edition
+    assert copy.copy and copy.kind is EditionKind.TRANSCRIPT and copy.student_id == student.id
+    assert papers.kind is EditionKind.COPY_MINUTES and papers.part == request.number
+    assert [(s.year, s.original, s.substitute) for s in issued.substitutions] == [
+        ("2022-2023", "Phạm Văn Cũ", "Đinh Thị Tổ")]
+
+    # the copy says it is a copy and which request it answers, and who signs now
+    texts = _texts(issued.copy.pdf)
+    assert "BẢN SAO" in texts[0] and f"đơn đề nghị số {request.number}" in texts[0]
+    body = "\n".join(texts)
+    assert "Đinh Thị Tổ (ký thay)" in body and "Phạm Văn Cũ" not in body
+    assert "Vì Văn Còn" in body and "Hà Văn Thắng" in body
+    # verifiable by its code, flagged as a copy in every code
+    report = verify_file(issued.copy.pdf, DbTrustList(session), session)
+    assert report.ok and all(p.status is PageStatus.GENUINE for p in report.pages)
+    assert all(p.fields is not None and p.fields.copy and p.fields.edition_id == copy.id for p in report.pages)
+
+    # the papers: the request form, then the minutes naming the copy and the substitute
+    ptexts = _texts(issued.papers.pdf)
+    assert "ĐƠN ĐỀ NGHỊ CẤP BẢN SAO HỌC BẠ" in ptexts[0] and "Quàng Văn Bố" in ptexts[0]
+    assert "CCCD số 014085001234" in ptexts[0]
+    minutes = "\n".join(ptexts[1:])
+    assert "BIÊN BẢN CẤP BẢN SAO HỌC BẠ" in minutes and edition_short_id(copy.id) in minutes
+    assert "Phạm Văn Cũ" in minutes and "Đinh Thị Tổ" in minutes and request.number in minutes
+    assert verify_file(issued.papers.pdf, DbTrustList(session), session).ok
+
+    request = get_request(session, request.number)
+    assert request.status is CopyStatus.ISSUED and request.copy_edition_id == copy.id
+    assert [s.substitute for s in substitutions_of(request)] == ["Đinh Thị Tổ"]
+    with pytest.raises(ValidationError):
+        issue_copy(session, office, request.number, private_key=lost["key"])  # one copy per request
+
+    # 3. the signed papers scanned back: request form and minutes filed, the request closed
+    memory_archive.issued_pdfs[papers.id] = issued.papers.pdf
+    scan = scanbook.as_pdf(scanbook.signed_and_stamped(issued.papers.pdf))
+    path = tmp_path / "don-va-bien-ban-da-ky.pdf"
+    path.write_bytes(scan)
+    ingest_report, request = file_signed_papers(session, office, request.number, [path])
+    assert request.status is CopyStatus.ARCHIVED and request.scans_found == len(papers.pages)
+    [rep] = ingest_report.editions
+    assert rep.missing == () and rep.no_signature == () and rep.no_stamp == ()
+    kinds = sorted((i["kind"], i.get("edition_id")) for i in memory_archive.items if i.get("edition_id"))
+    assert kinds == [("copy_minutes", papers.id), ("copy_request", papers.id)]
+
+    trail = [e.action for e in session.scalars(select(AuditEntry).where(AuditEntry.entity == "copy_request")
+                                                .order_by(AuditEntry.seq))]
+    assert trail == ["copy_request", "copy_issue", "copy_archive"]
+
+
+def test_a_teacher_who_left_without_a_group_head_stops_the_copy(session, lost) -> None:
+    lost["head"].active = False  # nobody can sign for the Toán teacher of grade 6
+    session.flush()
+    request = record_request(session, lost["office"], _form(lost["student"]))
+    with pytest.raises(ValidationError) as err:
+        issue_copy(session, lost["office"], request.number, private_key=lost["key"])
+    assert "Phạm Văn Cũ" in err.value.message_vi and "tổ trưởng" in err.value.message_vi
+    assert get_request(session, request.number).status is CopyStatus.REQUESTED
