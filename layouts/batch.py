@@ -129,6 +129,8 @@ class BatchConfig:
     transcripts_per_task: int = 8
     p12_file: str | None = None  # PAdES-sign every PDF with this PKCS#12 (slower; optional)
     cache_limit_mb: float = 400.0  # a worker above this flushes Typst's cache after a big book (peak < 500 MB)
+    # issue listeners of the parent (layouts.publish.add_issue_listener), installed in every worker
+    issue_listeners: tuple[str, ...] = field(default_factory=lambda: _parent_issue_listeners())
 
 
 # --- what came out -----------------------------------------------------------------------------
@@ -447,8 +449,18 @@ def _stats() -> TaskStats:
     return TaskStats(usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, os.getpid(), _TRIMS)
 
 
+def _parent_issue_listeners() -> tuple[str, ...]:
+    from layouts.publish import issue_listeners
+
+    return issue_listeners()
+
+
 def _worker(config: BatchConfig) -> _Worker:
     global _STATE
+    from layouts.publish import add_issue_listener
+
+    for target in config.issue_listeners:
+        add_issue_listener(target)
     key = (config.db_url, config.key_file, config.username, config.p12_file)
     if _STATE is not None and _STATE.key == key:
         return _STATE

@@ -18,8 +18,10 @@ def create_app(db_url: str | None = None, **config: Any) -> Flask:
     app.extensions["sodientu.engine"] = engine
     app.extensions["sodientu.sessions"] = session_factory(engine)
 
+    import archive
     from web import errors, views
 
+    archive.install()  # every edition published through the app is archived at issue
     errors.register(app)
     views.register(app)
     return app

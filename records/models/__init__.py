@@ -1,5 +1,12 @@
 """The domain model. Every table is importable from here; one metadata, ``Base.metadata``."""
 
+from records.models.archive import (
+    ARCHIVE_KIND_LABELS,
+    ArchiveItem,
+    ArchiveItemStudent,
+    ArchiveKind,
+    InspectorAccess,
+)
 from records.models.assessment import (
     COMMENT_GRADES,
     Attendance,
@@ -49,9 +56,13 @@ from records.models.scans import InkCheck, ScanBatch, ScanPage, ScanPageStatus
 from records.models.school import Assessment, Class, Grade, GradeSubject, School, SchoolYear, Subject, Term
 
 __all__ = [
+    "ARCHIVE_KIND_LABELS",
     "COMMENT_GRADES",
     "INSTALLATION_CHAIN",
     "ROLE_LABELS",
+    "ArchiveItem",
+    "ArchiveItemStudent",
+    "ArchiveKind",
     "Assessment",
     "Attendance",
     "AuditChainHead",
@@ -77,6 +88,7 @@ __all__ = [
     "HomeroomComment",
     "InkCheck",
     "Inspection",
+    "InspectorAccess",
     "KeyKind",
     "KeyState",
     "LockDecision",

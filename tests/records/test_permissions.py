@@ -18,6 +18,9 @@ P, VP, AD, HD, HR, ST, OF, IN = (Role.PRINCIPAL, Role.VICE_PRINCIPAL, Role.ADMIN
 # Written out independently of POLICY: who may do each action on the natural target of the action
 # (the class of the homeroom teacher; the subject teacher's own assignment in the current term).
 EXPECTED: dict[Action, set[Role]] = {
+    Action.ARCHIVE_DELETE: {P},
+    Action.ARCHIVE_EXPORT: {P},  # inspectors only within a granted window (tests/archive/test_inspectors.py)
+    Action.ARCHIVE_READ: {P, VP, AD, OF},  # idem
     Action.ARCHIVE_WRITE: {OF},
     Action.ASSIGNMENTS_WRITE: {AD, VP, HD},
     Action.ATTENDANCE_WRITE: {HR},
@@ -32,10 +35,12 @@ EXPECTED: dict[Action, set[Role]] = {
     Action.CORRECTION_APPROVE: {P},
     Action.CORRECTION_REQUEST: {ST},
     Action.CORRECTION_WITNESS: {P, VP, AD},
+    Action.DATA_BACKUP: set(),
     Action.EDITIONS_REVOKE: {P},
     Action.ENROLMENT_WRITE: {AD},
     Action.HOMEROOM_COMMENTS_WRITE: {HR},
     Action.INSPECTION_RECORD: {P, VP},
+    Action.INSPECTORS_GRANT: {AD},
     Action.LOCK_DECIDE: {P},
     Action.LOCK_EXECUTE: {AD},
     Action.MARKS_WRITE: {ST},
@@ -46,7 +51,7 @@ EXPECTED: dict[Action, set[Role]] = {
     Action.SCHOOL_SETUP: {AD},
     Action.STUDENTS_WRITE: {HR, AD},
 }
-SYSTEM_ALLOWED = {Action.AUDIT_SEAL, Action.RIGHTS_GRANT, Action.SCHOOL_SETUP}
+SYSTEM_ALLOWED = {Action.AUDIT_SEAL, Action.DATA_BACKUP, Action.RIGHTS_GRANT, Action.SCHOOL_SETUP}
 ASSIGNMENT_ACTIONS = {Action.MARKS_WRITE, Action.COMMENTS_WRITE, Action.CORRECTION_REQUEST, Action.ASSIGNMENTS_WRITE}
 
 
