@@ -10,6 +10,7 @@ import pypdfium2 as pdfium
 import pytest
 from sqlalchemy import select
 
+import archive
 from archive.copies import issue_copy
 from records.errors import PermissionDeniedError, ValidationError
 from records.models import (
@@ -41,6 +42,7 @@ from tests.factories import (
     make_year,
 )
 from tests.scans import scanbook
+from tests.scans.conftest import kept
 
 pytestmark = pytest.mark.slow
 
@@ -97,7 +99,7 @@ def _form(student, **kw) -> CopyRequestForm:
     return CopyRequestForm(**values)
 
 
-def test_the_whole_copy_procedure(session, lost, memory_archive, tmp_path) -> None:
+def test_the_whole_copy_procedure(session, lost, archive_store, tmp_path) -> None:
     student, office = lost["student"], lost["office"]
     # 1. the request: only the office takes it, with an identity document and a reason
     with pytest.raises(PermissionDeniedError):
@@ -145,7 +147,8 @@ def test_the_whole_copy_procedure(session, lost, memory_archive, tmp_path) -> No
         issue_copy(session, office, request.number, private_key=lost["key"])  # one copy per request
 
     # 3. the signed papers scanned back: request form and minutes filed, the request closed
-    memory_archive.issued_pdfs[papers.id] = issued.papers.pdf
+    for published in (issued.copy, issued.papers):
+        archive.deposit_issued(session, office, published)  # what the issue listener does in the app
     scan = scanbook.as_pdf(scanbook.signed_and_stamped(issued.papers.pdf))
     path = tmp_path / "don-va-bien-ban-da-ky.pdf"
     path.write_bytes(scan)
@@ -153,8 +156,9 @@ def test_the_whole_copy_procedure(session, lost, memory_archive, tmp_path) -> No
     assert request.status is CopyStatus.ARCHIVED and request.scans_found == len(papers.pages)
     [rep] = ingest_report.editions
     assert rep.missing == () and rep.no_signature == () and rep.no_stamp == ()
-    kinds = sorted((i["kind"], i.get("edition_id")) for i in memory_archive.items if i.get("edition_id"))
+    kinds = sorted((i.kind.value, i.edition_id) for i in kept(session) if i.edition_id)
     assert kinds == [("copy_minutes", papers.id), ("copy_request", papers.id)]
+    assert {i.kind.value for i in kept(session, issued=True) if i.edition_id == copy.id} == {"issued_edition"}
 
     trail = [e.action for e in session.scalars(select(AuditEntry).where(AuditEntry.entity == "copy_request")
                                                 .order_by(AuditEntry.seq))]

@@ -16,6 +16,7 @@ from scans.errors import ScanFileError
 from scans.ingest import ingest
 from scans.source import open_scan
 from tests.scans import scanbook
+from tests.scans.conftest import kept
 
 
 def _png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
@@ -68,7 +69,7 @@ def test_a_hostile_file_is_refused_with_a_clear_message(tmp_path, name: str) -> 
         pytest.fail(f"{name} was accepted")
 
 
-def test_hostile_files_leave_the_archive_unchanged(session, books, memory_archive, tmp_path) -> None:
+def test_hostile_files_leave_the_archive_unchanged(session, books, archive_store, tmp_path) -> None:
     paths = []
     for name, (data, _words) in HOSTILE.items():
         paths.append(tmp_path / name)
@@ -81,6 +82,7 @@ def test_hostile_files_leave_the_archive_unchanged(session, books, memory_archiv
     report = ingest(session, books.world.office, paths, workers=1)
     assert sorted(r.file for r in report.refused) == sorted([*HOSTILE, "cut.tif"])
     assert report.pages == [] and report.editions == []
-    assert memory_archive.items == []
+    assert kept(session) == []
+    assert sorted(archive_store) == sorted(i.sha256 for i in kept(session, issued=True))  # only the issued PDFs
     assert session.scalar(select(func.count()).select_from(ScanBatch)) == 0
     assert session.scalar(select(func.count()).select_from(ScanPage)) == 0

@@ -6,10 +6,11 @@ import random
 
 import pytest
 
+import archive
 from records.models import InkCheck, ScanPageStatus
 from scans.ingest import assign_page, ingest, unmatched_pages
 from tests.scans import scanbook
-from tests.scans.conftest import BOOK_A_PAGES
+from tests.scans.conftest import BOOK_A_PAGES, kept
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +30,7 @@ def _scanned_book(books) -> tuple[list, dict[str, int]]:
     return [pages[k] for k in order], {k: i for i, k in enumerate(order)}
 
 
-def test_a_scanned_book_gives_exactly_the_right_report(session, books, memory_archive, tmp_path) -> None:
+def test_a_scanned_book_gives_exactly_the_right_report(session, books, archive_store, tmp_path) -> None:
     images, where = _scanned_book(books)
     path = tmp_path / "so-9A1.pdf"
     path.write_bytes(scanbook.as_pdf(images))
@@ -58,11 +59,11 @@ def test_a_scanned_book_gives_exactly_the_right_report(session, books, memory_ar
     assert by_index[where["B:25"]].edition_id == books.b.edition.id
 
     # what was kept: the original file, one PDF of book A's pages, one of book B's page, the unreadable page
-    kinds = sorted((i["kind"], str(i.get("edition_id"))) for i in memory_archive.items)
+    kinds = sorted((i.kind.value, str(i.edition_id)) for i in kept(session))
     assert kinds == sorted([("book_scan", "None"), ("book_scan", str(books.a.edition.id)),
                             ("book_scan", str(books.b.edition.id)), ("unmatched_scan", "None")])
-    bundle = next(i for i in memory_archive.items if i.get("edition_id") == books.a.edition.id)
-    upright = scanbook.rasterise(bundle["data"], 50)
+    bundle = next(i for i in kept(session) if i.edition_id == books.a.edition.id)
+    upright = scanbook.rasterise(archive.read_verified(archive_store, bundle), 50)
     assert len(upright) == 7 and all(im.width < im.height for im in upright)
 
     # the unreadable page is matched by hand; a re-scan brings the missing page and a duplicate
@@ -81,7 +82,7 @@ def test_a_scanned_book_gives_exactly_the_right_report(session, books, memory_ar
     assert rep2.no_stamp == (60,) and rep2.no_signature == (67,)
 
 
-def test_parallel_ingest_gives_the_same_report(session, books, memory_archive, tmp_path) -> None:
+def test_parallel_ingest_gives_the_same_report(session, books, tmp_path) -> None:
     images, _where = _scanned_book(books)
     path = tmp_path / "so.pdf"
     path.write_bytes(scanbook.as_pdf(images))

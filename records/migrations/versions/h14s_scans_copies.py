@@ -11,7 +11,7 @@ from alembic import op
 import records.models.base
 
 revision = 'h14s_scans_copies'
-down_revision = '119db2f613b0'
+down_revision = 'h14_archive'
 branch_labels = None
 depends_on = None
 
