@@ -3,9 +3,6 @@ signed papers scanned back into the archive (CV §3 d)."""
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
-
 import pypdfium2 as pdfium
 import pytest
 from sqlalchemy import select
@@ -17,32 +14,15 @@ from records.models import (
     AuditEntry,
     CopyStatus,
     EditionKind,
-    KeyKind,
-    Period,
-    Role,
-    StudentResult,
-    SubjectResult,
 )
-from records.permissions import Actor
-from records.services import editions as es
 from records.services.copies import CopyRequestForm, get_request, record_request, substitutions_of
 from scans.copies import file_signed_papers
-from signing.keys import generate_private_key, key_id, public_key_pem
 from signing.payload import edition_short_id
 from signing.trust import DbTrustList
 from signing.verify import PageStatus, verify_file
-from tests.factories import (
-    assign,
-    enrol,
-    make_class,
-    make_school,
-    make_student,
-    make_subjects,
-    make_user,
-    make_year,
-)
 from tests.scans import scanbook
 from tests.scans.conftest import kept
+from tests.scans.copy_world import make_lost_student
 
 pytestmark = pytest.mark.slow
 
@@ -58,37 +38,7 @@ def _texts(pdf: bytes) -> list[str]:
 @pytest.fixture
 def lost(session):
     """A former student whose Toán teacher of grade 6 has left the school; the group's head is there."""
-    school = make_school(session, name="Trường THCS Tô Hiệu", principal_name="Hà Văn Thắng")
-    y6, y7 = make_year(session, school, 2022), make_year(session, school, 2023)
-    homeroom = make_user(session, school, [Role.HOMEROOM_TEACHER], full_name="Lò Thị Mai", department="Ngữ văn")
-    gone = make_user(session, school, [Role.SUBJECT_TEACHER], full_name="Phạm Văn Cũ", department="Toán - Tin",
-                     active=False)
-    stays = make_user(session, school, [Role.SUBJECT_TEACHER], full_name="Vì Văn Còn", department="Toán - Tin")
-    head = make_user(session, school, [Role.HEAD_OF_DEPARTMENT, Role.SUBJECT_TEACHER], full_name="Đinh Thị Tổ",
-                     department="Toán - Tin")
-    office = make_user(session, school, [Role.OFFICE], username="vanphong", full_name="Cầm Thị Văn Phòng")
-    c6 = make_class(session, y6, 6, "6A1", homeroom=homeroom)
-    c7 = make_class(session, y7, 7, "7A1", homeroom=homeroom)
-    toan = next(s for s in make_subjects(session, school) if s.name == "Toán")
-    for term in y6.terms:
-        assign(session, gone, c6, toan, term)
-    for term in y7.terms:
-        assign(session, stays, c7, toan, term)
-    student = make_student(session, school, family_name="Quàng", middle_name="Thị", given_name="Ước",
-                           register_number="12/THCS")
-    for klass in (c6, c7):
-        e = enrol(session, student, klass)
-        session.add(StudentResult(enrolment_id=e.id, period=Period.YEAR, regime="tt22", learning="Khá",
-                                  conduct="Tốt", promotion="promoted",
-                                  approved_at=dt.datetime(klass.grade.school_year.start_year + 1, 5, 26, 3,
-                                                          tzinfo=dt.UTC)))
-        session.add(SubjectResult(enrolment_id=e.id, subject_id=toan.id, period=Period.YEAR, average=Decimal("7.5")))
-    key = generate_private_key()
-    es.register_key(session, Actor.system("test"), key_id=key_id(key), kind=KeyKind.ED25519,
-                    public_pem=public_key_pem(key), school_id=school.id)
-    session.flush()
-    return {"school": school, "student": student, "office": Actor.load(session, office.id), "key": key,
-            "teacher": Actor.load(session, stays.id), "head": head}
+    return make_lost_student(session)
 
 
 def _form(student, **kw) -> CopyRequestForm:
