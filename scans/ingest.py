@@ -21,6 +21,7 @@ duplicated or foreign, and which lack the overlap stamp or signatures.
 from __future__ import annotations
 
 import hashlib
+import logging
 import multiprocessing
 import os
 import tempfile
@@ -37,7 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records import audit
-from records.errors import NotFoundError, ValidationError
+from records.errors import IntegrityError, NotFoundError, ValidationError
 from records.models import (
     Edition,
     EditionKind,
@@ -58,6 +59,7 @@ from scans.source import ScanFile, close_documents, open_scan, page_image
 from scans.zones import InkFound, PageGeometry, measure, page_geometry
 from signing.payload import edition_short_id
 
+log = logging.getLogger(__name__)
 PARALLEL_FROM = 8  # pages; below this, workers cost more than they save
 
 
@@ -187,20 +189,26 @@ class _Page:
     geometry: PageGeometry | None = None
 
 
-def _match(session: Session, reader: CodeReader, pages: list[_Page], editions: dict[uuid.UUID, Edition]) -> None:
+def _match(session: Session, reader: CodeReader, pages: list[_Page], editions: dict[uuid.UUID, Edition],
+           school: School) -> None:
     for p in pages:
         if p.page.qr is None:
             p.note = "Không đọc được mã QR trên trang."
             continue
         reading = reader.read(p.page.qr.text)
-        if reading.code is None:
-            p.note = f"Mã QR không dùng được: {reading.problem_vi}"
+        if reading.code is None:  # a code, but not a genuine one of ours: not to be filed as a book page
+            p.status = ScanPageStatus.FOREIGN
+            p.note = f"Mã QR không được công nhận: {reading.problem_vi}"
             continue
         code = reading.code
         edition = editions.get(code.edition_id) or session.get(Edition, code.edition_id)
         if edition is None:
             p.status, p.code = ScanPageStatus.FOREIGN, code
             p.note = f"Mã của bản in {edition_short_id(code.edition_id)} không có trong danh sách bản in của trường."
+            continue
+        if edition.school_id != school.id:
+            p.status, p.code = ScanPageStatus.FOREIGN, code
+            p.note = f"Trang của một trường khác (bản in {edition_short_id(edition.id)}); không lưu vào hồ sơ của trường."
             continue
         editions[edition.id] = edition
         row = next((r for r in edition.pages if r.number == code.page), None)
@@ -312,9 +320,7 @@ def ingest(session: Session, actor: Actor, paths: Sequence[str | Path], *, schoo
     for n in broken:
         files.pop(n)
     editions: dict[uuid.UUID, Edition] = {}
-    _match(session, CodeReader(session), pages, editions)
-    for e in editions.values():
-        require(session, actor, Action.ARCHIVE_WRITE, session.get(School, e.school_id))
+    _match(session, CodeReader(session), pages, editions, school)
     _classify(session, pages, set(expected), editions)
     _look_for_ink(session, pages, editions, workers, bar.update)
     bar.close()
@@ -356,7 +362,11 @@ def _look_for_ink(session: Session, pages: list[_Page], editions: dict[uuid.UUID
     with tempfile.TemporaryDirectory(prefix="sodientu-scans-") as tmp:
         paths: dict[uuid.UUID, str] = {}
         for e in {p.edition.id: p.edition for p in todo if p.edition}.values():
-            pdf = archiving.issued(session, e.id)
+            try:
+                pdf = archiving.issued(session, e.id)
+            except IntegrityError as exc:  # the archive lost or damaged it: `archive check` says so; go on
+                log.warning("issued PDF of %s unreadable: %s", e.id, exc.message_en)
+                pdf = None
             if pdf is not None:
                 paths[e.id] = str(Path(tmp) / f"{e.id}.pdf")
                 Path(paths[e.id]).write_bytes(pdf)

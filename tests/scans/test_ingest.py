@@ -89,3 +89,46 @@ def test_parallel_ingest_gives_the_same_report(session, books, tmp_path) -> None
     [rep] = ingest(session, books.world.office, [path], workers=2).editions
     assert (rep.came_back, rep.missing, rep.no_stamp, rep.no_signature) == (
         (1, 3, 25, 26, 60, 67, 68), (2, 27), (60,), (67,))
+
+
+def test_forged_and_other_school_pages_are_foreign_and_not_filed_with_a_book(session, books, tmp_path) -> None:
+    from dataclasses import replace
+
+    from PIL import ImageDraw
+
+    from layouts.publish import publish
+    from signing.keys import generate_private_key
+    from signing.payload import decode_payload, encode_payload
+    from signing.testing import render_qr
+    from tests.signing.helpers import make_world, small_markbook
+
+    pages = scanbook.signed_and_stamped(books.a.pdf)
+    # page 25 of book A, its code replaced by one signed with a key the school does not trust
+    genuine = read_one_code(pages[3])
+    forged = encode_payload(replace(decode_payload(genuine), key_id=""), generate_private_key())
+    page = pages[3].copy()
+    w, h = page.size
+    ImageDraw.Draw(page).rectangle((w * 0.55, h * 0.80, w, h), fill="white")
+    qr = render_qr(forged, dpi=200).convert("RGB")
+    page.paste(qr, (w - qr.width - 80, h - qr.height - 120))
+    # a page of another school's book (same database)
+    other = make_world(session)
+    theirs = publish(session, other.office, small_markbook((25,)), template="markbook", scope=other.scope(),
+                     private_key=other.key)
+    path = tmp_path / "lan.pdf"
+    path.write_bytes(scanbook.as_pdf([pages[0], page, scanbook.rasterise(theirs.pdf)[0], pages[4]]))
+    report = ingest(session, books.world.office, [path], school_id=books.world.school.id, workers=1)
+    status = [(p.index, p.status) for p in report.pages]
+    assert status == [(0, ScanPageStatus.MATCHED), (1, ScanPageStatus.FOREIGN), (2, ScanPageStatus.FOREIGN),
+                      (3, ScanPageStatus.MATCHED)]
+    assert "không được công nhận" in report.pages[1].note
+    assert "trường khác" in report.pages[2].note
+    [rep] = report.editions
+    assert rep.came_back == (1, 26) and len(rep.foreign) == 2 and 25 in rep.missing
+
+
+def read_one_code(img) -> str:
+    from scans.normalise import find_qr
+
+    [code] = find_qr(img.convert("L"))
+    return code.text
