@@ -475,9 +475,10 @@ def edition_report(session: Session, edition: Edition, pages: Sequence[_Page] = 
                                                          ScanPage.status == ScanPageStatus.FOREIGN)
                                  .order_by(ScanPage.batch_id, ScanPage.index))
     ]
-    best = {}
+    best: dict[int, ScanPage] = {}
     for r in returned:  # the latest scan of a page decides its stamp and signatures
-        best[r.page_number] = r
+        if r.page_number is not None:
+            best[r.page_number] = r
     return EditionReport(
         edition_id=edition.id,
         code=edition_short_id(edition.id),

@@ -86,7 +86,8 @@ def is_colour(img: Image.Image) -> bool:
 
     r, g, b = img.split()
     spread = ImageChops.add(ImageChops.difference(r, g), ImageChops.difference(g, b))
-    return (spread.getextrema()[1] or 0) > 40
+    low_high = spread.getextrema()
+    return isinstance(low_high, tuple) and isinstance(low_high[1], (int, float)) and low_high[1] > 40
 
 
 def skew_angle(corners: Corners) -> float:
@@ -118,10 +119,10 @@ def normalise(page: SourcePage) -> NormalisedPage:
     deskew = DESKEW_MIN_DEG <= abs(residual) <= DESKEW_MAX_DEG
     if not turns and not deskew:
         if page.jpeg is not None:
-            img = Image.open(io.BytesIO(page.jpeg))
-            return NormalisedPage(page.index, page.jpeg, img.size, page.dpi, colour,
-                                  "L" if img.mode == "L" else "RGB", qr, 0.0)
-        img = page.picture()
+            head = Image.open(io.BytesIO(page.jpeg))
+            return NormalisedPage(page.index, page.jpeg, head.size, page.dpi, colour,
+                                  "L" if head.mode == "L" else "RGB", qr, 0.0)
+        img: Image.Image = page.picture()
         return NormalisedPage(page.index, _jpeg(img), img.size, page.dpi, colour, img.mode, qr, 0.0)
     assert qr is not None
     img = page.picture()
