@@ -132,3 +132,26 @@ def read_one_code(img) -> str:
 
     [code] = find_qr(img.convert("L"))
     return code.text
+
+
+def test_two_sided_book_and_grey_scans(session, books, tmp_path) -> None:
+    """A verso's giáp lai zone is on its left edge; a grey scan cannot show seal ink: unknown, not missing."""
+    from layouts.publish import Scope, publish
+    from tests.factories import make_class
+    from tests.signing.helpers import small_markbook
+
+    klass = make_class(session, books.world.year, 9, "9A3")
+    pub = publish(session, books.world.office, small_markbook((25, 26), duplex=True), template="markbook",
+                  scope=Scope(books.world.school.id, class_id=klass.id, school_year_id=books.world.year.id),
+                  private_key=books.world.key)
+    archive.deposit_issued(session, books.world.office, pub)
+    colour = scanbook.signed_and_stamped(pub.pdf, unstamped={0})  # page 25 (recto) without its seal
+    (tmp_path / "mau.pdf").write_bytes(scanbook.as_pdf(colour))
+    [rep] = ingest(session, books.world.office, [tmp_path / "mau.pdf"], workers=1).editions
+    assert (rep.no_stamp, rep.stamp_unknown, rep.no_signature) == ((25,), (), ())
+    grey = [im.convert("L") for im in scanbook.signed_and_stamped(pub.pdf)]
+    (tmp_path / "den-trang.tif").write_bytes(scanbook.as_tiff(grey))
+    report = ingest(session, books.world.office, [tmp_path / "den-trang.tif"], workers=1)
+    [rep] = report.editions
+    assert rep.duplicated == (25, 26) and rep.no_stamp == () and rep.stamp_unknown == (25, 26)
+    assert rep.no_signature == ()
