@@ -315,8 +315,8 @@ def _foot(inp: TranscriptInput) -> dict[str, str]:
             "year": first.name if first else ""}
 
 
-def _cover(inp: TranscriptInput, copy: bool) -> dict[str, Any]:
-    return {
+def _cover(inp: TranscriptInput, copy: bool, copy_ref: str = "") -> dict[str, Any]:
+    data = {
         "school": school_upper(inp.holder.school),
         "district": inp.holder.district,
         "province": inp.holder.province,
@@ -328,6 +328,9 @@ def _cover(inp: TranscriptInput, copy: bool) -> dict[str, Any]:
         "copy": COPY_MARK if copy else "",
         "foot": _foot(inp),
     }
+    if copy and copy_ref:  # which request a copy answers (archive.copies)
+        data["copy_ref"] = copy_ref
+    return data
 
 
 def _identity(inp: TranscriptInput) -> dict[str, Any]:
@@ -469,8 +472,8 @@ class _Landed:
     spare_mm: float
 
 
-def _sections(inp: TranscriptInput, copy: bool) -> list[_Section]:
-    front = _Section("front", (("transcript-cover", _cover(inp, copy)), ("transcript-identity", _identity(inp))))
+def _sections(inp: TranscriptInput, copy: bool, copy_ref: str = "") -> list[_Section]:
+    front = _Section("front", (("transcript-cover", _cover(inp, copy, copy_ref)), ("transcript-identity", _identity(inp))))
     years = [
         _Section(y.name, (("transcript-subjects", _subjects_data(inp, y)), ("transcript-results", _results_data(inp, y))))
         for y in inp.years
@@ -607,6 +610,7 @@ def build_transcript(
     volume: bool = False,
     duplex: bool = False,
     copy: bool = False,
+    copy_ref: str = "",
 ) -> BookDocument:
     """The transcript document: one year (``year``), or the whole volume (default and ``volume``).
 
@@ -622,7 +626,7 @@ def build_transcript(
             f"Học sinh {inp.identity.full_name} không có kết quả năm học {wanted}-{wanted + 1}.",
             f"student {inp.student_code} has no year {wanted}",
         )
-    sections = _sections(inp, copy)
+    sections = _sections(inp, copy, copy_ref)
     landed = iter(_measure([part for s in sections for part in s.parts]))
     planned = [(s.name, _section_pages(s, [next(landed) for _ in s.parts], duplex)) for s in sections]
     total = sum(len(p) for _n, p in planned) + PLANNED_YEAR_PAGES[duplex] * len(inp.remaining_grades)
@@ -1010,19 +1014,24 @@ def publish_transcript(
     pdf_signer: PdfSigner | None = None,
     issued_on: dt.date | None = None,
     corrections: CorrectionLookup | None = None,
+    copy_ref: str = "",
+    adjust: Callable[[TranscriptInput], TranscriptInput] | None = None,
 ) -> Published:
     """Publish a student's transcript (one year, or the volume) as a signed edition; the caller commits.
 
     Every page's QR carries the facts a person checks by eye (``layouts.publish.transcript_facts``);
     a copy is published as a copy (copy flag in the codes and the edition, "BẢN SAO" on the cover)
-    and supersedes nothing.
+    and supersedes nothing. ``copy_ref`` names the request a copy answers (printed on the cover);
+    ``adjust`` changes the input before it is built (the current signers of a copy, ``archive.copies``).
     """
     from layouts.publish import Scope, check_publication, produce, record_publication, transcript_facts
     from records.models import SchoolYear, Student
     from records.services.context import today
 
     inp = _printable_input(session, student_code, year, volume, corrections)
-    document = build_transcript(inp, year=year, volume=volume, duplex=duplex, copy=copy)
+    if adjust is not None:
+        inp = adjust(inp)
+    document = build_transcript(inp, year=year, volume=volume, duplex=duplex, copy=copy, copy_ref=copy_ref)
     student_id, school_id = session.execute(
         select(Student.id, Student.school_id).where(Student.code == student_code)).one()
     wanted = None if volume else _year_key(year)

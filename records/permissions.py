@@ -69,6 +69,8 @@ class Action(StrEnum):
     BOOKS_PRINT = "layouts:books:print"
     COMMENTS_WRITE = "records:comments:write"
     CONDUCT_WRITE = "records:conduct:write"
+    COPIES_ISSUE = "archive:copies:issue"
+    COPIES_REQUEST = "archive:copies:request"
     CORRECTION_APPLY = "records:corrections:apply"
     CORRECTION_APPROVE = "records:corrections:approve"
     CORRECTION_REQUEST = "records:corrections:request"
@@ -109,6 +111,8 @@ ACTION_LABELS: Mapping[Action, str] = MappingProxyType({
     Action.BOOKS_PRINT: "in sổ",
     Action.COMMENTS_WRITE: "ghi nhận xét môn học",
     Action.CONDUCT_WRITE: "ghi xếp loại hạnh kiểm / rèn luyện",
+    Action.COPIES_ISSUE: "cấp bản sao học bạ (in bản sao, lập biên bản)",
+    Action.COPIES_REQUEST: "tiếp nhận đơn đề nghị cấp bản sao học bạ",
     Action.CORRECTION_APPLY: "thực hiện sửa chữa đã duyệt",
     Action.CORRECTION_APPROVE: "duyệt đơn đề nghị sửa chữa",
     Action.CORRECTION_REQUEST: "lập đơn đề nghị sửa chữa",
@@ -357,6 +361,10 @@ POLICY: Mapping[Action, tuple[Rule, ...]] = MappingProxyType({
     Action.BOOKS_PRINT: (Rule(R.OFFICE),),
     Action.COMMENTS_WRITE: (Rule(R.SUBJECT_TEACHER, OWN_ASSIGNMENT_CURRENT_TERM),),
     Action.CONDUCT_WRITE: (Rule(R.HOMEROOM_TEACHER, OWN_HOMEROOM),),
+    # CV §3 d: "các bộ phận, cá nhân có thẩm quyền tổ chức in học bạ từ phần mềm": the office receives
+    # the request (checks the identity document) and prints; the principal signs on paper.
+    Action.COPIES_ISSUE: (Rule(R.OFFICE),),
+    Action.COPIES_REQUEST: (Rule(R.OFFICE),),
     Action.CORRECTION_APPLY: (Rule(R.ADMINISTRATOR),),
     Action.CORRECTION_APPROVE: (Rule(R.PRINCIPAL),),
     Action.CORRECTION_REQUEST: (Rule(R.SUBJECT_TEACHER, OWN_ASSIGNMENT),),

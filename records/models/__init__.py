@@ -21,6 +21,7 @@ from records.models.assessment import (
     SubjectResult,
 )
 from records.models.base import Base, Tenths, UTCDateTime, utcnow
+from records.models.copies import CopyRequest, CopyStatus
 from records.models.editions import (
     Edition,
     EditionKind,
@@ -53,6 +54,7 @@ from records.models.people import (
     TeachingAssignment,
     User,
 )
+from records.models.scans import InkCheck, ScanBatch, ScanPage, ScanPageStatus
 from records.models.school import (
     Assessment,
     Class,
@@ -83,6 +85,8 @@ __all__ = [
     "Book",
     "Class",
     "Conduct",
+    "CopyRequest",
+    "CopyStatus",
     "CorrectionRequest",
     "CorrectionStatus",
     "Edition",
@@ -95,6 +99,7 @@ __all__ = [
     "Grade",
     "GradeSubject",
     "HomeroomComment",
+    "InkCheck",
     "Inspection",
     "InspectorAccess",
     "KeyKind",
@@ -106,6 +111,9 @@ __all__ = [
     "ProvinceCalendar",
     "Role",
     "RoleGrant",
+    "ScanBatch",
+    "ScanPage",
+    "ScanPageStatus",
     "School",
     "SchoolYear",
     "SheetVersion",

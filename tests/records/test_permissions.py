@@ -30,6 +30,8 @@ EXPECTED: dict[Action, set[Role]] = {
     Action.BOOKS_PRINT: {OF},
     Action.COMMENTS_WRITE: {ST},
     Action.CONDUCT_WRITE: {HR},
+    Action.COPIES_ISSUE: {OF},
+    Action.COPIES_REQUEST: {OF},
     Action.CORRECTION_APPLY: {AD},
     Action.CORRECTION_APPROVE: {P},
     Action.CORRECTION_REQUEST: {ST},
