@@ -837,7 +837,7 @@ def inspection_data(inp: MarkBookInput, month: int, insp: Inspection | None) -> 
 # MINUTES_ARCHIVE_NOTE. The choice depends only on counts and text lengths, never on Typst measuring.
 
 MINUTES_ARCHIVE_NOTE = "Xem biên bản lưu tại hồ sơ nhà trường."
-MINUTES_SHORT_COLUMNS = ("STT", "Môn học", "Giáo viên", "Phải có", "Đã nhập", "Nhập chậm", "Nhận xét")
+MINUTES_SHORT_COLUMNS = ("STT", "Môn học", "Giáo viên", "Phải có", "Đã nhập", "Chậm", "Nhận xét")
 
 
 @dataclass(frozen=True)
@@ -854,10 +854,11 @@ class _MinutesMetrics:
 
 
 _MINUTES_METRICS = {
+    # cell_chars: what a column holds at 7 pt (A4) / 8 pt (A3), nothing being set smaller (README, "Type sizes")
     "a4": _MinutesMetrics(budget=245.5, fixed=60.0, session=12.0, row=3.6, line=3.4, chars=115,
-                          cell_chars=(4, 48, 48, 8, 8, 8, 56)),
+                          cell_chars=(4, 40, 34, 6, 6, 6, 34)),
     "a3": _MinutesMetrics(budget=243.5, fixed=66.0, session=13.0, row=4.1, line=3.9, chars=210,
-                          cell_chars=(6, 90, 90, 10, 10, 10, 110)),
+                          cell_chars=(6, 78, 66, 8, 8, 8, 66)),
 }
 _TEXT_LINES = 2  # findings / requests lines of each inspection sharing a page ("several")
 _LATEST_TEXT_LINES = 4  # ... of the latest inspection printed above the summaries ("latest")
@@ -919,6 +920,7 @@ def _session_data(
     heading += f" ngày {format_date(insp.held_on)}"
     if insp.inspectors:
         heading += f" — Người kiểm tra: {_inspectors_text(insp)}"
+    heading = _clip(heading, int(m.chars * 0.9))  # one bold line of the page's width
     return {"heading": heading, "rows": rows, "findings": findings, "requests": requests}, cut
 
 
@@ -994,6 +996,11 @@ def minutes_page_data(
 # (layouts.paginate): every table is laid out once by Typst with all its rows, and the rows are
 # packed into pages. Everything else is one page per entry.
 
+#: Tables printed at the end of the year keep room for this many more one-line rows from the term-I print
+#: on (arrivals in term II, notes under the names of students who leave): their page count, fixed when
+#: the term-I print numbers the book, then still holds at the year print (README, "Term-I plan").
+YEAR_RESERVE_ROWS = 4
+
 #: Placeholder continuation of a title while measuring: as long as any real one ("tiếp theo 2/3").
 _CONT_PLACEHOLDER = " (trang 99/99)"
 
@@ -1008,11 +1015,14 @@ class _Table:
     kind: str
     make: PageMaker  # (students on the page, page no. within the table, pages of the table) -> data
     group: str | None = None
+    part: Part = "term1"
     ranges: list[range] = field(default_factory=list)
 
-    def pages(self, students: Sequence[StudentInput]) -> list[dict[str, Any]]:
-        n = len(self.ranges)
-        return [self.make([students[i] for i in r], k, n) for k, r in enumerate(self.ranges, 1)]
+    def pages(self, students: Sequence[StudentInput]) -> list[tuple[str, dict[str, Any]]]:
+        """(kind, data) of each planned page; a page kept for rows still to come is blank."""
+        n = len([r for r in self.ranges if len(r)]) or 1
+        return [(self.kind, self.make([students[i] for i in r], k, n)) if len(r) or k == 1 else ("blank", {})
+                for k, r in enumerate(self.ranges, 1)]
 
 
 @dataclass
@@ -1060,6 +1070,9 @@ def _tables(inp: MarkBookInput, opts: PrintOptions) -> dict[str, list[_Table]]:
             _Table(f"summary/{period}", "summary", lambda st, k, n, period=period: summary_data(
                 inp, period, st, by_key, rows_by_student, outcomes, _cont(k, n)))  # type: ignore[arg-type]
             for period in periods]
+    for name in ("attendance_t2", "marks_t2", "summary_t2"):
+        for t in out[name]:
+            t.part = "year"
     return out
 
 
@@ -1069,7 +1082,8 @@ def _plan_tables(inp: MarkBookInput, opts: PrintOptions, tables: Sequence[_Table
 
     students = list(inp.students)
     meta = _meta(inp, opts, 0).to_dict()
-    flows = [Flow(t.kind, _measuring_data(t.make(students, 99, 99)), group=t.group) for t in tables]
+    flows = [Flow(t.kind, _measuring_data(t.make(students, 99, 99)), group=t.group,
+                  reserve_rows=YEAR_RESERVE_ROWS if t.part == "year" else 0) for t in tables]
     for t, ranges in zip(tables, paginate("markbook", meta, flows), strict=True):
         t.ranges = ranges
 
@@ -1082,9 +1096,9 @@ def _measuring_data(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _spread_pages(tables: Sequence[_Table], students: Sequence[StudentInput]) -> list[dict[str, Any]]:
+def _spread_pages(tables: Sequence[_Table], students: Sequence[StudentInput]) -> list[tuple[str, dict[str, Any]]]:
     """Pages of a section in order; the halves of a group alternate page by page (facing pairs)."""
-    out: list[dict[str, Any]] = []
+    out: list[tuple[str, dict[str, Any]]] = []
     i = 0
     while i < len(tables):
         group = [t for t in tables[i:] if t.group is not None and t.group == tables[i].group] or [tables[i]]
@@ -1107,8 +1121,7 @@ def _sections(inp: MarkBookInput, opts: PrintOptions) -> list[_Section]:
 
     def table_section(name: str, part: Part, start: Literal["recto", "verso"] = "recto") -> _Section:
         ts = tables[name]
-        return _Section(name, part, [(ts[0].kind, d) for d in _spread_pages(ts, students)], start,
-                        [t.key for t in ts])
+        return _Section(name, part, _spread_pages(ts, students), start, [t.key for t in ts])
 
     spread: Literal["recto", "verso"] = "verso" if opts.paper == "a4" else "recto"
     secs: list[_Section] = [
@@ -1204,6 +1217,36 @@ def plan_of(document: Mapping[str, Any]) -> dict[str, int]:
     return {str(k): int(v) for k, v in document.get("book", {}).get("plan", [])}
 
 
+def plan_from_pdf(pdf: bytes, class_name: str, year: str) -> dict[str, int]:
+    """The plan of a printed mark book (its attached book document), checked to be this class's book."""
+    import io
+    import json
+
+    import pikepdf
+
+    from signing.manifest import DOCUMENT_NAME
+
+    refused = RenderError("Tệp đã chọn không phải bản in sổ gọi tên và ghi điểm của sodientu.",
+                          "the PDF carries no mark-book document")
+    try:
+        with pikepdf.open(io.BytesIO(pdf)) as doc:
+            spec = doc.attachments.get(DOCUMENT_NAME)
+            if spec is None:
+                raise refused
+            document = json.loads(spec.get_file().read_bytes())
+    except (pikepdf.PdfError, ValueError) as exc:
+        raise refused from exc
+    book = document.get("book", {}) if isinstance(document, dict) else {}
+    if book.get("kind") != "markbook" or not book.get("plan"):
+        raise refused
+    if (book.get("class"), book.get("year")) != (class_name, year):
+        raise RenderError(
+            f"Bản in đã chọn là sổ lớp {book.get('class')} năm học {book.get('year')}, "
+            f"không phải sổ lớp {class_name} năm học {year}.",
+            f"plan source is {book.get('class')} {book.get('year')}, not {class_name} {year}")
+    return plan_of(document)
+
+
 def _validate(inp: MarkBookInput) -> None:
     if inp.regime not in _VOCAB:
         raise RenderError("Chế độ đánh giá không hợp lệ.", f"unknown regime {inp.regime!r}")
@@ -1245,6 +1288,7 @@ __all__ = [
     "format_mark",
     "minutes_page_data",
     "minutes_page_month",
+    "plan_from_pdf",
     "plan_of",
     "render_markbook",
 ]
