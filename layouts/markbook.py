@@ -26,13 +26,16 @@ Book order (BOOKS.md §1.2, §1.3; Sơn La CV 1540/2017 adjustments, BOOKS.md §
  13   closing page-count certification                               year
 ====  ============================================================  =======
 
-The page plan depends only on stable quantities (paper, duplex, number of subjects, number of
-students rounded up to a page, exactly one minutes page per month September–May, however many
-inspections a month has: they share its page, see ``minutes_page_data``; June–August inspections
-go on the May page), so the term-I print and the year-end print of the same book number their
-pages identically and bind into one book.
-When two-sided, every section starts on a recto (blank pages are inserted), so that no sheet
-carries pages of both print runs.
+Pages of the class tables (roll, attendance, marks, summaries) are planned from what Typst lays
+out (``layouts.paginate``: one measuring pass, then one page per planned page); everything else is
+one page per entry, with exactly one minutes page per month September–May, however many
+inspections a month has (they share its page, see ``minutes_page_data``; June–August inspections
+go on the May page). The term-I print and the year-end print of the same book number their pages
+identically: the year print takes the term-I print's plan (``PrintOptions.plan``, ``plan_of``), and
+tables printed at the end of the year keep room for rows still to come (``YEAR_RESERVE_ROWS``).
+When two-sided, every section starts on a recto (blank pages are inserted), an A4 attendance
+section on a verso (each month's halves face each other), so that no sheet carries pages of both
+print runs.
 """
 
 from __future__ import annotations
@@ -713,12 +716,31 @@ def _reassess_text(inp: MarkBookInput, o: YearOutcome, year_results: Mapping[tup
     return "; ".join(f"{names.get(c, c)}: {format_average(r) or '…'}" for c, r in pairs)
 
 
+def results_entries(lists: Sequence[Mapping[str, Any]]) -> list[tuple[int, int]]:
+    """The lines of the year lists in order, as (list, item) with item -1 for a list's title."""
+    return [(i, j) for i, lst in enumerate(lists) for j in range(-1, len(lst["items"]))]
+
+
+def results_page(data: Mapping[str, Any], entries: Sequence[tuple[int, int]], k: int, n: int) -> dict[str, Any]:
+    """Page ``k`` of ``n`` of the year results: the statistics on the first, the given lines of the lists."""
+    lists: list[dict[str, Any]] = []
+    for i, j in entries:
+        src = data["lists"][i]
+        if not lists or lists[-1]["no"] != str(i + 1):
+            lists.append({"no": str(i + 1), "title": src["title"] + (" (tiếp theo)" if j >= 0 else ""), "items": []})
+        if j >= 0:
+            lists[-1]["items"].append(src["items"][j])
+    return {**data, "title": data["title"] + _cont(k, n), "tables": data["tables"] if k == 1 else [],
+            "lists": lists, "signatures": data["signatures"] if k == n else []}
+
+
 def results_data(
     inp: MarkBookInput,
     rows_by_student: Mapping[tuple[int, str], SummaryRow],
     outcomes: Mapping[int, YearOutcome],
 ) -> dict[str, Any]:
-    """Year results: class statistics per level and period, then the end-of-year lists."""
+    """Year results: class statistics per level and period, then the end-of-year lists (all of them;
+    ``results_page`` cuts them into pages)."""
     v = _VOCAB[inp.regime]
     learning_levels, conduct_levels = _LEVELS[inp.regime]
     periods: tuple[Period, ...] = ("hk1", "hk2", "cn")
@@ -778,6 +800,8 @@ def results_data(
     for lst in lists:
         if not lst["items"]:
             lst["items"] = ["Không có."]
+    for i, lst in enumerate(lists, 1):
+        lst["no"] = str(i)
     return {
         "title": "KẾT QUẢ CUỐI NĂM HỌC VÀ THỐNG KÊ CỦA LỚP",
         "tables": tables,
@@ -1017,11 +1041,16 @@ class _Table:
     group: str | None = None
     part: Part = "term1"
     ranges: list[range] = field(default_factory=list)
+    items: Sequence[Any] | None = None  # the rows, when they are not the students (the year lists)
+
+    def rows(self, students: Sequence[StudentInput]) -> Sequence[Any]:
+        return students if self.items is None else self.items
 
     def pages(self, students: Sequence[StudentInput]) -> list[tuple[str, dict[str, Any]]]:
         """(kind, data) of each planned page; a page kept for rows still to come is blank."""
+        rows = self.rows(students)
         n = len([r for r in self.ranges if len(r)]) or 1
-        return [(self.kind, self.make([students[i] for i in r], k, n)) if len(r) or k == 1 else ("blank", {})
+        return [(self.kind, self.make([rows[i] for i in r], k, n)) if len(r) or k == 1 else ("blank", {})
                 for k, r in enumerate(self.ranges, 1)]
 
 
@@ -1070,7 +1099,10 @@ def _tables(inp: MarkBookInput, opts: PrintOptions) -> dict[str, list[_Table]]:
             _Table(f"summary/{period}", "summary", lambda st, k, n, period=period: summary_data(
                 inp, period, st, by_key, rows_by_student, outcomes, _cont(k, n)))  # type: ignore[arg-type]
             for period in periods]
-    for name in ("attendance_t2", "marks_t2", "summary_t2"):
+    results = results_data(inp, rows_by_student, outcomes)
+    out["results"] = [_Table("results", "results", lambda es, k, n: results_page(results, es, k, n),
+                             items=results_entries(results["lists"]))]
+    for name in ("attendance_t2", "marks_t2", "summary_t2", "results"):
         for t in out[name]:
             t.part = "year"
     return out
@@ -1082,10 +1114,20 @@ def _plan_tables(inp: MarkBookInput, opts: PrintOptions, tables: Sequence[_Table
 
     students = list(inp.students)
     meta = _meta(inp, opts, 0).to_dict()
-    flows = [Flow(t.kind, _measuring_data(t.make(students, 99, 99)), group=t.group,
+    flows = [Flow(t.kind, _measuring_data(t.make(t.rows(students), 1, 1)), group=t.group,
                   reserve_rows=YEAR_RESERVE_ROWS if t.part == "year" else 0) for t in tables]
     for t, ranges in zip(tables, paginate("markbook", meta, flows), strict=True):
-        t.ranges = ranges
+        t.ranges = ranges if t.items is None else _titles_with_items(ranges, t.items)
+
+
+def _titles_with_items(ranges: list[range], entries: Sequence[tuple[int, int]]) -> list[range]:
+    """Move a list's title that would end a page to the next page, with its first item."""
+    out = list(ranges)
+    for k in range(len(out) - 1):
+        r, nxt = out[k], out[k + 1]
+        if len(r) > 1 and entries[r.stop - 1][1] == -1 and len(nxt):
+            out[k], out[k + 1] = range(r.start, r.stop - 1), range(r.stop - 1, nxt.stop)
+    return out
 
 
 def _measuring_data(data: dict[str, Any]) -> dict[str, Any]:
@@ -1116,8 +1158,6 @@ def _sections(inp: MarkBookInput, opts: PrintOptions) -> list[_Section]:
         inspections.setdefault(minutes_page_month(insp.month), []).append(insp)
     tables = _tables(inp, opts)
     _plan_tables(inp, opts, [t for ts in tables.values() for t in ts])
-    rows_by_student: dict[tuple[int, str], SummaryRow] = {(r.student_no, r.period): r for r in inp.summaries}
-    outcomes = {o.student_no: o for o in inp.outcomes}
 
     def table_section(name: str, part: Part, start: Literal["recto", "verso"] = "recto") -> _Section:
         ts = tables[name]
@@ -1134,7 +1174,7 @@ def _sections(inp: MarkBookInput, opts: PrintOptions) -> list[_Section]:
         table_section("marks_t2", "year"),
         table_section("summary_t1", "term1"),
         table_section("summary_t2", "year"),
-        _Section("results", "year", [("results", results_data(inp, rows_by_student, outcomes))]),
+        table_section("results", "year"),
     ]
     for name, part, months in (("minutes_t1", "term1", TERM1_MONTHS), ("minutes_t2", "year", TERM2_MONTHS)):
         sec = _Section(name, part)  # type: ignore[arg-type]

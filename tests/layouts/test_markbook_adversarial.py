@@ -170,3 +170,28 @@ def test_plan_read_from_a_printed_pdf() -> None:
         plan_from_pdf(out.getvalue(), "9A2", "2025-2026")
     with pytest.raises(RenderError, match="no mark-book document"):
         plan_from_pdf(b"%PDF-1.4 not a pdf", "9A1", "2025-2026")
+
+
+def test_long_year_lists_continue_on_the_next_page() -> None:
+    """Half the class re-assessed in four subjects, long names: the year results continue on a second page
+    (statistics on the first, signatures on the last), no line dropped."""
+    from dataclasses import replace
+    from decimal import Decimal
+
+    from layouts.markbook import YearOutcome
+
+    inp = _input(50)
+    codes = [s.code for s in inp.subjects[:4]]
+    outcomes = tuple(
+        YearOutcome(s.no, "Kiểm tra lại", reassess=tuple((c, Decimal("5.5")) for c in codes), final="Lên lớp")
+        if s.no % 2 == 0 else YearOutcome(s.no, "Lên lớp") for s in inp.students)
+    doc = build_markbook(replace(inp, outcomes=outcomes), PrintOptions(part="year"))
+    pages = [p for p in doc.pages if p.kind == "results"]
+    assert len(pages) >= 2
+    assert pages[0].data["tables"] and not pages[-1].data["tables"]
+    assert pages[-1].data["signatures"] and not pages[0].data["signatures"]
+    items = [it for p in pages for lst in p.data["lists"] if lst["title"].startswith("Học sinh phải kiểm tra lại")
+             for it in lst["items"]]
+    assert len(items) == sum(o.decision == "Kiểm tra lại" for o in outcomes)
+    pdf = render_document("markbook", doc)  # raises on an overflow
+    assert all(s >= MIN_PT - 0.01 and o == 0 for s, o in glyph_report(pdf))
