@@ -26,13 +26,16 @@ Book order (BOOKS.md §1.2, §1.3; Sơn La CV 1540/2017 adjustments, BOOKS.md §
  13   closing page-count certification                               year
 ====  ============================================================  =======
 
-The page plan depends only on stable quantities (paper, duplex, number of subjects, number of
-students rounded up to a page, exactly one minutes page per month September–May, however many
-inspections a month has: they share its page, see ``minutes_page_data``; June–August inspections
-go on the May page), so the term-I print and the year-end print of the same book number their
-pages identically and bind into one book.
-When two-sided, every section starts on a recto (blank pages are inserted), so that no sheet
-carries pages of both print runs.
+Pages of the class tables (roll, attendance, marks, summaries) are planned from what Typst lays
+out (``layouts.paginate``: one measuring pass, then one page per planned page); everything else is
+one page per entry, with exactly one minutes page per month September–May, however many
+inspections a month has (they share its page, see ``minutes_page_data``; June–August inspections
+go on the May page). The term-I print and the year-end print of the same book number their pages
+identically: the year print takes the term-I print's plan (``PrintOptions.plan``, ``plan_of``), and
+tables printed at the end of the year keep room for rows still to come (``YEAR_RESERVE_ROWS``).
+When two-sided, every section starts on a recto (blank pages are inserted), an A4 attendance
+section on a verso (each month's halves face each other), so that no sheet carries pages of both
+print runs.
 """
 
 from __future__ import annotations
@@ -713,12 +716,31 @@ def _reassess_text(inp: MarkBookInput, o: YearOutcome, year_results: Mapping[tup
     return "; ".join(f"{names.get(c, c)}: {format_average(r) or '…'}" for c, r in pairs)
 
 
+def results_entries(lists: Sequence[Mapping[str, Any]]) -> list[tuple[int, int]]:
+    """The lines of the year lists in order, as (list, item) with item -1 for a list's title."""
+    return [(i, j) for i, lst in enumerate(lists) for j in range(-1, len(lst["items"]))]
+
+
+def results_page(data: Mapping[str, Any], entries: Sequence[tuple[int, int]], k: int, n: int) -> dict[str, Any]:
+    """Page ``k`` of ``n`` of the year results: the statistics on the first, the given lines of the lists."""
+    lists: list[dict[str, Any]] = []
+    for i, j in entries:
+        src = data["lists"][i]
+        if not lists or lists[-1]["no"] != str(i + 1):
+            lists.append({"no": str(i + 1), "title": src["title"] + (" (tiếp theo)" if j >= 0 else ""), "items": []})
+        if j >= 0:
+            lists[-1]["items"].append(src["items"][j])
+    return {**data, "title": data["title"] + _cont(k, n), "tables": data["tables"] if k == 1 else [],
+            "lists": lists, "signatures": data["signatures"] if k == n else []}
+
+
 def results_data(
     inp: MarkBookInput,
     rows_by_student: Mapping[tuple[int, str], SummaryRow],
     outcomes: Mapping[int, YearOutcome],
 ) -> dict[str, Any]:
-    """Year results: class statistics per level and period, then the end-of-year lists."""
+    """Year results: class statistics per level and period, then the end-of-year lists (all of them;
+    ``results_page`` cuts them into pages)."""
     v = _VOCAB[inp.regime]
     learning_levels, conduct_levels = _LEVELS[inp.regime]
     periods: tuple[Period, ...] = ("hk1", "hk2", "cn")
@@ -778,6 +800,8 @@ def results_data(
     for lst in lists:
         if not lst["items"]:
             lst["items"] = ["Không có."]
+    for i, lst in enumerate(lists, 1):
+        lst["no"] = str(i)
     return {
         "title": "KẾT QUẢ CUỐI NĂM HỌC VÀ THỐNG KÊ CỦA LỚP",
         "tables": tables,
@@ -837,7 +861,7 @@ def inspection_data(inp: MarkBookInput, month: int, insp: Inspection | None) -> 
 # MINUTES_ARCHIVE_NOTE. The choice depends only on counts and text lengths, never on Typst measuring.
 
 MINUTES_ARCHIVE_NOTE = "Xem biên bản lưu tại hồ sơ nhà trường."
-MINUTES_SHORT_COLUMNS = ("STT", "Môn học", "Giáo viên", "Phải có", "Đã nhập", "Nhập chậm", "Nhận xét")
+MINUTES_SHORT_COLUMNS = ("STT", "Môn học", "Giáo viên", "Phải có", "Đã nhập", "Chậm", "Nhận xét")
 
 
 @dataclass(frozen=True)
@@ -854,10 +878,11 @@ class _MinutesMetrics:
 
 
 _MINUTES_METRICS = {
+    # cell_chars: what a column holds at 7 pt (A4) / 8 pt (A3), nothing being set smaller (README, "Type sizes")
     "a4": _MinutesMetrics(budget=245.5, fixed=60.0, session=12.0, row=3.6, line=3.4, chars=115,
-                          cell_chars=(4, 48, 48, 8, 8, 8, 56)),
+                          cell_chars=(4, 40, 34, 6, 6, 6, 34)),
     "a3": _MinutesMetrics(budget=243.5, fixed=66.0, session=13.0, row=4.1, line=3.9, chars=210,
-                          cell_chars=(6, 90, 90, 10, 10, 10, 110)),
+                          cell_chars=(6, 78, 66, 8, 8, 8, 66)),
 }
 _TEXT_LINES = 2  # findings / requests lines of each inspection sharing a page ("several")
 _LATEST_TEXT_LINES = 4  # ... of the latest inspection printed above the summaries ("latest")
@@ -919,6 +944,7 @@ def _session_data(
     heading += f" ngày {format_date(insp.held_on)}"
     if insp.inspectors:
         heading += f" — Người kiểm tra: {_inspectors_text(insp)}"
+    heading = _clip(heading, int(m.chars * 0.9))  # one bold line of the page's width
     return {"heading": heading, "rows": rows, "findings": findings, "requests": requests}, cut
 
 
@@ -994,6 +1020,11 @@ def minutes_page_data(
 # (layouts.paginate): every table is laid out once by Typst with all its rows, and the rows are
 # packed into pages. Everything else is one page per entry.
 
+#: Tables printed at the end of the year keep room for this many more one-line rows from the term-I print
+#: on (arrivals in term II, notes under the names of students who leave): their page count, fixed when
+#: the term-I print numbers the book, then still holds at the year print (README, "Term-I plan").
+YEAR_RESERVE_ROWS = 4
+
 #: Placeholder continuation of a title while measuring: as long as any real one ("tiếp theo 2/3").
 _CONT_PLACEHOLDER = " (trang 99/99)"
 
@@ -1008,11 +1039,19 @@ class _Table:
     kind: str
     make: PageMaker  # (students on the page, page no. within the table, pages of the table) -> data
     group: str | None = None
+    part: Part = "term1"
     ranges: list[range] = field(default_factory=list)
+    items: Sequence[Any] | None = None  # the rows, when they are not the students (the year lists)
 
-    def pages(self, students: Sequence[StudentInput]) -> list[dict[str, Any]]:
-        n = len(self.ranges)
-        return [self.make([students[i] for i in r], k, n) for k, r in enumerate(self.ranges, 1)]
+    def rows(self, students: Sequence[StudentInput]) -> Sequence[Any]:
+        return students if self.items is None else self.items
+
+    def pages(self, students: Sequence[StudentInput]) -> list[tuple[str, dict[str, Any]]]:
+        """(kind, data) of each planned page; a page kept for rows still to come is blank."""
+        rows = self.rows(students)
+        n = len([r for r in self.ranges if len(r)]) or 1
+        return [(self.kind, self.make([rows[i] for i in r], k, n)) if len(r) or k == 1 else ("blank", {})
+                for k, r in enumerate(self.ranges, 1)]
 
 
 @dataclass
@@ -1060,6 +1099,12 @@ def _tables(inp: MarkBookInput, opts: PrintOptions) -> dict[str, list[_Table]]:
             _Table(f"summary/{period}", "summary", lambda st, k, n, period=period: summary_data(
                 inp, period, st, by_key, rows_by_student, outcomes, _cont(k, n)))  # type: ignore[arg-type]
             for period in periods]
+    results = results_data(inp, rows_by_student, outcomes)
+    out["results"] = [_Table("results", "results", lambda es, k, n: results_page(results, es, k, n),
+                             items=results_entries(results["lists"]))]
+    for name in ("attendance_t2", "marks_t2", "summary_t2", "results"):
+        for t in out[name]:
+            t.part = "year"
     return out
 
 
@@ -1069,9 +1114,20 @@ def _plan_tables(inp: MarkBookInput, opts: PrintOptions, tables: Sequence[_Table
 
     students = list(inp.students)
     meta = _meta(inp, opts, 0).to_dict()
-    flows = [Flow(t.kind, _measuring_data(t.make(students, 99, 99)), group=t.group) for t in tables]
+    flows = [Flow(t.kind, _measuring_data(t.make(t.rows(students), 1, 1)), group=t.group,
+                  reserve_rows=YEAR_RESERVE_ROWS if t.part == "year" else 0) for t in tables]
     for t, ranges in zip(tables, paginate("markbook", meta, flows), strict=True):
-        t.ranges = ranges
+        t.ranges = ranges if t.items is None else _titles_with_items(ranges, t.items)
+
+
+def _titles_with_items(ranges: list[range], entries: Sequence[tuple[int, int]]) -> list[range]:
+    """Move a list's title that would end a page to the next page, with its first item."""
+    out = list(ranges)
+    for k in range(len(out) - 1):
+        r, nxt = out[k], out[k + 1]
+        if len(r) > 1 and entries[r.stop - 1][1] == -1 and len(nxt):
+            out[k], out[k + 1] = range(r.start, r.stop - 1), range(r.stop - 1, nxt.stop)
+    return out
 
 
 def _measuring_data(data: dict[str, Any]) -> dict[str, Any]:
@@ -1082,9 +1138,9 @@ def _measuring_data(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _spread_pages(tables: Sequence[_Table], students: Sequence[StudentInput]) -> list[dict[str, Any]]:
+def _spread_pages(tables: Sequence[_Table], students: Sequence[StudentInput]) -> list[tuple[str, dict[str, Any]]]:
     """Pages of a section in order; the halves of a group alternate page by page (facing pairs)."""
-    out: list[dict[str, Any]] = []
+    out: list[tuple[str, dict[str, Any]]] = []
     i = 0
     while i < len(tables):
         group = [t for t in tables[i:] if t.group is not None and t.group == tables[i].group] or [tables[i]]
@@ -1102,13 +1158,10 @@ def _sections(inp: MarkBookInput, opts: PrintOptions) -> list[_Section]:
         inspections.setdefault(minutes_page_month(insp.month), []).append(insp)
     tables = _tables(inp, opts)
     _plan_tables(inp, opts, [t for ts in tables.values() for t in ts])
-    rows_by_student: dict[tuple[int, str], SummaryRow] = {(r.student_no, r.period): r for r in inp.summaries}
-    outcomes = {o.student_no: o for o in inp.outcomes}
 
     def table_section(name: str, part: Part, start: Literal["recto", "verso"] = "recto") -> _Section:
         ts = tables[name]
-        return _Section(name, part, [(ts[0].kind, d) for d in _spread_pages(ts, students)], start,
-                        [t.key for t in ts])
+        return _Section(name, part, _spread_pages(ts, students), start, [t.key for t in ts])
 
     spread: Literal["recto", "verso"] = "verso" if opts.paper == "a4" else "recto"
     secs: list[_Section] = [
@@ -1121,7 +1174,7 @@ def _sections(inp: MarkBookInput, opts: PrintOptions) -> list[_Section]:
         table_section("marks_t2", "year"),
         table_section("summary_t1", "term1"),
         table_section("summary_t2", "year"),
-        _Section("results", "year", [("results", results_data(inp, rows_by_student, outcomes))]),
+        table_section("results", "year"),
     ]
     for name, part, months in (("minutes_t1", "term1", TERM1_MONTHS), ("minutes_t2", "year", TERM2_MONTHS)):
         sec = _Section(name, part)  # type: ignore[arg-type]
@@ -1204,6 +1257,36 @@ def plan_of(document: Mapping[str, Any]) -> dict[str, int]:
     return {str(k): int(v) for k, v in document.get("book", {}).get("plan", [])}
 
 
+def plan_from_pdf(pdf: bytes, class_name: str, year: str) -> dict[str, int]:
+    """The plan of a printed mark book (its attached book document), checked to be this class's book."""
+    import io
+    import json
+
+    import pikepdf
+
+    from signing.manifest import DOCUMENT_NAME
+
+    refused = RenderError("Tệp đã chọn không phải bản in sổ gọi tên và ghi điểm của sodientu.",
+                          "the PDF carries no mark-book document")
+    try:
+        with pikepdf.open(io.BytesIO(pdf)) as doc:
+            spec = doc.attachments.get(DOCUMENT_NAME)
+            if spec is None:
+                raise refused
+            document = json.loads(spec.get_file().read_bytes())
+    except (pikepdf.PdfError, ValueError) as exc:
+        raise refused from exc
+    book = document.get("book", {}) if isinstance(document, dict) else {}
+    if book.get("kind") != "markbook" or not book.get("plan"):
+        raise refused
+    if (book.get("class"), book.get("year")) != (class_name, year):
+        raise RenderError(
+            f"Bản in đã chọn là sổ lớp {book.get('class')} năm học {book.get('year')}, "
+            f"không phải sổ lớp {class_name} năm học {year}.",
+            f"plan source is {book.get('class')} {book.get('year')}, not {class_name} {year}")
+    return plan_of(document)
+
+
 def _validate(inp: MarkBookInput) -> None:
     if inp.regime not in _VOCAB:
         raise RenderError("Chế độ đánh giá không hợp lệ.", f"unknown regime {inp.regime!r}")
@@ -1245,6 +1328,7 @@ __all__ = [
     "format_mark",
     "minutes_page_data",
     "minutes_page_month",
+    "plan_from_pdf",
     "plan_of",
     "render_markbook",
 ]

@@ -41,6 +41,7 @@ class Flow:
     data: Mapping[str, Any]
     group: str | None = None  # flows of one group share their page breaks
     orientation: str | None = None  # the page's orientation, when it overrides the book's
+    reserve_rows: int = 0  # room kept for this many more one-line rows (rows still to come): may add a page
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,12 @@ class Measured:
     rows: tuple[float, ...]  # height of each row
 
 
-def pack(m: Measured, slack: float = SLACK_PT) -> list[range]:
-    """Row ranges, one per page: each page takes rows while they fit (at least one row a page)."""
+def pack(m: Measured, slack: float = SLACK_PT, reserve: float = 0.0) -> list[range]:
+    """Row ranges, one per page: each page takes rows while they fit (at least one row a page).
+
+    ``reserve`` (pt) is kept free after the last row; when the last page cannot keep it, an empty
+    range is added: a page planned for rows still to come.
+    """
     room = m.room - m.fixed - slack
     pages: list[range] = []
     start, used = 0, 0.0
@@ -63,6 +68,8 @@ def pack(m: Measured, slack: float = SLACK_PT) -> list[range]:
             start, used = i, 0.0
         used += h
     pages.append(range(start, len(m.rows)))
+    if reserve > 0 and used + reserve > room:
+        pages.append(range(len(m.rows), len(m.rows)))
     return pages
 
 
@@ -107,10 +114,17 @@ def paginate(template: str, book: Mapping[str, Any], flows: Sequence[Flow]) -> l
         ms = [measured[i] for i in members]
         n = max(len(m.rows) for m in ms)
         rows = tuple(max((m.rows[k] for m in ms if k < len(m.rows)), default=0.0) for k in range(n))
-        joint = pack(Measured(max(m.fixed for m in ms), min(m.room for m in ms), rows))
+        joint = pack(Measured(max(m.fixed for m in ms), min(m.room for m in ms), rows),
+                     reserve=max(_reserve(flows[i], m) for i, m in zip(members, ms, strict=True)))
         for i in members:
             plans[i] = joint
-    return [p if p is not None else pack(m) for p, m in zip(plans, measured, strict=True)]
+    return [p if p is not None else pack(m, reserve=_reserve(f, m))
+            for p, m, f in zip(plans, measured, flows, strict=True)]
+
+
+def _reserve(flow: Flow, m: Measured) -> float:
+    """Room (pt) for ``flow.reserve_rows`` rows as tall as the flow's shortest row."""
+    return flow.reserve_rows * min(m.rows, default=0.0)
 
 
 __all__ = ["SLACK_PT", "Flow", "Measured", "measure", "pack", "paginate"]

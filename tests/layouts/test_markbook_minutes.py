@@ -19,6 +19,7 @@ from layouts.markbook import (
     minutes_page_month,
 )
 from layouts.render import extract_page_texts, render_document
+from tests.layouts.test_markbook_adversarial import glyph_report
 
 FIRST = "Lần đầu trong tháng: môn Tin học còn thiếu hai đầu điểm."
 SECOND_REQ = "Bổ sung điểm ĐĐGtx môn Tin học trước ngày 05/11/2025."
@@ -161,7 +162,9 @@ def test_every_shared_page_fits_one_page(markbook_input: MarkBookInput, paper: s
         layouts.add(data["layout"])
         pages.append(replace(template, no=len(pages) + 1, data=data))
     assert layouts == {"several", "latest"}
-    render_document("markbook", BookDocument(book=doc.book, pages=tuple(pages)))  # raises on an overflow
+    pdf = render_document("markbook", BookDocument(book=doc.book, pages=tuple(pages)))  # raises on an overflow
+    for no, (smallest, outside) in enumerate(glyph_report(pdf), 1):
+        assert smallest >= 6.99 and outside == 0, f"case {no}: {smallest:.2f} pt, {outside} glyphs off the page"
 
 
 def test_long_cells_are_cut_and_noted(markbook_input: MarkBookInput) -> None:

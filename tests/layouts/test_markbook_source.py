@@ -510,3 +510,41 @@ def test_ambiguous_class_and_published_edition(tmp_path: Path) -> None:
              "--as", "vanphong", "--key-dir", str(keys), "--passphrase-file", str(tmp_path / "pw"),
              "-o", str(out), "--db", url)
     assert r.exit_code == 1 and "khóa ký" in r.output, r.output  # the twin school has no key
+
+
+def test_guardian_and_corrected_marks_are_read(session: Session, world: Built) -> None:
+    """A student cared for by a guardian prints the guardian on the roll; a mark named by the class's
+    correction trace prints with the correction mark (issue 9)."""
+    from sqlalchemy import select
+
+    from records.models import AuditEntry, CorrectionRequest, Enrolment, Student, User
+
+    enrolment = session.scalars(select(Enrolment).where(Enrolment.class_id == world.klass.id,
+                                                        Enrolment.roll_number == 1)).one()
+    student = session.get(Student, enrolment.student_id)
+    assert student is not None
+    student.father_name = student.mother_name = None
+    student.guardian_name, student.guardian_occupation = "Hà Thị Lan", "Y sĩ"
+    mark = session.scalars(select(Mark).where(Mark.enrolment_id == enrolment.id, Mark.kind == MarkKind.REGULAR,
+                                              Mark.slot == 2).order_by(Mark.subject_id, Mark.term_id)).first()
+    assert mark is not None
+    someone = session.scalars(select(User)).first()
+    assert someone is not None
+    req = CorrectionRequest(school_id=world.klass.school_id, enrolment_id=enrolment.id, subject_id=mark.subject_id,
+                            term_id=mark.term_id, kind=mark.kind.value, slot=2, old_value="4", new_value="6",
+                            reason="Nhập nhầm", requested_by_id=someone.id)
+    session.add(req)
+    session.flush()
+    session.add(AuditEntry(chain=world.klass.school_id, seq=10_000, school_id=world.klass.school_id,
+                           at=dt.datetime(2026, 6, 2, tzinfo=dt.UTC), actor_name="admin", action="correct",
+                           entity="mark", entity_id=str(mark.id), request_id=req.id, prev_hash="0" * 64, hash="1" * 64))
+    session.flush()
+    inp = load_markbook_input(session, world.klass.id)
+    first = inp.students[0]
+    assert (first.father, first.mother, first.guardian, first.guardian_job) == ("", "", "Hà Thị Lan", "Y sĩ")
+    doc = build_markbook(inp, PrintOptions(part="all"))
+    roll = next(p for p in doc.pages if p.kind == "roll")
+    assert roll.data["rows"][0]["cells"][5] == "Người giám hộ: Hà Thị Lan, Y sĩ"
+    starred = [(p.data["subject"], p.data["term"], r["no"], c) for p in doc.pages if p.kind == "marks"
+               for r in p.data["rows"] for c in r["cells"] if c.endswith("*")]
+    assert len(starred) == 1 and starred[0][2] == "1"

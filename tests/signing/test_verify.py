@@ -33,7 +33,7 @@ from tests.signing.helpers import (
     small_markbook,
 )
 
-MARKS_PAGE = 25  # "MÔN NGỮ VĂN — HỌC KỲ I"; page index 1 of the small book
+MARKS_PAGE = 25  # "MÔN NGỮ VĂN — HỌC KÌ I"; page index 1 of the small book
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -190,13 +190,15 @@ _PARTS = {"term1": "term1", "year": "year", "all": "all"}
 @click.option("--duplex", is_flag=True, help="In hai mặt: lề đóng gáy đối xứng, mỗi phần bắt đầu ở mặt phải.")
 @click.option("--part", default="all", metavar="term1|year|all",
               help="Phần in: term1 (cuối học kỳ I), year (phần còn lại, cuối năm) hoặc all. Mặc định all.")
+@click.option("--bind-with", "bind_with", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Bản in học kỳ I (tệp PDF) mà bản in cuối năm đóng cùng: giữ nguyên cách đánh số trang của nó.")
 @_edition_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Tệp PDF sẽ ghi.")
 @db_option
 def mark_book_cmd(engine: Engine, class_name: str | None, year: str | None, school_code: str | None, paper: str,
-                  duplex: bool, part: str, draft: bool, username: str | None, key_dir: str | None,
-                  passphrase_file: str | None, output: Path | None) -> None:
+                  duplex: bool, part: str, bind_with: Path | None, draft: bool, username: str | None,
+                  key_dir: str | None, passphrase_file: str | None, output: Path | None) -> None:
     """In sổ gọi tên và ghi điểm (sổ theo dõi và đánh giá học sinh) của một lớp."""
     from web.cli import fail
 
@@ -216,7 +218,7 @@ def mark_book_cmd(engine: Engine, class_name: str | None, year: str | None, scho
     _require_printer(draft, username)
     assert class_name and year and output and paper_key and part_key  # for the type checker; fail() exits
 
-    from layouts.markbook import PrintOptions, build_markbook
+    from layouts.markbook import PrintOptions, build_markbook, plan_from_pdf
     from layouts.markbook_source import find_class, load_markbook_input
     from records.db import session_scope
 
@@ -224,7 +226,14 @@ def mark_book_cmd(engine: Engine, class_name: str | None, year: str | None, scho
     published = None
     with session_scope(engine) as session:
         klass = find_class(session, class_name, year, school_code=school_code)
+        if bind_with is not None:
+            start = klass.grade.school_year.start_year
+            opts = replace(opts, plan=plan_from_pdf(bind_with.read_bytes(), klass.name, f"{start}-{start + 1}"))
         doc = build_markbook(load_markbook_input(session, klass.id), opts)
+        if opts.plan and doc.book.total_pages != sum(opts.plan.values()):
+            click.echo(f"Chú ý: sổ nay có {doc.book.total_pages} trang, bản in học kỳ I đánh số cho "
+                       f"{sum(opts.plan.values())} trang; hãy in lại phần học kỳ I (--part term1) để đóng thành sổ.",
+                       err=True)
         if draft:
             from layouts.render import render_document
 
