@@ -495,7 +495,9 @@ def _measure(parts: Sequence[tuple[str, dict[str, Any]]]) -> list[_Landed]:
         book=BookMeta(kind="transcript", title="HỌC BẠ TRUNG HỌC CƠ SỞ", school="", district="", province="",
                       class_name="", year="", regime="tt22", paper="a4", orientation="portrait", duplex=False,
                       part="all", total_pages=len(parts)),
-        pages=tuple(Page(no=i + 1, kind=kind, side="recto", data=data) for i, (kind, data) in enumerate(parts)),
+        # the photo is laid out 30 × 40 mm like its placeholder: no need to decode it to measure
+        pages=tuple(Page(no=i + 1, kind=kind, side="recto", data={**data, "photo": ""} if "photo" in data else data)
+                    for i, (kind, data) in enumerate(parts)),
     )
     document = probe.to_dict()
     document["book"]["measure"] = True
