@@ -688,7 +688,8 @@ def _register_doc(session: Session, job: Job, issued: dt.date) -> _Doc:
         raise NotFoundError(f"Không tìm thấy trường của khóa học {course}.", f"no school for course {course}")
     # the course tells the registers of a school apart (a new print supersedes that course's only)
     return _Doc(job, FILE_REGISTER, f"{FOLDERS[FILE_REGISTER]}/{_safe(inp.course)}.pdf", "register",
-                build_register(inp), Scope(school_id, part=inp.course), inp.course)
+                build_register(inp, paper=job.option("paper", "a3"), duplex=bool(job.option("duplex", False))),
+                Scope(school_id, part=inp.course), inp.course)
 
 
 def _check(session: Session, state: _Worker, docs: list[_Doc]) -> None:

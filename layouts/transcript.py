@@ -27,10 +27,12 @@ the end of each year bind into one volume; a repeated grade adds a section and s
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -492,20 +494,20 @@ def _units(kind: str, data: Mapping[str, Any]) -> int:
 def _measure(parts: Sequence[tuple[str, dict[str, Any]]]) -> list[_Landed]:
     """Lay every part out once, each as one entry that may run over several pages, and read back
     on which of its pages each unit landed (``<tr-unit>`` metadata) and where the last one ended."""
-    from layouts.render import query_document
-
     probe = BookDocument(
         book=BookMeta(kind="transcript", title="HỌC BẠ TRUNG HỌC CƠ SỞ", school="", district="", province="",
                       class_name="", year="", regime="tt22", paper="a4", orientation="portrait", duplex=False,
                       part="all", total_pages=len(parts)),
-        pages=tuple(Page(no=i + 1, kind=kind, side="recto", data=data) for i, (kind, data) in enumerate(parts)),
+        # the photo is laid out 30 × 40 mm like its placeholder: no need to decode it to measure
+        pages=tuple(Page(no=i + 1, kind=kind, side="recto", data={**data, "photo": ""} if "photo" in data else data)
+                    for i, (kind, data) in enumerate(parts)),
     )
     document = probe.to_dict()
     document["book"]["measure"] = True
+    landed_all = _landed(json.dumps(document, ensure_ascii=False, separators=(",", ":")))
     starts: dict[int, int] = {}
     units: dict[int, dict[int, int]] = {}
     ends: dict[int, float] = {}
-    (landed_all,) = query_document(TEMPLATE, document, "<tr-landed>")
     for hit in landed_all:
         entry = int(hit["entry"])
         if "unit" in hit:
@@ -527,6 +529,16 @@ def _measure(parts: Sequence[tuple[str, dict[str, Any]]]) -> list[_Landed]:
         spare = CONTENT_BOTTOM_MM - ends[entry] if len(pages) == 1 and entry in ends else 0.0
         out.append(_Landed(pages, max(0.0, spare)))
     return out
+
+
+@lru_cache(maxsize=16)
+def _landed(document_json: str) -> tuple[dict[str, Any], ...]:
+    """The ``<tr-landed>`` marks of a measuring document (kept for a few documents: a batch that
+    prints a student's year and volume measures the same parts twice)."""
+    from layouts.render import query_document
+
+    (landed,) = query_document(TEMPLATE, document_json, "<tr-landed>")
+    return tuple(landed)
 
 
 def _split(kind: str, data: dict[str, Any], landed: _Landed) -> list[dict[str, Any]]:

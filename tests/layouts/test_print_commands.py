@@ -190,6 +190,7 @@ def test_drafts_are_marked_and_not_recorded(print_db: PrintDb, tmp_path: Path) -
     runs = {
         "hb.pdf": ("transcript", "--student", db.student, "--volume", "--duplex", "--copy"),
         "sdb.pdf": ("register", "--course", "2022-2026"),
+        "sdb-a4.pdf": ("register", "--course", "2022-2026", "--paper", "a4", "--duplex"),
         "so.pdf": ("mark-book", "--class", "6A1", "--year", "2022-2023"),
     }
     for name, args in runs.items():
