@@ -58,9 +58,9 @@ class SignedIn:
     must_change_password: bool
 
 
-def hash_password(password: str) -> str:
-    """The argon2id hash of a password (PHC string)."""
-    return _HASHER.hash(password)
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    """The argon2id hash of a password (PHC string); ``salt`` only for a reproducible demo, never real accounts."""
+    return _HASHER.hash(password, salt=salt)
 
 
 def password_matches(stored_hash: str | None, password: str) -> bool:
@@ -240,6 +240,6 @@ def set_active(session: Session, actor: Actor, user: User | int, active: bool, r
 
 
 @lru_cache(maxsize=4)
-def shared_hash(password: str) -> str:
-    """One hash of a password reused for many accounts (the demo: argon2id costs ~50 ms a hash)."""
-    return hash_password(password)
+def shared_hash(password: str, salt: bytes | None = None) -> str:
+    """One hash of a password reused for many accounts (the demo: an argon2id hash costs tens of ms)."""
+    return hash_password(password, salt=salt)
