@@ -58,7 +58,7 @@ DEMO_DB = "sodientu_demo_test"
 #: Columns holding the wall-clock time of the build (or derived from it), not data of the school.
 CLOCK_COLUMNS = {"entered_at", "computed_at", "granted_at", "approved_at", "decided_at", "executed_at",
                  "requested_at", "applied_at", "recorded_at", "updated_at", "at", "hash", "prev_hash", "before",
-                 "after"}
+                 "after", "password_changed_at"}
 
 
 @dataclass

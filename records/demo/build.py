@@ -331,7 +331,9 @@ class _Builder:
             person = gen.adult_name(r, r.random() < 0.4)
             return person.full_name
 
-        password_hash = accounts.shared_hash(DEMO_PASSWORD)  # argon2id once (~50 ms), reused for every account
+        # argon2id once, reused for every account; a fixed salt keeps the demo identical from build to build
+        # (the password is public anyway).
+        password_hash = accounts.shared_hash(DEMO_PASSWORD, salt=b"sodientu-demo-salt")
 
         def user(full: str, school: School | None, roles: Sequence[Role], dept: str | None = None,
                  district: str | None = None) -> User:

@@ -519,7 +519,7 @@ def set_province_cutoff(session: Session, actor: Actor, province: str, month: in
     if month not in (4, 5, 6, 7):
         raise ValidationError("Ngày khóa điểm phải trong khoảng tháng 4 đến tháng 7.", f"cut-off month {month}")
     row = session.scalars(select(ProvinceCalendar).where(ProvinceCalendar.province == province)).one_or_none()
-    before = None if row is None else {"month": row.cutoff_month, "day": row.cutoff_day}
+    before: dict[str, object] | None = None if row is None else {"month": row.cutoff_month, "day": row.cutoff_day}
     if row is None:
         row = ProvinceCalendar(province=province)
         session.add(row)
@@ -539,8 +539,8 @@ def update_school_year(session: Session, actor: Actor, year: SchoolYear, *, star
     if not starts_on < mark_cutoff <= ends_on + dt.timedelta(days=62):
         raise ValidationError("Ngày khóa điểm phải sau ngày bắt đầu năm học.", "cut-off out of the year")
     terms = {t.number: t for t in session.scalars(select(Term).where(Term.school_year_id == year.id))}
-    before = {"starts_on": year.starts_on, "term1_ends_on": terms[1].ends_on, "ends_on": year.ends_on,
-              "mark_cutoff": year.mark_cutoff}
+    before: dict[str, object] = {"starts_on": year.starts_on, "term1_ends_on": terms[1].ends_on,
+                                 "ends_on": year.ends_on, "mark_cutoff": year.mark_cutoff}
     year.starts_on, year.ends_on, year.mark_cutoff = starts_on, ends_on, mark_cutoff
     terms[1].starts_on, terms[1].ends_on = starts_on, term1_ends_on
     terms[2].starts_on, terms[2].ends_on = term1_ends_on + dt.timedelta(days=1), ends_on
@@ -590,8 +590,8 @@ def remove_assignment(session: Session, actor: Actor, assignment: TeachingAssign
         raise ConflictError("Giáo viên đã nhập điểm theo phân công này: không xóa được phân công.",
                             f"assignment {assignment.id} has marks")
     klass = session.get(Class, assignment.class_id)
-    state = {"teacher_id": assignment.teacher_id, "class_id": assignment.class_id,
-             "subject_id": assignment.subject_id, "term_id": assignment.term_id}
+    state: dict[str, object] = {"teacher_id": assignment.teacher_id, "class_id": assignment.class_id,
+                                "subject_id": assignment.subject_id, "term_id": assignment.term_id}
     session.delete(assignment)
     session.flush()
     _trace(session, actor, "delete", "teaching_assignment", assignment.id, state, None,

@@ -133,3 +133,11 @@ def test_changes_made_in_a_session_name_it_in_the_trail(session, people):
     entry = audit.entries(session, school_id=school.id, entity="user", entity_id=teacher.id)[-1]
     assert audit.state(entry.after)["auth_session"] == signed.actor.session_id
     assert audit.verify(session, school.id).ok
+
+
+def test_a_hash_with_old_parameters_is_upgraded_at_sign_in(session, people):
+    _, _, teacher = people
+    assert "m=8," in teacher.password_hash  # the factories' cheap hash
+    accounts.sign_in(session, "giaovien", TEST_PASSWORD, address="a")
+    assert teacher.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert accounts.password_matches(teacher.password_hash, TEST_PASSWORD)

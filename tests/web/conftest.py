@@ -15,7 +15,7 @@ from sqlalchemy import select
 from records.db import make_engine, session_scope, upgrade
 from records.models import Role, Subject, Term
 from records.permissions import Actor
-from records.services import setup
+from records.services import setup, students
 from tests.factories import TEST_PASSWORD, TEST_PASSWORD_HASH
 from web.app import create_app
 
@@ -39,6 +39,7 @@ class WebSchool:
     other_class_id: int
     subject_id: int
     term_id: int
+    student_id: int
 
 
 def build_school(url: str) -> WebSchool:
@@ -73,7 +74,11 @@ def build_school(url: str) -> WebSchool:
         setup.assign_teacher(session, admin, klass, toan, term1, users["giaovien"])
         setup.grant_role(session, admin, users["chunhiem"], Role.SUBJECT_TEACHER, school=school)
         setup.assign_teacher(session, admin, klass, toan, term1, users["chunhiem"])
-        ids = WebSchool(url, school.id, year.id, klass.id, other.id, toan.id, term1.id)
+        [pupil] = students.add_students(session, admin, school, [{
+            "code": "WEB0001", "family_name": "Lò", "middle_name": "Thị", "given_name": "Mai",
+            "date_of_birth": dt.date(2014, 3, 2), "gender": "Nữ", "ethnicity": "Thái"}])
+        students.enrol_class(session, admin, klass, [pupil])
+        ids = WebSchool(url, school.id, year.id, klass.id, other.id, toan.id, term1.id, pupil.id)
     engine.dispose()
     return ids
 

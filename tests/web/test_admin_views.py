@@ -113,3 +113,51 @@ def test_refusals_and_roles_on_the_account_screens(app, login_as, web_school):
     with session_scope(engine) as session:
         assert session.get(User, office.id).active
     engine.dispose()
+
+
+def test_the_roll_over_screen_proposes_lets_the_administrator_adjust_and_applies(tmp_path):
+    import datetime as dt
+
+    from records.models import Enrolment, Grade, Period, StudentResult
+    from records.permissions import Actor
+    from records.services import students
+
+    url = f"sqlite:///{tmp_path / 'roll.sqlite'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        done = setup.initialise_school(session, code="RO001", name="Trường THCS Lên Lớp", district="Huyện A",
+                                       province="Tỉnh B", admin_username="admin", admin_full_name="Quản Trị",
+                                       admin_password=TEST_PASSWORD, password_hash=TEST_PASSWORD_HASH)
+        admin = Actor.load(session, done.admin.id)
+        y1 = setup.create_school_year(session, admin, done.school, 2025)
+        y2 = setup.create_school_year(session, admin, done.school, 2026)
+        klass = setup.create_class(session, admin, next(g for g in y1.grades if g.level == 6), "6A1")
+        kids = students.add_students(session, admin, done.school, [
+            {"code": f"RO{n}", "family_name": family, "middle_name": "", "given_name": given,
+             "date_of_birth": dt.date(2014, 1, n), "gender": "Nam", "ethnicity": "Kinh"}
+            for n, (family, given) in enumerate((("Lò", "An"), ("Vì", "Bình"), ("Hà", "Cường")), start=1)])
+        for enrolment, decision in zip(students.enrol_class(session, admin, klass, kids),
+                                       ("promoted", "repeat", "promoted"), strict=True):
+            session.add(StudentResult(enrolment_id=enrolment.id, period=Period.YEAR, regime="tt22", learning="Đạt",
+                                      conduct="Tốt", promotion=decision, final_promotion=decision))
+        ids = {k.code: k.id for k in kids}
+        y2_id = y2.id
+    app = create_app(url, TESTING=True)
+    client = app.test_client()
+    login(client, "admin")
+    page_url = f"/quan-tri/nam-hoc/{y2_id}/len-lop"
+    page = client.get(page_url).get_data(as_text=True)
+    assert f'name="to_{ids["RO1"]}" value="7A1"' in page and f'name="to_{ids["RO2"]}" value="6A1"' in page
+    token = csrf_of(page)
+    form = {"csrf_token": token, f"to_{ids['RO1']}": "7A1", f"to_{ids['RO2']}": "6A1", f"to_{ids['RO3']}": "7A2"}
+    review = client.post(page_url, data={**form, "apply": "0"}).get_data(as_text=True)
+    assert "7A2: 1" in review and "7A1: 1" in review
+    applied = client.post(page_url, data={**form, "apply": "1"})
+    assert _flash(client, applied)[0] == ["Đã xếp lớp năm học 2026-2027 từ danh sách lên lớp năm học 2025-2026."]
+    with session_scope(engine) as session:
+        placed = session.execute(select(Class.name, Enrolment.student_id).join(Enrolment).join(Grade)
+                                 .where(Grade.school_year_id == y2_id).order_by(Class.name)).all()
+        assert [tuple(p) for p in placed] == [("6A1", ids["RO2"]), ("7A1", ids["RO1"]), ("7A2", ids["RO3"])]
+    engine.dispose()
+    app.extensions["sodientu.engine"].dispose()
