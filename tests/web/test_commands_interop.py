@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -10,7 +11,12 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from records import audit
 from records.db import make_engine, session_scope, upgrade
+from records.models import KeyKind
+from records.permissions import Actor
+from records.services import editions
+from signing.keys import generate_private_key, key_id, public_key_pem
 from tests.records.interop.messy import xlsx
 from tests.records.school_setup import set_up_school
 from web.cli import cli
@@ -21,9 +27,15 @@ def db(tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     engine = make_engine(url)
     upgrade(engine)
+    key = generate_private_key()
     with session_scope(engine) as session:
         s = set_up_school(session)
         s.klass(s.year(2025), 6, "6A1")
+        system = Actor.system("kiểm thử")
+        editions.register_key(session, system, key_id=key_id(key), kind=KeyKind.ED25519,
+                              public_pem=public_key_pem(key), school_id=s.school.id, label="Khóa thử",
+                              valid_from=dt.date(2025, 9, 1))
+        audit.seal(session, system, lambda payload: (key_id(key), key.sign(payload)), school_id=s.school.id)
         info = {"url": url, "admin": s.admin.username, "principal": s.principal.username, "school": s.school.code}
     engine.dispose()
     return info
@@ -60,5 +72,6 @@ def test_import_export_backup_restore(db, tmp_path: Path) -> None:
     copy = f"sqlite:///{tmp_path / 'copy.sqlite'}"
     out = run("restore", str(backup_file), "--db", copy, "--key-dir", str(tmp_path / "keys"))
     assert out.exit_code == 0 and "Nhật kí lưu vết toàn vẹn" in out.output, out.output
+    assert "1 điểm niêm phong, 1 chữ kí đã kiểm tra" in out.output, out.output
     again = run("restore", str(backup_file), "--db", copy)
     assert again.exit_code == 1 and "chỉ khôi phục vào một cơ sở dữ liệu trống" in again.output
