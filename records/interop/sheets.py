@@ -343,7 +343,8 @@ class SafeWorkbook:
         self._first = True
 
     def sheet(self, title: str) -> Any:
-        """A new sheet (the workbook's first sheet is reused for the first call)."""
+        """A new sheet (the workbook's first sheet is reused for the first call); Excel's title rules kept."""
+        title = re.sub(r"[\[\]:*?/\\]", "-", title).strip("'") or "Trang"
         if self._first:
             self._first = False
             ws = self.book.active
