@@ -28,7 +28,7 @@ import io
 import json
 import uuid
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -312,8 +312,13 @@ def _reset_sequences(connection: Any) -> None:
 
 
 def restore(source: str | Path | IO[bytes], engine: Engine, actor: Actor, *, key_dir: Path | None = None,
-            archive: ArchiveSink | None = None) -> RestoreSummary:
-    """Restore a backup into an empty database (schema created if needed); verify the audit trail."""
+            archive: ArchiveSink | None = None,
+            verifier: Callable[[Session], audit.Verifier] | None = None) -> RestoreSummary:
+    """Restore a backup into an empty database (schema created if needed); verify the audit trail.
+
+    ``verifier`` builds, from the restored database (its trust list), the checker of the checkpoints'
+    signatures (the signing layer provides it); without it the chains are checked, not the signatures.
+    """
     with Session(engine) as session:
         require(session, actor, Action.DATA_BACKUP, None)
     try:
@@ -381,5 +386,5 @@ def restore(source: str | Path | IO[bytes], engine: Engine, actor: Actor, *, key
                      {"created_at": manifest["created_at"], "created_by": manifest.get("created_by"),
                       "source_database": manifest.get("source_database"), "tables": tables}, school_id=None)
     with Session(engine) as session:
-        report = audit.verify(session)
+        report = audit.verify(session, verifier=verifier(session) if verifier else None)
     return RestoreSummary(tables, tuple(key_names), entries, files, report, manifest["created_at"])

@@ -135,9 +135,9 @@ def _layout(sheet: Sheet, col: Collector) -> _Layout | None:
             col.warn(remark, r)
         slots: dict[MarkKind, int] = {}
         marks = []
-        for c, kind, label in found:  # regular and periodic columns take the next slot in sheet order
-            slots[kind] = slots.get(kind, 0) + 1
-            marks.append((c, kind, slots[kind], label))
+        for c, column_kind, label in found:  # regular and periodic columns take the next slot in sheet order
+            slots[column_kind] = slots.get(column_kind, 0) + 1
+            marks.append((c, column_kind, slots[column_kind], label))
         return _Layout(last, student, tuple(marks))
     return None
 

@@ -29,6 +29,8 @@ from records.errors import ValidationError
 
 CellValue = str | int | Decimal | dt.date | dt.datetime | bool | None
 
+#: Largest file accepted (a class list of a whole school is well under 1 MB).
+MAX_FILE_BYTES = 20 * 1024 * 1024
 #: How far down a sheet the header row is looked for.
 HEADER_SEARCH_ROWS = 30
 #: Characters that make a spreadsheet cell a formula (OWASP "CSV injection" list).
@@ -173,6 +175,9 @@ def _read_xlsx(data: bytes) -> list[Sheet]:
     from openpyxl import load_workbook
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:  # refuse a "zip bomb" before openpyxl inflates it
+            if sum(item.file_size for item in archive.infolist()) > 10 * MAX_FILE_BYTES:
+                raise ValidationError("Bảng tính quá lớn khi giải nén.", "xlsx expands too much")
         workbook = load_workbook(io.BytesIO(data), data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise ValidationError("Tệp không phải là bảng tính Excel (.xlsx) hợp lệ.", f"bad xlsx: {exc}") from exc
@@ -213,6 +218,8 @@ def _read_csv(data: bytes, name: str) -> list[Sheet]:
 def read_sheets(source: SpreadsheetFile) -> list[Sheet]:
     """The sheets of an .xlsx file, or the one sheet of a .csv file."""
     suffix = Path(source.name).suffix.lower()
+    if len(source.data) > MAX_FILE_BYTES:
+        raise ValidationError(f"Tệp lớn quá {MAX_FILE_BYTES // (1024 * 1024)} MB.", f"file of {len(source.data)} bytes")
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(source.data)
     if suffix in (".csv", ".txt"):
@@ -336,7 +343,8 @@ class SafeWorkbook:
         self._first = True
 
     def sheet(self, title: str) -> Any:
-        """A new sheet (the workbook's first sheet is reused for the first call)."""
+        """A new sheet (the workbook's first sheet is reused for the first call); Excel's title rules kept."""
+        title = re.sub(r"[\[\]:*?/\\]", "-", title).strip("'") or "Trang"
         if self._first:
             self._first = False
             ws = self.book.active

@@ -242,5 +242,8 @@ def import_assignments(session: Session, actor: Actor, source: SpreadsheetFile,
                 existing.add(key)
                 specs.append(setup.AssignmentSpec(*key))
                 col.change("assign", what, r)
-    written = write_all(session, col, options.dry_run, lambda: setup.assign_teachers(session, actor, specs))
+    def write() -> None:
+        setup.assign_teachers(session, actor, specs)
+
+    written = write_all(session, col, options.dry_run, write)
     return col.report("assignments", source.name, options.dry_run, read, written)

@@ -203,12 +203,12 @@ def _parse_row(sheet: Sheet, header: Header, row: int, class_name: str | None, c
 
 
 def _is_data_row(sheet: Sheet, header: Header, row: int) -> bool:
-    """A student row: numbered when there is an STT column, else a name and something else."""
+    """A student row: numbered in the STT column, or (no number) a name and something else."""
     if is_blank_row(sheet, row):
         return False
     cols = header.columns
-    if "number" in cols:
-        number = sheet.value(row, cols["number"])
+    number = sheet.value(row, cols["number"]) if "number" in cols else None
+    if number is not None:  # a numbered row is a student; "Tổng số", "Cộng" … are not
         return isinstance(number, int) or (isinstance(number, str) and number.strip().isdigit())
     filled = [k for k, c in cols.items() if sheet.value(row, c) is not None]
     return any(k in filled for k in ("full_name", "given_name")) and len(filled) >= 2

@@ -37,6 +37,27 @@ def _public_files(key_dir: Path) -> list[tuple[str, bytes]]:
             if p.is_file() and (p.name in _PUBLIC_NAMES or p.name.endswith(_PUBLIC_SUFFIXES))]
 
 
+def _trust_verifier(session: Any) -> Any:
+    """Checks a checkpoint's signature with the restored trust list (Ed25519 keys of ``signing_key``)."""
+    from cryptography.exceptions import InvalidSignature
+
+    from signing.trust import DbTrustList
+
+    trust = DbTrustList(session)
+
+    def verify(payload: bytes, kid: str, signature: bytes) -> bool:
+        entry = trust.lookup(kid)
+        if entry is None:
+            return False
+        try:
+            entry.public_key.verify(signature, payload)
+        except InvalidSignature:
+            return False
+        return True
+
+    return verify
+
+
 def _key_dir(engine: Engine, key_dir: Path | None) -> Path:
     from signing.keyfiles import default_key_dir
 
@@ -86,7 +107,7 @@ def restore_cmd(engine: Engine, file: Path, key_dir: Path | None) -> None:
     plugin = _archive_plugin()
     sink = plugin.restore_sink(engine) if plugin is not None else None
     summary = restore(file, engine, Actor.system("khôi phục bằng dòng lệnh"), key_dir=_key_dir(engine, key_dir),
-                      archive=sink)
+                      archive=sink, verifier=_trust_verifier)
     rows = sum(summary.tables.values())
     click.echo(f"Đã khôi phục bản sao lưu ngày {summary.created_at}: {len(summary.tables)} bảng, {rows} dòng, "
                f"{len(summary.key_files)} tệp khóa công khai, {summary.archive_entries} mục lưu trữ.")
@@ -95,7 +116,8 @@ def restore_cmd(engine: Engine, file: Path, key_dir: Path | None) -> None:
         bad = report.first_bad
         assert bad is not None
         fail(f"Nhật kí lưu vết sau khi khôi phục KHÔNG toàn vẹn: {bad.reason_vi}.", f"restored audit broken: {bad.reason}")
-    click.echo(f"Nhật kí lưu vết toàn vẹn: {report.entries} mục, {report.chains} chuỗi.")
+    click.echo(f"Nhật kí lưu vết toàn vẹn: {report.entries} mục, {report.chains} chuỗi, {report.checkpoints} điểm "
+               f"niêm phong, {report.signatures_checked} chữ kí đã kiểm tra.")
 
 
 def register(cli: click.Group) -> None:

@@ -113,3 +113,16 @@ def test_teacher_without_the_right_gets_a_report_not_a_traceback(session) -> Non
                              ImportOptions(school_id=s.school.id))
     assert not report.written and "không có quyền" in report.errors[0].message_vi
     assert session.scalar(select(func.count()).select_from(Student).where(Student.school_id == s.school.id)) == 0
+
+
+def test_unreadable_files_get_a_message(session) -> None:
+    from records.interop.sheets import SpreadsheetFile
+
+    s = set_up_school(session)
+    s.year(2025)
+    for source, expected in ((SpreadsheetFile("a.xlsx", b"PK not really"), "không phải là bảng tính Excel"),
+                             (SpreadsheetFile("a.xls", b"\xd0\xcf"), ".xls (Excel 97-2003)"),
+                             (SpreadsheetFile("a.pdf", b"%PDF"), "Không nhận dạng được loại tệp"),
+                             (csv_file([["Ai", "Gì"], ["x", "y"]]), "Không tìm thấy dòng tiêu đề")):
+        report = import_students(session, s.actor(), source, ImportOptions(school_id=s.school.id))
+        assert not report.written and expected in report.errors[0].message_vi
