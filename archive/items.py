@@ -112,12 +112,13 @@ def deposit(
                                                          else None)
     store = store_for(session)
     # 1. content (atomic in the store), 2. metadata in the caller's transaction
+    content: Any
     if isinstance(data, (bytes, bytearray, memoryview)):
-        head = bytes(data[:8])
+        head, content = bytes(data[:8]), data
     else:
         head = data.read(8)
-        data = _Prefixed(head, data)
-    stored = store.put(data)
+        content = _Prefixed(head, data)
+    stored = store.put(content)
     now = utcnow()
     item.sha256, item.size = stored.sha256, stored.size
     item.media_type = (media_type or media_type_of(head, filename))[:100]
