@@ -122,3 +122,15 @@ def test_a_stream_is_kept_whole_and_the_retention_can_be_named(session, world, a
     scan = deposit(session, world.office, b"scan", kind="book_scan", school_id=world.school.id,
                    metadata={"book": "transcript"})
     assert scan.retention == "permanent"
+
+
+def test_an_edition_of_no_single_year_is_filed_under_the_year_it_was_issued_in(session, world, archived) -> None:
+    from layouts.publish import Scope, publish
+    from tests.signing.helpers import small_markbook
+
+    archive.install()
+    published = publish(session, world.office, small_markbook(), template="markbook",
+                        scope=Scope(world.school.id), private_key=world.key, issued_on=dt.date(2026, 6, 15))
+    assert published.edition.school_year_id is None
+    item = archive.issued_item(session, published.edition.id)
+    assert item is not None and item.school_year_id == world.year.id
