@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from archive.config import store_for
@@ -268,28 +268,31 @@ def find(session: Session, actor: Actor, *, school_id: int, school_year_id: int 
     return found
 
 
-def _narrow(query: Any, scope: Scope, year: Any, klass: Any, student: Any) -> Any:
-    """Restrict a query to the scope's year, class and student (by the given columns / condition)."""
+def _narrow(query: Any, scope: Scope, year: Any, klass: Any, concerns: Any) -> Any:
+    """Restrict a query to the scope: its year (or no year: registers, bound volumes), its class (or the
+    students enrolled in it), its student. ``concerns(ids)`` is the condition "the row concerns one of
+    these students" (a list or a subquery of student ids)."""
     if scope.school_year_id is not None:
-        query = query.where(year == scope.school_year_id)
+        query = query.where(or_(year == scope.school_year_id, year.is_(None)))
     if scope.class_id is not None:
-        query = query.where(klass == scope.class_id)
+        query = query.where(or_(klass == scope.class_id, concerns(
+            select(Enrolment.student_id).where(Enrolment.class_id == scope.class_id))))
     if scope.student_id is not None:
-        query = query.where(student(scope.student_id))
+        query = query.where(concerns([scope.student_id]))
     return query
 
 
 def _items(session: Session, scope: Scope) -> list[ArchiveItem]:
     query = select(ArchiveItem).where(ArchiveItem.school_id == scope.school_id, ArchiveItem.deleted_at.is_(None))
     query = _narrow(query, scope, ArchiveItem.school_year_id, ArchiveItem.class_id,
-                    lambda sid: ArchiveItem.id.in_(select(ArchiveItemStudent.item_id).where(
-                        ArchiveItemStudent.student_id == sid)))
+                    lambda ids: ArchiveItem.id.in_(select(ArchiveItemStudent.item_id).where(
+                        ArchiveItemStudent.student_id.in_(ids))))
     return list(session.scalars(query.order_by(ArchiveItem.id)))
 
 
 def _editions(session: Session, scope: Scope) -> list[Edition]:
     query = _narrow(select(Edition).where(Edition.school_id == scope.school_id), scope, Edition.school_year_id,
-                    Edition.class_id, lambda sid: Edition.student_id == sid)
+                    Edition.class_id, lambda ids: Edition.student_id.in_(ids))
     return list(session.scalars(query.order_by(Edition.created_at, Edition.id)))
 
 
@@ -298,7 +301,7 @@ def _corrections(session: Session, scope: Scope) -> list[tuple[CorrectionRequest
              .join(Enrolment, Enrolment.id == CorrectionRequest.enrolment_id)
              .join(Class, Class.id == Enrolment.class_id).join(Grade, Grade.id == Class.grade_id)
              .where(CorrectionRequest.school_id == scope.school_id))
-    query = _narrow(query, scope, Grade.school_year_id, Enrolment.class_id, lambda sid: Enrolment.student_id == sid)
+    query = _narrow(query, scope, Grade.school_year_id, Enrolment.class_id, lambda ids: Enrolment.student_id.in_(ids))
     return [(row[0], row[1]) for row in session.execute(query.order_by(CorrectionRequest.id))]
 
 

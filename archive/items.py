@@ -112,12 +112,13 @@ def deposit(
                                                          else None)
     store = store_for(session)
     # 1. content (atomic in the store), 2. metadata in the caller's transaction
+    content: Any
     if isinstance(data, (bytes, bytearray, memoryview)):
-        head = bytes(data[:8])
+        head, content = bytes(data[:8]), data
     else:
         head = data.read(8)
-        data = _Prefixed(head, data)
-    stored = store.put(data)
+        content = _Prefixed(head, data)
+    stored = store.put(content)
     now = utcnow()
     item.sha256, item.size = stored.sha256, stored.size
     item.media_type = (media_type or media_type_of(head, filename))[:100]
@@ -236,11 +237,21 @@ def issued_pdf(session: Session, edition_id: uuid.UUID | str) -> bytes | None:
 
 
 def deposit_issued(session: Session, actor: Actor, published: Any) -> ArchiveItem:
-    """Keep an issued edition's PDF (the ``layouts.publish`` issue listener; same transaction as the edition)."""
+    """Keep an issued edition's PDF (the ``layouts.publish`` issue listener; same transaction as the edition).
+
+    An edition of no single year (a bound transcript volume, a course's register) is filed under the
+    school year it was issued in (the latest year of the school begun by its issue date), as paper
+    archives file documents by the year they were made.
+    """
     edition: Edition = published.edition
+    year_id = edition.school_year_id
+    if year_id is None:  # a bound volume, a register: filed under the school year it was issued in
+        year_id = session.scalar(select(SchoolYear.id).where(
+            SchoolYear.school_id == edition.school_id, SchoolYear.starts_on <= edition.issued_on)
+            .order_by(SchoolYear.starts_on.desc()).limit(1))
     return deposit(
         session, actor, published.pdf, kind=ArchiveKind.ISSUED_EDITION, school_id=edition.school_id,
-        school_year_id=edition.school_year_id, class_id=edition.class_id,
+        school_year_id=year_id, class_id=edition.class_id,
         student_ids=(edition.student_id,) if edition.student_id else (), edition_id=edition.id,
         filename=f"{edition.id}.pdf", title=edition.title, media_type="application/pdf",
         metadata={"book": edition.kind.value, "part": edition.part, "copy": edition.copy,

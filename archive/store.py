@@ -137,6 +137,7 @@ class LocalStore(Store):
                     size += len(chunk)
                     out.write(chunk)
                 out.flush()
+                os.fchmod(out.fileno(), 0o444)  # read-only: an object is never edited in place
                 os.fsync(out.fileno())
             sha = digest.hexdigest()
             final = self._path(sha)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from records.errors import NotFoundError, PermissionDeniedError
@@ -327,9 +327,8 @@ def _inspection_window(check: Check) -> bool:
     s = check.scope
     if s.school_id is None or check.actor.user_id is None:
         return False
-    year = InspectorAccess.school_year_id.is_(None)
-    if s.school_year_id is not None:
-        year = year | (InspectorAccess.school_year_id == s.school_year_id)
+    year = (InspectorAccess.school_year_id.is_(None) if s.school_year_id is None
+            else or_(InspectorAccess.school_year_id.is_(None), InspectorAccess.school_year_id == s.school_year_id))
     return bool(check.session.scalar(select(exists().where(
         InspectorAccess.user_id == check.actor.user_id, InspectorAccess.school_id == s.school_id, year,
         InspectorAccess.starts_on <= check.today, InspectorAccess.ends_on >= check.today,

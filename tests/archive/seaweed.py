@@ -44,6 +44,16 @@ def _free_ports(n: int) -> list[int]:
     return ports
 
 
+def _die_with_parent() -> None:
+    """Linux: the server gets SIGTERM if the test process dies without stopping it (killed, crashed)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 @dataclass
 class Seaweed:
     """A running SeaweedFS server."""
@@ -91,7 +101,8 @@ def start_seaweed(folder: Path) -> Seaweed:
     args += [f"-{name}={port}" for name, port in ports.items()]
     log_path = folder / "weed.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=folder, start_new_session=True)
+        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=folder, start_new_session=True,
+                                   preexec_fn=_die_with_parent)  # noqa: PLW1509 - set before threads start
     server = Seaweed(process, f"http://127.0.0.1:{ports['s3.port']}", log_path)
     deadline = time.monotonic() + READY_SECONDS
     client = server.client()

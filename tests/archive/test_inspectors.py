@@ -80,12 +80,17 @@ def test_inside_the_window_the_inspector_finds_and_opens_and_every_read_is_trace
     assert [e.id for e in found.editions] == [w.edition.id]
     by_student = find(session, w.inspector, school_id=w.school.id, student_id=w.student.id, today=DURING)
     assert [i.id for i in by_student.items] == [w.scan.id]
+    # a class's search also finds what is kept about its students (their transcripts name no class)
+    transcript = deposit(session, w.office, b"%PDF-1.7 hoc ba", kind="issued_edition", school_id=w.school.id,
+                         school_year_id=w.year.id, student_ids=[w.student.id], metadata={"book": "transcript"})
+    by_class = find(session, w.inspector, school_id=w.school.id, class_id=w.klass.id, today=DURING)
+    assert transcript.id in {i.id for i in by_class.items} and w.old.id not in {i.id for i in by_class.items}
     item, data = open_item(session, w.inspector, w.scan.id, today=DURING)
     assert data == b"%PDF-1.7 don de nghi sua diem" and item.id == w.scan.id
     trail = [(e.action, e.actor_name) for e in audit.entries(session, school_id=w.school.id)
              if e.entity in ("archive_item", "archive_search") and e.actor_name == w.inspector.username]
     assert trail == [("search", w.inspector.username), ("search", w.inspector.username),
-                     ("read", w.inspector.username)]
+                     ("search", w.inspector.username), ("read", w.inspector.username)]
 
 
 def test_outside_the_year_the_school_or_the_dates_the_inspector_is_refused(session, w) -> None:

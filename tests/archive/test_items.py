@@ -107,3 +107,30 @@ def test_nothing_is_deleted_before_its_retention_ends_and_a_deletion_is_recorded
     assert purge(session, archived) == [scan.sha256]
     assert not archived.exists(scan.sha256) and archived.exists(kept.sha256)
     assert check(session).ok
+
+
+def test_a_stream_is_kept_whole_and_the_retention_can_be_named(session, world, archived) -> None:
+    import io
+
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 5000
+    item = deposit(session, world.office, io.BytesIO(png), kind="book_scan", school_id=world.school.id,
+                   class_id=world.klass.id, retention="20y", metadata={"book": "mark_book", "pages": [1, 2]})
+    assert item.media_type == "image/png" and item.size == len(png) and archived.read(item.sha256) == png
+    assert item.retention == "20y" and item.retain_until is not None
+    with pytest.raises(ValidationError):
+        deposit(session, world.office, b"x", kind="other", school_id=world.school.id, retention="forever-ish")
+    scan = deposit(session, world.office, b"scan", kind="book_scan", school_id=world.school.id,
+                   metadata={"book": "transcript"})
+    assert scan.retention == "permanent"
+
+
+def test_an_edition_of_no_single_year_is_filed_under_the_year_it_was_issued_in(session, world, archived) -> None:
+    from layouts.publish import Scope, publish
+    from tests.signing.helpers import small_markbook
+
+    archive.install()
+    published = publish(session, world.office, small_markbook(), template="markbook",
+                        scope=Scope(world.school.id), private_key=world.key, issued_on=dt.date(2026, 6, 15))
+    assert published.edition.school_year_id is None
+    item = archive.issued_item(session, published.edition.id)
+    assert item is not None and item.school_year_id == world.year.id

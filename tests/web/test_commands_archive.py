@@ -79,6 +79,7 @@ def test_deposit_check_find_open_export_and_refusals(db, tmp_path):
     stored = tmp_path / "archive" / "objects" / sha[:2] / sha
     data = bytearray(stored.read_bytes())
     data[10] ^= 1
+    stored.chmod(0o644)  # objects are written read-only
     stored.write_bytes(bytes(data))
     result = run("archive", "check", "--db", db["url"])
     assert result.exit_code == 1
