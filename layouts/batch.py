@@ -49,7 +49,6 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from layouts.documents import BookDocument
-from layouts.errors import LayoutOverflowError
 from records.errors import NotFoundError, SodientuError, ValidationError
 
 log = logging.getLogger(__name__)
@@ -70,7 +69,6 @@ FOLDERS = {FILE_MARKBOOK: "so-diem", FILE_TRANSCRIPT: "hoc-ba", FILE_VOLUME: "ho
            FILE_REGISTER: "so-dang-bo"}
 
 BIG_BOOK_PAGES = 12  # after a book of this many pages a worker may flush Typst's cache (small ones age out)
-TRANSCRIPT_SHRINK_STEPS = 3  # as layouts.transcript.render_transcript: smaller text after an overflow
 
 
 # --- what to print -----------------------------------------------------------------------------
@@ -706,21 +704,10 @@ def _produce(state: _Worker, doc: _Doc, issued: dt.date, cache_limit_mb: float) 
     from layouts.render import trim_cache
 
     document = doc.document
-    steps = TRANSCRIPT_SHRINK_STEPS if doc.template == "transcript" else 0
-    for attempt in range(steps + 1):
-        facts = transcript_facts(document, doc.date_of_birth) if doc.date_of_birth is not None else None
-        try:
-            doc.produced = produce(document, template=doc.template, kind=doc.edition_kind,
-                                   private_key=state.private_key, issued_on=issued, facts=facts,
-                                   pdf_signer=state.pdf_signer)
-            break
-        except LayoutOverflowError:
-            if attempt == steps:
-                raise
-            from layouts.transcript import shrink_document
-
-            document = shrink_document(document)
-    doc.document = document
+    facts = transcript_facts(document, doc.date_of_birth) if doc.date_of_birth is not None else None
+    doc.produced = produce(document, template=doc.template, kind=doc.edition_kind,
+                           private_key=state.private_key, issued_on=issued, facts=facts,
+                           pdf_signer=state.pdf_signer)
     if len(document.pages) >= BIG_BOOK_PAGES and trim_cache(cache_limit_mb):
         global _TRIMS
         _TRIMS += 1

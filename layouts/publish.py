@@ -3,8 +3,9 @@
 ``publish(...)`` takes a built book document (``layouts.markbook.build_markbook``,
 ``layouts.transcript.build_transcript``, …) and:
 
-1. checks the actor may print it (``Action.BOOKS_PRINT``) and that the signing key is the school's
-   active key in the trust list;
+1. checks the actor may print it (``Action.BOOKS_PRINT``), that the signing key is the school's
+   active key in the trust list, and that every value of the scope is the audit trail's
+   (``records.services.trail``: a value edited behind the services' back stops the print, named);
 2. for every page computes ``page_digest(page.data)``, signs the QR payload (doc type, edition id,
    page n/N, digest, and for a transcript the facts a person checks by eye), makes the QR SVG
    (0.5 mm modules) and fills ``page.qr``, ``page.code`` and ``page.qr_mm`` (the printed width the
@@ -43,6 +44,7 @@ from layouts.render import render_document_texts
 from records.models import Edition, EditionKind, KeyKind, KeyState
 from records.permissions import Actor
 from records.services import editions as edition_service
+from records.services import trail
 from records.services.context import today as service_today
 from signing.errors import SigningKeyError
 from signing.keys import key_id
@@ -183,6 +185,10 @@ def check_publication(session: Session, actor: Actor, document: BookDocument, *,
     _require_active_key(session, key_id(private_key), scope.school_id)
     if not document.pages:
         raise RenderError("Sổ không có trang nào để in.", "document without pages")
+    # print only what the trail says: a value changed behind the services' back stops the print, named
+    trail.require_traced(session, trail.enrolments_of(
+        session, class_id=scope.class_id, student_id=scope.student_id, school_id=scope.school_id,
+        course=scope.part if scope.class_id is None and scope.student_id is None else None))
     return kind
 
 

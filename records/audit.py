@@ -16,6 +16,15 @@ given by the signing layer (records imports nothing of ours above it).
 ``verify`` walks every chain and names the first bad entry: edited (hash mismatch), deleted (a gap in
 ``seq`` or a tail shorter than the head), reordered or swapped (``prev`` mismatch), or contradicting a
 checkpoint.
+
+Seals that a database edit cannot roll back unseen (docs/GOVERNANCE.md §seals): every chain is sealed
+automatically at each executed lock, each recorded edition, and at the first write of each new day
+(the previous day's head). After the transaction commits, each seal is appended to the **seal log**
+outside the database (``seal_log_path``: ``SODIENTU_SEAL_LOG``, else ``$SODIENTU_ARCHIVE/audit-seals.jsonl``,
+else ``archive/audit-seals.jsonl`` beside a SQLite database file), one JSON line per seal, never
+rewritten. ``verify(..., published=…)`` takes the last published seal of each chain (from that log, from
+the file ``sodientu audit seal`` writes for the principal, or a sequence number) and fails when the chain
+is shorter than the seal, its entry at the seal differs, or the seal is missing from the database.
 """
 
 from __future__ import annotations
@@ -25,12 +34,15 @@ import datetime as dt
 import enum
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+import logging
+import os
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import event, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from records.db import insert_rows
@@ -45,7 +57,13 @@ from records.models import (
 )
 from records.permissions import Action, Actor, Scope, require
 
+log = logging.getLogger(__name__)
+
 GENESIS = "0" * 64
+SEAL_LOG_ENV = "SODIENTU_SEAL_LOG"
+ARCHIVE_ENV = "SODIENTU_ARCHIVE"
+SEAL_LOG_NAME = "audit-seals.jsonl"
+SEAL_TYPE = "sodientu-audit-seal"
 FORMAT_VERSION = 1
 _PG_LOCK_NAMESPACE = 0x50D1  # first key of pg_advisory_xact_lock(int, int); the chain is the second
 
@@ -155,17 +173,36 @@ def chain_of(school_id: int | None) -> int:
     return INSTALLATION_CHAIN if school_id is None else school_id
 
 
-def _lock_head(session: Session, chain: int) -> tuple[int, str]:
-    """Take the chain's write lock (held to commit) and return its (last seq, last hash)."""
+def lock_chain(session: Session, chain: int) -> None:
+    """Take the chain's write lock, held to commit (PostgreSQL; on SQLite ``BEGIN IMMEDIATE`` holds it).
+
+    Writers that take other locks (sheet versions) take this one first: one order, no deadlock.
+    """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:ns, :chain)"),
                         {"ns": _PG_LOCK_NAMESPACE, "chain": chain})
+
+
+def _lock_head(session: Session, chain: int, *, daily_seal: bool = False) -> tuple[int, str]:
+    """Take the chain's write lock (held to commit) and return its (last seq, last hash).
+
+    ``daily_seal``: a writer about to append; when the head was last moved on an earlier (UTC) day,
+    that day's end is sealed first (at least one seal a day for every day with writes).
+    """
+    lock_chain(session, chain)
     row = session.execute(
-        select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.chain == chain)
+        select(AuditChainHead.seq, AuditChainHead.hash, AuditChainHead.updated_at).where(AuditChainHead.chain == chain)
     ).first()
     if row is None:
         return 0, GENESIS
-    return int(row.seq), str(row.hash)
+    seq, last_hash = int(row.seq), str(row.hash)
+    if daily_seal and row.updated_at is not None and _utc_day(row.updated_at) < _utc_day(utcnow()):
+        _seal_head(session, chain, seq, last_hash, signer=None, sealed_by="system", reason="daily")
+    return seq, last_hash
+
+
+def _utc_day(value: dt.datetime) -> dt.date:
+    return (value if value.tzinfo is None else value.astimezone(dt.UTC)).date()
 
 
 def _store_head(session: Session, chain: int, seq: int, last_hash: str, existed: bool) -> None:
@@ -183,11 +220,18 @@ def _store_head(session: Session, chain: int, seq: int, last_hash: str, existed:
 # --- appending --------------------------------------------------------------------------------
 
 
+def _stamped(actor: Actor, after: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The state after a change, naming the authenticated session that made it (``auth_session``)."""
+    if actor.session_id is None or after is None:
+        return after
+    return {**after, "auth_session": actor.session_id}
+
+
 def _row(chain: int, seq: int, at: dt.datetime, actor: Actor, record: AuditRecord, prev: str) -> dict[str, Any]:
     return {"chain": chain, "seq": seq, "school_id": record.school_id, "at": at, "actor_id": actor.user_id,
             "actor_name": actor.username, "action": record.action, "entity": record.entity,
             "entity_id": str(record.entity_id), "before": _state_text(record.before),
-            "after": _state_text(record.after), "reason": record.reason, "request_id": record.request_id,
+            "after": _state_text(_stamped(actor, record.after)), "reason": record.reason, "request_id": record.request_id,
             "prev_hash": prev}
 
 
@@ -196,7 +240,7 @@ def append(session: Session, actor: Actor, action: str, entity: str, entity_id: 
            reason: str | None = None, request_id: int | None = None) -> AuditEntry:
     """Append one entry to the school's chain, in the caller's transaction."""
     chain = chain_of(school_id)
-    seq, prev = _lock_head(session, chain)
+    seq, prev = _lock_head(session, chain, daily_seal=True)
     record = AuditRecord(action, entity, entity_id, before, after, school_id, reason, request_id)
     row = _row(chain, seq + 1, utcnow(), actor, record, prev)
     row["hash"] = entry_hash(row)
@@ -218,7 +262,7 @@ def append_many(session: Session, actor: Actor, entries: list[AuditRecord]) -> N
     at_text = _at_text(now)
     connection = session.connection()
     for chain in sorted(by_chain):  # a fixed order: two bulk writers never wait on each other in a cycle
-        seq, prev = _lock_head(session, chain)
+        seq, prev = _lock_head(session, chain, daily_seal=True)
         existed = seq > 0
         rows = []
         encode_state = _STATE_ENCODER.encode
@@ -227,7 +271,8 @@ def append_many(session: Session, actor: Actor, entries: list[AuditRecord]) -> N
         for r in by_chain[chain]:
             seq += 1
             before = None if r.before is None else encode_state(r.before)
-            after = None if r.after is None else encode_state(r.after)
+            stamped = _stamped(actor, r.after)
+            after = None if stamped is None else encode_state(stamped)
             fields = [chain, seq, at_text, r.school_id, actor.user_id, actor.username, r.action, r.entity,
                       str(r.entity_id), before, after, r.reason, r.request_id, prev]
             digest = sha256(encode_envelope([FORMAT_VERSION, *fields]).encode()).hexdigest()
@@ -268,30 +313,190 @@ def state(text_: str | None) -> dict[str, Any] | None:
 # --- checkpoints ------------------------------------------------------------------------------
 
 
-def checkpoint_payload(chain: int, seq: int, hash_: str, at: dt.datetime) -> bytes:
-    """The bytes a checkpoint signature covers."""
+def checkpoint_payload(chain: int, seq: int, hash_: str, at: dt.datetime | str) -> bytes:
+    """The bytes a checkpoint signature covers (``at`` a time, or its text as published)."""
     return canonical_json({"v": FORMAT_VERSION, "type": "sodientu-audit-checkpoint", "chain": chain,
-                           "seq": seq, "hash": hash_, "at": _at_text(at)}).encode()
+                           "seq": seq, "hash": hash_, "at": at if isinstance(at, str) else _at_text(at)}).encode()
 
 
-def seal(session: Session, actor: Actor, signer: Signer, *, school_id: int | None) -> AuditCheckpoint | None:
+def seal(session: Session, actor: Actor, signer: Signer | None, *, school_id: int | None) -> AuditCheckpoint | None:
     """Seal the school's chain at its head with a signed checkpoint (administrator; None: nothing new)."""
     target = session.get(School, school_id) if school_id is not None else Scope(description_vi="nhật kí hệ thống")
     require(session, actor, Action.AUDIT_SEAL, target)
     chain = chain_of(school_id)
     seq, last_hash = _lock_head(session, chain)
+    return _seal_head(session, chain, seq, last_hash, signer=signer, sealed_by=actor.username, reason="manual")
+
+
+def seal_automatically(session: Session, school_id: int | None, reason: str) -> AuditCheckpoint | None:
+    """An unsigned seal at the chain's head, taken by the system (a lock executed, an edition recorded)."""
+    chain = chain_of(school_id)
+    seq, last_hash = _lock_head(session, chain)
+    return _seal_head(session, chain, seq, last_hash, signer=None, sealed_by="system", reason=reason)
+
+
+def _seal_head(session: Session, chain: int, seq: int, last_hash: str, *, signer: Signer | None, sealed_by: str,
+               reason: str) -> AuditCheckpoint | None:
     if seq == 0:
         return None
     sealed = session.scalar(select(func.max(AuditCheckpoint.seq)).where(AuditCheckpoint.chain == chain))
     if sealed is not None and sealed >= seq:
-        return None
+        if signer is None:
+            return None
+        # the head carries an automatic (unsigned) seal: the administrator's key signs that very seal
+        last = session.scalars(select(AuditCheckpoint).where(AuditCheckpoint.chain == chain,
+                                                             AuditCheckpoint.seq == seq)).first()
+        if last is None or last.signature:
+            return None
+        last.key_id, signature = signer(checkpoint_payload(chain, seq, last.hash, last.at))
+        last.signature, last.sealed_by = base64.b64encode(signature).decode(), sealed_by
+        session.flush()
+        _publish_after_commit(session, PublishedSeal.of(last, reason))
+        return last
     at = utcnow()
-    key_id, signature = signer(checkpoint_payload(chain, seq, last_hash, at))
+    key_id, signature = signer(checkpoint_payload(chain, seq, last_hash, at)) if signer else ("", b"")
     checkpoint = AuditCheckpoint(chain=chain, seq=seq, hash=last_hash, at=at, key_id=key_id,
-                                 signature=base64.b64encode(signature).decode(), sealed_by=actor.username)
+                                 signature=base64.b64encode(signature).decode(), sealed_by=sealed_by)
     session.add(checkpoint)
     session.flush()
+    _publish_after_commit(session, PublishedSeal(chain, seq, last_hash, _at_text(at), key_id,
+                                                 checkpoint.signature, reason))
     return checkpoint
+
+
+# --- published seals --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublishedSeal:
+    """A seal as published outside the database (one line of the seal log, or the principal's file)."""
+
+    chain: int
+    seq: int
+    hash: str
+    at: str
+    key_id: str = ""
+    signature: str = ""  # base64; empty for an automatic (unsigned) seal
+    reason: str = ""
+
+    def to_json(self) -> str:
+        """One line of the seal log."""
+        return canonical_json({"type": SEAL_TYPE, "v": FORMAT_VERSION, "chain": self.chain, "seq": self.seq,
+                               "hash": self.hash, "at": self.at, "key_id": self.key_id,
+                               "signature": self.signature, "reason": self.reason})
+
+    @classmethod
+    def of(cls, checkpoint: AuditCheckpoint, reason: str = "") -> PublishedSeal:
+        """The published form of a checkpoint row."""
+        return cls(checkpoint.chain, checkpoint.seq, checkpoint.hash, _at_text(checkpoint.at), checkpoint.key_id,
+                   checkpoint.signature, reason)
+
+
+def seal_log_path(session: Session) -> Path | None:
+    """Where seals are published: ``SODIENTU_SEAL_LOG``, ``$SODIENTU_ARCHIVE/…``, or beside a SQLite file."""
+    if os.environ.get(SEAL_LOG_ENV):
+        return Path(os.environ[SEAL_LOG_ENV])
+    if os.environ.get(ARCHIVE_ENV):
+        return Path(os.environ[ARCHIVE_ENV]) / SEAL_LOG_NAME
+    url = session.get_bind().engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().parent / "archive" / SEAL_LOG_NAME
+    return None
+
+
+_PENDING = "sodientu.audit.pending_seals"
+
+
+def _publish_after_commit(session: Session, sealed: PublishedSeal) -> None:
+    session.info.setdefault(_PENDING, []).append(sealed)
+    if not event.contains(session, "after_commit", _publish_pending):
+        event.listen(session, "after_commit", _publish_pending)
+        event.listen(session, "after_rollback", _forget_pending)
+
+
+def _forget_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _publish_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    path = seal_log_path(session)
+    if path is None:
+        log.warning("no seal log configured (%s): %d seal(s) not published", SEAL_LOG_ENV, len(pending))
+        return
+    try:
+        append_seals(path, pending)
+    except OSError as exc:  # the seal is in the database; the next seal publishes the head again
+        log.error("cannot append to the seal log %s: %r", path, exc)
+
+
+def append_seals(path: Path, seals: list[PublishedSeal]) -> None:
+    """Append seals to a seal log (created if needed; existing lines are never rewritten)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, "".join(s.to_json() + "\n" for s in seals).encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_published_seals(path: Path) -> dict[int, PublishedSeal]:
+    """The last seal of each chain in a seal log or a principal's seal file; raises ``IntegrityError``."""
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IntegrityError(f"Không đọc được tệp niêm phong {path}.", f"cannot read seal file {path}: {exc!r}") \
+            from None
+    last: dict[int, PublishedSeal] = {}
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            if obj.get("type") != SEAL_TYPE:
+                raise ValueError("not a seal")
+            found = PublishedSeal(int(obj["chain"]), int(obj["seq"]), str(obj["hash"]), str(obj["at"]),
+                                  str(obj.get("key_id", "")), str(obj.get("signature", "")), str(obj.get("reason", "")))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise IntegrityError(f"Tệp niêm phong {path} bị hỏng ở dòng {number}.",
+                                 f"bad seal line {number} of {path}: {exc!r}") from None
+        if found.chain not in last or found.seq >= last[found.chain].seq:
+            last[found.chain] = found
+    return last
+
+
+def _check_published(session: Session, chain: int, sealed: PublishedSeal | int, last_seq: int,
+                     verifier: Verifier | None) -> AuditProblem | None:
+    """The chain against its last published seal (or a published sequence number)."""
+    seq = sealed if isinstance(sealed, int) else sealed.seq
+    where = f"điểm niêm phong đã công bố (đến mục {seq})"
+    if last_seq < seq:
+        return AuditProblem(chain, None, seq, f"chain has {last_seq} entries, shorter than the published seal at {seq}",
+                            f"chuỗi chỉ còn {last_seq} mục, ngắn hơn {where} — nhật kí đã bị cắt bớt")
+    checkpoint = session.scalars(select(AuditCheckpoint).where(AuditCheckpoint.chain == chain,
+                                                               AuditCheckpoint.seq == seq)).first()
+    if checkpoint is None:
+        return AuditProblem(chain, None, seq, f"published seal at {seq} is missing from the database",
+                            f"{where} không còn trong cơ sở dữ liệu — các điểm niêm phong đã bị xóa")
+    if isinstance(sealed, int):
+        return None
+    entry_hash_ = session.scalar(select(AuditEntry.hash).where(AuditEntry.chain == chain, AuditEntry.seq == seq))
+    if entry_hash_ != sealed.hash or checkpoint.hash != sealed.hash:
+        return AuditProblem(chain, None, seq, f"entry {seq} differs from the published seal (chain rewritten)",
+                            f"mục số {seq} khác với {where} — nhật kí đã bị viết lại")
+    if verifier is not None and sealed.signature:
+        payload = checkpoint_payload(chain, seq, sealed.hash, sealed.at)
+        try:
+            good = verifier(payload, sealed.key_id, base64.b64decode(sealed.signature))
+        except (ValueError, IntegrityError):
+            good = False
+        if not good:
+            return AuditProblem(chain, None, seq, "published seal signature is not valid",
+                                f"chữ kí của {where} không hợp lệ")
+    return None
 
 
 # --- verification -----------------------------------------------------------------------------
@@ -363,14 +568,20 @@ def _verify_chain(session: Session, chain: int, head: tuple[int, str] | None,
     return count, None
 
 
-def verify(session: Session, school_id: int | None = None, *, verifier: Verifier | None = None) -> AuditReport:
-    """Check every chain (or the school's): hashes, links, sequence, head, checkpoints and their signatures."""
+def verify(session: Session, school_id: int | None = None, *, verifier: Verifier | None = None,
+           published: Mapping[int, PublishedSeal | int] | None = None) -> AuditReport:
+    """Check every chain (or the school's): hashes, links, sequence, head, checkpoints and their signatures.
+
+    ``published``: the last published seal (or sequence number) of chains; a chain shorter than its
+    seal, differing at it, or whose seal is missing from the database fails.
+    """
     if school_id is not None:
         chains = [chain_of(school_id)]
     else:
         found = set(session.scalars(select(AuditEntry.chain).distinct()))
         found |= set(session.scalars(select(AuditChainHead.chain)))
         found |= set(session.scalars(select(AuditCheckpoint.chain).distinct()))
+        found |= set(published or ())
         chains = sorted(found)
     problems: list[AuditProblem] = []
     total = checkpoints_seen = signatures = 0
@@ -381,7 +592,7 @@ def verify(session: Session, school_id: int | None = None, *, verifier: Verifier
         cps = {c.seq: c for c in session.scalars(select(AuditCheckpoint).where(AuditCheckpoint.chain == chain))}
         checkpoints_seen += len(cps)
         for checkpoint in sorted(cps.values(), key=lambda c: c.seq):
-            if verifier is None:
+            if verifier is None or not checkpoint.signature:  # automatic seals are unsigned
                 continue
             signatures += 1
             payload = checkpoint_payload(chain, checkpoint.seq, checkpoint.hash, checkpoint.at)
@@ -396,6 +607,9 @@ def verify(session: Session, school_id: int | None = None, *, verifier: Verifier
                 break
         count, problem = _verify_chain(session, chain, head, cps)
         total += count
+        if problem is None and published and chain in published:
+            last_seq = session.scalar(select(func.max(AuditEntry.seq)).where(AuditEntry.chain == chain)) or 0
+            problem = _check_published(session, chain, published[chain], int(last_seq), verifier)
         if problem is not None:
             problems.append(problem)
         elif head is None and count:
@@ -405,9 +619,10 @@ def verify(session: Session, school_id: int | None = None, *, verifier: Verifier
     return AuditReport(total, len(chains), checkpoints_seen, signatures, tuple(problems))
 
 
-def require_valid(session: Session, school_id: int | None = None, *, verifier: Verifier | None = None) -> AuditReport:
+def require_valid(session: Session, school_id: int | None = None, *, verifier: Verifier | None = None,
+                  published: Mapping[int, PublishedSeal | int] | None = None) -> AuditReport:
     """``verify``, raising ``IntegrityError`` naming the first bad entry when the log does not verify."""
-    report = verify(session, school_id, verifier=verifier)
+    report = verify(session, school_id, verifier=verifier, published=published)
     bad = report.first_bad
     if bad is not None:
         raise IntegrityError(f"Nhật kí lưu vết không toàn vẹn: {bad.reason_vi}.", f"audit log broken: {bad.reason}")

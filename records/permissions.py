@@ -57,6 +57,7 @@ SYSTEM_USERNAME = "system"
 class Action(StrEnum):
     """Every checked action, '<area>:<resource>:<verb>'. Keep sorted."""
 
+    ACCOUNTS_MANAGE = "records:accounts:manage"
     ARCHIVE_DELETE = "archive:items:delete"
     ARCHIVE_EXPORT = "archive:items:export"
     ARCHIVE_READ = "archive:items:read"
@@ -75,6 +76,7 @@ class Action(StrEnum):
     CORRECTION_REQUEST = "records:corrections:request"
     CORRECTION_WITNESS = "records:corrections:witness"
     DATA_BACKUP = "records:data:backup"
+    EDITIONS_READ = "signing:editions:read"
     EDITIONS_REVOKE = "signing:editions:revoke"
     ENROLMENT_WRITE = "records:enrolment:write"
     HOMEROOM_COMMENTS_WRITE = "records:homeroom_comments:write"
@@ -100,6 +102,7 @@ ACTION_LABELS: Mapping[Action, str] = MappingProxyType({
     Action.ARCHIVE_DELETE: "hủy hồ sơ lưu trữ đã hết thời hạn bảo quản",
     Action.ARCHIVE_EXPORT: "xuất hồ sơ lưu trữ",
     Action.ARCHIVE_READ: "xem hồ sơ lưu trữ",
+    Action.ACCOUNTS_MANAGE: "quản lí tài khoản (đặt lại mật khẩu, khóa, mở khóa)",
     Action.ARCHIVE_WRITE: "lưu trữ sổ sách",
     Action.ASSIGNMENTS_WRITE: "ghi phân công giảng dạy",
     Action.ATTENDANCE_WRITE: "ghi điểm danh (kiểm diện)",
@@ -115,6 +118,7 @@ ACTION_LABELS: Mapping[Action, str] = MappingProxyType({
     Action.CORRECTION_REQUEST: "lập đơn đề nghị sửa chữa",
     Action.CORRECTION_WITNESS: "chứng kiến việc sửa chữa",
     Action.DATA_BACKUP: "sao lưu và khôi phục toàn bộ dữ liệu",
+    Action.EDITIONS_READ: "xem danh sách bản in",
     Action.EDITIONS_REVOKE: "thu hồi bản in",
     Action.ENROLMENT_WRITE: "ghi tiếp nhận, chuyển lớp, chuyển trường của học sinh",
     Action.HOMEROOM_COMMENTS_WRITE: "ghi nhận xét của giáo viên chủ nhiệm",
@@ -150,6 +154,7 @@ class Actor:
     full_name: str
     grants: tuple[Grant, ...] = ()
     reason: str | None = None  # why the installation acts (system actor only)
+    session_id: int | None = None  # the authenticated session (web or command line) acting, if any
 
     @classmethod
     def load(cls, session: Session, user_id: int) -> Actor:
@@ -345,6 +350,7 @@ POLICY: Mapping[Action, tuple[Rule, ...]] = MappingProxyType({
         Rule(R.PRINCIPAL), Rule(R.VICE_PRINCIPAL), Rule(R.ADMINISTRATOR), Rule(R.OFFICE),
         Rule(R.INSPECTOR, INSPECTION_WINDOW),
     ),
+    Action.ACCOUNTS_MANAGE: (Rule(None), Rule(R.ADMINISTRATOR)),
     Action.ARCHIVE_WRITE: (Rule(R.OFFICE),),
     Action.ASSIGNMENTS_WRITE: (
         Rule(R.ADMINISTRATOR), Rule(R.VICE_PRINCIPAL), Rule(R.HEAD_OF_DEPARTMENT, OWN_DEPARTMENT),
@@ -369,6 +375,9 @@ POLICY: Mapping[Action, tuple[Rule, ...]] = MappingProxyType({
     # Withdrawing a printed edition is a leadership decision, like locking a book or approving a
     # correction (CV §2.2.2 a: the principal "quyết định, xác nhận thời điểm, nội dung sửa chữa"); the
     # directive gives the vice principal no such right, so the principal alone (the office prints).
+    Action.EDITIONS_READ: (
+        Rule(R.PRINCIPAL), Rule(R.VICE_PRINCIPAL), Rule(R.ADMINISTRATOR), Rule(R.OFFICE), Rule(R.INSPECTOR),
+    ),
     Action.EDITIONS_REVOKE: (Rule(R.PRINCIPAL),),
     Action.ENROLMENT_WRITE: (Rule(R.ADMINISTRATOR),),
     Action.HOMEROOM_COMMENTS_WRITE: (Rule(R.HOMEROOM_TEACHER, OWN_HOMEROOM),),

@@ -325,7 +325,9 @@ def _pages(source: ImageSource, dpi: int) -> Iterator[Image.Image]:
 
 
 def _frames(img: Image.Image) -> Iterator[Image.Image]:
-    for frame in ImageSequence.Iterator(img):
+    for i, frame in enumerate(ImageSequence.Iterator(img)):
+        if frame.size[0] * frame.size[1] > MAX_PIXELS:  # every frame of a TIFF has its own size
+            raise QrReadError(f"Trang {i + 1} của ảnh quá lớn.", f"frame {i} of {frame.size}")
         yield frame.convert("L")
 
 
@@ -340,6 +342,9 @@ def _pdf_pages(data: bytes, dpi: int) -> Iterator[Image.Image]:
         for i in range(len(pdf)):
             page = pdf[i]
             try:
+                width, height = page.get_size()
+                if width * height * (dpi / 72) ** 2 > MAX_PIXELS:
+                    raise QrReadError(f"Trang {i + 1} của PDF quá lớn.", f"page {i} is {width}x{height} pt")
                 yield page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
             except pdfium.PdfiumError as exc:
                 raise QrReadError(f"Không hiển thị được trang {i + 1} của PDF.", f"render page {i}: {exc}") from None
@@ -361,6 +366,12 @@ def _decode(img: Image.Image, page_index: int) -> tuple[FoundCode, ...]:
             corners = tuple((int(c.x), int(c.y)) for c in (p.top_left, p.top_right, p.bottom_right, p.bottom_left))
             found[r.text] = FoundCode(page_index, r.text, corners)
     return tuple(found.values())
+
+
+def scan_images(source: ImageSource, dpi: int = SCAN_DPI) -> Iterator[tuple[Image.Image, PageScan]]:
+    """Each page/frame as a greyscale image with the QR codes found on it (one page in memory at a time)."""
+    for i, img in enumerate(_pages(source, dpi)):
+        yield img, PageScan(i, _decode(img, i))
 
 
 def scan_pages(source: ImageSource, dpi: int = SCAN_DPI) -> list[PageScan]:

@@ -6,6 +6,10 @@ public keys on the command line) or ``DbTrustList`` below. Only public keys are 
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import ClassVar
+
 from sqlalchemy.orm import Session
 
 from records.models import KeyKind, KeyState, SigningKey
@@ -49,6 +53,37 @@ class DbTrustList:
         """(key id, certificate PEM, status) of every X.509 certificate of the trust list."""
         return [(r.key_id, r.public_pem, _STATUS[r.status])
                 for r in edition_service.list_keys(self._session, kind=KeyKind.X509)]
+
+
+class SharedTrustList(DbTrustList):
+    """``DbTrustList`` whose answers are shared by every request of the process for ``ttl`` seconds.
+
+    The public page verifies thousands of codes signed by a handful of keys: reading and parsing the
+    key for each request costs more than the signature check. A key revoked in the database is seen
+    by the page at most ``ttl`` seconds later (``SHARED_TTL``).
+    """
+
+    _shared: ClassVar[dict[tuple[str, str], tuple[float, TrustedKey | None]]] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, session: Session, ttl: float = 30.0) -> None:
+        super().__init__(session)
+        self._ttl = ttl
+        self._db = session.get_bind().engine.url.render_as_string(hide_password=True)
+
+    def lookup(self, key_id: str) -> TrustedKey | None:
+        """The entry for this key id (shared for ``ttl`` seconds), or None."""
+        kid = key_id.lower()
+        now = time.monotonic()
+        hit = self._shared.get((self._db, kid))
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        entry = super().lookup(kid)
+        with self._lock:
+            if len(self._shared) > 1000:
+                self._shared.clear()
+            self._shared[(self._db, kid)] = (now + self._ttl, entry)
+        return entry
 
 
 # --- the trust file: the public trust list for offline verifiers -------------------------------

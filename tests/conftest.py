@@ -58,6 +58,12 @@ def archive_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ.pop("SODIENTU_ARCHIVE", None)
     else:
         os.environ["SODIENTU_ARCHIVE"] = previous
+@pytest.fixture(autouse=True)
+def _cli_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands that act for a user read its password from ``SODIENTU_PASSWORD`` (the factories' one)."""
+    from tests.factories import TEST_PASSWORD
+
+    monkeypatch.setenv("SODIENTU_PASSWORD", TEST_PASSWORD)
 
 
 @pytest.fixture(scope="session")

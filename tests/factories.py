@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 from collections.abc import Iterable
 
+from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from records.models import (
@@ -114,11 +115,18 @@ def make_subjects(session: Session, school: School, regime: str = "tt22") -> lis
     return out
 
 
+#: The password of every user ``make_user`` creates (the suite sets ``SODIENTU_PASSWORD`` to it).
+TEST_PASSWORD = "mat-khau-thu-nghiem"
+#: Its argon2id hash with the cheapest parameters (verifying follows the parameters stored in the hash).
+TEST_PASSWORD_HASH = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(TEST_PASSWORD)
+
+
 def make_user(session: Session, school: School | None, roles: Iterable[Role] = (), **kw: object) -> User:
-    """A user holding the given roles in the school."""
+    """A user holding the given roles in the school, with the password ``TEST_PASSWORD``."""
     n = next(_seq)
     values: dict[str, object] = {"username": f"user{n}", "full_name": f"Giáo Viên Số {n}",
-                                     "school_id": school.id if school else None}
+                                 "school_id": school.id if school else None,
+                                 "password_hash": TEST_PASSWORD_HASH}
     values.update(kw)
     user = User(**values)
     session.add(user)
@@ -185,3 +193,75 @@ def assign(session: Session, teacher: User, klass: Class, subject: Subject, term
     session.add(ta)
     session.flush()
     return ta
+
+
+def trace_stored(session: Session, enrolment_ids: Iterable[int]) -> int:
+    """Trace values a test inserted directly (as the services would have): the print checks the trail.
+
+    Returns the number of entries written. Only for test data; real data is written by the services.
+    """
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from records import audit
+    from records.audit import AuditRecord
+    from records.models import (
+        Attendance,
+        Class,
+        Conduct,
+        Enrolment,
+        HomeroomComment,
+        Mark,
+        StudentResult,
+        Subject,
+        SubjectComment,
+        SubjectResult,
+    )
+    from records.permissions import Actor
+    from records.services.marks import MarkKey, mark_state
+    from records.services.trail import RESULT_FIELDS
+
+    session.flush()
+    ids = list(enrolment_ids)
+    school = {e: s for e, s in session.execute(select(Enrolment.id, Class.school_id).join(
+        Class, Class.id == Enrolment.class_id).where(Enrolment.id.in_(ids)))}
+    codes = {i: c for i, c in session.execute(select(Subject.id, Subject.code))}
+    records: list[AuditRecord] = []
+    for m in session.scalars(select(Mark).where(Mark.enrolment_id.in_(ids))):
+        key = MarkKey(m.enrolment_id, m.subject_id, m.term_id, m.kind, m.slot)
+        records.append(AuditRecord("create", "mark", m.id, None, mark_state(key, m.value, m.assessed_on),
+                                   school[m.enrolment_id]))
+    for c in session.scalars(select(SubjectComment).where(SubjectComment.enrolment_id.in_(ids))):
+        records.append(AuditRecord("create", "subject_comment", c.id, None, {
+            "enrolment_id": c.enrolment_id, "subject_id": c.subject_id, "period": c.period.value, "text": c.text},
+            school[c.enrolment_id]))
+    for a in session.scalars(select(Attendance).where(Attendance.enrolment_id.in_(ids))):
+        records.append(AuditRecord("create", "attendance", a.id, None, {
+            "enrolment_id": a.enrolment_id, "day": a.day, "excused": a.excused, "reason": a.reason},
+            school[a.enrolment_id]))
+    for model, entity, field in ((Conduct, "conduct", "level"), (HomeroomComment, "homeroom_comment", "text")):
+        for row in session.scalars(select(model).where(model.enrolment_id.in_(ids))):  # type: ignore[attr-defined]
+            records.append(AuditRecord("create", entity, row.id, None, {
+                "enrolment_id": row.enrolment_id, "period": row.period.value, field: getattr(row, field)},
+                school[row.enrolment_id]))
+    subjects: dict[tuple[int, str], dict[str, object]] = {}
+    retakes: dict[tuple[int, str], dict[str, object]] = {}
+    for s in session.scalars(select(SubjectResult).where(SubjectResult.enrolment_id.in_(ids))):
+        value = s.average if s.average is not None else s.grade
+        subjects.setdefault((s.enrolment_id, s.period.value), {})[codes[s.subject_id]] = value
+        retake = s.reassessed_score if s.reassessed_score is not None else s.reassessed_grade
+        if retake is not None:
+            retakes.setdefault((s.enrolment_id, s.period.value), {})[codes[s.subject_id]] = retake
+    results = {(r.enrolment_id, r.period.value): r
+               for r in session.scalars(select(StudentResult).where(StudentResult.enrolment_id.in_(ids)))}
+    for key in set(results) | set(subjects):
+        r = results.get(key)
+        state: dict[str, object] = {f: getattr(r, f) for f in RESULT_FIELDS} if r is not None else {}
+        state["subjects"] = subjects.get(key, {})
+        state["retakes"] = retakes.get(key, {})
+        records.append(AuditRecord("compute", "student_result", f"{key[0]}:{key[1]}", None,
+                                   {k: (str(v) if isinstance(v, Decimal) else v) for k, v in state.items()},
+                                   school[key[0]]))
+    audit.append_many(session, Actor.system("tests"), records)
+    return len(records)

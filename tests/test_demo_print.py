@@ -175,7 +175,7 @@ def test_the_key_stays_out_of_the_output_and_the_trail_is_sealed(printed: Printe
         return kid == key_id(key)
 
     report = audit.verify(db, school_id, verifier=verifier)
-    assert report.ok and report.checkpoints == 1 and report.signatures_checked == 1
+    assert report.ok and report.checkpoints >= 1 and report.signatures_checked == 1  # + automatic seals
     db.rollback()  # end the read transaction (SQLite: the command below takes the write lock)
     result = CliRunner().invoke(cli, ["audit", "verify", "--db", printed.url, "--public-key", str(public)])
     assert result.exit_code == 0 and "chữ kí hợp lệ" in result.output, result.output

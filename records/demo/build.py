@@ -63,6 +63,7 @@ from records.models import (
 from records.permissions import Actor
 from records.rules import Promotion, ruleset
 from records.services import (
+    accounts,
     attendance,
     conduct,
     corrections,
@@ -153,6 +154,10 @@ class DemoConfig:
     def scale(self) -> float:
         """Size relative to the 600-student school."""
         return self.students / 600
+
+
+#: The one documented password of every demo account (README: after the demo).
+DEMO_PASSWORD = "sodientu-demo"
 
 
 @dataclass(frozen=True)
@@ -326,15 +331,21 @@ class _Builder:
             person = gen.adult_name(r, r.random() < 0.4)
             return person.full_name
 
+        password_hash = accounts.shared_hash(DEMO_PASSWORD)  # argon2id once (~50 ms), reused for every account
+
         def user(full: str, school: School | None, roles: Sequence[Role], dept: str | None = None,
                  district: str | None = None) -> User:
-            return setup.create_user(self.s, sys_actor, username=gen.username_for(full, taken), full_name=full,
+            made = setup.create_user(self.s, sys_actor, username=gen.username_for(full, taken), full_name=full,
                                      school=school, department=dept, roles=roles, district=district)
+            accounts.set_password(self.s, sys_actor, made, DEMO_PASSWORD, password_hash=password_hash)
+            return made
 
         principal = user(next_name(), self.school, [Role.PRINCIPAL])
         vice = user(next_name(), self.school, [Role.VICE_PRINCIPAL])
         admin = user(next_name(), self.school, [Role.ADMINISTRATOR], "Tổ Văn phòng")
-        office = user(next_name(), self.school, [Role.OFFICE], "Tổ Văn phòng")
+        # the office clerk also sits on the management board: the board witness of a correction must be
+        # someone other than the administrator applying it
+        office = user(next_name(), self.school, [Role.OFFICE, Role.ADMINISTRATOR], "Tổ Văn phòng")
         inspector = user(gen.adult_name(r, True).full_name, None, [Role.INSPECTOR], district=vn.DISTRICT)
         ext_admin = user(gen.adult_name(r, False).full_name, self.external, [Role.ADMINISTRATOR])
         self.school.principal_name = principal.full_name
@@ -871,7 +882,7 @@ class _Builder:
 
     def corrections_after_cutoff(self, y: _Year, missing: set[tuple[int, str, int]]) -> None:
         """Corrections in June: a mark entered wrongly and a missing regular mark, each through the workflow."""
-        principal, vice, admin = self.staff.principal, self.staff.vice, self.staff.admin
+        principal, vice, admin, office = self.staff.principal, self.staff.vice, self.staff.admin, self.staff.office
         r = gen.rng(self.seed, "corrections", y.start)
         day = dt.date(y.start + 1, 6, 8)
         targets: list[tuple[int, Subject, Term, MarkKind, int, Decimal, str]] = []
@@ -913,7 +924,7 @@ class _Builder:
             with on_date(day + dt.timedelta(days=1)):
                 corrections.approve(self.s, self.actor(principal), request, "Đồng ý cho sửa.")
             with on_date(day + dt.timedelta(days=2)):
-                corrections.apply(self.s, self.actor(admin), request, leader=vice, board=admin,
+                corrections.apply(self.s, self.actor(admin), request, leader=vice, board=office,
                                   requester_present=True)
             self.corrections += 1
             touched.add(enrolment.class_id)

@@ -1,5 +1,6 @@
 """The domain model. Every table is importable from here; one metadata, ``Base.metadata``."""
 
+from records.models.accounts import AuthSession, SignInAttempt
 from records.models.archive import (
     ARCHIVE_KIND_LABELS,
     ArchiveItem,
@@ -40,6 +41,7 @@ from records.models.governance import (
     CorrectionStatus,
     Inspection,
     LockDecision,
+    SheetVersion,
 )
 from records.models.people import (
     ROLE_LABELS,
@@ -53,7 +55,17 @@ from records.models.people import (
     User,
 )
 from records.models.scans import InkCheck, ScanBatch, ScanPage, ScanPageStatus
-from records.models.school import Assessment, Class, Grade, GradeSubject, School, SchoolYear, Subject, Term
+from records.models.school import (
+    Assessment,
+    Class,
+    Grade,
+    GradeSubject,
+    ProvinceCalendar,
+    School,
+    SchoolYear,
+    Subject,
+    Term,
+)
 
 __all__ = [
     "ARCHIVE_KIND_LABELS",
@@ -68,6 +80,7 @@ __all__ = [
     "AuditChainHead",
     "AuditCheckpoint",
     "AuditEntry",
+    "AuthSession",
     "Base",
     "Book",
     "Class",
@@ -95,6 +108,7 @@ __all__ = [
     "Mark",
     "MarkKind",
     "Period",
+    "ProvinceCalendar",
     "Role",
     "RoleGrant",
     "ScanBatch",
@@ -102,6 +116,8 @@ __all__ = [
     "ScanPageStatus",
     "School",
     "SchoolYear",
+    "SheetVersion",
+    "SignInAttempt",
     "SigningKey",
     "Student",
     "StudentResult",

@@ -223,6 +223,10 @@ def apply(session: Session, actor: Actor, request: CorrectionRequest | int, *, l
     if leader_user.id == board_user.id:
         raise ValidationError("Đại diện Ban giám hiệu và đại diện Ban quản trị phải là hai người khác nhau.",
                               "the two witnesses must differ")
+    if actor.user_id in (leader_user.id, board_user.id):
+        raise ValidationError("Người thực hiện sửa chữa không được tự làm người chứng kiến: cần một người khác "
+                              "của Ban quản trị (và của Ban giám hiệu) chứng kiến.",
+                              "the person applying the correction cannot be one of its witnesses")
     if not requester_present:
         raise ValidationError("Người đề nghị sửa chữa phải có mặt khi sửa dữ liệu.", "the requester must be present")
     key = _key(request)

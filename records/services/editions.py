@@ -176,6 +176,7 @@ def create_edition(session: Session, actor: Actor, draft: EditionDraft) -> Editi
                      {"status": old.status.value, "superseded_by": str(edition.id)}, school_id=old.school_id)
     audit.append(session, actor, "print", ENTITY, str(edition.id), None, _snapshot(edition),
                  school_id=edition.school_id)
+    audit.seal_automatically(session, edition.school_id, "edition")  # what was printed stays provable
     session.flush()
     return edition
 

@@ -102,6 +102,7 @@ def execute(session: Session, actor: Actor, decision: LockDecision | int) -> Loc
     session.flush()
     audit.append(session, actor, "lock" if decision.locks else "open", "lock_decision", decision.id, before,
                  _state(decision), school_id=decision.school_id, reason=decision.decision_ref)
+    audit.seal_automatically(session, decision.school_id, "lock")  # a lock is a moment the trail must keep
     return decision
 
 

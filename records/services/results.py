@@ -373,7 +373,7 @@ def _outcome_state(o: StudentOutcome) -> dict[str, Any]:
         "regime": o.regime, "overall_average": o.overall_average, "learning": o.learning,
         "learning_adjusted": o.learning_adjusted, "conduct": o.conduct, "title": o.title,
         "days_absent_excused": o.days_absent_excused, "days_absent_unexcused": o.days_absent_unexcused,
-        "promotion": o.promotion,
+        "promotion": o.promotion, "final_promotion": o.final_promotion,
         "subjects": {c: (s.value if s.value is not None else None) for c, s in o.subjects.items()},
     }
 
@@ -393,6 +393,7 @@ def _store(session: Session, actor: Actor, ctx: _ClassContext, period: Period,
         select(StudentResult.id, StudentResult.enrolment_id, *(getattr(StudentResult, c) for c in columns))
         .where(StudentResult.enrolment_id.in_(ids), StudentResult.period == period))}
     sub_inserts, sub_updates = [], []
+    subjects_changed: set[int] = set()  # a changed subject result is traced even when the overall one is not
     for o in outcomes:
         for code, s in o.subjects.items():
             sid = code_to_id[code]
@@ -402,9 +403,12 @@ def _store(session: Session, actor: Actor, ctx: _ClassContext, period: Period,
             row = existing_subjects.get((o.enrolment_id, sid))
             if row is None:
                 sub_inserts.append({"enrolment_id": o.enrolment_id, "subject_id": sid, "period": period, **values})
+                subjects_changed.add(o.enrolment_id)
             elif (row.average, row.grade, row.incomplete_reason) != (values["average"], values["grade"],
                                                                       values["incomplete_reason"]):
                 sub_updates.append({"id": row.id, **values})
+                if (row.average, row.grade) != (values["average"], values["grade"]):
+                    subjects_changed.add(o.enrolment_id)
     if sub_inserts:
         session.execute(insert(_table(SubjectResult)), sub_inserts)
     if sub_updates:
@@ -431,7 +435,7 @@ def _store(session: Session, actor: Actor, ctx: _ClassContext, period: Period,
             if summer_decided and srow.promotion == o.promotion:
                 # a summer decision was taken: keep it unless the year decision itself changed
                 student_values["final_promotion"] = srow.final_promotion
-            changed = any(before[k] != student_values[k] for k in before)
+            changed = any(before[k] != student_values[k] for k in before) or o.enrolment_id in subjects_changed
             if changed:
                 stu_updates.append({"id": srow.id, **student_values})
             else:
@@ -627,12 +631,13 @@ def _reapply_summer(session: Session, actor: Actor, ctx: _ClassContext, o: Stude
     except ValidationError:
         return o  # the corrected year result no longer fits the summer entries: leave the decision open
     if result.final_promotion != outcome.promotion.value:
-        before = {"final_promotion": result.final_promotion}
+        before = {"final_promotion": result.final_promotion, "learning_after_summer": result.learning_after_summer}
         result.final_promotion = outcome.promotion.value
         result.learning_after_summer = outcome.learning if retakes else None
         session.flush()
         audit.append(session, actor, "summer", "student_result", f"{o.enrolment_id}:cn", before,
-                     {"final_promotion": result.final_promotion}, school_id=ctx.klass.school_id)
+                     {"final_promotion": result.final_promotion,
+                      "learning_after_summer": result.learning_after_summer}, school_id=ctx.klass.school_id)
     return _with_final(o, result.final_promotion)
 
 
@@ -669,9 +674,19 @@ def import_results(session: Session, actor: Actor, enrolment_id: int, *,
         _ensure_open(session, ctx, period)
     by_code = {s.code: s for s in ctx.subjects}
     absences = {Period(p): v for p, v in (days_absent or {}).items()}
+    # the received conduct replaces what was recorded, traced like any conduct (the print checks the trail)
+    def conduct_state(row: Conduct) -> dict[str, Any]:
+        return {"enrolment_id": row.enrolment_id, "period": Period(row.period).value, "level": row.level}
+
+    replaced = [AuditRecord("delete", "conduct", row.id, conduct_state(row), None, klass.school_id)
+                for row in session.scalars(select(Conduct).where(Conduct.enrolment_id == enrolment_id))]
     session.execute(delete(Conduct).where(Conduct.enrolment_id == enrolment_id))
     session.execute(insert(Conduct), [{"enrolment_id": enrolment_id, "period": Period(p),
                                        "level": ctx.rs.normalize_conduct(level)} for p, level in conduct.items()])
+    audit.append_many(session, actor, replaced + [
+        AuditRecord("import", "conduct", row.id, None, conduct_state(row), klass.school_id)
+        for row in session.scalars(select(Conduct).where(Conduct.enrolment_id == enrolment_id)
+                                   .execution_options(populate_existing=True))])
     out = []
     for period in (Period.TERM1, Period.TERM2, Period.YEAR):
         given = subjects.get(period) or subjects.get(period.value)

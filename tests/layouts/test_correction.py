@@ -60,7 +60,7 @@ def _request(session, world: World, student: int = 0, value: str = "8.5", reason
 def _apply(session, world: World, request: CorrectionRequest) -> None:
     corrections.approve(session, world.actor(session, Role.PRINCIPAL), request, NOTE)
     corrections.apply(session, world.actor(session, Role.ADMINISTRATOR), request,
-                      leader=world.users[Role.VICE_PRINCIPAL], board=world.users[Role.ADMINISTRATOR],
+                      leader=world.users[Role.VICE_PRINCIPAL], board=world.board_witness,
                       requester_present=True)
 
 
@@ -91,7 +91,7 @@ def test_applied_correction_prints_the_form_and_the_record(session) -> None:
                  "BIÊN BẢN CHỈNH SỬA DỮ LIỆU", f"theo đơn đề nghị số {request.id}", "Hôm nay, vào lúc",
                  f"tại {world.school.name}",
                  f"1. Ông (bà): {names[Role.VICE_PRINCIPAL]} Thành phần: Đại diện Ban giám hiệu",
-                 f"2. Ông (bà): {names[Role.ADMINISTRATOR]} Thành phần: Đại diện Ban quản trị",
+                 f"2. Ông (bà): {world.board_witness.full_name} Thành phần: Đại diện Ban quản trị",
                  f"3. Ông (bà): {names[Role.SUBJECT_TEACHER]} Thành phần: Người đề nghị",
                  f"Hiệu trưởng {names[Role.PRINCIPAL]} phê duyệt", REASON,
                  f"1 {student} 9A1 Toán Học kì I ĐĐGtx2 6,0 8,5 {entry.id}",
@@ -99,8 +99,8 @@ def test_applied_correction_prints_the_form_and_the_record(session) -> None:
                  "ĐẠI DIỆN BAN GIÁM HIỆU", "ĐẠI DIỆN BAN QUẢN TRỊ", "NGƯỜI ĐỀ NGHỊ"):
         assert text in record, text
     signatures = record[record.index("ĐẠI DIỆN BAN GIÁM HIỆU"):]
-    for role in (Role.VICE_PRINCIPAL, Role.ADMINISTRATOR, Role.SUBJECT_TEACHER):
-        assert names[role] in signatures
+    for name in (names[Role.VICE_PRINCIPAL], world.board_witness.full_name, names[Role.SUBJECT_TEACHER]):
+        assert name in signatures
 
 
 def test_rejected_request_prints_the_form_with_the_rejection_and_no_record(session) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from layouts.markbook import PrintOptions, build_markbook, format_average
@@ -33,6 +33,7 @@ from records.models import (
     Attendance,
     Base,
     Class,
+    Enrolment,
     EnrolmentStatus,
     Gender,
     KeyKind,
@@ -50,7 +51,16 @@ from records.rules import ruleset
 from records.services import editions as es
 from records.services.inspections import record_inspection
 from tests.conftest import TEST_DB_ENV
-from tests.factories import assign, enrol, make_class, make_school, make_student, make_user, make_year
+from tests.factories import (
+    assign,
+    enrol,
+    make_class,
+    make_school,
+    make_student,
+    make_user,
+    make_year,
+    trace_stored,
+)
 from web.cli import cli
 
 D = Decimal
@@ -298,7 +308,7 @@ def test_rendered_book_shows_the_records_where_they_belong(
     checked = 0
     for i, page in enumerate(doc.pages):
         if page.kind == "marks":
-            code, term = code_of[page.data["subject"]], 1 if page.data["term"] == "HỌC KỲ I" else 2
+            code, term = code_of[page.data["subject"]], 1 if page.data["term"] == "HỌC KÌ I" else 2
             for row in page.data["rows"]:
                 no = int(row["no"])
                 got = row_text(pdf, i, row["name"], row["note"], margins)
@@ -466,6 +476,7 @@ def test_ambiguous_class_and_published_edition(tmp_path: Path) -> None:
     with session_scope(engine) as session:
         world = build_world(session)
         school = world.klass.school
+        trace_stored(session, session.scalars(select(Enrolment.id).where(Enrolment.class_id == world.klass.id)))
         make_user(session, school, [Role.OFFICE], username="vanphong", full_name="Cán Bộ Văn Phòng")
         twin = make_school(session, code="TWIN01")
         make_class(session, make_year(session, twin, 2025), 9, "9A1")

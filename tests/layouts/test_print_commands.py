@@ -25,7 +25,7 @@ from signing.qr import read_qr_codes
 from signing.trust import DbTrustList
 from signing.verify import FileReport, PageStatus, verify_file
 from tests.conftest import TEST_DB_ENV
-from tests.factories import enrol, make_class, make_school, make_student, make_user, make_year
+from tests.factories import enrol, make_class, make_school, make_student, make_user, make_year, trace_stored
 from web.cli import cli
 
 PASSPHRASE = "mat-khau-thu"
@@ -93,6 +93,7 @@ def print_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PrintDb
                                   approved_at=dt.datetime(2023, 5, 26, 20, 30, tzinfo=dt.UTC)))
         session.add(StudentResult(enrolment_id=e7.id, period=Period.YEAR, regime="tt22", learning="Khá",
                                   conduct="Tốt", promotion="promoted"))
+        trace_stored(session, [e6.id, e7.id])  # the print checks every value against the trail
         make_user(session, school, [Role.OFFICE], username="vanphong", full_name="Cán Bộ Văn Phòng")
         es.register_key(session, Actor.system("test"), key_id=key_id(key), kind=KeyKind.ED25519,
                         public_pem=public_key_pem(key), school_id=school.id)
@@ -225,3 +226,35 @@ def test_a_published_print_needs_the_printer_and_the_key(print_db: PrintDb, tmp_
     r = _run("print", "register", "--course", "2022-2025", "-o", out, *db.signed())
     assert r.exit_code == 1 and "Khóa học không hợp lệ" in r.output
     assert not Path(out).exists()
+
+
+def test_attack_unwritable_output_commits_no_edition(print_db: PrintDb, tmp_path: Path) -> None:
+    """Issue 10: ``-o`` at an unwritable place committed the edition (superseding the genuine one) with no PDF."""
+    db = print_db
+    good = tmp_path / "hb.pdf"
+    assert _run("print", "transcript", "--student", db.student, "--year", "2022-2023", "-o", str(good),
+                *db.signed()).exit_code == 0
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    r = _run("print", "transcript", "--student", db.student, "--year", "2022-2023",
+             "-o", str(blocker / "hb.pdf"), *db.signed())
+    assert r.exit_code == 1 and "Không ghi được tệp" in r.output and "Traceback" not in r.output, r.output
+    engine = make_engine(db.url)
+    with Session(engine) as session:
+        assert len(es.list_editions(session, school_id=db.school_id)) == 1  # nothing new recorded
+    engine.dispose()
+    _genuine(_verify(db, good))  # the genuine edition is still the current one
+
+
+def test_attack_value_changed_with_sql_is_not_signed(print_db: PrintDb, tmp_path: Path) -> None:
+    """Issue 10: a result changed directly in the database was signed by the next print; now the print stops."""
+    db = print_db
+    engine = make_engine(db.url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE student_result SET learning = 'Tốt' WHERE learning = 'Khá'"))
+    engine.dispose()
+    out = tmp_path / "hb.pdf"
+    r = _run("print", "transcript", "--student", db.student, "--volume", "-o", str(out), *db.signed())
+    assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+    assert "7A1" in r.output and "Lò Thị Mai" in r.output and "kết quả học tập" in r.output, r.output
+    assert not out.exists()

@@ -33,6 +33,7 @@ class World:
     assignment2: TeachingAssignment  # … term 2
     comment_assignment: TeachingAssignment  # the subject teacher, GDTC, klass, term 1
     enrolments: list[Enrolment]
+    board_witness: User  # a second administrator: the one applying a correction cannot witness it
 
     def actor(self, session: Session, role: Role) -> Actor:
         """The actor of the user holding ``role``."""
@@ -70,6 +71,7 @@ def make_world(session: Session, *, district: str = "Vân Hồ") -> World:
         f.enrol(session, f.make_student(session, school, given_name=name), klass)
         for name in ("An", "Bình", "Chi")
     ]
+    board_witness = f.make_user(session, school, [Role.ADMINISTRATOR], full_name="Quản Trị Chứng Kiến")
     session.flush()
     return World(school, year, term1, term2, klass, other, subjects["toan"], subjects["gdtc"], users,
-                 other_teacher, a1, a2, ac, enrolments)
+                 other_teacher, a1, a2, ac, enrolments, board_witness)

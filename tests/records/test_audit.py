@@ -279,3 +279,35 @@ def test_append_many_chains_a_bulk_of_entries(tmp_path):
             assert audit.verify(s).entries == 5_000
     finally:
         engine.dispose()
+
+
+def test_chains_are_sealed_at_each_lock_each_edition_and_daily(session, monkeypatch, tmp_path):
+    import datetime as dt
+
+    from records.services import locks
+    from tests.records.factories_gov import make_world
+
+    log = tmp_path / "seals.jsonl"
+    monkeypatch.setenv(audit.SEAL_LOG_ENV, str(log))
+    world = make_world(session)
+    school = world.school.id
+    from records.models import Book, Role
+
+    decision = locks.decide(session, world.actor(session, Role.PRINCIPAL), book=Book.MARK_BOOK,
+                            school_year=world.year, term=world.term1, klass=None, lock=True, decision_ref="QĐ 1")
+    locks.execute(session, world.actor(session, Role.ADMINISTRATOR), decision)
+    head = session.get(AuditChainHead, school)
+    sealed = session.scalars(select(AuditCheckpoint).where(AuditCheckpoint.chain == school)).all()
+    assert [c.seq for c in sealed] == [head.seq] and sealed[0].signature == ""  # automatic: unsigned
+    session.commit()  # published only once committed
+    published = audit.read_published_seals(log)
+    assert published[school].seq == head.seq and published[school].reason == "lock"
+    # the first write of a new day seals the previous day's end
+    _fill(session, school, 2)
+    head = session.get(AuditChainHead, school)
+    head.updated_at = head.updated_at - dt.timedelta(days=1)
+    session.flush()
+    day_end = head.seq
+    _fill(session, school, 1)
+    assert day_end in {c.seq for c in session.scalars(select(AuditCheckpoint).where(AuditCheckpoint.chain == school))}
+    assert audit.verify(session, school, published=audit.read_published_seals(log)).ok

@@ -57,7 +57,7 @@ def _average(session, world):
 
 def _apply(session, world, request):
     return corrections.apply(session, world.actor(session, Role.ADMINISTRATOR), request,
-                             leader=world.users[Role.VICE_PRINCIPAL], board=world.users[Role.ADMINISTRATOR],
+                             leader=world.users[Role.VICE_PRINCIPAL], board=world.board_witness,
                              requester_present=True)
 
 
@@ -88,7 +88,7 @@ def test_approved_correction_changes_mark_results_trace_and_note(session):
     assert _average(session, world) == Decimal("7.3")  # (8·3 + 10 + 7·2 + 6·3) / 9 = 7.33
     assert request.status is CorrectionStatus.APPLIED
     assert request.witness_leader_id == world.users[Role.VICE_PRINCIPAL].id
-    assert request.witness_board_id == world.users[Role.ADMINISTRATOR].id and request.requester_present
+    assert request.witness_board_id == world.board_witness.id and request.requester_present
     assert [e.old_value for e in seen] == ["8.0"] and seen[0].new_value == "10.0"
     trail = audit.entries(session, school_id=world.school.id, request_id=request.id)
     assert [(e.entity, e.action) for e in trail] == [
@@ -107,7 +107,7 @@ def test_approved_correction_changes_mark_results_trace_and_note(session):
     assert document["title"] == "BIÊN BẢN SỬA CHỮA ĐIỂM SỐ" and document["old_value"] == "8.0"
     assert document["column"] == "ĐĐGtx2" and document["subject"] == "Toán"
     assert [w["name"] for w in document["witnesses"]] == [
-        world.users[Role.VICE_PRINCIPAL].full_name, world.users[Role.ADMINISTRATOR].full_name,
+        world.users[Role.VICE_PRINCIPAL].full_name, world.board_witness.full_name,
         world.users[Role.SUBJECT_TEACHER].full_name]
     assert len(document["trace"]) == 4
     assert document["decision"]["by"] == world.users[Role.PRINCIPAL].full_name
@@ -153,7 +153,7 @@ def test_who_may_request_approve_and_apply(session):
     corrections.approve(session, world.actor(session, Role.PRINCIPAL), request)
     with pytest.raises(PermissionDeniedError):
         corrections.apply(session, world.actor(session, Role.PRINCIPAL), request,
-                          leader=world.users[Role.PRINCIPAL], board=world.users[Role.ADMINISTRATOR],
+                          leader=world.users[Role.PRINCIPAL], board=world.board_witness,
                           requester_present=True)
 
 
@@ -172,7 +172,7 @@ def test_witnesses_are_checked(session):
             corrections.apply(session, admin, request, **kwargs)
     assert _value(session, world) == Decimal("8.0")
     corrections.apply(session, admin, request, leader=world.users[Role.PRINCIPAL].id,
-                      board=world.users[Role.ADMINISTRATOR].id, requester_present=True)
+                      board=world.board_witness.id, requester_present=True)
     assert _value(session, world) == Decimal("9.0")
 
 
@@ -214,3 +214,15 @@ def test_stale_request_is_refused(session):
     with pytest.raises(ConflictError):
         _apply(session, world, second)
     assert session.scalar(select(func.count(AuditEntry.id))) == count
+
+
+def test_attack_applier_names_herself_as_board_witness(session):
+    """Issue 10: the administrator applying a correction cannot be its board witness."""
+    world = _locked_world(session)
+    request = _request(session, world)
+    corrections.approve(session, world.actor(session, Role.PRINCIPAL), request)
+    with pytest.raises(ValidationError, match="applying the correction"):
+        corrections.apply(session, world.actor(session, Role.ADMINISTRATOR), request,
+                          leader=world.users[Role.PRINCIPAL], board=world.users[Role.ADMINISTRATOR],
+                          requester_present=True)
+    assert _value(session, world) == Decimal("8.0")

@@ -21,6 +21,7 @@ EXPECTED: dict[Action, set[Role]] = {
     Action.ARCHIVE_DELETE: {P},
     Action.ARCHIVE_EXPORT: {P},  # inspectors only within a granted window (tests/archive/test_inspectors.py)
     Action.ARCHIVE_READ: {P, VP, AD, OF},  # idem
+    Action.ACCOUNTS_MANAGE: {AD},
     Action.ARCHIVE_WRITE: {OF},
     Action.ASSIGNMENTS_WRITE: {AD, VP, HD},
     Action.ATTENDANCE_WRITE: {HR},
@@ -36,6 +37,7 @@ EXPECTED: dict[Action, set[Role]] = {
     Action.CORRECTION_REQUEST: {ST},
     Action.CORRECTION_WITNESS: {P, VP, AD},
     Action.DATA_BACKUP: set(),
+    Action.EDITIONS_READ: {P, VP, AD, OF, IN},
     Action.EDITIONS_REVOKE: {P},
     Action.ENROLMENT_WRITE: {AD},
     Action.HOMEROOM_COMMENTS_WRITE: {HR},
@@ -51,7 +53,8 @@ EXPECTED: dict[Action, set[Role]] = {
     Action.SCHOOL_SETUP: {AD},
     Action.STUDENTS_WRITE: {HR, AD},
 }
-SYSTEM_ALLOWED = {Action.AUDIT_SEAL, Action.DATA_BACKUP, Action.RIGHTS_GRANT, Action.SCHOOL_SETUP}
+SYSTEM_ALLOWED = {Action.ACCOUNTS_MANAGE, Action.AUDIT_SEAL, Action.DATA_BACKUP, Action.RIGHTS_GRANT,
+                  Action.SCHOOL_SETUP}
 ASSIGNMENT_ACTIONS = {Action.MARKS_WRITE, Action.COMMENTS_WRITE, Action.CORRECTION_REQUEST, Action.ASSIGNMENTS_WRITE}
 
 

@@ -139,3 +139,17 @@ def test_conduct_and_homeroom_comments(session):
         with pytest.raises(PermissionDeniedError):
             conduct.save_conduct(session, world.actor(session, role), world.klass, Period.TERM1, {e: "Khá"})
     assert [x.entity for x in audit.entries(session, school_id=world.school.id)] == ["conduct", "homeroom_comment"]
+
+
+@pytest.mark.parametrize("slot", [8, 1_000_000, 0, -1])
+def test_attack_mark_slot_beyond_the_form(session, slot):
+    """Issue 10: a regular mark in slot 1,000,000 was accepted (printing the book then exhausted memory)."""
+    world = make_world(session)
+    teacher = _teacher(session, world)
+    with pytest.raises(ValidationError, match="invalid slot"):
+        marks.save_marks(session, teacher, world.assignment1,
+                         [MarkInput(world.enrolments[0].id, MarkKind.REGULAR, slot, "7")], today=IN_TERM1)
+    assert session.scalar(select(func.count(Mark.id))) == 0
+    marks.save_marks(session, teacher, world.assignment1,
+                     [MarkInput(world.enrolments[0].id, MarkKind.REGULAR, marks.MAX_SLOTS[MarkKind.REGULAR], "7")],
+                     today=IN_TERM1)

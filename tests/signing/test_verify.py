@@ -65,14 +65,23 @@ def test_genuine_pdf_offline_says_only_the_signature_was_checked(session, world,
     trust = TrustStore()
     trust.add(world.key.public_key())
     report = verify_file(published.pdf, trust)
-    assert report.ok and report.offline
+    # offline, an unsigned PDF cannot be proven byte-identical to the issued file: codes genuine, compare
+    assert not report.ok and report.offline and report.needs_comparison
+    assert statuses(report) == [PageStatus.CODE_GENUINE] * 3
+    assert all("ngoại tuyến" in p.message_vi for p in report.pages)
+    # with a PAdES signature covering the whole file, the file itself is proven offline
+    signer = register_certificate(session, world)
+    signed = publish_small(session, world, (1,), pdf_signer=signer)
+    report = verify_file(signed.pdf, trust, certificates=[signer.certificate_pem])
+    assert report.ok and report.offline, [p.message_vi for p in report.pages]
     assert all("Chỉ kiểm tra chữ ký" in p.message_vi for p in report.pages)
 
 
 def test_one_mark_changed_in_the_content_stream_is_altered(session, published) -> None:
     tampered = replace_text_run(published.pdf, 1, "5,5", "8,5")
     report = verify_file(tampered, DbTrustList(session), session)
-    assert statuses(report) == [PageStatus.GENUINE, PageStatus.ALTERED, PageStatus.GENUINE]
+    # the file is not the issued file: no page of it is proven; the edited page names the changed mark
+    assert statuses(report) == [PageStatus.ALTERED] * 3
     assert not report.ok
     assert "«5,5»" in report.pages[1].message_vi and "«8,5»" in report.pages[1].message_vi
 
@@ -103,7 +112,8 @@ def test_rerendered_page_with_changed_mark_and_old_qr_is_altered(session, publis
     forged = _rerender_with_changed_mark(published)
     # with the genuine attachments copied in: the text layer no longer matches the signed counts
     report = verify_file(copy_attachments(published.pdf, forged), DbTrustList(session), session)
-    assert statuses(report) == [PageStatus.GENUINE, PageStatus.ALTERED, PageStatus.GENUINE]
+    assert statuses(report) == [PageStatus.ALTERED] * 3
+    assert "«5,5»" in report.pages[1].message_vi
     # without attachments: a digital page without the signed manifest is a re-made file
     report = verify_file(forged, DbTrustList(session), session)
     assert report.kind == "pdf"
@@ -245,24 +255,26 @@ def test_office_scan_rotated_blurred_jpeg_still_verifies(session, published) -> 
     scan = simulate_scan(_paper(published.pdf, 1), dpi=200, angle=3.0, blur=0.08, jpeg_quality=60, seed=3)
     buf = io.BytesIO()
     scan.save(buf, "JPEG", quality=60)
-    report = verify_file(buf.getvalue(), DbTrustList(session), session)
+    report = verify_file(buf.getvalue(), DbTrustList(session), session, issued_pdf=lambda _eid: published.pdf)
     assert report.kind == "image"
-    assert statuses(report) == [PageStatus.GENUINE]
-    assert report.pages[0].fields.page == MARKS_PAGE
+    # a photo is never "genuine" by its code: the code is, and the genuine page is shown to compare
+    assert statuses(report) == [PageStatus.CODE_GENUINE] and report.needs_comparison and not report.ok
+    assert report.pages[0].fields.page == MARKS_PAGE and report.pages[0].genuine_page == 1
+    assert report.pages[0].comparison.matches, report.pages[0].comparison
 
 
 def test_png_at_200_dpi_and_multipage_tiff_and_scanned_pdf(session, published) -> None:
     pages = [simulate_scan(_paper(published.pdf, i), dpi=200, angle=-2.0, seed=i).convert("L") for i in range(3)]
     png = io.BytesIO()
     pages[0].save(png, "PNG")
-    assert statuses(verify_file(png.getvalue(), DbTrustList(session), session)) == [PageStatus.GENUINE]
+    assert statuses(verify_file(png.getvalue(), DbTrustList(session), session)) == [PageStatus.CODE_GENUINE]
     tiff = io.BytesIO()
     pages[0].save(tiff, "TIFF", save_all=True, append_images=pages[1:])
-    assert statuses(verify_file(tiff.getvalue(), DbTrustList(session), session)) == [PageStatus.GENUINE] * 3
+    assert statuses(verify_file(tiff.getvalue(), DbTrustList(session), session)) == [PageStatus.CODE_GENUINE] * 3
     scanned = io.BytesIO()
     pages[0].save(scanned, "PDF", save_all=True, append_images=pages[1:], resolution=200)
     report = verify_file(scanned.getvalue(), DbTrustList(session), session)
-    assert report.kind == "pdf" and statuses(report) == [PageStatus.GENUINE] * 3
+    assert report.kind == "pdf" and statuses(report) == [PageStatus.CODE_GENUINE] * 3
 
 
 def test_page_without_code_and_junk_files(session) -> None:

@@ -1,5 +1,6 @@
 """Governance commands: ``audit verify|seal``, ``lock decide|execute|status``, ``correction request|approve|
-reject|apply|show|print``. Acting commands take ``--as USERNAME``: the service checks that user's rights."""
+reject|apply|show|print``. Acting commands take ``--as USERNAME`` and that user's password (prompted, or
+``SODIENTU_PASSWORD``; witnesses ``SODIENTU_PASSWORD_<USERNAME>``): the service checks that user's rights."""
 
 from __future__ import annotations
 
@@ -28,26 +29,20 @@ from records.models import (
     Subject,
     Term,
 )
-from records.permissions import Action, Actor, require
+from records.permissions import Action, require
+from records.services import lookups
 from web.cli import db_option, fail
+from web.passwords import signed_in_actor
 
 as_option = click.option("--as", "username", required=True, metavar="USERNAME", help="Tên đăng nhập của người thực hiện.")
 
 
 def _school(session: Session, code: str) -> School:
-    school = session.scalars(select(School).where(School.code == code)).one_or_none()
-    if school is None:
-        raise NotFoundError(f"Không có trường mã {code}.", f"no school {code!r}")
-    return school
+    return lookups.school_by_code(session, code)
 
 
 def _year(session: Session, school: School, start_year: int) -> SchoolYear:
-    year = session.scalars(select(SchoolYear).where(SchoolYear.school_id == school.id,
-                                                    SchoolYear.start_year == start_year)).one_or_none()
-    if year is None:
-        raise NotFoundError(f"Trường {school.code} không có năm học {start_year}-{start_year + 1}.",
-                            f"no year {start_year} in school {school.code}")
-    return year
+    return lookups.year_of(session, school, start_year)
 
 
 def _term(session: Session, year: SchoolYear, number: int | None) -> Term | None:
@@ -104,19 +99,42 @@ def audit_group() -> None:
 @click.option("--school", "school_code", default=None, metavar="CODE", help="Chỉ kiểm tra chuỗi của một trường.")
 @click.option("--public-key", "public_key", default=None, type=click.Path(exists=True, dir_okay=False),
               help="Khóa công khai của trường (PEM) để kiểm tra chữ kí các điểm niêm phong.")
+@click.option("--seal", "seal_file", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Tệp niêm phong đã công bố (tệp Hiệu trưởng giữ, hoặc nhật kí niêm phong trong kho lưu trữ). "
+                   "Mặc định: nhật kí niêm phong của kho lưu trữ, nếu có.")
+@click.option("--seq", "seal_seq", default=None, type=click.IntRange(1), metavar="N",
+              help="Số thứ tự của điểm niêm phong cuối đã công bố (cần --school).")
 @db_option
-def verify_cmd(engine: Engine, school_code: str | None, public_key: str | None) -> None:
-    """Kiểm tra chuỗi băm của nhật kí lưu vết; báo mục hỏng đầu tiên (mã thoát 1)."""
+def verify_cmd(engine: Engine, school_code: str | None, public_key: str | None, seal_file: str | None,
+               seal_seq: int | None) -> None:
+    """Kiểm tra chuỗi băm của nhật kí lưu vết và đối chiếu với điểm niêm phong đã công bố (mã thoát 1 khi hỏng)."""
+    from pathlib import Path
+
     from records import audit
 
+    if seal_seq is not None and not school_code:
+        fail("--seq cần --school (số thứ tự thuộc chuỗi của một trường).", "--seq without --school")
     with session_scope(engine) as session:
         school_id = _school(session, school_code).id if school_code else None
-        report = audit.verify(session, school_id, verifier=_verifier_from(public_key))
+        published: dict[int, Any] = {}
+        source = seal_file
+        if source is None and seal_seq is None:
+            log_path = audit.seal_log_path(session)
+            source = str(log_path) if log_path is not None and log_path.is_file() else None
+        if source is not None:
+            published.update(audit.read_published_seals(Path(source)))
+        if seal_seq is not None:
+            published[audit.chain_of(school_id)] = seal_seq
+        if school_id is not None:
+            published = {c: v for c, v in published.items() if c == audit.chain_of(school_id)}
+        report = audit.verify(session, school_id, verifier=_verifier_from(public_key), published=published)
+    against = (f" Đã đối chiếu với điểm niêm phong đã công bố ({source or f'số thứ tự {seal_seq}'})."
+               if published else " CHƯA đối chiếu với điểm niêm phong đã công bố (dùng --seal TỆP hoặc --seq N).")
     if report.ok:
         signed = (f", {report.signatures_checked} chữ kí hợp lệ" if report.signatures_checked
                   else " (chưa kiểm tra chữ kí: thiếu --public-key)" if report.checkpoints else "")
         click.echo(f"Nhật kí toàn vẹn: {report.entries} mục, {report.chains} chuỗi, "
-                   f"{report.checkpoints} điểm niêm phong{signed}.")
+                   f"{report.checkpoints} điểm niêm phong{signed}.{against}")
         return
     bad = report.first_bad
     assert bad is not None
@@ -132,23 +150,40 @@ def verify_cmd(engine: Engine, school_code: str | None, public_key: str | None) 
 @click.option("--key", "key_file", required=True, type=click.Path(exists=True, dir_okay=False),
               help="Tệp khóa ký của trường (PEM).")
 @click.option("--passphrase", default=None, envvar="SODIENTU_KEY_PASSPHRASE", help="Mật khẩu của tệp khóa.")
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+              help="Tệp niêm phong để Hiệu trưởng giữ (mặc định: niem-phong-<trường>-<số thứ tự>.json).")
 @as_option
 @db_option
-def seal_cmd(engine: Engine, school_code: str, key_file: str, passphrase: str | None, username: str) -> None:
-    """Niêm phong chuỗi nhật kí của trường bằng một điểm niêm phong có chữ kí."""
+def seal_cmd(engine: Engine, school_code: str, key_file: str, passphrase: str | None, output: str | None,
+             username: str) -> None:
+    """Niêm phong chuỗi nhật kí của trường bằng một điểm niêm phong có chữ kí; ghi tệp niêm phong để giữ riêng."""
+    from pathlib import Path
+
+    from sqlalchemy import select as select_
+
     from records import audit
+    from records.models import AuditCheckpoint
     from signing.keys import key_id, load_private_key
 
     private = load_private_key(key_file, passphrase)
     kid = key_id(private)
     with session_scope(engine) as session:
-        actor = Actor.by_username(session, username)
+        actor = signed_in_actor(session, username)
         school = _school(session, school_code)
         require(session, actor, Action.AUDIT_SEAL, school)
         checkpoint = audit.seal(session, actor, lambda payload: (kid, private.sign(payload)), school_id=school.id)
         message = (f"Đã niêm phong đến mục {checkpoint.seq} (khóa {kid})." if checkpoint
                    else "Không có mục mới để niêm phong.")
+        last = checkpoint or session.scalars(select_(AuditCheckpoint).where(
+            AuditCheckpoint.chain == audit.chain_of(school.id)).order_by(AuditCheckpoint.seq.desc())).first()
+        sealed = audit.PublishedSeal.of(last, "principal") if last is not None else None
     click.echo(message)
+    if sealed is None:
+        return
+    target = Path(output or f"niem-phong-{school_code}-{sealed.seq}.json")
+    target.write_text(sealed.to_json() + "\n", "utf-8")
+    click.echo(f"Tệp niêm phong: {target} — Hiệu trưởng giữ tệp này ngoài máy chủ; kiểm tra bằng "
+               f"«sodientu audit verify --school {school_code} --seal {target}».")
 
 
 # --- locks ------------------------------------------------------------------------------------
@@ -180,7 +215,7 @@ def decide_cmd(engine: Engine, book: str, school_code: str, start_year: int, ter
     from records.services import locks
 
     with session_scope(engine) as session:
-        actor = Actor.by_username(session, username)
+        actor = signed_in_actor(session, username)
         school = _school(session, school_code)
         year = _year(session, school, start_year)
         decision = locks.decide(session, actor, book=Book(book), school_year=year, term=_term(session, year, term),
@@ -198,7 +233,7 @@ def execute_cmd(engine: Engine, decision_id: int, username: str) -> None:
     from records.services import locks
 
     with session_scope(engine) as session:
-        actor = Actor.by_username(session, username)
+        actor = signed_in_actor(session, username)
         decision = locks.execute(session, actor, decision_id)
         text = f"Đã {'khóa' if decision.locks else 'mở'} {locks.scope_text(session, decision)}."
     click.echo(text)
@@ -246,7 +281,7 @@ def request_cmd(engine: Engine, school_code: str, start_year: int, student_code:
     from records.services import corrections
 
     with session_scope(engine) as session:
-        actor = Actor.by_username(session, username)
+        actor = signed_in_actor(session, username)
         school = _school(session, school_code)
         year = _year(session, school, start_year)
         term_row = _term(session, year, term)
@@ -279,7 +314,7 @@ def approve_cmd(engine: Engine, request_id: int, note: str | None, reject: bool,
     from records.services import corrections
 
     with session_scope(engine) as session:
-        actor = Actor.by_username(session, username)
+        actor = signed_in_actor(session, username)
         decide = corrections.reject if reject else corrections.approve
         request = decide(session, actor, request_id, note)
         text = f"Đơn số {request.id}: {request.status.label_vi}."
@@ -296,7 +331,7 @@ def reject_cmd(engine: Engine, request_id: int, note: str | None, username: str)
     from records.services import corrections
 
     with session_scope(engine) as session:
-        request = corrections.reject(session, Actor.by_username(session, username), request_id, note)
+        request = corrections.reject(session, signed_in_actor(session, username), request_id, note)
         text = f"Đơn số {request.id}: {request.status.label_vi}."
     click.echo(text)
 
@@ -314,8 +349,8 @@ def apply_cmd(engine: Engine, request_id: int, leader: str, board: str, requeste
     from records.services import corrections
 
     with session_scope(engine) as session:
-        actor = Actor.by_username(session, username)
-        leader_actor, board_actor = Actor.by_username(session, leader), Actor.by_username(session, board)
+        actor = signed_in_actor(session, username)
+        leader_actor, board_actor = signed_in_actor(session, leader), signed_in_actor(session, board)
         assert leader_actor.user_id is not None and board_actor.user_id is not None
         request = corrections.apply(session, actor, request_id, leader=leader_actor.user_id,
                                     board=board_actor.user_id, requester_present=requester_present)
@@ -338,7 +373,7 @@ def show_cmd(engine: Engine, request_id: int, username: str) -> None:
     from records.services import corrections
 
     with session_scope(engine) as session:
-        actor = Actor.by_username(session, username)
+        actor = signed_in_actor(session, username)
         request = session.get(CorrectionRequest, request_id)
         if request is None:
             raise NotFoundError(f"Không có đơn số {request_id}.", f"no correction request {request_id}")
@@ -368,7 +403,7 @@ def print_cmd(engine: Engine, request_id: int, output: str, only: str | None, ke
 
         private = load_private_key(key_file, passphrase)
     with session_scope(engine) as session:
-        pdf = print_correction(session, request_id, Actor.by_username(session, username),
+        pdf = print_correction(session, request_id, signed_in_actor(session, username),
                                part=only or "all", private_key=private)  # type: ignore[arg-type]
     with open(output, "wb") as handle:
         handle.write(pdf)

@@ -10,6 +10,7 @@ edition, "BẢN NHÁP — không có giá trị" in every QR slot).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from web.cli import db_option
+from web.passwords import signed_in_actor
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -38,9 +40,22 @@ def print_group() -> None:
 
 
 def _write(output: Path, pdf: bytes) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_bytes(pdf)
-    click.echo(f"Đã in {output} ({len(pdf) // 1024} kB).")
+    """Write the PDF atomically, BEFORE the edition is committed: a failed write rolls the edition back.
+
+    (An edition committed without its file would supersede the genuine one with nothing to hand out.)
+    """
+    from records.errors import SodientuError
+
+    tmp = output.with_name(f".{output.name}.tmp")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(pdf)
+        tmp.replace(output)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise SodientuError(f"Không ghi được tệp {output} ({exc.strerror or exc}); bản in không được ghi nhận.",
+                            f"cannot write {output}: {exc!r}; edition rolled back") from None
 
 
 # Options shared by the printing commands: a published, signed edition by default (acting as an
@@ -69,7 +84,7 @@ def _require_printer(draft: bool, username: str | None) -> None:
 
 
 def _done(output: Path, pdf: bytes, what: str, published: Published | None) -> None:
-    """Write the PDF (after the edition was committed) and say what was printed."""
+    """Say what was printed (the PDF was written before the edition was committed)."""
     if published is None:
         note = "bản nháp, không ghi nhận bản in"
     else:
@@ -77,7 +92,7 @@ def _done(output: Path, pdf: bytes, what: str, published: Published | None) -> N
 
         copy = "bản sao, " if published.edition.copy else ""
         note = f"{copy}bản in {edition_short_id(published.edition.id)} đã ghi nhận"
-    _write(output, pdf)
+    click.echo(f"Đã in {output} ({len(pdf) // 1024} kB).")
     click.echo(f"{what} ({note}).")
 
 
@@ -85,7 +100,8 @@ def _done(output: Path, pdf: bytes, what: str, published: Published | None) -> N
 @click.option("--student", "student_code", required=True, metavar="MÃ", help="Mã học sinh.")
 @click.option("--year", default=None, metavar="NĂM", help="Chỉ in một năm học, ví dụ 2023-2024.")
 @click.option("--volume", is_flag=True, help="In cả quyển (bìa, trang 1 và mọi năm học, lớp 6 đến 9).")
-@click.option("--duplex", is_flag=True, help="In hai mặt: thêm trang trống để mỗi năm học bắt đầu ở mặt phải.")
+@click.option("--duplex", is_flag=True,
+              help="In hai mặt: mỗi năm học là hai trang đối diện (trang trái, trang phải), trên các tờ riêng.")
 @click.option("--copy", "copy_", is_flag=True, help="In bản sao (có chữ «BẢN SAO» trên bìa, ghi nhận là bản sao).")
 @_edition_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
@@ -115,6 +131,7 @@ def transcript_cmd(engine: Engine, student_code: str, year: str | None, volume: 
                                            year=year, volume=volume, duplex=duplex, copy=copy_,
                                            pdf_signer=signing.pdf_signer)
             pdf = published.pdf
+        _write(output, pdf)
     from layouts.render import page_count
 
     _done(output, pdf, f"Học bạ của học sinh {student_code}: {page_count(pdf)} trang", published)
@@ -124,12 +141,15 @@ def transcript_cmd(engine: Engine, student_code: str, year: str | None, volume: 
 @click.option("--course", required=True, metavar="KHÓA", help="Khóa học, ví dụ 2022-2026.")
 @click.option("--school", "school_code", default=None, metavar="MÃ",
               help="Mã trường (khi cơ sở dữ liệu có nhiều trường).")
+@click.option("--paper", type=click.Choice(["a3", "a4"]), default="a3", show_default=True,
+              help="Khổ giấy (ngang): A3 là khổ của sổ; A4 in cùng các cột, chữ 7 pt.")
+@click.option("--duplex", is_flag=True, help="In hai mặt (mặt sau bìa để trống).")
 @_edition_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Tệp PDF sẽ ghi.")
 @db_option
-def register_cmd(engine: Engine, course: str, school_code: str | None, draft: bool, username: str | None,
-                 key_dir: str | None, passphrase_file: str | None, output: Path) -> None:
+def register_cmd(engine: Engine, course: str, school_code: str | None, paper: str, duplex: bool, draft: bool,
+                 username: str | None, key_dir: str | None, passphrase_file: str | None, output: Path) -> None:
     """In sổ đăng bộ của một khóa học (bản chính thức có mã QR, hoặc bản nháp với --draft)."""
     from layouts.register import parse_course, print_register, publish_register, register_school
     from records.db import session_scope
@@ -139,14 +159,17 @@ def register_cmd(engine: Engine, course: str, school_code: str | None, draft: bo
     published = None
     with session_scope(engine) as session:
         if draft:
-            pdf = print_register(session, course, school_code=school_code, printed_on=today())
+            pdf = print_register(session, course, school_code=school_code, printed_on=today(),
+                                 paper=paper, duplex=duplex)  # type: ignore[arg-type]
         else:
             parse_course(course)
             school = register_school(session, course, school_code)
             signing = _signing(session, engine, school.id, username or "", key_dir, passphrase_file)
             published = publish_register(session, signing.actor, course, private_key=signing.private_key,
-                                         school_code=school.code, pdf_signer=signing.pdf_signer)
+                                         school_code=school.code, pdf_signer=signing.pdf_signer,
+                                         paper=paper, duplex=duplex)  # type: ignore[arg-type]
             pdf = published.pdf
+        _write(output, pdf)
     from layouts.render import page_count
 
     _done(output, pdf, f"Sổ đăng bộ khóa {course.strip()}: {page_count(pdf)} trang", published)
@@ -215,6 +238,7 @@ def mark_book_cmd(engine: Engine, class_name: str | None, year: str | None, scho
                                             school_year_id=klass.grade.school_year.id),
                                 private_key=signing.private_key, pdf_signer=signing.pdf_signer)
             pdf = published.pdf
+        _write(output, pdf)
     _done(output, pdf, f"Sổ lớp {klass.name}, năm học {year.strip()}: {len(doc.pages)}/{doc.book.total_pages} trang",
           published)
 
@@ -239,7 +263,6 @@ def _signing(session: Session, engine: Engine, school_id: int, username: str, ke
     import os
 
     from records.models import KeyKind
-    from records.permissions import Actor
     from records.services import editions as es
     from signing.keyfiles import (
         P12_NAME,
@@ -251,7 +274,7 @@ def _signing(session: Session, engine: Engine, school_id: int, username: str, ke
     from signing.keys import load_private_key
     from web.cli import fail
 
-    actor = Actor.by_username(session, username)
+    actor = signed_in_actor(session, username)
     keys = es.active_keys(session, school_id=school_id, kind=KeyKind.ED25519)
     if not keys:
         fail("Trường chưa có khóa ký mã QR: dùng «sodientu keys init» để tạo, hoặc in bản nháp với --draft.",

@@ -11,7 +11,7 @@ from alembic import op
 import records.models.base
 
 revision = 'h14s_scans_copies'
-down_revision = 'h14_archive'
+down_revision = 'a6b04e1c7300'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,384 @@
+"""Print only what the trail says: every value a book prints is checked against the audit trail.
+
+The services write every mark, comment, absence, conduct and result together with its trace entry. A
+value changed behind their back (an SQL ``UPDATE``, a restored backup, a bad import) has no entry that
+produces it. Before an edition is signed (``layouts.publish.check_publication``), ``require_traced``
+replays the trail of the school(s) concerned and compares it with the rows the book is built from:
+
+* marks (enrolment, subject, term, kind, slot → value), subject comments, absences, conduct and
+  homeroom comments: the last traced state of each natural key must equal the stored row, and every
+  stored row must have one;
+* student results (``student_result`` entries, ``compute`` merged with ``summer``): every traced
+  field of the stored row (averages, learning, conduct, title, absences, promotion, summer decisions)
+  and every subject result (the ``subjects`` and ``retakes`` of the same entries).
+
+Each replayed entry's hash is recomputed, so an entry edited to match a forged value is refused too
+(an entry rewritten *and* re-hashed with the whole chain is caught by the published seals,
+``records.audit``). A mismatch stops the print with ``IntegrityError`` naming class, student, subject
+and column. The replay of a chain is kept per process and extended with the entries appended since
+(checked by the hash of the last one replayed), so a batch of books replays each chain once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from records.audit import _ENVELOPE_ENCODER, FORMAT_VERSION, HASHED_FIELDS, _at_text, chain_of
+from records.errors import IntegrityError
+from records.models import (
+    Attendance,
+    AuditEntry,
+    Class,
+    Conduct,
+    Enrolment,
+    Grade,
+    HomeroomComment,
+    Mark,
+    MarkKind,
+    Period,
+    Student,
+    StudentResult,
+    Subject,
+    SubjectComment,
+    SubjectResult,
+    Term,
+)
+
+VALUE_ENTITIES = ("mark", "subject_comment", "attendance", "conduct", "homeroom_comment", "student_result")
+RESULT_FIELDS = ("overall_average", "learning", "learning_adjusted", "conduct", "title", "days_absent_excused",
+                 "days_absent_unexcused", "promotion", "final_promotion", "learning_after_summer",
+                 "conduct_after_summer")
+_FIELD_VI = {"overall_average": "điểm trung bình các môn", "learning": "kết quả học tập", "learning_adjusted":
+             "kết quả học tập (điều chỉnh)", "conduct": "rèn luyện / hạnh kiểm", "title": "danh hiệu",
+             "days_absent_excused": "số ngày nghỉ có phép", "days_absent_unexcused": "số ngày nghỉ không phép",
+             "promotion": "lên lớp / ở lại", "final_promotion": "quyết định sau hè",
+             "learning_after_summer": "học tập sau kiểm tra lại", "conduct_after_summer": "rèn luyện hè"}
+_CHUNK = 500
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A stored value the trail does not produce."""
+
+    class_name: str
+    student: str
+    subject: str  # "" when the value is not a subject's
+    column: str
+    stored: str
+    traced: str
+
+    @property
+    def text_vi(self) -> str:
+        """"lớp 9A1, học sinh …, môn Toán, cột ĐĐGtx1 (HK I): CSDL 9 — nhật kí 6"."""
+        subject = f", môn {self.subject}" if self.subject else ""
+        return (f"lớp {self.class_name}, học sinh {self.student}{subject}, {self.column}: "
+                f"dữ liệu {self.stored} — nhật kí {self.traced}")
+
+
+@dataclass(frozen=True)
+class TrailReport:
+    """What was compared and what differs."""
+
+    values: int
+    entries: int
+    mismatches: tuple[Mismatch, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when every stored value is the trail's."""
+        return not self.mismatches
+
+
+@dataclass
+class _Replay:
+    """The last traced state of every value of one chain, by enrolment."""
+
+    last_seq: int = 0
+    last_hash: str = ""
+    entries: int = 0
+    values: dict[int, dict[tuple[Any, ...], Any]] = field(default_factory=dict)
+    bad_entries: list[int] = field(default_factory=list)  # seq of entries whose hash does not verify
+
+
+_CACHE: dict[tuple[str, int], _Replay] = {}
+
+
+def _key_of(entity: str, state: dict[str, Any]) -> tuple[Any, ...]:
+    if entity == "mark":
+        return ("mark", state["subject_id"], state["term_id"], state["kind"], int(state["slot"]))
+    if entity == "subject_comment":
+        return ("subject_comment", state["subject_id"], state["period"])
+    if entity == "attendance":
+        return ("attendance", state["day"])
+    return (entity, state["period"])  # conduct, homeroom_comment
+
+
+def _value_of(entity: str, state: dict[str, Any]) -> Any:
+    if entity == "mark":
+        return state["value"]
+    if entity in ("subject_comment", "homeroom_comment"):
+        return state["text"]
+    if entity == "attendance":
+        return (bool(state["excused"]), state.get("reason"))
+    return state["level"]
+
+
+def _apply(replay: _Replay, entity: str, entity_id: str, before: str | None, after: str | None) -> None:
+    after_state = json.loads(after) if after is not None else None
+    if entity == "student_result":
+        enrolment, period = entity_id.split(":", 1)
+        values = replay.values.setdefault(int(enrolment), {})
+        if after_state is None:
+            values.pop(("student_result", period), None)
+        else:
+            values.setdefault(("student_result", period), {}).update(after_state)
+        return
+    state = after_state if after_state is not None else (json.loads(before) if before is not None else None)
+    if state is None or "enrolment_id" not in state:
+        return
+    key = _key_of(entity, state)
+    values = replay.values.setdefault(int(state["enrolment_id"]), {})
+    if after_state is None:
+        values.pop(key, None)
+    else:
+        values[key] = _value_of(entity, after_state)
+
+
+def _replay(session: Session, chain: int) -> _Replay:
+    """The chain's replay, extended with the entries appended since the cached one (rebuilt if it changed)."""
+    cache_key = (session.get_bind().engine.url.render_as_string(hide_password=True), chain)
+    replay = _CACHE.get(cache_key)
+    if replay is not None and replay.last_seq:
+        current = session.scalar(select(AuditEntry.hash).where(AuditEntry.chain == chain,
+                                                               AuditEntry.seq == replay.last_seq))
+        if current != replay.last_hash:
+            replay = None
+    if replay is None:
+        replay = _Replay()
+    columns = [getattr(AuditEntry, name) for name in HASHED_FIELDS]
+    rows = session.execute(select(*columns, AuditEntry.hash).where(
+        AuditEntry.chain == chain, AuditEntry.seq > replay.last_seq, AuditEntry.entity.in_(VALUE_ENTITIES))
+        .order_by(AuditEntry.seq).execution_options(yield_per=5000))
+    encode, sha256 = _ENVELOPE_ENCODER.encode, hashlib.sha256
+    last_at, at_text = None, ""
+    for row in rows:
+        values = list(row)
+        if values[2] != last_at:
+            last_at, at_text = values[2], _at_text(values[2])
+        hashed = [FORMAT_VERSION, *values[:-1]]
+        hashed[3] = at_text
+        if sha256(encode(hashed).encode()).hexdigest() != values[-1]:
+            replay.bad_entries.append(values[1])
+        _apply(replay, values[7], values[8], values[9], values[10])
+        replay.last_seq, replay.last_hash = values[1], values[-1]
+        replay.entries += 1
+    _CACHE[cache_key] = replay
+    return replay
+
+
+# --- comparing -----------------------------------------------------------------------------------
+
+
+def _same(stored: Any, traced: Any) -> bool:
+    if stored is None or traced is None:
+        return stored is None and traced is None
+    if isinstance(stored, Decimal) or isinstance(traced, Decimal):
+        try:
+            return Decimal(str(stored)) == Decimal(str(traced))
+        except InvalidOperation:
+            return False
+    if isinstance(stored, bool) or isinstance(traced, bool):
+        return bool(stored) == bool(traced)
+    return stored == traced
+
+
+def _shown(value: Any) -> str:
+    if value is _MISSING:
+        return "(không có)"
+    if value is None:
+        return "(trống)"
+    return str(value)
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for i in range(0, len(ids), _CHUNK):
+        yield ids[i:i + _CHUNK]
+
+
+@dataclass(frozen=True)
+class _Who:
+    class_name: str
+    student: str
+    regime: str
+    chain: int
+
+
+def _people(session: Session, enrolment_ids: Sequence[int]) -> dict[int, _Who]:
+    out = {}
+    for chunk in _chunks(enrolment_ids):
+        for eid, cname, school_id, regime, family, middle, given in session.execute(
+                select(Enrolment.id, Class.name, Class.school_id, Grade.regime, Student.family_name,
+                       Student.middle_name, Student.given_name)
+                .join(Class, Class.id == Enrolment.class_id).join(Grade, Grade.id == Class.grade_id)
+                .join(Student, Student.id == Enrolment.student_id).where(Enrolment.id.in_(chunk))):
+            name = " ".join(p for p in (family, middle, given) if p)
+            out[eid] = _Who(cname, name, regime, chain_of(school_id))
+    return out
+
+
+def _stored(session: Session, enrolment_ids: Sequence[int]) -> dict[int, dict[tuple[Any, ...], Any]]:
+    """The stored values in the replay's shape (results apart)."""
+    out: dict[int, dict[tuple[Any, ...], Any]] = {}
+    for chunk in _chunks(enrolment_ids):
+        for e, sub, term, kind, slot, score, grade in session.execute(
+                select(Mark.enrolment_id, Mark.subject_id, Mark.term_id, Mark.kind, Mark.slot, Mark.score, Mark.grade)
+                .where(Mark.enrolment_id.in_(chunk))):
+            out.setdefault(e, {})[("mark", sub, term, MarkKind(kind).value, slot)] = score if score is not None else grade
+        for e, sub, period, text_ in session.execute(select(
+                SubjectComment.enrolment_id, SubjectComment.subject_id, SubjectComment.period, SubjectComment.text)
+                .where(SubjectComment.enrolment_id.in_(chunk))):
+            out.setdefault(e, {})[("subject_comment", sub, Period(period).value)] = text_
+        for e, day, excused, reason in session.execute(select(
+                Attendance.enrolment_id, Attendance.day, Attendance.excused, Attendance.reason)
+                .where(Attendance.enrolment_id.in_(chunk))):
+            out.setdefault(e, {})[("attendance", day.isoformat())] = (bool(excused), reason)
+        for model, entity, column in ((Conduct, "conduct", Conduct.level),
+                                      (HomeroomComment, "homeroom_comment", HomeroomComment.text)):
+            for e, period, value in session.execute(select(model.enrolment_id, model.period, column)  # type: ignore[attr-defined]
+                                                    .where(model.enrolment_id.in_(chunk))):  # type: ignore[attr-defined]
+                out.setdefault(e, {})[(entity, Period(period).value)] = value
+    return out
+
+
+def _same_value(stored: Any, traced: Any) -> bool:
+    if isinstance(stored, tuple) or isinstance(traced, tuple):
+        return stored == traced
+    return _same(stored, traced)
+
+
+def check_traced(session: Session, enrolment_ids: Iterable[int]) -> TrailReport:
+    """Compare every stored value of these enrolments with the trail's replay (reads only)."""
+    ids = sorted(set(enrolment_ids))
+    if not ids:
+        return TrailReport(0, 0)
+    who = _people(session, ids)
+    replays = {chain: _replay(session, chain) for chain in {w.chain for w in who.values()}}
+    subjects = {sid: (code, name) for sid, code, name in session.execute(select(Subject.id, Subject.code, Subject.name))}
+    terms = {tid: number for tid, number in session.execute(select(Term.id, Term.number))}
+    mismatches: list[Mismatch] = []
+    bad = sorted({seq for r in replays.values() for seq in r.bad_entries})
+    if bad:
+        raise IntegrityError(f"Nhật kí lưu vết bị sửa (mục số {', '.join(map(str, bad[:5]))} không khớp mã băm): "
+                             "không in.", f"audit entries {bad[:5]} fail their hash; print refused")
+    stored = _stored(session, ids)
+    count = 0
+    for eid in ids:
+        w = who[eid]
+        traced = replays[w.chain].values.get(eid, {})
+        mine = stored.get(eid, {})
+        for key in set(mine) | {k for k in traced if k[0] != "student_result"}:
+            count += 1
+            s_value, t_value = mine.get(key, _MISSING), traced.get(key, _MISSING)
+            if s_value is not _MISSING and t_value is not _MISSING and _same_value(s_value, t_value):
+                continue
+            subject, column = _describe(key, subjects, terms, w.regime)
+            mismatches.append(Mismatch(w.class_name, w.student, subject, column, _shown(s_value), _shown(t_value)))
+    count += _check_results(session, ids, who, replays, subjects, mismatches)
+    return TrailReport(count, sum(r.entries for r in replays.values()), tuple(mismatches))
+
+
+def _describe(key: tuple[Any, ...], subjects: dict[int, tuple[str, str]], terms: dict[int, int],
+              regime: str) -> tuple[str, str]:
+    from records.services.corrections import column_label
+
+    kind = key[0]
+    if kind == "mark":
+        term = terms.get(key[2], 0)
+        column = f"cột {column_label(MarkKind(key[3]), key[4], regime)} (học kì {'I' if term == 1 else 'II'})"
+        return subjects.get(key[1], ("", "?"))[1], column
+    if kind == "subject_comment":
+        return subjects.get(key[1], ("", "?"))[1], f"nhận xét {Period(key[2]).label_vi}"
+    if kind == "attendance":
+        return "", f"điểm danh ngày {key[1]}"
+    if kind == "conduct":
+        return "", f"rèn luyện / hạnh kiểm {Period(key[1]).label_vi}"
+    return "", f"nhận xét của GVCN {Period(key[1]).label_vi}"
+
+
+def _check_results(session: Session, ids: Sequence[int], who: dict[int, _Who], replays: dict[int, _Replay],
+                   subjects: dict[int, tuple[str, str]], mismatches: list[Mismatch]) -> int:
+    count = 0
+    for chunk in _chunks(ids):
+        for row in session.scalars(select(StudentResult).where(StudentResult.enrolment_id.in_(chunk))):
+            w = who[row.enrolment_id]
+            period = Period(row.period)
+            state = replays[w.chain].values.get(row.enrolment_id, {}).get(("student_result", period.value))
+            for name in RESULT_FIELDS:
+                count += 1
+                if state is None:
+                    mismatches.append(Mismatch(w.class_name, w.student, "", f"{_FIELD_VI[name]} ({period.label_vi})",
+                                               _shown(getattr(row, name)), _shown(_MISSING)))
+                    break
+                if name in state and not _same(getattr(row, name), state[name]):
+                    mismatches.append(Mismatch(w.class_name, w.student, "", f"{_FIELD_VI[name]} ({period.label_vi})",
+                                               _shown(getattr(row, name)), _shown(state[name])))
+        for row in session.scalars(select(SubjectResult).where(SubjectResult.enrolment_id.in_(chunk))):
+            w = who[row.enrolment_id]
+            period = Period(row.period)
+            code, name = subjects.get(row.subject_id, ("?", "?"))
+            state = replays[w.chain].values.get(row.enrolment_id, {}).get(("student_result", period.value)) or {}
+            count += 1
+            traced = state.get("subjects", {}).get(code, _MISSING)
+            value = row.average if row.average is not None else row.grade
+            if traced is _MISSING or not _same(value, traced):
+                mismatches.append(Mismatch(w.class_name, w.student, name, f"điểm trung bình môn ({period.label_vi})",
+                                           _shown(value), _shown(traced)))
+            retake = row.reassessed_score if row.reassessed_score is not None else row.reassessed_grade
+            traced_retake = state.get("retakes", {}).get(code)
+            if not _same(retake, traced_retake):
+                mismatches.append(Mismatch(w.class_name, w.student, name, "điểm kiểm tra lại",
+                                           _shown(retake), _shown(traced_retake)))
+    return count
+
+
+def enrolments_of(session: Session, *, class_id: int | None = None, student_id: int | None = None,
+                  school_id: int | None = None, course: str | None = None) -> list[int]:
+    """The enrolments whose values a book of this scope prints (a class, a student, a course)."""
+    query = select(Enrolment.id)
+    if class_id is not None:
+        query = query.where(Enrolment.class_id == class_id)
+    elif student_id is not None:
+        query = query.where(Enrolment.student_id == student_id)
+    elif course is not None and school_id is not None:
+        query = query.join(Student, Student.id == Enrolment.student_id).where(
+            Student.school_id == school_id, Student.course == course)
+    else:
+        return []
+    return list(session.scalars(query))
+
+
+def require_traced(session: Session, enrolment_ids: Iterable[int]) -> TrailReport:
+    """``check_traced``, raising ``IntegrityError`` naming the first values the trail does not produce."""
+    report = check_traced(session, enrolment_ids)
+    if report.mismatches:
+        shown = "; ".join(m.text_vi for m in report.mismatches[:5])
+        more = f" (và {len(report.mismatches) - 5} giá trị khác)" if len(report.mismatches) > 5 else ""
+        raise IntegrityError(
+            f"Không in: {len(report.mismatches)} giá trị trong cơ sở dữ liệu không khớp với nhật kí lưu vết (bị sửa "
+            f"ngoài phần mềm?): {shown}{more}. Báo cho quản trị và Hiệu trưởng kiểm tra.",
+            f"print refused: {len(report.mismatches)} stored values not produced by the audit trail: "
+            + "; ".join(f"{m.class_name}/{m.student}/{m.subject}/{m.column}: {m.stored} != {m.traced}"
+                        for m in report.mismatches[:5]))
+    return report
+
+
+__all__ = ["Mismatch", "TrailReport", "check_traced", "enrolments_of", "require_traced"]
