@@ -39,6 +39,7 @@ from records.errors import (
     StaleSheetError,
     ValidationError,
 )
+from scans.errors import ScanError, ScanFileError
 from signing.errors import (
     Base45Error,
     KeyPassphraseError,
@@ -91,6 +92,8 @@ ERRORS: dict[type[SodientuError], Answer] = {
     ObjectCorruptedError: Answer(500, "Tệp trong kho lưu trữ bị hỏng"),
     RetentionError: Answer(409, "Hồ sơ còn trong thời hạn bảo quản"),
     InspectorAccessError: Answer(403, "Ngoài phạm vi được cấp"),
+    ScanError: Answer(400, "Không nhập được bản quét"),
+    ScanFileError: Answer(400, "Tệp quét bị từ chối"),
 }
 
 HTTP_TITLES = {

@@ -18,6 +18,7 @@ from tests.factories import (
     make_subjects,
     make_user,
     make_year,
+    trace_stored,
 )
 
 
@@ -41,13 +42,17 @@ def make_lost_student(session, key=None) -> dict:
         assign(session, stays, c7, toan, term)
     student = make_student(session, school, family_name="Quàng", middle_name="Thị", given_name="Ước",
                            register_number="12/THCS")
+    enrolments = []
     for klass in (c6, c7):
         e = enrol(session, student, klass)
+        enrolments.append(e.id)
         session.add(StudentResult(enrolment_id=e.id, period=Period.YEAR, regime="tt22", learning="Khá",
                                   conduct="Tốt", promotion="promoted",
                                   approved_at=dt.datetime(klass.grade.school_year.start_year + 1, 5, 26, 3,
                                                           tzinfo=dt.UTC)))
         session.add(SubjectResult(enrolment_id=e.id, subject_id=toan.id, period=Period.YEAR, average=Decimal("7.5")))
+    session.flush()
+    trace_stored(session, enrolments)  # as the services would have: printing checks every value against the trail
     key = key or generate_private_key()
     es.register_key(session, Actor.system("test"), key_id=key_id(key), kind=KeyKind.ED25519,
                     public_pem=public_key_pem(key), school_id=school.id)

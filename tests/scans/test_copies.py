@@ -7,7 +7,6 @@ import pypdfium2 as pdfium
 import pytest
 from sqlalchemy import select
 
-import archive
 from archive.copies import issue_copy
 from records.errors import PermissionDeniedError, ValidationError
 from records.models import (
@@ -21,7 +20,7 @@ from signing.payload import edition_short_id
 from signing.trust import DbTrustList
 from signing.verify import PageStatus, verify_file
 from tests.scans import scanbook
-from tests.scans.conftest import kept
+from tests.scans.conftest import file_issued, kept
 from tests.scans.copy_world import make_lost_student
 
 pytestmark = pytest.mark.slow
@@ -98,7 +97,7 @@ def test_the_whole_copy_procedure(session, lost, archive_store, tmp_path) -> Non
 
     # 3. the signed papers scanned back: request form and minutes filed, the request closed
     for published in (issued.copy, issued.papers):
-        archive.deposit_issued(session, office, published)  # what the issue listener does in the app
+        file_issued(session, office, published)
     scan = scanbook.as_pdf(scanbook.signed_and_stamped(issued.papers.pdf))
     path = tmp_path / "don-va-bien-ban-da-ky.pdf"
     path.write_bytes(scan)

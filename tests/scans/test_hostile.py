@@ -83,6 +83,6 @@ def test_hostile_files_leave_the_archive_unchanged(session, books, archive_store
     assert sorted(r.file for r in report.refused) == sorted([*HOSTILE, "cut.tif"])
     assert report.pages == [] and report.editions == []
     assert kept(session) == []
-    assert sorted(archive_store) == sorted(i.sha256 for i in kept(session, issued=True))  # only the issued PDFs
+    assert set(archive_store) == {i.sha256 for i in kept(session, issued=True)}  # only the issued PDFs
     assert session.scalar(select(func.count()).select_from(ScanBatch)) == 0
     assert session.scalar(select(func.count()).select_from(ScanPage)) == 0

@@ -10,7 +10,7 @@ import archive
 from records.models import InkCheck, ScanPageStatus
 from scans.ingest import assign_page, ingest, unmatched_pages
 from tests.scans import scanbook
-from tests.scans.conftest import BOOK_A_PAGES, kept
+from tests.scans.conftest import BOOK_A_PAGES, file_issued, kept
 
 pytestmark = pytest.mark.slow
 
@@ -144,7 +144,7 @@ def test_two_sided_book_and_grey_scans(session, books, tmp_path) -> None:
     pub = publish(session, books.world.office, small_markbook((25, 26), duplex=True), template="markbook",
                   scope=Scope(books.world.school.id, class_id=klass.id, school_year_id=books.world.year.id),
                   private_key=books.world.key)
-    archive.deposit_issued(session, books.world.office, pub)
+    file_issued(session, books.world.office, pub)
     colour = scanbook.signed_and_stamped(pub.pdf, unstamped={0})  # page 25 (recto) without its seal
     (tmp_path / "mau.pdf").write_bytes(scanbook.as_pdf(colour))
     [rep] = ingest(session, books.world.office, [tmp_path / "mau.pdf"], workers=1).editions
