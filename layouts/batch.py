@@ -50,7 +50,6 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from layouts.documents import BookDocument
-from layouts.errors import LayoutOverflowError
 from records.errors import NotFoundError, SodientuError, ValidationError
 
 log = logging.getLogger(__name__)
@@ -71,7 +70,6 @@ FOLDERS = {FILE_MARKBOOK: "so-diem", FILE_TRANSCRIPT: "hoc-ba", FILE_VOLUME: "ho
            FILE_REGISTER: "so-dang-bo"}
 
 BIG_BOOK_PAGES = 12  # after a book of this many pages a worker may flush Typst's cache (small ones age out)
-TRANSCRIPT_SHRINK_STEPS = 3  # as layouts.transcript.render_transcript: smaller text after an overflow
 
 
 # --- what to print -----------------------------------------------------------------------------
@@ -130,6 +128,8 @@ class BatchConfig:
     transcripts_per_task: int = 8
     p12_file: str | None = None  # PAdES-sign every PDF with this PKCS#12 (slower; optional)
     cache_limit_mb: float = 400.0  # a worker above this flushes Typst's cache after a big book (peak < 500 MB)
+    # issue listeners of the parent (layouts.publish.add_issue_listener), installed in every worker
+    issue_listeners: tuple[str, ...] = field(default_factory=lambda: _parent_issue_listeners())
 
 
 # --- what came out -----------------------------------------------------------------------------
@@ -448,8 +448,18 @@ def _stats() -> TaskStats:
     return TaskStats(usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, os.getpid(), _TRIMS)
 
 
+def _parent_issue_listeners() -> tuple[str, ...]:
+    from layouts.publish import issue_listeners
+
+    return issue_listeners()
+
+
 def _worker(config: BatchConfig) -> _Worker:
     global _STATE
+    from layouts.publish import add_issue_listener
+
+    for target in config.issue_listeners:
+        add_issue_listener(target)
     key = (config.db_url, config.key_file, config.username, config.p12_file)
     if _STATE is not None and _STATE.key == key:
         return _STATE
@@ -700,21 +710,10 @@ def _produce(state: _Worker, doc: _Doc, issued: dt.date, cache_limit_mb: float) 
     from layouts.render import trim_cache
 
     document = doc.document
-    steps = TRANSCRIPT_SHRINK_STEPS if doc.template == "transcript" else 0
-    for attempt in range(steps + 1):
-        facts = transcript_facts(document, doc.date_of_birth) if doc.date_of_birth is not None else None
-        try:
-            doc.produced = produce(document, template=doc.template, kind=doc.edition_kind,
-                                   private_key=state.private_key, issued_on=issued, facts=facts,
-                                   pdf_signer=state.pdf_signer)
-            break
-        except LayoutOverflowError:
-            if attempt == steps:
-                raise
-            from layouts.transcript import shrink_document
-
-            document = shrink_document(document)
-    doc.document = document
+    facts = transcript_facts(document, doc.date_of_birth) if doc.date_of_birth is not None else None
+    doc.produced = produce(document, template=doc.template, kind=doc.edition_kind,
+                           private_key=state.private_key, issued_on=issued, facts=facts,
+                           pdf_signer=state.pdf_signer)
     if len(document.pages) >= BIG_BOOK_PAGES and trim_cache(cache_limit_mb):
         global _TRIMS
         _TRIMS += 1

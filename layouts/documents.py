@@ -53,6 +53,9 @@ class BookMeta:
     total_pages: int = 0  # pages of the FULL book, whatever part is printed
     ministry: str = "BỘ GIÁO DỤC VÀ ĐÀO TẠO"
     draft: bool = False  # printed without codes or edition: "BẢN NHÁP — không có giá trị" in every QR slot
+    #: Pages per section of the full book, in book order ((name, pages), …), when the builder plans
+    #: by measurement: a later print run reuses it to number its pages the same way.
+    plan: tuple[tuple[str, int], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of the book metadata (all strings except ``duplex``, ``total_pages``, ``draft``)."""
@@ -74,6 +77,8 @@ class BookMeta:
         }
         if self.draft:
             out["draft"] = True
+        if self.plan:
+            out["plan"] = [[name, pages] for name, pages in self.plan]
         return out
 
 

@@ -39,26 +39,31 @@ from __future__ import annotations
 
 import calendar
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, Literal
 
-from layouts.documents import BookDocument, BookMeta, Page, Part, Regime
+from layouts.documents import REGIMES, BookDocument, BookMeta, Page, Part, Regime
 from layouts.errors import RenderError
+from layouts.formatting import (
+    dated_line,
+    format_average,
+    format_date,
+    format_mark,
+    format_percent,
+    guardian_line,
+    person,
+)
+from records.rules import Promotion, ruleset
 
 Status = Literal["active", "transferred_out", "transferred_in", "dropped_out"]
-MarkValue = Decimal | str  # a score, or "Đ" / "CĐ" for comment-assessed subjects
+MarkValue = Decimal | str  # a score, or "Đ" / "CĐ" for comment-assessed subjects (layouts.formatting)
 Period = Literal["hk1", "hk2", "cn"]
 
 TERM1_MONTHS: tuple[int, ...] = (9, 10, 11, 12)
 TERM2_MONTHS: tuple[int, ...] = (1, 2, 3, 4, 5)
-
-# Students per page. The roll wraps addresses and parents onto two lines; mark, attendance
-# and summary rows are one line (two for a transferred student's note).
-ROLL_ROWS = {"a4": 16, "a3": 23}
-GRID_ROWS = 50
 
 WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
 
@@ -81,6 +86,8 @@ class StudentInput:
     father_job: str = ""
     mother: str = ""
     mother_job: str = ""
+    guardian: str = ""  # printed on the roll when no parent is recorded (as the register does)
+    guardian_job: str = ""
     status: Status = "active"
     status_date: date | None = None  # date of transfer out / in, or of dropping out
 
@@ -110,6 +117,7 @@ class SubjectMarks:
     marks: tuple[tuple[str, tuple[MarkValue, ...]], ...] = ()  # kind -> entries in order
     average: MarkValue | None = None  # ĐTBmhk, or the term's Đ/CĐ
     year_average: MarkValue | None = None  # ĐTBmcn or the year's Đ/CĐ (term 2 only)
+    corrected: tuple[tuple[str, int], ...] = ()  # (kind, 0-based entry) changed by an approved correction
 
 
 @dataclass(frozen=True)
@@ -200,54 +208,12 @@ class PrintOptions:
     paper: Literal["a4", "a3"] = "a4"
     duplex: bool = False
     part: Part = "all"
+    #: Section page counts of an earlier print of the same book (``plan_of(term1_document)``): the
+    #: year print then binds with the term-I print even if rows grew taller since.
+    plan: Mapping[str, int] | None = None
 
 
-# --- formatting ----------------------------------------------------------------------------------
-
-_TENTH = Decimal("0.1")
-
-
-def format_mark(value: MarkValue | None) -> str:
-    """A mark as printed: decimal comma, as entered ("8", "7,5"); "Đ"/"CĐ" unchanged."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if not isinstance(value, Decimal):
-        raise RenderError("Điểm không hợp lệ.", f"marks must be Decimal or str, got {type(value).__name__}")
-    text = format(value, "f")
-    return text.replace(".", ",")
-
-
-def format_average(value: MarkValue | None) -> str:
-    """An average as printed: one decimal, half-up, decimal comma ("8,0", "6,5")."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return format(value.quantize(_TENTH, rounding=ROUND_HALF_UP), "f").replace(".", ",")
-
-
-def format_date(d: date | None) -> str:
-    """dd/mm/yyyy."""
-    return "" if d is None else f"{d.day:02d}/{d.month:02d}/{d.year}"
-
-
-def format_percent(part: int, whole: int) -> str:
-    """A share as printed in statistics: "12,5%"; empty when there is no base."""
-    if whole == 0:
-        return ""
-    pct = (Decimal(part) * 100 / Decimal(whole)).quantize(_TENTH, rounding=ROUND_HALF_UP)
-    return format(pct, "f").replace(".", ",") + "%"
-
-
-def dated_line(place: str, d: date | None) -> str:
-    """"Vân Hồ, ngày 31 tháng 10 năm 2025", or a line to fill in by hand."""
-    where = place or "……………"
-    if d is None:
-        return f"{where}, ngày …… tháng …… năm 20……"
-    return f"{where}, ngày {d.day:02d} tháng {d.month:02d} năm {d.year}"
-
+# --- formatting (layouts.formatting: one way of writing dates and marks for every book) -------------
 
 def student_note(s: StudentInput) -> str:
     """The note shown under the name of a student who transferred or dropped out."""
@@ -342,12 +308,6 @@ def _row(s: StudentInput, cells: Sequence[str]) -> dict[str, Any]:
     return {"no": str(s.no), "name": s.full_name, "status": s.status, "note": student_note(s), "cells": list(cells)}
 
 
-def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    if not items:
-        return [items]
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
 def _col(
     label: str, sub: Sequence[str] = (), w: str = "1", rotate: bool = False, align: str = "center"
 ) -> dict[str, Any]:
@@ -359,7 +319,7 @@ def _year_label(inp: MarkBookInput) -> str:
 
 
 def _term_label(term: int) -> str:
-    return "HỌC KỲ I" if term == 1 else "HỌC KỲ II"
+    return "HỌC KÌ I" if term == 1 else "HỌC KÌ II"
 
 
 def _teachers(subj: SubjectInput, term: int) -> tuple[str, ...]:
@@ -420,7 +380,7 @@ def certification_data(inp: MarkBookInput, total_pages: int, closing: bool) -> d
 
 _INSTRUCTIONS = (
     ("Sổ được in từ sổ điểm điện tử của nhà trường. Các trang được đánh số liên tục từ trang 1 đến trang cuối "
-    "và được đóng dấu giáp lai; bản in cuối học kỳ I và bản in cuối năm dùng chung một cách đánh số."),
+    "và được đóng dấu giáp lai; bản in cuối học kì I và bản in cuối năm dùng chung một cách đánh số."),
     "Học sinh được ghi theo thứ tự a, b, c; số thứ tự của mỗi học sinh giống nhau ở mọi trang của sổ.",
     ("Học sinh chuyển đi giữ nguyên dòng, họ tên được gạch ngang và ghi ngày chuyển; học sinh chuyển đến "
     "được ghi tiếp vào cuối danh sách với số thứ tự kế tiếp."),
@@ -443,7 +403,7 @@ def class_info_data(inp: MarkBookInput) -> dict[str, Any]:
             ["Hiệu trưởng", inp.principal],
             ["Sĩ số đầu năm", f"{active} học sinh (nữ: {female})"],
         ],
-        "columns": ["STT", "Môn học", "Giáo viên dạy học kỳ I", "Giáo viên dạy học kỳ II", "Chữ ký"],
+        "columns": ["STT", "Môn học", "Giáo viên dạy học kì I", "Giáo viên dạy học kì II", "Chữ ký"],
         "rows": [
             [str(i), s.name, ", ".join(s.teachers_term1), ", ".join(s.teachers_term2), ""]
             for i, s in enumerate(inp.subjects, 1)
@@ -459,7 +419,7 @@ def roll_data(inp: MarkBookInput, students: Sequence[StudentInput], page: int, p
     return {
         "title": "DANH SÁCH VÀ SƠ YẾU LÝ LỊCH HỌC SINH" + cont,
         "columns": [
-            _col("Ngày sinh", w="1.45"),
+            _col("Ngày sinh", w="1.65"),
             _col("Nữ", w="0.55"),
             _col("Dân tộc", w="1.15"),
             _col("Nơi sinh", w="2.7", align="left"),
@@ -476,8 +436,9 @@ def roll_data(inp: MarkBookInput, students: Sequence[StudentInput], page: int, p
                     s.ethnicity,
                     s.birth_place,
                     s.address,
-                    ", ".join(x for x in (s.father, s.father_job) if x),
-                    ", ".join(x for x in (s.mother, s.mother_job) if x),
+                    person(s.father, s.father_job) or (
+                        "" if s.mother else guardian_line(s.guardian, s.guardian_job)),
+                    person(s.mother, s.mother_job),
                 ],
             )
             for s in students
@@ -496,15 +457,17 @@ def attendance_data(
     with_totals: bool,
     half: str,
     absences: Mapping[tuple[int, date], bool],
+    students: Sequence[StudentInput] | None = None,
+    cont: str = "",
 ) -> dict[str, Any]:
     """One attendance page: a month (or half of it on A4) with P/K per day and month totals."""
     yr = _month_year(inp, month)
     cols = [_col("Ngày trong tháng", [str(d) for d in days])]
     if with_totals:
-        cols.append(_col("Tổng số ngày nghỉ", ["P", "K"]))
+        cols.append(_col("Số ngày nghỉ", ["P", "K"], w="1.5"))
     rows = []
     n_days = calendar.monthrange(yr, month)[1]
-    for s in inp.students:
+    for s in inp.students if students is None else students:
         cells = []
         for d in days:
             excused = absences.get((s.no, date(yr, month, d)))
@@ -515,7 +478,7 @@ def attendance_data(
             cells += [str(p) if p else "", str(k) if k else ""]
         rows.append(_row(s, cells))
     return {
-        "title": f"KIỂM DIỆN THÁNG {month} NĂM {yr}",
+        "title": f"KIỂM DIỆN THÁNG {month} NĂM {yr}" + cont,
         "half": half,
         "weekdays": [WEEKDAYS[date(yr, month, d).weekday()] for d in days],
         "columns": cols,
@@ -561,6 +524,11 @@ def _kind_order(inp: MarkBookInput) -> tuple[str, ...]:
     return ("m", "v15", "v45", "hk") if inp.regime == "tt58" else ("tx", "gk", "ck")
 
 
+#: Printed after a mark changed by an approved correction (the trace holds the old value and who approved).
+CORRECTION_MARK = "*"
+CORRECTION_LEGEND = "(*): điểm đã sửa theo đề nghị được Hiệu trưởng phê duyệt (xem nhật ký sửa điểm)."
+
+
 def marks_data(
     inp: MarkBookInput,
     subj: SubjectInput,
@@ -581,12 +549,16 @@ def marks_data(
         if k in kinds:
             counts[k] = max(counts.get(k, 0), 1)
     rows = []
+    any_corrected = False
     for s in students:
         sm = by_key.get((s.no, subj.code, term))
         got = dict(sm.marks) if sm else {}
+        fixed = set(sm.corrected) if sm else set()
         cells: list[str] = []
         for k in kinds:
-            shown = [format_mark(x) for x in got.get(k, ())]
+            shown = [format_mark(x) + (CORRECTION_MARK if (k, i) in fixed and x != "" else "")
+                     for i, x in enumerate(got.get(k, ()))]
+            any_corrected |= any(c.endswith(CORRECTION_MARK) for c in shown)
             cells += shown + [""] * (counts.get(k, 0) - len(shown))
         cells.append(format_average(sm.average) if sm else "")
         if term == 2:
@@ -604,12 +576,13 @@ def marks_data(
         "assessment": subj.assessment,
         "columns": _mark_columns(inp, subj, term, counts),
         "rows": rows,
-        "legend": v.legend_comment if subj.assessment == "comment" else v.legend_score,
+        "legend": (v.legend_comment if subj.assessment == "comment" else v.legend_score)
+        + (" " + CORRECTION_LEGEND if any_corrected else ""),
         "signatures": sigs,
     }
 
 
-_PERIOD_LABEL = {"hk1": "HỌC KỲ I", "hk2": "HỌC KỲ II", "cn": "CẢ NĂM"}
+_PERIOD_LABEL = {"hk1": "HỌC KÌ I", "hk2": "HỌC KÌ II", "cn": "CẢ NĂM"}
 
 
 def summary_data(
@@ -635,7 +608,7 @@ def summary_data(
     cols += [
         _col(v.learning, w="1.1", rotate=True),
         _col(v.conduct, w="1.1", rotate=True),
-        _col("Số buổi nghỉ", ["P", "K"]),
+        _col("Số ngày nghỉ", ["Có phép", "Không phép"], rotate=True),
         _col("Danh hiệu", w="1.5", rotate=True),
     ]
     if period == "cn":
@@ -670,7 +643,8 @@ def summary_data(
     else:
         levels = "G: Giỏi; K: Khá; Tb: Trung bình; Y: Yếu; T: Tốt (hạnh kiểm); Đ/CĐ: Đạt/Chưa đạt yêu cầu"
         titles = "HSG: Học sinh Giỏi; HSTT: Học sinh Tiên tiến"
-    legend = f"{levels}. P: nghỉ có phép; K: nghỉ không phép. {titles}."
+    # Absences are counted under "Có phép" / "Không phép": the letter K means Khá on this page only.
+    legend = f"{levels}. {titles}."
     if period == "cn":
         shown = {o.decision for o in outcomes.values() if any(s.no == o.student_no for s in students)}
         legend += "".join(f" {short}: {long[0].lower() + long[1:]}." for long, short in _DECISION_SHORT.items()
@@ -690,7 +664,10 @@ def summary_data(
 
 
 # Year decisions too long for the summary's column, printed abbreviated and explained in the legend.
-_DECISION_SHORT = {"Hoàn thành chương trình THCS": "HTCT THCS"}
+_DECISION_SHORT = {"Hoàn thành chương trình THCS": "HTCT THCS", "Được xét công nhận tốt nghiệp THCS": "Xét CNTN"}
+
+#: "Lên lớp" and the grade-9 wording of each regime (``Ruleset.promotion_label``, D-LBL-2).
+_PROMOTED = ("Lên lớp", *dict.fromkeys(ruleset(r).promotion_label(Promotion.PROMOTED, grade=9) for r in REGIMES))
 
 
 _TITLE_SHORT = {
@@ -718,6 +695,24 @@ _LEVELS = {
 }
 
 
+def _reassess_text(inp: MarkBookInput, o: YearOutcome, year_results: Mapping[tuple[int, str], Any]) -> str:
+    """"Toán: 5,5; Ngữ văn: …": the subjects a student re-assesses, with the result once known.
+
+    Without recorded re-assessments the subjects are those the student may re-assess: a year result
+    below 5,0 or "CĐ" (REGULATIONS.md, "Retake"); with none of them it reads "chưa xác định môn".
+    """
+    names = {s.code: s.name for s in inp.subjects}
+    pairs: list[tuple[str, Any]] = list(o.reassess)
+    if not pairs:
+        for subj in inp.subjects:
+            r = year_results.get((o.student_no, subj.code))
+            if r == "CĐ" or (isinstance(r, Decimal) and r < 5):
+                pairs.append((subj.code, None))
+    if not pairs:
+        return "chưa xác định môn"
+    return "; ".join(f"{names.get(c, c)}: {format_average(r) or '…'}" for c, r in pairs)
+
+
 def results_data(
     inp: MarkBookInput,
     rows_by_student: Mapping[tuple[int, str], SummaryRow],
@@ -734,10 +729,10 @@ def results_data(
         trows = [["Số học sinh được đánh giá"] + [x for p in periods for x in (str(bases[p]), "")]]
         for lvl in levels:
             trows.append([lvl] + [x for p in periods for x in (str(counted[p][lvl]), format_percent(counted[p][lvl], bases[p]))])
-        tables.append({"title": label, "groups": ["Học kỳ I", "Học kỳ II", "Cả năm"], "rows": trows})
+        tables.append({"title": label, "groups": ["Học kì I", "Học kì II", "Cả năm"], "rows": trows})
 
     names = {s.no: s.full_name for s in inp.students}
-    subj_names = {s.code: s.name for s in inp.subjects}
+    year_results = {(m.student_no, m.subject): m.year_average for m in inp.marks if m.term == 2}
 
     def who(no: int) -> str:
         return f"{no}. {names.get(no, '')}"
@@ -745,19 +740,17 @@ def results_data(
     by_decision: dict[str, list[YearOutcome]] = {}
     for o in sorted(outcomes.values(), key=lambda o: o.student_no):
         by_decision.setdefault(o.decision, []).append(o)
-    promoted = by_decision.get("Lên lớp", []) + by_decision.get("Hoàn thành chương trình THCS", [])
+    promoted = [o for d in _PROMOTED for o in by_decision.get(d, [])]
+    nine = ruleset(inp.regime).promotion_label(Promotion.PROMOTED, grade=9)
     lists: list[dict[str, Any]] = [
         {
-            "title": "Học sinh được lên lớp" if inp.grade != 9 else "Học sinh được lên lớp / hoàn thành chương trình THCS",
+            "title": "Học sinh được lên lớp" if inp.grade != 9 else f"Học sinh {nine[0].lower() + nine[1:]}",
             "items": [f"Tổng số: {len(promoted)} học sinh."],
         },
         {
-            "title": "Học sinh phải kiểm tra lại (môn — kết quả kiểm tra lại)",
+            "title": "Học sinh phải kiểm tra lại (môn kiểm tra lại: kết quả)",
             "items": [
-                who(o.student_no)
-                + " — "
-                + "; ".join(f"{subj_names.get(c, c)}: {format_average(r) or '…'}" for c, r in o.reassess)
-                + (f" → {o.final}" if o.final else "")
+                who(o.student_no) + " — " + _reassess_text(inp, o, year_results) + (f" → {o.final}" if o.final else "")
                 for o in by_decision.get("Kiểm tra lại", [])
             ],
         },
@@ -996,58 +989,140 @@ def minutes_page_data(
 
 
 # --- the page plan -------------------------------------------------------------------------------
+#
+# Pages of the class tables (roll, attendance, marks, summaries) are planned from measurement
+# (layouts.paginate): every table is laid out once by Typst with all its rows, and the rows are
+# packed into pages. Everything else is one page per entry.
+
+#: Placeholder continuation of a title while measuring: as long as any real one ("tiếp theo 2/3").
+_CONT_PLACEHOLDER = " (trang 99/99)"
+
+PageMaker = Callable[[Sequence[StudentInput], int, int], dict[str, Any]]
+
+
+@dataclass
+class _Table:
+    """A class table to paginate: its key in the plan, page kind, data for a slice of the students."""
+
+    key: str
+    kind: str
+    make: PageMaker  # (students on the page, page no. within the table, pages of the table) -> data
+    group: str | None = None
+    ranges: list[range] = field(default_factory=list)
+
+    def pages(self, students: Sequence[StudentInput]) -> list[dict[str, Any]]:
+        n = len(self.ranges)
+        return [self.make([students[i] for i in r], k, n) for k, r in enumerate(self.ranges, 1)]
+
 
 @dataclass
 class _Section:
     name: str
     part: Part
     pages: list[tuple[str, Any]] = field(default_factory=list)  # (kind, data or a callable(total))
+    start: Literal["recto", "verso"] = "recto"  # two-sided: a spread section starts on a verso
+    keys: list[str] = field(default_factory=list)  # plan keys of its tables, in order
 
 
-def _sections(inp: MarkBookInput, opts: PrintOptions) -> list[_Section]:
-    students = list(inp.students)
+def _cont(k: int, n: int) -> str:
+    return f" (trang {k}/{n})" if n > 1 else ""
+
+
+def _tables(inp: MarkBookInput, opts: PrintOptions) -> dict[str, list[_Table]]:
+    """The class tables of each section, not yet paginated."""
     by_key = {(m.student_no, m.subject, m.term): m for m in inp.marks}
     absences = {(a.student_no, a.day): a.excused for a in inp.absences}
     rows_by_student: dict[tuple[int, str], SummaryRow] = {(r.student_no, r.period): r for r in inp.summaries}
     outcomes = {o.student_no: o for o in inp.outcomes}
+    out: dict[str, list[_Table]] = {
+        "roll": [_Table("roll", "roll", lambda st, k, n: roll_data(inp, st, k, n))]}
+    for name, months in (("attendance_t1", TERM1_MONTHS), ("attendance_t2", TERM2_MONTHS)):
+        tables = out.setdefault(name, [])
+        for m in months:
+            last = calendar.monthrange(_month_year(inp, m), m)[1]
+            if opts.paper == "a3":
+                tables.append(_Table(f"attendance/{m}", "attendance", lambda st, k, n, m=m, last=last: attendance_data(
+                    inp, m, range(1, last + 1), True, "", absences, st, _cont(k, n))))
+            else:
+                for half, days, totals in (("1/2", range(1, 17), False), ("2/2", range(17, last + 1), True)):
+                    tables.append(_Table(
+                        f"attendance/{m}/{half[0]}", "attendance",
+                        lambda st, k, n, m=m, days=days, totals=totals, half=half: attendance_data(
+                            inp, m, days, totals, half, absences, st, _cont(k, n)),
+                        group=f"attendance/{m}"))
+    for term in (1, 2):
+        out[f"marks_t{term}"] = [
+            _Table(f"marks/{term}/{subj.code}", "marks",
+                   lambda st, k, n, subj=subj, term=term: marks_data(inp, subj, term, st, by_key, _cont(k, n)))
+            for subj in inp.subjects]
+    for name, periods in (("summary_t1", ("hk1",)), ("summary_t2", ("hk2", "cn"))):
+        out[name] = [
+            _Table(f"summary/{period}", "summary", lambda st, k, n, period=period: summary_data(
+                inp, period, st, by_key, rows_by_student, outcomes, _cont(k, n)))  # type: ignore[arg-type]
+            for period in periods]
+    return out
+
+
+def _plan_tables(inp: MarkBookInput, opts: PrintOptions, tables: Sequence[_Table]) -> None:
+    """Fill each table's row ranges from one measuring pass of Typst."""
+    from layouts.paginate import Flow, paginate
+
+    students = list(inp.students)
+    meta = _meta(inp, opts, 0).to_dict()
+    flows = [Flow(t.kind, _measuring_data(t.make(students, 99, 99)), group=t.group) for t in tables]
+    for t, ranges in zip(tables, paginate("markbook", meta, flows), strict=True):
+        t.ranges = ranges
+
+
+def _measuring_data(data: dict[str, Any]) -> dict[str, Any]:
+    """Page data as measured: the title with the longest continuation it may carry."""
+    out = dict(data)
+    if "title" in out and not str(out["title"]).endswith(_CONT_PLACEHOLDER):
+        out["title"] = str(out["title"]) + _CONT_PLACEHOLDER
+    return out
+
+
+def _spread_pages(tables: Sequence[_Table], students: Sequence[StudentInput]) -> list[dict[str, Any]]:
+    """Pages of a section in order; the halves of a group alternate page by page (facing pairs)."""
+    out: list[dict[str, Any]] = []
+    i = 0
+    while i < len(tables):
+        group = [t for t in tables[i:] if t.group is not None and t.group == tables[i].group] or [tables[i]]
+        made = [t.pages(students) for t in group]
+        for k in range(len(made[0])):
+            out += [pages[k] for pages in made]
+        i += len(group)
+    return out
+
+
+def _sections(inp: MarkBookInput, opts: PrintOptions) -> list[_Section]:
+    students = list(inp.students)
     inspections: dict[int, list[Inspection]] = {}
     for insp in sorted(inp.inspections, key=lambda i: i.held_on):
         inspections.setdefault(minutes_page_month(insp.month), []).append(insp)
+    tables = _tables(inp, opts)
+    _plan_tables(inp, opts, [t for ts in tables.values() for t in ts])
+    rows_by_student: dict[tuple[int, str], SummaryRow] = {(r.student_no, r.period): r for r in inp.summaries}
+    outcomes = {o.student_no: o for o in inp.outcomes}
 
-    secs: list[_Section] = []
-    secs.append(_Section("cover", "term1", [("cover", cover_data(inp)), ("certification", ("open",))]))
-    secs.append(_Section("class_info", "term1", [("class_info", class_info_data(inp))]))
-    roll_pages = _chunks(students, ROLL_ROWS[opts.paper])
-    secs.append(_Section("roll", "term1", [
-        ("roll", roll_data(inp, chunk, i, len(roll_pages))) for i, chunk in enumerate(roll_pages, 1)
-    ]))
-    for name, part, months in (("attendance_t1", "term1", TERM1_MONTHS), ("attendance_t2", "year", TERM2_MONTHS)):
-        sec = _Section(name, part)  # type: ignore[arg-type]
-        for m in months:
-            n = calendar.monthrange(_month_year(inp, m), m)[1]
-            if opts.paper == "a3":
-                sec.pages.append(("attendance", attendance_data(inp, m, range(1, n + 1), True, "", absences)))
-            else:
-                sec.pages.append(("attendance", attendance_data(inp, m, range(1, 17), False, "1/2", absences)))
-                sec.pages.append(("attendance", attendance_data(inp, m, range(17, n + 1), True, "2/2", absences)))
-        secs.append(sec)
-    grid_pages = _chunks(students, GRID_ROWS)
-    for term, part in ((1, "term1"), (2, "year")):
-        sec = _Section(f"marks_t{term}", part)  # type: ignore[arg-type]
-        for subj in inp.subjects:
-            for i, chunk in enumerate(grid_pages, 1):
-                cont = f" (tiếp theo {i}/{len(grid_pages)})" if len(grid_pages) > 1 else ""
-                sec.pages.append(("marks", marks_data(inp, subj, term, chunk, by_key, cont)))
-        secs.append(sec)
-    for name, part, periods in (("summary_t1", "term1", ("hk1",)), ("summary_t2", "year", ("hk2", "cn"))):
-        sec = _Section(name, part)  # type: ignore[arg-type]
-        for period in periods:
-            for i, chunk in enumerate(grid_pages, 1):
-                cont = f" (tiếp theo {i}/{len(grid_pages)})" if len(grid_pages) > 1 else ""
-                data = summary_data(inp, period, chunk, by_key, rows_by_student, outcomes, cont)  # type: ignore[arg-type]
-                sec.pages.append(("summary", data))
-        secs.append(sec)
-    secs.append(_Section("results", "year", [("results", results_data(inp, rows_by_student, outcomes))]))
+    def table_section(name: str, part: Part, start: Literal["recto", "verso"] = "recto") -> _Section:
+        ts = tables[name]
+        return _Section(name, part, [(ts[0].kind, d) for d in _spread_pages(ts, students)], start,
+                        [t.key for t in ts])
+
+    spread: Literal["recto", "verso"] = "verso" if opts.paper == "a4" else "recto"
+    secs: list[_Section] = [
+        _Section("cover", "term1", [("cover", cover_data(inp)), ("certification", ("open",))]),
+        _Section("class_info", "term1", [("class_info", class_info_data(inp))]),
+        table_section("roll", "term1"),
+        table_section("attendance_t1", "term1", spread),
+        table_section("attendance_t2", "year", spread),
+        table_section("marks_t1", "term1"),
+        table_section("marks_t2", "year"),
+        table_section("summary_t1", "term1"),
+        table_section("summary_t2", "year"),
+        _Section("results", "year", [("results", results_data(inp, rows_by_student, outcomes))]),
+    ]
     for name, part, months in (("minutes_t1", "term1", TERM1_MONTHS), ("minutes_t2", "year", TERM2_MONTHS)):
         sec = _Section(name, part)  # type: ignore[arg-type]
         for m in months:  # exactly one page per month, whatever the number of inspections
@@ -1057,15 +1132,38 @@ def _sections(inp: MarkBookInput, opts: PrintOptions) -> list[_Section]:
     return secs
 
 
+def _apply_plan(secs: list[_Section], plan: Mapping[str, int], part: Part) -> None:
+    """Hold each section to the page count of an earlier print's plan (``PrintOptions.plan``).
+
+    A section with fewer pages now is padded with blank pages; a section of a print run not
+    printed now keeps the planned count (its pages are not printed); a printed section that needs
+    more pages than planned keeps them (the book grows: documented in layouts/README.md).
+    """
+    for sec in secs:
+        want = plan.get(sec.name)
+        if want is None:
+            continue
+        have = len(sec.pages)
+        if have < want:
+            sec.pages += [("blank", {})] * (want - have)
+        elif have > want and part != "all" and sec.part != part:
+            del sec.pages[want:]
+
+
 def build_markbook(inp: MarkBookInput, opts: PrintOptions = PrintOptions()) -> BookDocument:
     """The book document of a class's mark book: the full book's pages, then the requested part."""
     _validate(inp)
     secs = _sections(inp, opts)
-    # lay out pages: number them, pad sections to start on a recto when two-sided
+    if opts.plan:
+        _apply_plan(secs, opts.plan, opts.part)
+    # lay out pages: number them; two-sided, pad so that each section starts on a recto (a spread
+    # section on a verso, after a blank recto of its own print run)
     plan: list[tuple[str, Any, Part]] = []
     for sec in secs:
         if opts.duplex and len(plan) % 2 == 1:
             plan.append(("blank", {}, plan[-1][2]))
+        if opts.duplex and sec.start == "verso":
+            plan.append(("blank", {}, sec.part))
         for kind, data in sec.pages:
             plan.append((kind, data, sec.part))
     if opts.duplex and len(plan) % 2 == 1:
@@ -1078,7 +1176,12 @@ def build_markbook(inp: MarkBookInput, opts: PrintOptions = PrintOptions()) -> B
         pages.append(
             Page(no=no, kind=kind, side="verso" if opts.duplex and no % 2 == 0 else "recto", data=data, part=part)
         )
-    meta = BookMeta(
+    meta = replace(_meta(inp, opts, total), plan=tuple((s.name, len(s.pages)) for s in secs))
+    return BookDocument(book=meta, pages=tuple(pages)).select(opts.part)
+
+
+def _meta(inp: MarkBookInput, opts: PrintOptions, total: int) -> BookMeta:
+    return BookMeta(
         kind="markbook",
         title=_VOCAB[inp.regime].title,
         school=inp.school,
@@ -1093,7 +1196,12 @@ def build_markbook(inp: MarkBookInput, opts: PrintOptions = PrintOptions()) -> B
         part="all",
         total_pages=total,
     )
-    return BookDocument(book=meta, pages=tuple(pages)).select(opts.part)
+
+
+def plan_of(document: Mapping[str, Any]) -> dict[str, int]:
+    """The section plan recorded in a printed edition's book document (``book.plan``), for
+    ``PrintOptions(plan=…)``: the year print then numbers its pages as the term-I print did."""
+    return {str(k): int(v) for k, v in document.get("book", {}).get("plan", [])}
 
 
 def _validate(inp: MarkBookInput) -> None:
@@ -1137,5 +1245,6 @@ __all__ = [
     "format_mark",
     "minutes_page_data",
     "minutes_page_month",
+    "plan_of",
     "render_markbook",
 ]

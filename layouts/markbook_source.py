@@ -56,7 +56,9 @@ from records.errors import NotFoundError, ValidationError
 from records.models import (
     Assessment,
     Attendance,
+    AuditEntry,
     Class,
+    CorrectionRequest,
     Enrolment,
     EnrolmentStatus,
     Gender,
@@ -112,8 +114,12 @@ def bare_place(district: str) -> str:
     return district
 
 
-def decision_label(value: str | None, grade: int) -> str:
-    """A Promotion value as the book prints it in the summary and the year-results lists."""
+def decision_label(value: str | None, grade: int, regime: str = "tt22") -> str:
+    """A Promotion value as the book prints it in the summary and the year-results lists.
+
+    Grade 9 promoted: the regime's wording (``Ruleset.promotion_label``, D-LBL-2), the same the
+    transcript prints: "Hoàn thành chương trình THCS" (TT22), "Được xét công nhận tốt nghiệp THCS"
+    (TT58, TT26)."""
     if not value:
         return ""
     try:
@@ -121,7 +127,7 @@ def decision_label(value: str | None, grade: int) -> str:
     except ValueError:
         return value  # already a label
     if decision is Promotion.PROMOTED:
-        return "Hoàn thành chương trình THCS" if grade == 9 else "Lên lớp"
+        return ruleset(regime).promotion_label(decision, grade=9) if grade == 9 else "Lên lớp"
     return {
         Promotion.REASSESS: "Kiểm tra lại",
         Promotion.SUMMER_TRAINING: "Rèn luyện hè",
@@ -272,6 +278,7 @@ def load_markbook_input(session: Session, class_id: int) -> MarkBookInput:
             address=_text(s.current_address or s.permanent_address),
             father=_text(s.father_name), father_job=_text(s.father_occupation),
             mother=_text(s.mother_name), mother_job=_text(s.mother_occupation),
+            guardian=_text(s.guardian_name), guardian_job=_text(s.guardian_occupation),
             status=status, status_date=when,  # type: ignore[arg-type]
         ))
 
@@ -304,8 +311,15 @@ def load_markbook_input(session: Session, class_id: int) -> MarkBookInput:
 
     # marks: (roll no, subject code, term) -> layout kind -> {position: value}
     cells: dict[tuple[int, str, int], dict[str, dict[int, MarkValue]]] = defaultdict(lambda: defaultdict(dict))
-    for enrolment_id, subject_id, term_id, kind, slot, score, grade_value in session.execute(
-        select(Mark.enrolment_id, Mark.subject_id, Mark.term_id, Mark.kind, Mark.slot, Mark.score, Mark.grade)
+    # marks changed by an approved correction (the trace: audit entries "correct" of the class's requests)
+    corrected_ids = {str(x) for x in session.scalars(
+        select(AuditEntry.entity_id).where(
+            AuditEntry.entity == "mark", AuditEntry.action == "correct",
+            AuditEntry.request_id.in_(select(CorrectionRequest.id).where(CorrectionRequest.enrolment_id.in_(of_class)))))}
+    corrected: dict[tuple[int, str, int], set[tuple[str, int]]] = defaultdict(set)
+    for mark_id, enrolment_id, subject_id, term_id, kind, slot, score, grade_value in session.execute(
+        select(Mark.id, Mark.enrolment_id, Mark.subject_id, Mark.term_id, Mark.kind, Mark.slot, Mark.score,
+               Mark.grade)
         .where(Mark.enrolment_id.in_(of_class))
     ):
         code, term = code_of.get(subject_id), terms.get(term_id)
@@ -314,6 +328,8 @@ def load_markbook_input(session: Session, class_id: int) -> MarkBookInput:
             continue
         lkind, pos = _layout_kind(regime, MarkKind(kind), slot)
         cells[(no_of[enrolment_id], code, term)][lkind][pos] = value
+        if str(mark_id) in corrected_ids:
+            corrected[(no_of[enrolment_id], code, term)].add((lkind, pos - 1))
 
     # subject results: averages per period, re-assessment results of the year
     averages: dict[tuple[int, str, str], MarkValue] = {}
@@ -349,7 +365,8 @@ def load_markbook_input(session: Session, class_id: int) -> MarkBookInput:
                     if slots:
                         by_kind.append((k, tuple(slots.get(i, "") for i in range(1, max(slots) + 1))))
                 marks.append(SubjectMarks(student_no=stu.no, subject=sub.code, term=term, marks=tuple(by_kind),
-                                          average=term_avg, year_average=year_avg))
+                                          average=term_avg, year_average=year_avg,
+                                          corrected=tuple(sorted(corrected.get((stu.no, sub.code, term), ())))))
 
     absences = [
         Absence(no_of[enrolment_id], day, bool(excused))
@@ -373,10 +390,10 @@ def load_markbook_input(session: Session, class_id: int) -> MarkBookInput:
         ))
         if period_key == "cn" and r.promotion:
             outcomes.append(YearOutcome(
-                student_no=no, decision=decision_label(r.promotion, grade.level),
+                student_no=no, decision=decision_label(r.promotion, grade.level, regime),
                 reassess=tuple(sorted(reassessed.get(no, ()), key=lambda cv: _position(subjects, cv[0]))),
                 summer_training=_text(r.conduct_after_summer),
-                final=decision_label(r.final_promotion, grade.level) if r.final_promotion else "",
+                final=decision_label(r.final_promotion, grade.level, regime) if r.final_promotion else "",
             ))
     summaries.sort(key=lambda x: (x.student_no, x.period))
     outcomes.sort(key=lambda o: o.student_no)

@@ -15,7 +15,9 @@
 5. attaches the book document and the manifest (AFRelationship /Data, listed in /AF) and sets the
    XMP identification (title, school, edition), keeping the PDF/A markers;
 6. optionally signs the file as PAdES B-B (last: nothing may rewrite the file afterwards);
-7. records the edition (``records.services.editions.create_edition``): a reprint supersedes.
+7. records the edition (``records.services.editions.create_edition``): a reprint supersedes;
+8. calls the issue listeners (``add_issue_listener``) in the same transaction: the archive keeps the
+   PDF as issued (``archive.install()`` registers ``archive.items:deposit_issued``).
 
 The caller commits the session. A PDF whose edition was not committed verifies as "unknown edition".
 """
@@ -315,9 +317,52 @@ def record_publication(session: Session, actor: Actor, produced: Produced, *, sc
         school_year_id=scope.school_year_id, part=scope.part or produced.part, copy=produced.copy,
     )
     edition = edition_service.create_edition(session, actor, draft)
+    published = Published(produced.pdf, edition, produced.manifest, produced.document_json, produced.qr_versions,
+                          produced.payload_bytes, produced.timings)
+    for listener in _resolved_listeners():
+        listener(session, actor, published)
     t6 = time.perf_counter()
-    return Published(produced.pdf, edition, produced.manifest, produced.document_json, produced.qr_versions,
-                     produced.payload_bytes, replace(produced.timings, record=t6 - t5))
+    return replace(published, timings=replace(produced.timings, record=t6 - t5))
+
+
+# --- issue listeners: layers above (the archive) learn of every issued edition ------------------
+
+IssueListener = Callable[[Session, Actor, Published], object]
+_issue_listeners: dict[str, IssueListener | None] = {}
+
+
+def add_issue_listener(target: str) -> None:
+    """Call ``"module:function"(session, actor, published)`` after every recorded edition, in its transaction.
+
+    Named by import path, not passed as an object, so that print workers (``layouts.batch``, spawned
+    processes) install the same listeners (``issue_listeners()`` travels in the batch configuration).
+    An exception in a listener fails the publication (the edition is not recorded without its archive copy).
+    """
+    if ":" not in target:
+        raise ValueError(f"issue listener {target!r} is not 'module:function'")
+    _issue_listeners.setdefault(target, None)
+
+
+def remove_issue_listener(target: str) -> None:
+    """Stop calling a listener."""
+    _issue_listeners.pop(target, None)
+
+
+def issue_listeners() -> tuple[str, ...]:
+    """The registered listeners, by import path."""
+    return tuple(_issue_listeners)
+
+
+def _resolved_listeners() -> list[IssueListener]:
+    import importlib
+
+    out = []
+    for target, fn in list(_issue_listeners.items()):
+        if fn is None:
+            module, _, name = target.partition(":")
+            fn = _issue_listeners[target] = getattr(importlib.import_module(module), name)
+        out.append(fn)
+    return out
 
 
 def _facts_len(text: str) -> int:
@@ -433,14 +478,17 @@ __all__ = [
     "Published",
     "Scope",
     "Timings",
+    "add_issue_listener",
     "attach_and_identify",
     "check_publication",
     "default_title",
     "document_attachment",
     "edition_kind",
+    "issue_listeners",
     "produce",
     "publish",
     "record_publication",
+    "remove_issue_listener",
     "short_school",
     "transcript_facts",
 ]

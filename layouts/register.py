@@ -7,15 +7,14 @@ tracking of grades 6 to 9 (class, school year, decision; a repeated grade shows 
 leaving (date, reason or school gone to) and notes. The same builder prints the register at the
 start of each year and, complete, at the end of the course (CV 1540 §2.2.3 b).
 
-The book is A3 landscape. Pagination happens here: each line's height is estimated from the
-length of its texts and the column widths (conservatively), and lines are packed into pages;
-:func:`render_register` checks that Typst produced exactly the planned pages.
+The book is A3 landscape (A4 landscape on request). Typst decides where the pages break (:func:`plan_lines` lays the list
+out once and reads back where each line landed); each page of the document then holds the lines
+that landed on it, and :func:`render_register` checks that Typst produced exactly those pages.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,8 +23,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from layouts.documents import BookDocument, BookMeta, Page, page_sides
-from layouts.transcript import Place, fmt_date, long_date, school_upper
+from layouts.documents import BookDocument, BookMeta, Page, Paper, page_sides
+from layouts.transcript import GRADE9_DONE, GRADE9_NOT_DONE, Place, fmt_date, long_date, school_upper
 from records.errors import NotFoundError, ValidationError
 from records.models import (
     Class,
@@ -50,22 +49,16 @@ if TYPE_CHECKING:
 
 TEMPLATE = "register"
 
-#: Column widths in mm (A3 landscape content width 381 mm); the template uses the same numbers.
-COLUMNS_MM: dict[str, float] = {
-    "number": 12, "name": 36, "dob": 16, "gender": 9, "ethnicity": 12, "birthplace": 30,
-    "address": 36, "parents": 42, "entry_date": 16, "entry_class": 9, "entry_from": 24,
-    "g6": 20, "g7": 20, "g8": 20, "g9": 20, "left_date": 16, "left_reason": 27, "notes": 16,
+#: The columns of the list, in table order.
+COLUMNS = ("number", "name", "dob", "gender", "ethnicity", "birthplace", "address", "parents", "entry_date",
+           "entry_class", "entry_from", "g6", "g7", "g8", "g9", "left_date", "left_reason", "notes")
+#: Column widths in mm per paper (landscape content: A3 381 mm at 8 pt, A4 265 mm at 7 pt), sent to
+#: the template with each list page. Each holds its longest unbreakable value on one line: a date,
+#: "1234/THCS" (A3; "123/THCS" on A4), "(2023-2024)".
+COLUMNS_MM: dict[str, tuple[float, ...]] = {
+    "a3": (17, 36, 16, 9, 12, 29, 34, 40, 16, 9, 24, 20, 20, 20, 20, 16, 27, 16),
+    "a4": (13, 22, 14.5, 7, 9, 18, 20, 25, 14.5, 7.5, 14, 14, 14, 14, 14, 14.5, 18, 12),
 }
-#: Text size of the table (pt); estimates below assume it.
-TABLE_PT = 8.0
-#: Average advance of a character of Liberation Serif at TABLE_PT, in mm (Vietnamese text,
-#: measured ~1.30 mm on sample pages; taken larger so that the estimate never runs short).
-CHAR_MM = 1.40
-LINE_MM = 3.0  # line height at TABLE_PT with the template's leading (measured ~2.9 mm)
-ROW_PAD_MM = 2.4  # cell insets, top + bottom
-#: Height available for the lines of one list page: content 243.5 mm minus the title (~9 mm) and
-#: the two header rows (~14 mm) is ~220 mm; kept below it on purpose.
-ROWS_BUDGET_MM = 212.0
 
 
 # --- input ----------------------------------------------------------------------------------
@@ -104,6 +97,7 @@ class RegisterLine:
     left_on: dt.date | None = None
     left_reason: str = ""
     notes: str = ""
+    moet_id: str = ""  # Mã định danh, printed under the student code
 
 
 @dataclass(frozen=True)
@@ -147,7 +141,7 @@ def line_cells(line: RegisterLine) -> dict[str, str]:
     cells = {
         "number": line.number,
         "name": line.full_name,
-        "code": line.student_code,
+        "code": line.student_code + (f" · Mã ĐD: {line.moet_id}" if line.moet_id else ""),
         "dob": fmt_date(line.date_of_birth),
         "gender": line.gender,
         "ethnicity": line.ethnicity,
@@ -166,58 +160,52 @@ def line_cells(line: RegisterLine) -> dict[str, str]:
     return cells
 
 
-def _lines_needed(text: str, width_mm: float) -> int:
-    per_line = max(1, int((width_mm - 2.4) / CHAR_MM))
-    total = 0
-    for para in (text or "").split("\n"):
-        # Words do not break: a line holds whole words, so count word by word.
-        lines, used = 1, 0
-        for word in para.split():
-            n = len(word)
-            if used == 0:
-                used = n
-                lines += max(0, math.ceil(n / per_line) - 1)
-            elif used + 1 + n <= per_line:
-                used += 1 + n
-            else:
-                lines += 1
-                used = n
-        total += lines
-    return max(total, 1)
+def plan_lines(rows: Sequence[dict[str, str]], head: dict[str, str], paper: Paper = "a3") -> list[list[int]]:
+    """Indices of the lines on each list page, from where Typst lays them out.
 
+    The whole list is laid out once as a single entry (the table's header repeats on every page,
+    a line never breaks) and each line reports its page (``<register-row>`` metadata); the
+    printed pages are then one entry each with the lines that landed there, so they break alike.
+    """
+    from layouts.render import query_document
 
-def row_height_mm(cells: dict[str, str]) -> float:
-    """Conservative height of a line of the register, in mm."""
-    lines = max(
-        _lines_needed(cells[k], w) + (1 if k == "name" else 0)  # the student code under the name
-        for k, w in COLUMNS_MM.items()
+    if not rows:
+        return [[]]
+    probe = BookDocument(
+        book=BookMeta(kind="register", title="SỔ ĐĂNG BỘ", school="", district="", province="",
+                      class_name="", year="", regime="tt22", paper=paper, orientation="landscape",
+                      duplex=False, part="all", total_pages=1),
+        pages=(Page(no=1, kind="register-list", side="recto", data={"head": head, "rows": list(rows)}),),
     )
-    return lines * LINE_MM + ROW_PAD_MM
+    document = probe.to_dict()
+    document["book"]["measure"] = True
+    (landed,) = query_document(TEMPLATE, document, "<register-landed>")
+    pages: dict[int, list[int]] = {}
+    for hit in landed:
+        pages.setdefault(int(hit["page"]), []).append(int(hit["row"]))
+    groups = [sorted(pages[p]) for p in sorted(pages)]
+    if sorted(i for g in groups for i in g) != list(range(len(rows))):
+        raise AssertionError("every line of the register reports exactly one page")
+    return groups
 
 
-def paginate(heights: Sequence[float], budget: float = ROWS_BUDGET_MM) -> list[list[int]]:
-    """Indices of lines per page, filling each page up to ``budget`` mm."""
-    pages: list[list[int]] = []
-    current: list[int] = []
-    used = 0.0
-    for i, h in enumerate(heights):
-        if current and used + h > budget:
-            pages.append(current)
-            current, used = [], 0.0
-        current.append(i)
-        used += h
-    if current:
-        pages.append(current)
-    return pages
+def build_register(inp: RegisterInput, *, paper: Paper = "a3", duplex: bool = False) -> BookDocument:
+    """The register document: cover, list pages (as many as the lines take), closing page.
 
-
-def build_register(inp: RegisterInput) -> BookDocument:
-    """The register document: cover, list pages, closing page with the principal's block."""
+    A3 landscape is the register's own format; A4 landscape holds the same columns at 7 pt. Two-sided,
+    the back of the cover is left blank so that the list starts on a recto."""
+    if paper not in ("a3", "a4"):
+        raise ValidationError(f"Khổ giấy không hợp lệ: «{paper}» (a3 hoặc a4).", f"invalid paper {paper!r}")
     cells = [line_cells(line) for line in inp.lines]
-    groups = paginate([row_height_mm(c) for c in cells])
-    n_list = len(groups)
-    total = 2 + n_list
-    sides = list(page_sides(total, False))
+    head = {
+        "school": inp.school.school, "course": inp.course,
+        "printed": f"In ngày {fmt_date(inp.printed_on)}" if inp.printed_on else "",
+        "widths": [f"{w:g}" for w in COLUMNS_MM[paper]],
+    }
+    groups = plan_lines(cells, head, paper)
+    first_list = 3 if duplex else 2
+    total = first_list + len(groups)
+    sides = list(page_sides(total, duplex))
     pages = [
         Page(no=1, kind="register-cover", side=sides[0], data={
             "title": "SỔ ĐĂNG BỘ",
@@ -228,14 +216,11 @@ def build_register(inp: RegisterInput) -> BookDocument:
             "course": inp.course,
         })
     ]
-    head = {
-        "school": inp.school.school, "course": inp.course,
-        "printed": f"In ngày {fmt_date(inp.printed_on)}" if inp.printed_on else "",
-    }
+    if duplex:
+        pages.append(Page(no=2, kind="blank", side=sides[1], data={}))
     for k, group in enumerate(groups):
-        pages.append(Page(no=2 + k, kind="register-list", side=sides[1 + k], data={
+        pages.append(Page(no=first_list + k, kind="register-list", side=sides[first_list - 1 + k], data={
             "head": head,
-            "sheet": f"Tờ {k + 1}/{n_list}",
             "rows": [cells[i] for i in group],
         }))
     female = sum(1 for line in inp.lines if line.gender == "Nữ")
@@ -254,17 +239,19 @@ def build_register(inp: RegisterInput) -> BookDocument:
     meta = BookMeta(
         kind="register", title="SỔ ĐĂNG BỘ", school=inp.school.school, district=inp.school.district,
         province=inp.school.province, class_name=f"6–9, khóa học {inp.course}",
-        year=_school_year_of(inp.printed_on, inp.course), regime="tt22",
-        paper="a3", orientation="landscape", duplex=False, part="all", total_pages=total,
+        year=recorded_year(inp), regime="tt22",
+        paper=paper, orientation="landscape", duplex=duplex, part="all", total_pages=total,
     )
     return BookDocument(book=meta, pages=tuple(pages))
 
 
-def _school_year_of(day: dt.date | None, course: str) -> str:
-    """The school year a day falls in (from September), or the course when no day is given."""
-    if day is None:
-        return course
-    start = day.year if day.month >= 8 else day.year - 1
+def recorded_year(inp: RegisterInput) -> str:
+    """The school year the register is written up to: the latest year of the course in its lines
+    (never the print date: a course printed after it ended still names its last year)."""
+    first, last = parse_course(inp.course)
+    years = [int(t.year[:4]) for line in inp.lines for t in line.tracks if t.year[:4].isdigit()]
+    within = [y for y in years if first <= y < last]
+    start = max(within) if within else first
     return f"{start}-{start + 1}"
 
 
@@ -308,11 +295,11 @@ def _outcome(enrolment: Enrolment, result: StudentResult | None) -> str:
     value = Promotion(decision)
     if value is Promotion.PROMOTED:
         if level == 9:
-            return "Hoàn thành CT THCS" if tt22 else "Được xét công nhận TN"
+            return GRADE9_DONE[tt22]
         return "Lên lớp"
     if value is Promotion.REPEAT:
         if level == 9:
-            return "Chưa hoàn thành CT THCS" if tt22 else "Không được xét công nhận TN"
+            return GRADE9_NOT_DONE[tt22]
         return "Ở lại lớp"
     return "Kiểm tra lại" if value is Promotion.REASSESS else "Rèn luyện hè"
 
@@ -420,8 +407,6 @@ def _line(student: Student, school: School, results: dict[int, StudentResult]) -
     notes = []
     if any(e.repeating for e in here):
         notes.append("Lưu ban")
-    if student.moet_id:
-        notes.append(f"Mã ĐD: {student.moet_id}")
     return RegisterLine(
         number=(student.register_number or "").strip(),
         full_name=student.full_name,
@@ -441,16 +426,18 @@ def _line(student: Student, school: School, results: dict[int, StudentResult]) -
         left_on=left_on,
         left_reason=reason,
         notes="; ".join(notes),
+        moet_id=(student.moet_id or "").strip(),
     )
 
 
 def print_register(
-    session: Session, course: str, *, school_code: str | None = None, printed_on: dt.date | None = None
+    session: Session, course: str, *, school_code: str | None = None, printed_on: dt.date | None = None,
+    paper: Paper = "a3", duplex: bool = False,
 ) -> bytes:
     """PDF of the enrolment register of a course (Sổ đăng bộ) as a *draft* (no codes, no edition,
     "BẢN NHÁP" in every QR slot); :func:`publish_register` prints the signed edition."""
     inp = load_register_input(session, course, school_code=school_code, printed_on=printed_on or dt.date.today())
-    return render_register(build_register(inp).as_draft())
+    return render_register(build_register(inp, paper=paper, duplex=duplex).as_draft())
 
 
 def publish_register(
@@ -462,6 +449,8 @@ def publish_register(
     school_code: str | None = None,
     pdf_signer: PdfSigner | None = None,
     issued_on: dt.date | None = None,
+    paper: Paper = "a3",
+    duplex: bool = False,
 ) -> Published:
     """Publish the register of a course as a signed edition (``layouts.publish``); the caller commits.
 
@@ -474,6 +463,6 @@ def publish_register(
     issued = issued_on or today()
     school = register_school(session, course, school_code)
     inp = load_register_input(session, course, school_code=school.code, printed_on=issued)
-    return publish(session, actor, build_register(inp), template=TEMPLATE,
+    return publish(session, actor, build_register(inp, paper=paper, duplex=duplex), template=TEMPLATE,
                    scope=Scope(school.id, part=inp.course), private_key=private_key, issued_on=issued,
                    pdf_signer=pdf_signer)

@@ -51,16 +51,45 @@ _FONT_WARNING_WORDS = ("font", "glyph", "fallback")
 _local = threading.local()
 
 
+def _fonts() -> typst.Fonts:
+    """The project's fonts only (of the calling thread, created on first use)."""
+    fonts = getattr(_local, "fonts", None)
+    if fonts is None:
+        fonts = typst.Fonts(
+            include_system_fonts=False, include_embedded_fonts=False, font_paths=[str(FONTS_DIR)]
+        )
+        _local.fonts = fonts
+    return fonts
+
+
 def _compiler() -> typst.Compiler:
     """The Compiler of the calling thread (created on first use)."""
     comp = getattr(_local, "compiler", None)
     if comp is None:
-        fonts = typst.Fonts(
-            include_system_fonts=False, include_embedded_fonts=False, font_paths=[str(FONTS_DIR)]
-        )
-        comp = typst.Compiler(root=str(TEMPLATES_DIR), font_paths=fonts, ignore_system_fonts=True)
+        comp = typst.Compiler(root=str(TEMPLATES_DIR), font_paths=_fonts(), ignore_system_fonts=True)
         _local.compiler = comp
     return comp
+
+
+def query_document(template: str, document: Any, selector: str) -> list[Any]:
+    """Lay a book document out and return the ``value`` of every ``metadata`` matching ``selector``.
+
+    The measuring pass of a page plan: a template reports where each row landed
+    (``#metadata((..., page: here().page())) <label>``) and the builder paginates from that.
+    """
+    doc = document.to_dict() if hasattr(document, "to_dict") else document
+    path = template_path(template)
+    text = document_json(doc)
+    check_glyphs(text, what="document")
+    comp = typst.Compiler(input=str(path), root=str(TEMPLATES_DIR), font_paths=_fonts(),
+                          ignore_system_fonts=True, sys_inputs={"doc": text})
+    try:
+        return list(json.loads(comp.query(selector, field="value")))
+    except (typst.TypstError, RuntimeError) as exc:  # query may report compile errors as RuntimeError
+        raise RenderError(
+            "Không in được sổ: lỗi trong mẫu in. Vui lòng báo cho quản trị hệ thống.",
+            f"typst query of {path.name} failed: {getattr(exc, 'message', exc)}\n{getattr(exc, 'diagnostic', '')}",
+        ) from exc
 
 
 def template_path(template: str) -> Path:

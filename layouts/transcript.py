@@ -27,7 +27,8 @@ the end of each year bind into one volume; a repeated grade adds a section and s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -70,6 +71,11 @@ TT22_FORM_NOTE = (
 )
 COPY_MARK = "BẢN SAO"
 LEVELS = (6, 7, 8, 9)
+#: The grade-9 decision, by "is the year under TT22": TT22 completes the programme (Điều 13),
+#: TT58/TT26 send the student to the graduation review — the mark book words it the same way
+#: (docs/REGULATIONS-DECISIONS.md).
+GRADE9_DONE = {True: "Hoàn thành chương trình THCS", False: "Được xét công nhận tốt nghiệp THCS"}
+GRADE9_NOT_DONE = {True: "Chưa hoàn thành chương trình THCS", False: "Không được xét công nhận tốt nghiệp THCS"}
 
 
 # --- the input: plain typed data -------------------------------------------------------------
@@ -266,19 +272,11 @@ def decision_text(year: YearRecord) -> str:
     nine = year.grade == 9
     if value is Promotion.PROMOTED:
         if nine:
-            return (
-                "Hoàn thành chương trình THCS"
-                if year.regime == "tt22"
-                else "Được xét công nhận tốt nghiệp THCS"
-            )
+            return GRADE9_DONE[year.regime == "tt22"]
         return "Được lên lớp"
     if value is Promotion.REPEAT:
         if nine:
-            return (
-                "Chưa hoàn thành chương trình THCS"
-                if year.regime == "tt22"
-                else "Không được xét công nhận tốt nghiệp THCS"
-            )
+            return GRADE9_NOT_DONE[year.regime == "tt22"]
         return "Không được lên lớp"
     return ruleset(year.regime).promotion_label(value, grade=year.grade)
 
@@ -292,10 +290,17 @@ def correction_text(note: CorrectionNote) -> str:
 # --- document construction (pure) ------------------------------------------------------------
 
 
+def school_short(name: str) -> str:
+    """The school as written after the label "Trường:": "Trường THCS Tô Hiệu" → "THCS Tô Hiệu"."""
+    name = name.strip()
+    return name[len("Trường "):].strip() if name.lower().startswith("trường ") else name
+
+
 def _head(inp: TranscriptInput, year: YearRecord) -> dict[str, str]:
     return {
         "name": inp.identity.full_name,
         "school": year.place.school,
+        "school_short": school_short(year.place.school),
         "district": year.place.district,
         "province": year.place.province,
         "class": year.class_name,
@@ -303,8 +308,15 @@ def _head(inp: TranscriptInput, year: YearRecord) -> dict[str, str]:
     }
 
 
-def _cover(inp: TranscriptInput, copy: bool) -> dict[str, Any]:
-    return {
+def _foot(inp: TranscriptInput) -> dict[str, str]:
+    """Footer facts of the front pages: the holder school and the first year (when they were written)."""
+    first = inp.years[0] if inp.years else None
+    return {"school": inp.holder.school, "class": first.class_name if first else "",
+            "year": first.name if first else ""}
+
+
+def _cover(inp: TranscriptInput, copy: bool, copy_ref: str = "") -> dict[str, Any]:
+    data = {
         "school": school_upper(inp.holder.school),
         "district": inp.holder.district,
         "province": inp.holder.province,
@@ -314,15 +326,15 @@ def _cover(inp: TranscriptInput, copy: bool) -> dict[str, Any]:
         "student": inp.identity.full_name,
         "register_number": register_label(inp.register_number),
         "copy": COPY_MARK if copy else "",
+        "foot": _foot(inp),
     }
+    if copy and copy_ref:  # which request a copy answers (archive.copies)
+        data["copy_ref"] = copy_ref
+    return data
 
 
 def _identity(inp: TranscriptInput) -> dict[str, Any]:
     ident = inp.identity
-
-    def person(name: str, occupation: str) -> list[str]:
-        return [name, occupation]
-
     return {
         "title": "HỌC BẠ",
         "photo": photo_svg(inp.photo) or "",
@@ -336,24 +348,34 @@ def _identity(inp: TranscriptInput) -> dict[str, Any]:
             ["Chỗ ở hiện tại", ident.current_address],
         ],
         "parents": [
-            ["Họ và tên cha", *person(ident.father_name, ident.father_occupation)],
-            ["Họ và tên mẹ", *person(ident.mother_name, ident.mother_occupation)],
-            ["Người giám hộ", *person(ident.guardian_name, ident.guardian_occupation)],
+            ["Họ và tên cha", ident.father_name, ident.father_occupation],
+            ["Họ và tên mẹ", ident.mother_name, ident.mother_occupation],
+            ["Người giám hộ", ident.guardian_name, ident.guardian_occupation],
         ],
         "date": long_date(inp.holder.district, inp.created_on),
         "signer": "HIỆU TRƯỞNG",
         "signer_note": "(Ký, ghi rõ họ tên và đóng dấu)",
         "principal": inp.principal,
+        "units": [str(u) for u in range(IDENTITY_UNITS)],
+        "foot": _foot(inp),
     }
 
 
-def _subjects_page(inp: TranscriptInput, year: YearRecord) -> dict[str, Any]:
+#: Units of the identity page: title and photo, seven lines of fields and parents, the signature.
+IDENTITY_UNITS = 1 + 4 + 3 + 1  # title, 4 lines of personal data, 3 of parents/guardian, signature
+#: Room to sign under each subject's comment (mm) before the page's spare height is shared out,
+#: and the most a subject gets.
+SIGN_MM = 1.0
+SIGN_MAX_MM = 14.0
+#: Bottom of the content area of an A4 page, from the top edge (common.typ: 297 mm − the QR band).
+CONTENT_BOTTOM_MM = 297.0 - (8.0 + 33.0 + 0.5)
+
+
+def _subjects_data(inp: TranscriptInput, year: YearRecord) -> dict[str, Any]:
+    """Everything of a year's subject table (the units of its pages: subject rows, the overall row, the tail)."""
     labels = _labels(year.regime)
-    extra = 0 if year.regime == "tt22" else 1
-    size, sign = table_layout(year.subjects, extra)
     rows = [
         {
-            "sign": f"{sign[i]:.1f}",
             "name": s.name,
             "t1": fmt_result(s.term1),
             "t2": fmt_result(s.term2),
@@ -362,7 +384,7 @@ def _subjects_page(inp: TranscriptInput, year: YearRecord) -> dict[str, Any]:
             "comment": s.comment,
             "teacher": s.teacher,
         }
-        for i, s in enumerate(year.subjects)
+        for s in year.subjects
     ]
     overall: list[dict[str, str]] = []
     if year.regime != "tt22":
@@ -374,65 +396,23 @@ def _subjects_page(inp: TranscriptInput, year: YearRecord) -> dict[str, Any]:
         "circular": labels["circular"],
         "grade": str(year.grade),
         "labels": {k: labels[k] for k in ("subject", "term1", "term2", "year", "reassessed", "comment")},
+        "first": "0",
         "rows": rows,
         "overall": overall,
+        "tail": "1",
+        "sign": f"{SIGN_MM:.1f}",
         "corrections": correction_text(year.corrections),
-        "table_size": str(size),
         "homeroom": year.homeroom_teacher,
         "principal": year.principal,
     }
 
 
-#: Text sizes (pt) of the subject table and of the homeroom comment, largest first.
-TABLE_SIZES = (10.0, 9.5, 9.0, 8.5, 8.0, 7.5, 7.0, 6.5, 6.0)
-COMMENT_SIZES = (10.5, 10.0, 9.5, 9.0, 8.5, 8.0, 7.5, 7.0, 6.5)
-_TABLE_ROOM_MM = 154.5  # content 245.5 mm minus head, title, correction note and signatures, less a margin
-_COMMENT_BOX_MM = 33.0
+#: The units of a results page, in order: results table, the lines under it, the homeroom
+#: teacher's comment, their signature, the principal's approval and signature.
+RESULT_UNITS = ("results", "lines", "comment", "homeroom", "approval")
 
 
-def _lines(text: str, width_mm: float, size_pt: float) -> int:
-    """Conservative number of lines ``text`` takes in a column (Liberation Serif, ~0.46 em/char)."""
-    per_line = max(1, int(width_mm / (size_pt * 0.46 * 0.3528)))
-    words, lines, used = text.split(), 1, 0
-    for word in words:
-        if used and used + 1 + len(word) > per_line:
-            lines, used = lines + 1, len(word)
-        else:
-            used += len(word) + (1 if used else 0)
-    return lines
-
-
-def table_layout(rows: Sequence[SubjectLine], extra_rows: int = 0) -> tuple[float, list[float]]:
-    """Text size of the subject table and, per subject, the height (mm) left to sign in.
-
-    The largest size at which the estimated table fits its room is chosen; the room left over
-    is shared out as signing space (at most 15 mm a subject, at least one line).
-    """
-    for size in TABLE_SIZES:
-        line = size * 0.3528 * 1.05  # line pitch with the template's leading (0.4 em), measured ~0.95 em
-        header = 3 * line + 2.5
-        naturals = []
-        for s in rows:
-            comment = _lines(s.comment, 84.0, size) * line + 1.5 if s.comment else 1.5
-            naturals.append(max(_lines(s.name, 34.0, size) * line + 2.2, comment + line + 1.1))
-        total = header + sum(naturals) + extra_rows * (2 * line + 2.5)
-        if total <= _TABLE_ROOM_MM or size == TABLE_SIZES[-1]:
-            slack = 0.85 * max(0.0, _TABLE_ROOM_MM - total) / max(1, len(rows))
-            sign = [round(min(line + 1.1 + slack, 15.0 - (n - line - 1.1)) if n < 15.0 else line + 1.1, 1)
-                    for n in naturals]
-            return size, [max(line + 1.1, x) for x in sign]
-    raise AssertionError("unreachable")
-
-
-def comment_size(text: str) -> float:
-    """Largest text size at which the homeroom comment is estimated to fit its box."""
-    for size in COMMENT_SIZES:
-        if _lines(text, 176.0, size) * size * 0.3528 * 1.15 <= _COMMENT_BOX_MM:
-            return size
-    return COMMENT_SIZES[-1]
-
-
-def _results_page(inp: TranscriptInput, year: YearRecord) -> dict[str, Any]:
+def _results_data(inp: TranscriptInput, year: YearRecord) -> dict[str, Any]:
     labels = _labels(year.regime)
     periods = ("Học kì I", "Học kì II", "Cả năm")
     summer = ", ".join(
@@ -451,6 +431,7 @@ def _results_page(inp: TranscriptInput, year: YearRecord) -> dict[str, Any]:
         "head": _head(inp, year),
         "regime": year.regime,
         "labels": {"conduct": labels["conduct"], "learning": labels["learning"]},
+        "units": list(RESULT_UNITS),
         "results": [
             [p, year.conduct[i] or "", year.learning[i] or ""] for i, p in enumerate(periods)
         ],
@@ -462,7 +443,6 @@ def _results_page(inp: TranscriptInput, year: YearRecord) -> dict[str, Any]:
             *extras,
         ],
         "homeroom_comment": year.homeroom_comment,
-        "comment_size": str(comment_size(year.homeroom_comment)),
         "homeroom": year.homeroom_teacher,
         "approval": (
             "Đồng ý với nhận xét và kết quả đánh giá của giáo viên chủ nhiệm." if approved else ""
@@ -472,36 +452,136 @@ def _results_page(inp: TranscriptInput, year: YearRecord) -> dict[str, Any]:
     }
 
 
+# --- page plan: measured by Typst ------------------------------------------------------------
+
+
 @dataclass(frozen=True)
-class _Planned:
-    kind: str
-    data: dict[str, Any]
-    section: str  # "front" or the year name
-    recto: bool = False  # must start on a recto in a two-sided book
+class _Section:
+    """A run of pages printed together: the front (cover, identity) or one school year."""
+
+    name: str  # "front" or the year name
+    parts: tuple[tuple[str, dict[str, Any]], ...]  # (kind, data of the whole part)
 
 
-def _plan(inp: TranscriptInput, copy: bool) -> list[_Planned]:
-    plan = [
-        _Planned("transcript-cover", _cover(inp, copy), "front", recto=True),
-        _Planned("transcript-identity", _identity(inp), "front", recto=True),
+@dataclass(frozen=True)
+class _Landed:
+    """Where Typst laid a part out: the units on each of its pages, and the spare height (mm)
+    under the last unit when the part fits one page."""
+
+    pages: tuple[tuple[int, ...], ...]
+    spare_mm: float
+
+
+def _sections(inp: TranscriptInput, copy: bool, copy_ref: str = "") -> list[_Section]:
+    front = _Section("front", (("transcript-cover", _cover(inp, copy, copy_ref)), ("transcript-identity", _identity(inp))))
+    years = [
+        _Section(y.name, (("transcript-subjects", _subjects_data(inp, y)), ("transcript-results", _results_data(inp, y))))
+        for y in inp.years
     ]
-    for year in inp.years:
-        plan.append(_Planned("transcript-subjects", _subjects_page(inp, year), year.name, recto=True))
-        plan.append(_Planned("transcript-results", _results_page(inp, year), year.name))
-    return plan
+    return [front, *years]
 
 
-def _paginate(plan: Sequence[_Planned], duplex: bool) -> list[tuple[int, Side, _Planned | None]]:
-    """Number the planned pages; two-sided: insert blanks so ``recto`` pages fall on odd numbers."""
-    out: list[tuple[int, Side, _Planned | None]] = []
-    no = 0
-    for item in plan:
-        if duplex and item.recto and no % 2 == 1:
-            no += 1
-            out.append((no, "verso", None))
-        no += 1
-        out.append((no, "verso" if duplex and no % 2 == 0 else "recto", item))
+def _units(kind: str, data: Mapping[str, Any]) -> int:
+    if kind == "transcript-subjects":
+        return len(data["rows"]) + len(data["overall"]) + 1  # + the tail
+    if kind in ("transcript-results", "transcript-identity"):
+        return len(data["units"])
+    return 1
+
+
+def _measure(parts: Sequence[tuple[str, dict[str, Any]]]) -> list[_Landed]:
+    """Lay every part out once, each as one entry that may run over several pages, and read back
+    on which of its pages each unit landed (``<tr-unit>`` metadata) and where the last one ended."""
+    from layouts.render import query_document
+
+    probe = BookDocument(
+        book=BookMeta(kind="transcript", title="HỌC BẠ TRUNG HỌC CƠ SỞ", school="", district="", province="",
+                      class_name="", year="", regime="tt22", paper="a4", orientation="portrait", duplex=False,
+                      part="all", total_pages=len(parts)),
+        pages=tuple(Page(no=i + 1, kind=kind, side="recto", data=data) for i, (kind, data) in enumerate(parts)),
+    )
+    document = probe.to_dict()
+    document["book"]["measure"] = True
+    starts: dict[int, int] = {}
+    units: dict[int, dict[int, int]] = {}
+    ends: dict[int, float] = {}
+    (landed_all,) = query_document(TEMPLATE, document, "<tr-landed>")
+    for hit in landed_all:
+        entry = int(hit["entry"])
+        if "unit" in hit:
+            units.setdefault(entry, {})[int(hit["unit"])] = int(hit["page"])
+        elif "end" in hit:
+            ends[entry] = float(hit["y"])
+        else:
+            starts[entry] = int(hit["page"])
+    out = []
+    for i, (kind, data) in enumerate(parts):
+        entry = i + 1
+        landed = units.get(entry, {})
+        if sorted(landed) != list(range(_units(kind, data))):
+            raise AssertionError(f"every unit of {kind} reports its page")
+        by_page: dict[int, list[int]] = {}
+        for unit, page in sorted(landed.items()):
+            by_page.setdefault(page - starts[entry], []).append(unit)
+        pages = tuple(tuple(by_page[p]) for p in sorted(by_page))
+        spare = CONTENT_BOTTOM_MM - ends[entry] if len(pages) == 1 and entry in ends else 0.0
+        out.append(_Landed(pages, max(0.0, spare)))
     return out
+
+
+def _split(kind: str, data: dict[str, Any], landed: _Landed) -> list[dict[str, Any]]:
+    """The data of each printed page of a part: the units that landed on it."""
+    if kind == "transcript-subjects":
+        n, n_overall = len(data["rows"]), len(data["overall"])
+        sign = SIGN_MM
+        if len(landed.pages) == 1 and n:
+            # Share the page's spare height out as room to sign (kept under the spare: the table
+            # grows by less than what is left, so the page still holds it).
+            sign = min(SIGN_MAX_MM, SIGN_MM + math.floor(10 * 0.85 * (landed.spare_mm - 2.0) / n) / 10)
+            sign = max(SIGN_MM, sign)
+        out = []
+        for units in landed.pages:
+            rows = [u for u in units if u < n]
+            out.append({
+                **data,
+                "first": str(rows[0]) if rows else str(n),
+                "rows": [data["rows"][u] for u in rows],
+                "overall": [data["overall"][u - n] for u in units if n <= u < n + n_overall],
+                "tail": "1" if n + n_overall in units else "",
+                "sign": f"{sign:.1f}",
+            })
+        return out
+    if kind == "transcript-results":
+        out = []
+        for units in landed.pages:
+            names = [RESULT_UNITS[u] for u in units]
+            out.append({**data, "units": names, "results": data["results"] if "results" in names else []})
+        return out
+    if kind == "transcript-identity":
+        return [{**data, "units": [str(u) for u in units]} for units in landed.pages]
+    return [data] * len(landed.pages)
+
+
+def _section_pages(section: _Section, landed: Sequence[_Landed], duplex: bool) -> list[tuple[str, dict[str, Any]]]:
+    """The pages of a section (kind, data; kind "blank" for a filler), in order.
+
+    Two-sided, a section fills whole sheets (an even count starting on a recto), so each year's
+    print binds between the others; a year's subject pages end on a verso and its results start on
+    the facing recto (a blank recto first when the subject table takes an odd number of pages).
+    """
+    pages: list[tuple[str, dict[str, Any]]] = []
+    foot = None
+    for (kind, data), where in zip(section.parts, landed, strict=True):
+        foot = data.get("foot") or {k: data["head"][k] for k in ("school", "class", "year")}
+        parts = [(kind, d) for d in _split(kind, data, where)]
+        if duplex and kind == "transcript-subjects" and len(parts) % 2 == 1:
+            pages.append(("blank", {"foot": foot}))
+        if duplex and kind == "transcript-identity" and len(pages) % 2 == 1:
+            pages.append(("blank", {"foot": foot}))
+        pages += parts
+    if duplex and len(pages) % 2 == 1:
+        pages.append(("blank", {"foot": foot}))
+    return pages
 
 
 def _year_key(year: int | str | None) -> int | None:
@@ -518,6 +598,11 @@ def _year_key(year: int | str | None) -> int | None:
         ) from None
 
 
+#: Pages a grade still to come is planned to take (its subject page and results page; two-sided,
+#: a blank recto before and a blank verso after them, so the year fills two sheets).
+PLANNED_YEAR_PAGES = {False: 2, True: 4}
+
+
 def build_transcript(
     inp: TranscriptInput,
     *,
@@ -525,12 +610,15 @@ def build_transcript(
     volume: bool = False,
     duplex: bool = False,
     copy: bool = False,
+    copy_ref: str = "",
 ) -> BookDocument:
     """The transcript document: one year (``year``), or the whole volume (default and ``volume``).
 
-    A one-year print holds that year's two pages; the cover and the identity page come with it
+    A one-year print holds that year's pages; the cover and the identity page come with it
     when it is the first year of the book (they are completed when the transcript is opened) or
-    when a copy is printed (the copy mark goes on the cover).
+    when a copy is printed (the copy mark goes on the cover). Typst lays each part out first
+    (:func:`_measure`); a subject table or a results page that does not fit one page continues on
+    the next, under the student block and the repeated column heads.
     """
     wanted = None if volume else _year_key(year)
     if wanted is not None and all(y.start_year != wanted for y in inp.years):
@@ -538,21 +626,21 @@ def build_transcript(
             f"Học sinh {inp.identity.full_name} không có kết quả năm học {wanted}-{wanted + 1}.",
             f"student {inp.student_code} has no year {wanted}",
         )
-    pages = _paginate(_plan(inp, copy), duplex)
-    total = pages[-1][0] + 2 * len(inp.remaining_grades) if pages else 0
+    sections = _sections(inp, copy, copy_ref)
+    landed = iter(_measure([part for s in sections for part in s.parts]))
+    planned = [(s.name, _section_pages(s, [next(landed) for _ in s.parts], duplex)) for s in sections]
+    total = sum(len(p) for _n, p in planned) + PLANNED_YEAR_PAGES[duplex] * len(inp.remaining_grades)
     first_year = inp.years[0].name if inp.years else None
     keep_front = wanted is None or copy or (first_year is not None and first_year == f"{wanted}-{wanted + 1}")
     selected: list[Page] = []
-    for i, (no, side, item) in enumerate(pages):
-        section = item.section if item else _blank_section(pages, i)
-        if wanted is not None:
-            in_year = section == f"{wanted}-{wanted + 1}"
-            if not (in_year or (section == "front" and keep_front)):
-                continue
-        if item is None:
-            selected.append(Page(no=no, kind="blank", side=side, data={}))
-        else:
-            selected.append(Page(no=no, kind=item.kind, side=side, data=item.data))
+    no = 0
+    for name, pages in planned:
+        for kind, data in pages:
+            no += 1
+            keep = wanted is None or name == f"{wanted}-{wanted + 1}" or (name == "front" and keep_front)
+            if keep:
+                side: Side = "verso" if duplex and no % 2 == 0 else "recto"
+                selected.append(Page(no=no, kind=kind, side=side, data=data))
     last = inp.years[-1] if inp.years else None
     shown = [y for y in inp.years if wanted is None or y.start_year == wanted]
     meta = BookMeta(
@@ -573,14 +661,6 @@ def build_transcript(
     return BookDocument(book=meta, pages=tuple(selected))
 
 
-def _blank_section(pages: Sequence[tuple[int, Side, _Planned | None]], index: int) -> str:
-    """A blank page belongs with the section it precedes (it is printed with it)."""
-    for _no, _side, item in pages[index + 1 :]:
-        if item is not None:
-            return item.section
-    return "front"
-
-
 def _years_span(years: Sequence[YearRecord]) -> str:
     if not years:
         return ""
@@ -592,34 +672,10 @@ def _years_span(years: Sequence[YearRecord]) -> str:
 
 
 def render_transcript(document: BookDocument) -> bytes:
-    """Compile a transcript document to PDF (PDF/A-3b)."""
-    from layouts.render import page_count, render_document, render_pdf
+    """Compile a transcript document to PDF (PDF/A-3b); every page of the plan is one page."""
+    from layouts.render import render_document
 
-    for _attempt in range(4):
-        pdf = render_pdf(TEMPLATE, document.to_json(), pdf_standard="a-3b")
-        if page_count(pdf) == len(document.pages):
-            return pdf
-        # The size estimates were too optimistic for some page: step its text down and retry.
-        document = shrink_document(document)
-    return render_document(TEMPLATE, document, pdf_standard="a-3b")  # raises RenderError on overflow
-
-
-def shrink_document(document: BookDocument) -> BookDocument:
-    """The document with the text of its tables and comments one size smaller (after an overflow)."""
-    return replace(document, pages=tuple(_smaller(p) for p in document.pages))
-
-
-def _smaller(page: Page) -> Page:
-    data = dict(page.data)
-    for key, sizes in (("table_size", TABLE_SIZES), ("comment_size", COMMENT_SIZES)):
-        if key in data:
-            smaller = [s for s in sizes if s < float(data[key])]
-            data[key] = str(smaller[0] if smaller else sizes[-1])
-    if "rows" in data and "table_size" in data:
-        line = float(data["table_size"]) * 0.3528 + 1.1
-        data["rows"] = [{**r, "sign": f"{line:.1f}"} for r in data["rows"]]
-    return replace(page, data=data)
-
+    return render_document(TEMPLATE, document, pdf_standard="a-3b")
 
 
 # --- loading from the records ----------------------------------------------------------------
@@ -945,10 +1001,6 @@ def print_transcript(
     return render_transcript(document.as_draft())
 
 
-#: Recompiles with smaller text after an overflow when publishing (as :func:`render_transcript`).
-SHRINK_STEPS = 3
-
-
 def publish_transcript(
     session: Session,
     actor: Actor,
@@ -962,20 +1014,24 @@ def publish_transcript(
     pdf_signer: PdfSigner | None = None,
     issued_on: dt.date | None = None,
     corrections: CorrectionLookup | None = None,
+    copy_ref: str = "",
+    adjust: Callable[[TranscriptInput], TranscriptInput] | None = None,
 ) -> Published:
     """Publish a student's transcript (one year, or the volume) as a signed edition; the caller commits.
 
     Every page's QR carries the facts a person checks by eye (``layouts.publish.transcript_facts``);
     a copy is published as a copy (copy flag in the codes and the edition, "BẢN SAO" on the cover)
-    and supersedes nothing.
+    and supersedes nothing. ``copy_ref`` names the request a copy answers (printed on the cover);
+    ``adjust`` changes the input before it is built (the current signers of a copy, ``archive.copies``).
     """
-    from layouts.errors import LayoutOverflowError
     from layouts.publish import Scope, check_publication, produce, record_publication, transcript_facts
     from records.models import SchoolYear, Student
     from records.services.context import today
 
     inp = _printable_input(session, student_code, year, volume, corrections)
-    document = build_transcript(inp, year=year, volume=volume, duplex=duplex, copy=copy)
+    if adjust is not None:
+        inp = adjust(inp)
+    document = build_transcript(inp, year=year, volume=volume, duplex=duplex, copy=copy, copy_ref=copy_ref)
     student_id, school_id = session.execute(
         select(Student.id, Student.school_id).where(Student.code == student_code)).one()
     wanted = None if volume else _year_key(year)
@@ -986,16 +1042,9 @@ def publish_transcript(
     scope = Scope(school_id, student_id=student_id, school_year_id=year_id)
     kind = check_publication(session, actor, document, scope=scope, private_key=private_key)
     issued = issued_on or today()
-    for attempt in range(SHRINK_STEPS + 1):
-        try:
-            produced = produce(document, template=TEMPLATE, kind=kind, private_key=private_key, issued_on=issued,
-                               copy=copy, facts=transcript_facts(document, inp.identity.date_of_birth),
-                               pdf_signer=pdf_signer)
-            break
-        except LayoutOverflowError:
-            if attempt == SHRINK_STEPS:
-                raise
-            document = shrink_document(document)
+    produced = produce(document, template=TEMPLATE, kind=kind, private_key=private_key, issued_on=issued,
+                       copy=copy, facts=transcript_facts(document, inp.identity.date_of_birth),
+                       pdf_signer=pdf_signer)
     return record_publication(session, actor, produced, scope=scope)
 
 
@@ -1020,6 +1069,5 @@ __all__ = [
     "print_transcript",
     "publish_transcript",
     "render_transcript",
-    "shrink_document",
     "traced_corrections",
 ]

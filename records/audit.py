@@ -173,15 +173,23 @@ def chain_of(school_id: int | None) -> int:
     return INSTALLATION_CHAIN if school_id is None else school_id
 
 
+def lock_chain(session: Session, chain: int) -> None:
+    """Take the chain's write lock, held to commit (PostgreSQL; on SQLite ``BEGIN IMMEDIATE`` holds it).
+
+    Writers that take other locks (sheet versions) take this one first: one order, no deadlock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:ns, :chain)"),
+                        {"ns": _PG_LOCK_NAMESPACE, "chain": chain})
+
+
 def _lock_head(session: Session, chain: int, *, daily_seal: bool = False) -> tuple[int, str]:
     """Take the chain's write lock (held to commit) and return its (last seq, last hash).
 
     ``daily_seal``: a writer about to append; when the head was last moved on an earlier (UTC) day,
     that day's end is sealed first (at least one seal a day for every day with writes).
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:ns, :chain)"),
-                        {"ns": _PG_LOCK_NAMESPACE, "chain": chain})
+    lock_chain(session, chain)
     row = session.execute(
         select(AuditChainHead.seq, AuditChainHead.hash, AuditChainHead.updated_at).where(AuditChainHead.chain == chain)
     ).first()
@@ -212,11 +220,18 @@ def _store_head(session: Session, chain: int, seq: int, last_hash: str, existed:
 # --- appending --------------------------------------------------------------------------------
 
 
+def _stamped(actor: Actor, after: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The state after a change, naming the authenticated session that made it (``auth_session``)."""
+    if actor.session_id is None or after is None:
+        return after
+    return {**after, "auth_session": actor.session_id}
+
+
 def _row(chain: int, seq: int, at: dt.datetime, actor: Actor, record: AuditRecord, prev: str) -> dict[str, Any]:
     return {"chain": chain, "seq": seq, "school_id": record.school_id, "at": at, "actor_id": actor.user_id,
             "actor_name": actor.username, "action": record.action, "entity": record.entity,
             "entity_id": str(record.entity_id), "before": _state_text(record.before),
-            "after": _state_text(record.after), "reason": record.reason, "request_id": record.request_id,
+            "after": _state_text(_stamped(actor, record.after)), "reason": record.reason, "request_id": record.request_id,
             "prev_hash": prev}
 
 
@@ -256,7 +271,8 @@ def append_many(session: Session, actor: Actor, entries: list[AuditRecord]) -> N
         for r in by_chain[chain]:
             seq += 1
             before = None if r.before is None else encode_state(r.before)
-            after = None if r.after is None else encode_state(r.after)
+            stamped = _stamped(actor, r.after)
+            after = None if stamped is None else encode_state(stamped)
             fields = [chain, seq, at_text, r.school_id, actor.user_id, actor.username, r.action, r.entity,
                       str(r.entity_id), before, after, r.reason, r.request_id, prev]
             digest = sha256(encode_envelope([FORMAT_VERSION, *fields]).encode()).hexdigest()

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Iterator, Sequence
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import IntegrityError as SAIntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from records.errors import SodientuError
+from records.errors import ConflictError, DatabaseError, SodientuError
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,9 @@ def _sqlite_connect(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Write-ahead log: readers (printing, verification) never wait for a writer, nor block one.
+    # Kept by the file; an in-memory database answers "memory" and stays as it is.
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
@@ -101,6 +107,60 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+T = TypeVar("T")
+# PostgreSQL SQLSTATEs worth a retry: serialization failure, deadlock detected, lock not available.
+_RETRY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def is_retryable(error: BaseException) -> bool:
+    """True for a database error that a new attempt of the same transaction may not meet again."""
+    if not isinstance(error, DBAPIError):
+        return False
+    orig = error.orig
+    if getattr(orig, "sqlstate", None) in _RETRY_SQLSTATES:
+        return True
+    message = str(orig).lower()
+    return isinstance(error, OperationalError) and ("database is locked" in message or "database is busy" in message)
+
+
+def db_error(error: DBAPIError) -> SodientuError:
+    """The domain error (Vietnamese for the user, English for the log) of a database error."""
+    orig = error.orig
+    detail = f"{type(orig).__name__}: {str(orig).strip().splitlines()[0] if str(orig).strip() else ''}"
+    if isinstance(error, SAIntegrityError):
+        return ConflictError("Dữ liệu vừa lưu trùng hoặc mâu thuẫn với dữ liệu đã có (có thể người khác vừa "
+                             "lưu cùng lúc). Vui lòng tải lại rồi thử lại; chưa có gì được lưu.",
+                             f"integrity error, transaction rolled back: {detail}")
+    if is_retryable(error):
+        return DatabaseError("Cơ sở dữ liệu đang bận vì nhiều người cùng lưu. Vui lòng thử lại sau ít giây; "
+                             "chưa có gì được lưu.", f"database busy after retries: {detail}")
+    if isinstance(error, OperationalError):
+        return DatabaseError("Không kết nối hoặc không đọc được cơ sở dữ liệu. Kiểm tra địa chỉ --db và quyền "
+                             "truy cập.", f"database error: {detail}")
+    return DatabaseError("Cơ sở dữ liệu báo lỗi; thao tác đã được huỷ, chưa có gì được lưu.",
+                         f"database error: {detail}")
+
+
+def run_in_transaction(engine: Engine, work: Callable[[Session], T], *, attempts: int = 4) -> T:
+    """Run ``work(session)`` as one unit of work; retry a deadlock, serialization failure or busy
+    database (with a short random back-off), and turn every other database error into a domain error.
+
+    ``work`` must be safe to run again from the start (it reads what it compares inside the session).
+    Domain errors (a stale sheet, a refusal) are not retried: they go to the caller as they are.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with session_scope(engine) as session:
+                return work(session)
+        except DBAPIError as error:
+            if attempt < attempts and is_retryable(error):
+                log.info("retrying a transaction after %s (attempt %d)", type(error.orig).__name__, attempt)
+                time.sleep(random.uniform(0.01, 0.05) * attempt)
+                continue
+            raise db_error(error) from error
+    raise AssertionError("unreachable")
 
 
 def alembic_config(engine: Engine):  # type: ignore[no-untyped-def]

@@ -44,5 +44,27 @@ class ConflictError(SodientuError):
     """The request conflicts with the current state (duplicate, already exists, …)."""
 
 
+class StaleSheetError(ConflictError):
+    """A save presented the version of a sheet it read, and someone else saved the sheet since."""
+
+    def __init__(self, sheet: str, expected: int, current: int) -> None:
+        super().__init__("Bảng này vừa được người khác thay đổi. Vui lòng tải lại trang rồi nhập lại; "
+                         "dữ liệu của bạn chưa được lưu.",
+                         f"sheet {sheet} is at version {current}, the save presented {expected}")
+        self.sheet, self.expected, self.current = sheet, expected, current
+
+
+class DatabaseError(SodientuError):
+    """The database refused or failed an operation (mapped from SQLAlchemy by ``records.db.db_error``)."""
+
+
 class IntegrityError(SodientuError):
     """Stored data fails an integrity check (audit chain, signatures, digests)."""
+
+
+class AuthenticationError(SodientuError):
+    """A sign-in failed (wrong user name or password), or the session has ended: sign in again."""
+
+
+class RateLimitedError(SodientuError):
+    """Too many attempts in a short time (sign-in guessing): try again later."""

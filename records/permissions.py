@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from records.errors import NotFoundError, PermissionDeniedError
 from records.models import (
+    ArchiveItem,
     Attendance,
     Class,
     Conduct,
@@ -31,6 +32,7 @@ from records.models import (
     GradeSubject,
     HomeroomComment,
     Inspection,
+    InspectorAccess,
     LockDecision,
     Mark,
     Period,
@@ -55,6 +57,10 @@ SYSTEM_USERNAME = "system"
 class Action(StrEnum):
     """Every checked action, '<area>:<resource>:<verb>'. Keep sorted."""
 
+    ACCOUNTS_MANAGE = "records:accounts:manage"
+    ARCHIVE_DELETE = "archive:items:delete"
+    ARCHIVE_EXPORT = "archive:items:export"
+    ARCHIVE_READ = "archive:items:read"
     ARCHIVE_WRITE = "archive:books:write"
     ASSIGNMENTS_WRITE = "records:assignments:write"
     ATTENDANCE_WRITE = "records:attendance:write"
@@ -63,14 +69,19 @@ class Action(StrEnum):
     BOOKS_PRINT = "layouts:books:print"
     COMMENTS_WRITE = "records:comments:write"
     CONDUCT_WRITE = "records:conduct:write"
+    COPIES_ISSUE = "archive:copies:issue"
+    COPIES_REQUEST = "archive:copies:request"
     CORRECTION_APPLY = "records:corrections:apply"
     CORRECTION_APPROVE = "records:corrections:approve"
     CORRECTION_REQUEST = "records:corrections:request"
     CORRECTION_WITNESS = "records:corrections:witness"
+    DATA_BACKUP = "records:data:backup"
+    EDITIONS_READ = "signing:editions:read"
     EDITIONS_REVOKE = "signing:editions:revoke"
     ENROLMENT_WRITE = "records:enrolment:write"
     HOMEROOM_COMMENTS_WRITE = "records:homeroom_comments:write"
     INSPECTION_RECORD = "records:inspections:record"
+    INSPECTORS_GRANT = "archive:inspectors:grant"
     LOCK_DECIDE = "records:locks:decide"
     LOCK_EXECUTE = "records:locks:execute"
     MARKS_WRITE = "records:marks:write"
@@ -88,6 +99,10 @@ class Action(StrEnum):
 
 
 ACTION_LABELS: Mapping[Action, str] = MappingProxyType({
+    Action.ARCHIVE_DELETE: "hủy hồ sơ lưu trữ đã hết thời hạn bảo quản",
+    Action.ARCHIVE_EXPORT: "xuất hồ sơ lưu trữ",
+    Action.ARCHIVE_READ: "xem hồ sơ lưu trữ",
+    Action.ACCOUNTS_MANAGE: "quản lí tài khoản (đặt lại mật khẩu, khóa, mở khóa)",
     Action.ARCHIVE_WRITE: "lưu trữ sổ sách",
     Action.ASSIGNMENTS_WRITE: "ghi phân công giảng dạy",
     Action.ATTENDANCE_WRITE: "ghi điểm danh (kiểm diện)",
@@ -96,14 +111,19 @@ ACTION_LABELS: Mapping[Action, str] = MappingProxyType({
     Action.BOOKS_PRINT: "in sổ",
     Action.COMMENTS_WRITE: "ghi nhận xét môn học",
     Action.CONDUCT_WRITE: "ghi xếp loại hạnh kiểm / rèn luyện",
+    Action.COPIES_ISSUE: "cấp bản sao học bạ (in bản sao, lập biên bản)",
+    Action.COPIES_REQUEST: "tiếp nhận đơn đề nghị cấp bản sao học bạ",
     Action.CORRECTION_APPLY: "thực hiện sửa chữa đã duyệt",
     Action.CORRECTION_APPROVE: "duyệt đơn đề nghị sửa chữa",
     Action.CORRECTION_REQUEST: "lập đơn đề nghị sửa chữa",
     Action.CORRECTION_WITNESS: "chứng kiến việc sửa chữa",
+    Action.DATA_BACKUP: "sao lưu và khôi phục toàn bộ dữ liệu",
+    Action.EDITIONS_READ: "xem danh sách bản in",
     Action.EDITIONS_REVOKE: "thu hồi bản in",
     Action.ENROLMENT_WRITE: "ghi tiếp nhận, chuyển lớp, chuyển trường của học sinh",
     Action.HOMEROOM_COMMENTS_WRITE: "ghi nhận xét của giáo viên chủ nhiệm",
     Action.INSPECTION_RECORD: "lập biên bản kiểm tra",
+    Action.INSPECTORS_GRANT: "cấp quyền truy cập hồ sơ lưu trữ cho thanh tra",
     Action.LOCK_DECIDE: "quyết định khóa / mở sổ",
     Action.LOCK_EXECUTE: "thực hiện khóa / mở sổ",
     Action.MARKS_WRITE: "nhập điểm",
@@ -134,6 +154,7 @@ class Actor:
     full_name: str
     grants: tuple[Grant, ...] = ()
     reason: str | None = None  # why the installation acts (system actor only)
+    session_id: int | None = None  # the authenticated session (web or command line) acting, if any
 
     @classmethod
     def load(cls, session: Session, user_id: int) -> Actor:
@@ -299,8 +320,37 @@ OWN_HOMEROOM = Condition(
 TEACHES_CLASS = Condition("teaches_class", "lớp mình giảng dạy", _teaches_class)
 OWN_DEPARTMENT = Condition("own_department", "giáo viên thuộc tổ chuyên môn của mình", _same_department)
 
+
+
+def _inspection_window(check: Check) -> bool:
+    """An access window granted to this inspector covers the target's school and year today."""
+    s = check.scope
+    if s.school_id is None or check.actor.user_id is None:
+        return False
+    year = InspectorAccess.school_year_id.is_(None)
+    if s.school_year_id is not None:
+        year = year | (InspectorAccess.school_year_id == s.school_year_id)
+    return bool(check.session.scalar(select(exists().where(
+        InspectorAccess.user_id == check.actor.user_id, InspectorAccess.school_id == s.school_id, year,
+        InspectorAccess.starts_on <= check.today, InspectorAccess.ends_on >= check.today,
+        InspectorAccess.revoked_at.is_(None),
+    ))))
+
+
+INSPECTION_WINDOW = Condition(
+    "inspection_window", "trong phạm vi trường, năm học và thời hạn được cấp", _inspection_window
+)
+
 R = Role
 POLICY: Mapping[Action, tuple[Rule, ...]] = MappingProxyType({
+    # Destroying an archived item whose retention ended is the head's decision (like locking a book).
+    Action.ARCHIVE_DELETE: (Rule(R.PRINCIPAL),),
+    Action.ARCHIVE_EXPORT: (Rule(R.PRINCIPAL), Rule(R.INSPECTOR, INSPECTION_WINDOW)),
+    Action.ARCHIVE_READ: (
+        Rule(R.PRINCIPAL), Rule(R.VICE_PRINCIPAL), Rule(R.ADMINISTRATOR), Rule(R.OFFICE),
+        Rule(R.INSPECTOR, INSPECTION_WINDOW),
+    ),
+    Action.ACCOUNTS_MANAGE: (Rule(None), Rule(R.ADMINISTRATOR)),
     Action.ARCHIVE_WRITE: (Rule(R.OFFICE),),
     Action.ASSIGNMENTS_WRITE: (
         Rule(R.ADMINISTRATOR), Rule(R.VICE_PRINCIPAL), Rule(R.HEAD_OF_DEPARTMENT, OWN_DEPARTMENT),
@@ -311,17 +361,28 @@ POLICY: Mapping[Action, tuple[Rule, ...]] = MappingProxyType({
     Action.BOOKS_PRINT: (Rule(R.OFFICE),),
     Action.COMMENTS_WRITE: (Rule(R.SUBJECT_TEACHER, OWN_ASSIGNMENT_CURRENT_TERM),),
     Action.CONDUCT_WRITE: (Rule(R.HOMEROOM_TEACHER, OWN_HOMEROOM),),
+    # CV §3 d: "các bộ phận, cá nhân có thẩm quyền tổ chức in học bạ từ phần mềm": the office receives
+    # the request (checks the identity document) and prints; the principal signs on paper.
+    Action.COPIES_ISSUE: (Rule(R.OFFICE),),
+    Action.COPIES_REQUEST: (Rule(R.OFFICE),),
     Action.CORRECTION_APPLY: (Rule(R.ADMINISTRATOR),),
     Action.CORRECTION_APPROVE: (Rule(R.PRINCIPAL),),
     Action.CORRECTION_REQUEST: (Rule(R.SUBJECT_TEACHER, OWN_ASSIGNMENT),),
     Action.CORRECTION_WITNESS: (Rule(R.PRINCIPAL), Rule(R.VICE_PRINCIPAL), Rule(R.ADMINISTRATOR)),
+    # A backup holds every school of the installation and a restore replaces the whole database: the
+    # installation's operator (the command line on the server), not a school's user.
+    Action.DATA_BACKUP: (Rule(None),),
     # Withdrawing a printed edition is a leadership decision, like locking a book or approving a
     # correction (CV §2.2.2 a: the principal "quyết định, xác nhận thời điểm, nội dung sửa chữa"); the
     # directive gives the vice principal no such right, so the principal alone (the office prints).
+    Action.EDITIONS_READ: (
+        Rule(R.PRINCIPAL), Rule(R.VICE_PRINCIPAL), Rule(R.ADMINISTRATOR), Rule(R.OFFICE), Rule(R.INSPECTOR),
+    ),
     Action.EDITIONS_REVOKE: (Rule(R.PRINCIPAL),),
     Action.ENROLMENT_WRITE: (Rule(R.ADMINISTRATOR),),
     Action.HOMEROOM_COMMENTS_WRITE: (Rule(R.HOMEROOM_TEACHER, OWN_HOMEROOM),),
     Action.INSPECTION_RECORD: (Rule(R.PRINCIPAL), Rule(R.VICE_PRINCIPAL)),
+    Action.INSPECTORS_GRANT: (Rule(R.ADMINISTRATOR),),
     Action.LOCK_DECIDE: (Rule(R.PRINCIPAL),),
     Action.LOCK_EXECUTE: (Rule(R.ADMINISTRATOR),),
     Action.MARKS_WRITE: (Rule(R.SUBJECT_TEACHER, OWN_ASSIGNMENT_CURRENT_TERM),),
@@ -475,7 +536,29 @@ def scope_of(session: Session, target: object) -> Scope:
         if target.class_id is not None:
             return _class_scope(session, target.class_id)
         return _year_scope(session, target.school_year_id, description_vi="toàn trường")
+    if isinstance(target, ArchiveItem):
+        return _archive_scope(session, target)
+    if isinstance(target, InspectorAccess):
+        school = session.get(School, target.school_id)
+        return Scope(school_id=target.school_id, district=school.district if school else None,
+                     school_year_id=target.school_year_id,
+                     description_vi=f"hồ sơ lưu trữ của {school.name if school else 'trường'}")
     raise TypeError(f"no permission scope for {type(target).__name__}")
+
+
+def _archive_scope(session: Session, item: ArchiveItem) -> Scope:
+    """An archived item's scope is its own metadata (school, year, class, first student), not today's class."""
+    school = session.get(School, item.school_id)
+    year = session.get(SchoolYear, item.school_year_id) if item.school_year_id is not None else None
+    klass = session.get(Class, item.class_id) if item.class_id is not None else None
+    desc = f"hồ sơ lưu trữ số {item.id}" if item.id is not None else "hồ sơ lưu trữ"
+    desc += "".join(part for part in (f", lớp {klass.name}" if klass else "",
+                                      f", năm học {year.name}" if year else "") if part)
+    student_ids = item.student_ids
+    return Scope(school_id=item.school_id, district=school.district if school else None,
+                 school_year_id=item.school_year_id, class_id=item.class_id,
+                 student_id=student_ids[0] if student_ids else None,
+                 homeroom_teacher_id=klass.homeroom_teacher_id if klass else None, description_vi=desc)
 
 
 def _student_scope(session: Session, student: Student) -> Scope:

@@ -1,1 +1,1 @@
-"""scans"""
+"""Scanned pages in: read, normalise, decode, match to the printed edition page, file in the archive."""

@@ -47,6 +47,25 @@ def reset_schema(engine: Engine) -> None:
     Base.metadata.create_all(engine)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def archive_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One scratch archive store for the run (``SODIENTU_ARCHIVE``): editions published by tests are kept there."""
+    folder = tmp_path_factory.mktemp("archive")
+    previous = os.environ.get("SODIENTU_ARCHIVE")
+    os.environ["SODIENTU_ARCHIVE"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("SODIENTU_ARCHIVE", None)
+    else:
+        os.environ["SODIENTU_ARCHIVE"] = previous
+@pytest.fixture(autouse=True)
+def _cli_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands that act for a user read its password from ``SODIENTU_PASSWORD`` (the factories' one)."""
+    from tests.factories import TEST_PASSWORD
+
+    monkeypatch.setenv("SODIENTU_PASSWORD", TEST_PASSWORD)
+
+
 @pytest.fixture(scope="session")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """The test database engine, with a fresh schema."""

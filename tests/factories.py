@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 from collections.abc import Iterable
 
+from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from records.models import (
@@ -114,11 +115,18 @@ def make_subjects(session: Session, school: School, regime: str = "tt22") -> lis
     return out
 
 
+#: The password of every user ``make_user`` creates (the suite sets ``SODIENTU_PASSWORD`` to it).
+TEST_PASSWORD = "mat-khau-thu-nghiem"
+#: Its argon2id hash with the cheapest parameters (verifying follows the parameters stored in the hash).
+TEST_PASSWORD_HASH = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(TEST_PASSWORD)
+
+
 def make_user(session: Session, school: School | None, roles: Iterable[Role] = (), **kw: object) -> User:
-    """A user holding the given roles in the school."""
+    """A user holding the given roles in the school, with the password ``TEST_PASSWORD``."""
     n = next(_seq)
     values: dict[str, object] = {"username": f"user{n}", "full_name": f"Giáo Viên Số {n}",
-                                     "school_id": school.id if school else None}
+                                 "school_id": school.id if school else None,
+                                 "password_hash": TEST_PASSWORD_HASH}
     values.update(kw)
     user = User(**values)
     session.add(user)

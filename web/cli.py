@@ -1,4 +1,4 @@
-"""The ``sodientu`` command: one click group, shared with Flask's CLI (``sodientu run`` serves the app).
+"""The ``sodientu`` command: one click group, shared with Flask's CLI (``sodientu serve`` serves the app).
 
 Every subcommand that touches data takes ``--db URL`` (default: ``SODIENTU_DB``, else a SQLite file
 in the working folder). Domain errors are printed in Vietnamese and the command exits with status 1;
@@ -66,12 +66,17 @@ class Group(FlaskGroup):
                  f"database error: {error.orig!r}")
 
 
-cli = Group(create_app=_create_app, add_default_commands=True, add_version_option=False,
+cli = Group(create_app=_create_app, add_default_commands=False, add_version_option=False,
             help="Sổ điện tử — sổ điểm, học bạ, sổ đăng bộ cho trường THCS.")
 
 
 def _register_commands() -> None:
     import importlib
+
+    from flask.cli import routes_command, shell_command
+
+    cli.add_command(routes_command)
+    cli.add_command(shell_command)
     import pkgutil
 
     import web.commands

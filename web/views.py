@@ -1,4 +1,4 @@
-"""Blueprints of the web application (screens come with the web issue)."""
+"""Blueprints of the web application, mounted in one place."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    """Register every blueprint."""
-    from web import verify_views  # the public verification page: /xac-thuc, /v/<code>
+    """Register every blueprint (sign-in is mounted by ``web.auth``)."""
+    from web import admin_views, home_views, records_views, verify_views
 
-    verify_views.register(app)
+    verify_views.register(app)  # the public verification page: /xac-thuc, /v/<code> (no sign-in)
+    app.register_blueprint(home_views.bp)
+    app.register_blueprint(records_views.bp)
+    app.register_blueprint(admin_views.bp)
 
     @app.get("/healthz")
     def healthz() -> tuple[str, int]:

@@ -63,6 +63,7 @@ from records.models import (
 from records.permissions import Actor
 from records.rules import Promotion, ruleset
 from records.services import (
+    accounts,
     attendance,
     conduct,
     corrections,
@@ -153,6 +154,10 @@ class DemoConfig:
     def scale(self) -> float:
         """Size relative to the 600-student school."""
         return self.students / 600
+
+
+#: The one documented password of every demo account (README: after the demo).
+DEMO_PASSWORD = "sodientu-demo"
 
 
 @dataclass(frozen=True)
@@ -326,10 +331,14 @@ class _Builder:
             person = gen.adult_name(r, r.random() < 0.4)
             return person.full_name
 
+        password_hash = accounts.shared_hash(DEMO_PASSWORD)  # argon2id once (~50 ms), reused for every account
+
         def user(full: str, school: School | None, roles: Sequence[Role], dept: str | None = None,
                  district: str | None = None) -> User:
-            return setup.create_user(self.s, sys_actor, username=gen.username_for(full, taken), full_name=full,
+            made = setup.create_user(self.s, sys_actor, username=gen.username_for(full, taken), full_name=full,
                                      school=school, department=dept, roles=roles, district=district)
+            accounts.set_password(self.s, sys_actor, made, DEMO_PASSWORD, password_hash=password_hash)
+            return made
 
         principal = user(next_name(), self.school, [Role.PRINCIPAL])
         vice = user(next_name(), self.school, [Role.VICE_PRINCIPAL])

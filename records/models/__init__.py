@@ -1,5 +1,13 @@
 """The domain model. Every table is importable from here; one metadata, ``Base.metadata``."""
 
+from records.models.accounts import AuthSession, SignInAttempt
+from records.models.archive import (
+    ARCHIVE_KIND_LABELS,
+    ArchiveItem,
+    ArchiveItemStudent,
+    ArchiveKind,
+    InspectorAccess,
+)
 from records.models.assessment import (
     COMMENT_GRADES,
     Attendance,
@@ -13,6 +21,7 @@ from records.models.assessment import (
     SubjectResult,
 )
 from records.models.base import Base, Tenths, UTCDateTime, utcnow
+from records.models.copies import CopyRequest, CopyStatus
 from records.models.editions import (
     Edition,
     EditionKind,
@@ -32,6 +41,7 @@ from records.models.governance import (
     CorrectionStatus,
     Inspection,
     LockDecision,
+    SheetVersion,
 )
 from records.models.people import (
     ROLE_LABELS,
@@ -44,21 +54,39 @@ from records.models.people import (
     TeachingAssignment,
     User,
 )
-from records.models.school import Assessment, Class, Grade, GradeSubject, School, SchoolYear, Subject, Term
+from records.models.scans import InkCheck, ScanBatch, ScanPage, ScanPageStatus
+from records.models.school import (
+    Assessment,
+    Class,
+    Grade,
+    GradeSubject,
+    ProvinceCalendar,
+    School,
+    SchoolYear,
+    Subject,
+    Term,
+)
 
 __all__ = [
+    "ARCHIVE_KIND_LABELS",
     "COMMENT_GRADES",
     "INSTALLATION_CHAIN",
     "ROLE_LABELS",
+    "ArchiveItem",
+    "ArchiveItemStudent",
+    "ArchiveKind",
     "Assessment",
     "Attendance",
     "AuditChainHead",
     "AuditCheckpoint",
     "AuditEntry",
+    "AuthSession",
     "Base",
     "Book",
     "Class",
     "Conduct",
+    "CopyRequest",
+    "CopyStatus",
     "CorrectionRequest",
     "CorrectionStatus",
     "Edition",
@@ -71,17 +99,25 @@ __all__ = [
     "Grade",
     "GradeSubject",
     "HomeroomComment",
+    "InkCheck",
     "Inspection",
+    "InspectorAccess",
     "KeyKind",
     "KeyState",
     "LockDecision",
     "Mark",
     "MarkKind",
     "Period",
+    "ProvinceCalendar",
     "Role",
     "RoleGrant",
+    "ScanBatch",
+    "ScanPage",
+    "ScanPageStatus",
     "School",
     "SchoolYear",
+    "SheetVersion",
+    "SignInAttempt",
     "SigningKey",
     "Student",
     "StudentResult",

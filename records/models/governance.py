@@ -70,6 +70,20 @@ class AuditChainHead(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class SheetVersion(Base):
+    """The version of one editable sheet (marks of a class/subject/term, attendance of a class/month, …).
+
+    Every save bumps it; a save that presents the version it read is refused when another save came
+    in between (optimistic concurrency, ``records.services.versions``).
+    """
+
+    __tablename__ = "sheet_version"
+
+    sheet: Mapped[str] = mapped_column(String(120), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class AuditCheckpoint(Base):
     """A signed seal over a chain up to ``seq``: the signature covers (chain, seq, hash, at)."""
 

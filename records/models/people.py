@@ -61,8 +61,11 @@ class User(Base):
     full_name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str | None] = mapped_column(String(200))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
-    active: Mapped[bool] = mapped_column(default=True)
+    active: Mapped[bool] = mapped_column(default=True)  # a disabled account keeps its history
     department: Mapped[str | None] = mapped_column(String(120))  # tổ chuyên môn
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    must_change_password: Mapped[bool] = mapped_column(default=False)  # after an administrator's reset
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     school: Mapped[School | None] = relationship()
     grants: Mapped[list[RoleGrant]] = relationship(

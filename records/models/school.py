@@ -24,10 +24,22 @@ class School(Base):
     commune: Mapped[str | None] = mapped_column(String(120))
     address: Mapped[str | None] = mapped_column(String(300))
     principal_name: Mapped[str | None] = mapped_column(String(120))
+    managing_office: Mapped[str | None] = mapped_column(String(200))  # "Phòng GD&ĐT huyện …" (cơ quan quản lí)
     # A school of the district that keeps its records elsewhere (we hold only what it sent us).
     external: Mapped[bool] = mapped_column(default=False)
 
     years: Mapped[list[SchoolYear]] = relationship(back_populates="school", order_by="SchoolYear.start_year")
+
+
+class ProvinceCalendar(Base):
+    """A province's defaults for its schools' years: the mark cut-off day (31 May unless it decides)."""
+
+    __tablename__ = "province_calendar"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    province: Mapped[str] = mapped_column(String(120), unique=True)
+    cutoff_month: Mapped[int] = mapped_column(Integer, default=5)
+    cutoff_day: Mapped[int] = mapped_column(Integer, default=31)
 
 
 class SchoolYear(Base):

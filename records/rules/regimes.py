@@ -581,7 +581,7 @@ class TT58Rules(Ruleset):
 
     def _promotion_label(self, decision: Promotion, grade: int | None) -> str:
         if decision is Promotion.PROMOTED and grade == 9:
-            return "Đủ điều kiện xét công nhận tốt nghiệp THCS"
+            return "Được xét công nhận tốt nghiệp THCS"  # D-LBL-2: the học bạ's wording, in every book
         return {
             Promotion.PROMOTED: "Lên lớp",
             Promotion.REASSESS: "Kiểm tra lại trong hè",

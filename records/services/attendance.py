@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,8 +15,9 @@ from records.audit import AuditRecord
 from records.errors import NotFoundError, ValidationError
 from records.models import Attendance, Class, Enrolment, Grade, SchoolYear, Term
 from records.permissions import Action, Actor, require
-from records.services import locks
+from records.services import locks, versions
 from records.services.marks import SaveResult
+from records.services.sheets import clean_text
 
 
 @dataclass(frozen=True)
@@ -34,17 +36,24 @@ def _state(a: Attendance) -> dict[str, object]:
 
 
 def save_absences(session: Session, actor: Actor, klass: Class, absences: Iterable[Absence], *,
-                  today: dt.date | None = None) -> SaveResult:
-    """Record (or clear) absences of students of a class; refused when the mark book of the term is locked."""
+                  today: dt.date | None = None, expected_version: int | None = None) -> SaveResult:
+    """Record (or clear) absences of students of a class; refused when the mark book of the term is locked.
+
+    The sheet is a class's month (``versions.attendance_sheet``); ``expected_version`` (a save of one
+    month) is the version the writer read, and a stale save raises ``StaleSheetError``.
+    """
     require(session, actor, Action.ATTENDANCE_WRITE, klass, today=today)
     grade = session.get(Grade, klass.grade_id)
     year = session.get(SchoolYear, grade.school_year_id) if grade else None
     if year is None:
         raise NotFoundError("Không tìm thấy năm học của lớp.", f"class {klass.id} has no school year")
     terms = list(session.scalars(select(Term).where(Term.school_year_id == year.id)))
-    items = list(absences)
+    items = [a if a.reason is None else dataclasses.replace(a, reason=clean_text(a.reason, "Lý do nghỉ") or None)
+             for a in absences]
     if not items:
         return SaveResult()
+    version = versions.claim(session, {versions.attendance_sheet(klass.id, a.day) for a in items},
+                             school_id=klass.school_id, expected_version=expected_version)
     ids = {a.enrolment_id for a in items}
     on_roll = set(session.scalars(select(Enrolment.id).where(Enrolment.class_id == klass.id,
                                                              Enrolment.id.in_(ids))))
@@ -91,4 +100,4 @@ def save_absences(session: Session, actor: Actor, klass: Class, absences: Iterab
     session.flush()  # one flush for the whole sheet: new rows get their ids here
     records.extend(AuditRecord("create", "attendance", a.id, None, _state(a), klass.school_id) for a in new)
     audit.append_many(session, actor, records)
-    return SaveResult(created, updated, deleted, unchanged)
+    return SaveResult(created, updated, deleted, unchanged, version)

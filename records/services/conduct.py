@@ -12,9 +12,10 @@ from records.errors import ValidationError
 from records.models import Class, Conduct, Enrolment, Grade, HomeroomComment, Period, Term
 from records.permissions import Action, Actor, require
 from records.rules import ruleset
-from records.services import locks
+from records.services import locks, versions
+from records.services.limits import HOMEROOM_COMMENT_MAX, check_length
 from records.services.marks import SaveResult
-from records.services.sheets import save_values
+from records.services.sheets import clean_text, save_values
 
 
 def _period_term_id(session: Session, klass: Class, period: Period) -> int:
@@ -34,10 +35,15 @@ def _on_roll(session: Session, klass: Class, ids: set[int]) -> None:
 
 
 def save_conduct(session: Session, actor: Actor, klass: Class, period: Period, levels: Mapping[int, str | None],
-                 *, today: dt.date | None = None) -> SaveResult:
-    """Record conduct (TT58/TT26 hạnh kiểm) or training results (TT22 rèn luyện) of a class for a period."""
+                 *, today: dt.date | None = None, expected_version: int | None = None) -> SaveResult:
+    """Record conduct (TT58/TT26 hạnh kiểm) or training results (TT22 rèn luyện) of a class for a period.
+
+    ``expected_version``: the sheet's version the writer read; a stale save raises ``StaleSheetError``.
+    """
     period = Period(period)
     require(session, actor, Action.CONDUCT_WRITE, klass, today=today)
+    version = versions.claim(session, [versions.conduct_sheet(klass.id, period)], school_id=klass.school_id,
+                             expected_version=expected_version)
     locks.ensure_open(session, "conduct", klass.id, _period_term_id(session, klass, period))
     grade = session.get(Grade, klass.grade_id)
     assert grade is not None
@@ -52,14 +58,23 @@ def save_conduct(session: Session, actor: Actor, klass: Class, period: Period, l
         session, actor, entity="conduct", field="level", existing=existing,
         wanted={e: (rules.normalize_conduct(raw) if raw else None) for e, raw in levels.items()},
         make=lambda e, level: Conduct(enrolment_id=e, period=period, level=level, proposed_by_id=actor.user_id),
-        touch=touch, key=lambda e: {"enrolment_id": e, "period": period.value}, school_id=klass.school_id)
+        touch=touch, key=lambda e: {"enrolment_id": e, "period": period.value}, school_id=klass.school_id, version=version)
 
 
 def save_homeroom_comments(session: Session, actor: Actor, klass: Class, period: Period,
-                           comments: Mapping[int, str | None], *, today: dt.date | None = None) -> SaveResult:
-    """Record the homeroom teacher's comments (printed in the transcript) for a period."""
+                           comments: Mapping[int, str | None], *, today: dt.date | None = None,
+                           expected_version: int | None = None) -> SaveResult:
+    """Record the homeroom teacher's comments (printed in the transcript) for a period.
+
+    ``expected_version`` as in ``save_conduct``.
+    """
     period = Period(period)
     require(session, actor, Action.HOMEROOM_COMMENTS_WRITE, klass, today=today)
+    for raw in comments.values():
+        check_length("homeroom_comment", " ".join((raw or "").split()), HOMEROOM_COMMENT_MAX,
+                     label_vi="Nhận xét của giáo viên chủ nhiệm")
+    version = versions.claim(session, [versions.homeroom_comment_sheet(klass.id, period)],
+                             school_id=klass.school_id, expected_version=expected_version)
     locks.ensure_open(session, "homeroom_comment", klass.id, _period_term_id(session, klass, period))
     _on_roll(session, klass, set(comments))
     existing = {c.enrolment_id: c for c in session.scalars(select(HomeroomComment).where(
@@ -69,6 +84,6 @@ def save_homeroom_comments(session: Session, actor: Actor, klass: Class, period:
 
     return save_values(
         session, actor, entity="homeroom_comment", field="text", existing=existing,
-        wanted={e: " ".join((raw or "").split()) for e, raw in comments.items()},
+        wanted={e: clean_text(raw) for e, raw in comments.items()},
         make=lambda e, text: HomeroomComment(enrolment_id=e, period=period, text=text, teacher_id=actor.user_id),
-        touch=touch, key=lambda e: {"enrolment_id": e, "period": period.value}, school_id=klass.school_id)
+        touch=touch, key=lambda e: {"enrolment_id": e, "period": period.value}, school_id=klass.school_id, version=version)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -36,7 +36,8 @@ from records.models import (
 from records.models.base import utcnow
 from records.permissions import Action, Actor, require
 from records.rules import parse_comment, parse_mark
-from records.services import locks
+from records.services import locks, versions
+from records.services.limits import SUBJECT_COMMENT_MAX, check_length
 
 # Kinds of marks each regime records (REGULATIONS.md §1.2, §1.3, §2.2).
 KINDS_OF_REGIME: dict[str, frozenset[MarkKind]] = {
@@ -73,6 +74,7 @@ class SaveResult:
     updated: int = 0
     deleted: int = 0
     unchanged: int = 0
+    version: int = field(default=0, compare=False)  # the sheet's version after the save: present it next time
 
 
 @dataclass(frozen=True)
@@ -148,11 +150,18 @@ _MARK_COLUMNS = ("enrolment_id", "subject_id", "term_id", "kind", "slot", "score
 
 
 def save_marks(session: Session, actor: Actor, assignment: TeachingAssignment | int, inputs: Iterable[MarkInput],
-               *, today: dt.date | None = None, reason: str | None = None) -> SaveResult:
-    """Save marks of one teaching assignment (a column, a sheet): create, change or remove, traced."""
+               *, today: dt.date | None = None, reason: str | None = None,
+               expected_version: int | None = None) -> SaveResult:
+    """Save marks of one teaching assignment (a column, a sheet): create, change or remove, traced.
+
+    ``expected_version``: the sheet's version the writer read (``versions.version_of``); a save made
+    stale by another writer raises ``StaleSheetError`` and changes nothing.
+    """
     ta = _assignment(session, assignment)
     require(session, actor, Action.MARKS_WRITE, ta, today=today)
     klass, grade = _class_context(session, ta.class_id)
+    version = versions.claim(session, [versions.mark_sheet(ta)], school_id=klass.school_id,
+                             expected_version=expected_version)
     locks.ensure_before_cutoff(session, grade.school_year_id, today)
     locks.ensure_open(session, "mark", ta.class_id, ta.term_id)
     subject = session.get(Subject, ta.subject_id)
@@ -162,7 +171,7 @@ def save_marks(session: Session, actor: Actor, assignment: TeachingAssignment | 
         kind = check_kind(grade.regime, item.kind, item.slot)
         wanted[(item.enrolment_id, kind, item.slot)] = (parse_value(subject, item.value), item.assessed_on)
     if not wanted:
-        return SaveResult()
+        return SaveResult(version=version)
     enrolment_ids = {key[0] for key in wanted}
     on_roll = set(session.scalars(select(Enrolment.id).where(Enrolment.class_id == ta.class_id,
                                                              Enrolment.id.in_(enrolment_ids))))
@@ -221,7 +230,7 @@ def save_marks(session: Session, actor: Actor, assignment: TeachingAssignment | 
             records.append(AuditRecord("create", "mark", ids[(key.enrolment_id, key.kind, key.slot)], None,
                                        mark_state(key, value, row["assessed_on"]), klass.school_id, reason))
     audit.append_many(session, actor, records)
-    return SaveResult(len(new_rows), updated, deleted, unchanged)
+    return SaveResult(len(new_rows), updated, deleted, unchanged, version)
 
 
 def record_mark(session: Session, actor: Actor, assignment: TeachingAssignment | int, enrolment_id: int,
@@ -244,8 +253,12 @@ def store_mark(session: Session, actor: Actor, key: MarkKey, value: Decimal | st
                school_id: int, reason: str | None, request_id: int | None) -> tuple[Mark | None, dict[str, Any]]:
     """Write a mark and trace it WITHOUT checking rights, locks or the cut-off (corrections only).
 
-    Returns the mark (None when removed) and the traced state before the change.
+    Returns the mark (None when removed) and the traced state before the change. The sheet's version is
+    bumped, so an editor holding the sheet from before the correction must reload it.
     """
+    enrolment = session.get(Enrolment, key.enrolment_id)
+    if enrolment is not None:
+        versions.claim(session, [f"mark:{enrolment.class_id}:{key.subject_id}:{key.term_id}"], school_id=school_id)
     mark = find_mark(session, key)
     before = mark_state(key, _mark_value(mark) if mark else None, mark.assessed_on if mark else None)
     entry_id: int
@@ -283,15 +296,23 @@ def _period_term(session: Session, period: Period, term: Term) -> None:
 
 
 def save_comments(session: Session, actor: Actor, assignment: TeachingAssignment | int, period: Period,
-                  comments: Mapping[int, str | None], *, today: dt.date | None = None) -> SaveResult:
-    """Save the subject teacher's comments (TT22 nhận xét) for a period; None or "" removes one."""
+                  comments: Mapping[int, str | None], *, today: dt.date | None = None,
+                  expected_version: int | None = None) -> SaveResult:
+    """Save the subject teacher's comments (TT22 nhận xét) for a period; None or "" removes one.
+
+    ``expected_version`` as in ``save_marks``.
+    """
     ta = _assignment(session, assignment)
     period = Period(period)
     require(session, actor, Action.COMMENTS_WRITE, ta, today=today)
+    for raw in comments.values():
+        check_length("comment", " ".join((raw or "").split()), SUBJECT_COMMENT_MAX, label_vi="Nhận xét môn học")
     klass, _grade = _class_context(session, ta.class_id)
     term = session.get(Term, ta.term_id)
     assert term is not None
     _period_term(session, period, term)
+    version = versions.claim(session, [versions.subject_comment_sheet(ta, period)], school_id=klass.school_id,
+                             expected_version=expected_version)
     locks.ensure_open(session, "subject_comment", ta.class_id, ta.term_id)
     on_roll = set(session.scalars(select(Enrolment.id).where(Enrolment.class_id == ta.class_id,
                                                              Enrolment.id.in_(list(comments)))))
@@ -300,15 +321,15 @@ def save_comments(session: Session, actor: Actor, assignment: TeachingAssignment
     existing = {c.enrolment_id: c for c in session.scalars(select(SubjectComment).where(
         SubjectComment.enrolment_id.in_(list(comments)), SubjectComment.subject_id == ta.subject_id,
         SubjectComment.period == period))}
-    from records.services.sheets import save_values  # sheets builds on this module's SaveResult
+    from records.services.sheets import clean_text, save_values  # sheets builds on this module's SaveResult
 
     def touch(row: SubjectComment) -> None:
         row.teacher_id = actor.user_id
 
     return save_values(
         session, actor, entity="subject_comment", field="text", existing=existing,
-        wanted={e: " ".join((raw or "").split()) for e, raw in comments.items()},
+        wanted={e: clean_text(raw) for e, raw in comments.items()},
         make=lambda e, text: SubjectComment(enrolment_id=e, subject_id=ta.subject_id, period=period, text=text,
                                             teacher_id=actor.user_id),
         touch=touch, key=lambda e: {"enrolment_id": e, "subject_id": ta.subject_id, "period": period.value},
-        school_id=klass.school_id)
+        school_id=klass.school_id, version=version)

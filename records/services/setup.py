@@ -24,6 +24,7 @@ from records.models import (
     Class,
     Grade,
     GradeSubject,
+    ProvinceCalendar,
     Role,
     RoleGrant,
     School,
@@ -45,6 +46,7 @@ __all__ = [
     "SubjectSpec",
     "assign_teacher",
     "assign_teachers",
+    "copy_assignments",
     "create_class",
     "create_school",
     "create_school_year",
@@ -52,10 +54,17 @@ __all__ = [
     "curriculum_for",
     "ensure_subjects",
     "grant_role",
+    "initialise_school",
     "programme_of",
+    "province_cutoff",
+    "remove_assignment",
     "revoke_role",
     "set_curriculum",
     "set_homeroom_teacher",
+    "set_province_cutoff",
+    "set_regime",
+    "set_roles",
+    "update_school_year",
 ]
 
 LEVELS = (6, 7, 8, 9)
@@ -155,7 +164,7 @@ def _trace(session: Session, actor: Actor, action: str, entity: str, entity_id: 
 
 def create_school(session: Session, actor: Actor, *, code: str, name: str, district: str, province: str,
                   commune: str | None = None, address: str | None = None, principal_name: str | None = None,
-                  external: bool = False) -> School:
+                  external: bool = False, managing_office: str | None = None) -> School:
     """Create a school (the installation does it; ``external``: a school whose records we only receive)."""
     require(session, actor, Action.SCHOOL_SETUP, Scope(district=district, description_vi=name))
     code, name = code.strip(), " ".join(name.split())
@@ -163,13 +172,18 @@ def create_school(session: Session, actor: Actor, *, code: str, name: str, distr
         raise ValidationError("Cần nhập mã trường và tên trường.", "school code and name are required")
     if session.scalar(select(School.id).where(School.code == code)) is not None:
         raise ConflictError(f"Đã có trường mang mã {code}.", f"school code {code!r} exists")
+    district, province = " ".join(district.split()), " ".join(province.split())
+    if not district or not province:
+        raise ValidationError("Cần nhập quận/huyện và tỉnh/thành phố của trường.", "district and province required")
+    managing_office = " ".join((managing_office or f"Phòng Giáo dục và Đào tạo {district}").split())
     school = School(code=code, name=name, district=district, province=province, commune=commune,
-                    address=address, principal_name=principal_name, external=external)
+                    address=address, principal_name=principal_name, external=external,
+                    managing_office=managing_office)
     session.add(school)
     session.flush()
     _trace(session, actor, "create", "school", school.id, None,
-           {"code": code, "name": name, "district": district, "province": province, "external": external},
-           school.id)
+           {"code": code, "name": name, "district": district, "province": province, "external": external,
+            "managing_office": managing_office}, school.id)
     return school
 
 
@@ -190,7 +204,7 @@ def create_school_year(session: Session, actor: Actor, school: School, start_yea
     starts_on = starts_on or dt.date(start_year, 9, 5)
     term1_ends_on = term1_ends_on or dt.date(start_year + 1, 1, 15)
     ends_on = ends_on or dt.date(start_year + 1, 5, 31)
-    mark_cutoff = mark_cutoff or ends_on
+    mark_cutoff = mark_cutoff or province_cutoff(session, school.province, start_year) or ends_on
     if not starts_on < term1_ends_on < ends_on:
         raise ValidationError("Ngày bắt đầu, kết thúc học kì I và kết thúc năm học không hợp lệ.",
                               "school year dates out of order")
@@ -447,3 +461,168 @@ def assign_teachers(session: Session, actor: Actor, specs: Sequence[AssignmentSp
     ])
     return list(session.scalars(select(TeachingAssignment).where(TeachingAssignment.id.in_(ids))
                                 .order_by(TeachingAssignment.id)))
+
+
+# --- first run ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Initialised:
+    """What ``initialise_school`` did: the school and its first administrator, or nothing (``existed``)."""
+
+    school: School
+    admin: User | None
+    existed: bool
+
+
+def initialise_school(session: Session, *, code: str, name: str, district: str, province: str,
+                      admin_username: str, admin_full_name: str, admin_password: str,
+                      managing_office: str | None = None, password_hash: str | None = None) -> Initialised:
+    """Create a school with its managing office and first administrator (the installation acts).
+
+    A school already holding this code is left exactly as it is (``existed``): running the first-run
+    command twice changes nothing.
+    """
+    from records.services import accounts
+
+    found = session.scalars(select(School).where(School.code == code.strip())).one_or_none()
+    if found is not None:
+        return Initialised(found, None, True)
+    accounts.check_password(admin_password, admin_username)
+    system = Actor.system("khởi tạo trường")
+    school = create_school(session, system, code=code, name=name, district=district, province=province,
+                           managing_office=managing_office)
+    admin = create_user(session, system, username=admin_username, full_name=admin_full_name, school=school,
+                        roles=(Role.ADMINISTRATOR,))
+    accounts.set_password(session, system, admin, admin_password, password_hash=password_hash)
+    return Initialised(school, admin, False)
+
+
+# --- the calendar -------------------------------------------------------------------------------
+
+
+def province_cutoff(session: Session, province: str, start_year: int) -> dt.date | None:
+    """The mark cut-off day a province set for its schools' year ``start_year`` (None: not set)."""
+    row = session.scalars(select(ProvinceCalendar).where(ProvinceCalendar.province == province)).one_or_none()
+    if row is None:
+        return None
+    return dt.date(start_year + 1, row.cutoff_month, row.cutoff_day)
+
+
+def set_province_cutoff(session: Session, actor: Actor, province: str, month: int, day: int) -> ProvinceCalendar:
+    """Set the province's default mark cut-off day (31 May by CV 1540 unless the province decides)."""
+    require(session, actor, Action.SCHOOL_SETUP, Scope(description_vi=f"tỉnh {province}"))
+    try:
+        dt.date(2001, month, day)
+    except ValueError as exc:
+        raise ValidationError("Ngày khóa điểm không hợp lệ.", f"bad cut-off day {month}-{day}") from exc
+    if month not in (4, 5, 6, 7):
+        raise ValidationError("Ngày khóa điểm phải trong khoảng tháng 4 đến tháng 7.", f"cut-off month {month}")
+    row = session.scalars(select(ProvinceCalendar).where(ProvinceCalendar.province == province)).one_or_none()
+    before = None if row is None else {"month": row.cutoff_month, "day": row.cutoff_day}
+    if row is None:
+        row = ProvinceCalendar(province=province)
+        session.add(row)
+    row.cutoff_month, row.cutoff_day = month, day
+    session.flush()
+    _trace(session, actor, "update", "province_calendar", row.id, before, {"month": month, "day": day}, None)
+    return row
+
+
+def update_school_year(session: Session, actor: Actor, year: SchoolYear, *, starts_on: dt.date,
+                       term1_ends_on: dt.date, ends_on: dt.date, mark_cutoff: dt.date) -> SchoolYear:
+    """Change a year's dates: start, end of term I (term II starts the next day), end, mark cut-off."""
+    require(session, actor, Action.SCHOOL_SETUP, year)
+    if not starts_on < term1_ends_on < ends_on:
+        raise ValidationError("Ngày bắt đầu, kết thúc học kì I và kết thúc năm học không hợp lệ.",
+                              "school year dates out of order")
+    if not starts_on < mark_cutoff <= ends_on + dt.timedelta(days=62):
+        raise ValidationError("Ngày khóa điểm phải sau ngày bắt đầu năm học.", "cut-off out of the year")
+    terms = {t.number: t for t in session.scalars(select(Term).where(Term.school_year_id == year.id))}
+    before = {"starts_on": year.starts_on, "term1_ends_on": terms[1].ends_on, "ends_on": year.ends_on,
+              "mark_cutoff": year.mark_cutoff}
+    year.starts_on, year.ends_on, year.mark_cutoff = starts_on, ends_on, mark_cutoff
+    terms[1].starts_on, terms[1].ends_on = starts_on, term1_ends_on
+    terms[2].starts_on, terms[2].ends_on = term1_ends_on + dt.timedelta(days=1), ends_on
+    session.flush()
+    _trace(session, actor, "update", "school_year", year.id, before,
+           {"starts_on": starts_on, "term1_ends_on": term1_ends_on, "ends_on": ends_on,
+            "mark_cutoff": mark_cutoff}, year.school_id)
+    return year
+
+
+def set_regime(session: Session, actor: Actor, grade: Grade, regime: str) -> Grade:
+    """Set the regulation that assesses a grade in its year (tt58, tt26 or tt22), before marks exist."""
+    from records.models import Enrolment, Mark
+
+    require(session, actor, Action.SCHOOL_SETUP, grade)
+    if regime not in ("tt58", "tt26", "tt22"):
+        raise ValidationError("Thông tư đánh giá phải là TT58, TT26 hoặc TT22.", f"unknown regime {regime!r}")
+    if regime == grade.regime:
+        return grade
+    has_marks = session.scalar(select(Mark.id).join(Enrolment, Enrolment.id == Mark.enrolment_id)
+                               .join(Class, Class.id == Enrolment.class_id)
+                               .where(Class.grade_id == grade.id).limit(1))
+    if has_marks is not None:
+        raise ConflictError(f"Khối {grade.level} đã có điểm: không đổi được thông tư đánh giá.",
+                            f"grade {grade.id} has marks")
+    before = grade.regime
+    grade.regime = regime
+    session.flush()
+    year = session.get(SchoolYear, grade.school_year_id)
+    _trace(session, actor, "update", "grade", grade.id, {"regime": before}, {"regime": regime},
+           year.school_id if year else None)
+    return grade
+
+
+# --- teaching assignments between terms -----------------------------------------------------------
+
+
+def remove_assignment(session: Session, actor: Actor, assignment: TeachingAssignment) -> None:
+    """Withdraw a teaching assignment that has no marks yet (a changed plan); the trace keeps it."""
+    from records.models import Enrolment, Mark
+
+    require(session, actor, Action.ASSIGNMENTS_WRITE, assignment)
+    used = session.scalar(select(Mark.id).join(Enrolment, Enrolment.id == Mark.enrolment_id).where(
+        Enrolment.class_id == assignment.class_id, Mark.subject_id == assignment.subject_id,
+        Mark.term_id == assignment.term_id, Mark.entered_by_id == assignment.teacher_id).limit(1))
+    if used is not None:
+        raise ConflictError("Giáo viên đã nhập điểm theo phân công này: không xóa được phân công.",
+                            f"assignment {assignment.id} has marks")
+    klass = session.get(Class, assignment.class_id)
+    state = {"teacher_id": assignment.teacher_id, "class_id": assignment.class_id,
+             "subject_id": assignment.subject_id, "term_id": assignment.term_id}
+    session.delete(assignment)
+    session.flush()
+    _trace(session, actor, "delete", "teaching_assignment", assignment.id, state, None,
+           klass.school_id if klass else None)
+
+
+def copy_assignments(session: Session, actor: Actor, source: Term, target: Term) -> list[TeachingAssignment]:
+    """Carry the assignments of a term over to another term of the same year (those not declared yet)."""
+    if source.school_year_id != target.school_year_id or source.id == target.id:
+        raise ValidationError("Chỉ chép phân công giữa hai học kì của cùng năm học.", "terms of another year")
+    have = {(a.teacher_id, a.class_id, a.subject_id) for a in session.scalars(
+        select(TeachingAssignment).where(TeachingAssignment.term_id == target.id))}
+    specs = [AssignmentSpec(a.teacher_id, a.class_id, a.subject_id, target.id, a.note)
+             for a in session.scalars(select(TeachingAssignment).where(TeachingAssignment.term_id == source.id)
+                                      .order_by(TeachingAssignment.id))
+             if (a.teacher_id, a.class_id, a.subject_id) not in have]
+    return assign_teachers(session, actor, specs)
+
+
+def set_roles(session: Session, actor: Actor, user: User, roles: Iterable[Role]) -> None:
+    """Make the user's roles in their school exactly ``roles`` (grants added, others revoked; all traced)."""
+    school = session.get(School, user.school_id) if user.school_id is not None else None
+    if school is None:
+        raise ValidationError("Tài khoản cấp huyện do hệ thống cấp quyền.", f"user {user.id} has no school")
+    wanted = set(roles)
+    live = list(session.scalars(select(RoleGrant).where(RoleGrant.user_id == user.id, RoleGrant.school_id == school.id,
+                                                        RoleGrant.revoked_at.is_(None))))
+    for grant in live:
+        if Role(grant.role) not in wanted:
+            revoke_role(session, actor, grant)
+    held = {Role(grant.role) for grant in live}
+    for role in Role:
+        if role in wanted and role not in held:
+            grant_role(session, actor, user, role, school=school)

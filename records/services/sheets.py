@@ -6,6 +6,7 @@ shared part: compare with what is stored, write with one flush, and trace every 
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -13,17 +14,41 @@ from sqlalchemy.orm import Session
 
 from records import audit
 from records.audit import AuditRecord
+from records.errors import ValidationError
 from records.permissions import Actor
 from records.services.marks import SaveResult
+
+#: The longest free text a sheet keeps in one cell (a comment, a reason of absence).
+MAX_TEXT_CHARS = 2000
+
+
+def refuse_unprintable(text: str, what_vi: str) -> None:
+    """Refuse a control, surrogate or private-use character in a text a person typed or imported."""
+    bad = next((c for c in text if unicodedata.category(c) in ("Cc", "Cs", "Co")), None)
+    if bad is not None:
+        raise ValidationError(f"{what_vi} chứa ký tự điều khiển không in được (U+{ord(bad):04X}).",
+                              f"control character U+{ord(bad):04X} in free text")
+
+
+def clean_text(raw: str | None, what_vi: str = "Nhận xét") -> str:
+    """Free text as stored: NFC, whitespace runs made one space; control characters and over-long text
+    refused (PostgreSQL cannot store NUL, and nothing invisible should reach a printed book)."""
+    text = " ".join(unicodedata.normalize("NFC", raw or "").split())
+    refuse_unprintable(text, what_vi)
+    if len(text) > MAX_TEXT_CHARS:
+        raise ValidationError(f"{what_vi} dài quá {MAX_TEXT_CHARS} ký tự ({len(text)}).",
+                              f"free text of {len(text)} characters (max {MAX_TEXT_CHARS})")
+    return text
 
 
 def save_values(session: Session, actor: Actor, *, entity: str, field: str, existing: Mapping[int, Any],
                 wanted: Mapping[int, str | None], make: Callable[[int, str], Any],
                 touch: Callable[[Any], None], key: Callable[[int], dict[str, Any]],
-                school_id: int | None) -> SaveResult:
+                school_id: int | None, version: int = 0) -> SaveResult:
     """Store ``wanted`` (enrolment id → value, empty clears) against ``existing`` rows, traced as ``entity``.
 
-    ``make`` builds a new row, ``touch`` marks a changed row's author; ``field`` names the value column.
+    ``make`` builds a new row, ``touch`` marks a changed row's author; ``field`` names the value column;
+    ``version`` is the sheet's version the caller claimed (``versions.claim``) before reading ``existing``.
     """
     records: list[AuditRecord] = []
     new: list[tuple[Any, dict[str, Any], str]] = []
@@ -53,4 +78,4 @@ def save_values(session: Session, actor: Actor, *, entity: str, field: str, exis
     records.extend(AuditRecord("create", entity, row.id, None, {**k, field: value}, school_id)
                    for row, k, value in new)
     audit.append_many(session, actor, records)
-    return SaveResult(created, updated, deleted, unchanged)
+    return SaveResult(created, updated, deleted, unchanged, version)

@@ -34,6 +34,8 @@ from records.names import name_sort_key
 from records.permissions import Action, Actor, Scope, require
 from records.rules import Promotion
 from records.services.context import today as _today
+from records.services.limits import check_length
+from records.services.sheets import refuse_unprintable
 
 __all__ = [
     "LEFT_COMPLETED",
@@ -78,9 +80,10 @@ def _clean(values: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
     for key, value in values.items():
         if isinstance(value, str):
             value = " ".join(value.split()) or None
+            refuse_unprintable(value or "", f"Thông tin «{key}»")
             limit = _TEXT_LIMITS.get(key)
-            if value is not None and limit is not None and len(value) > limit:
-                raise ValidationError(f"Thông tin «{key}» dài quá {limit} kí tự.", f"{key} longer than {limit}")
+            if limit is not None:
+                check_length(key, value, limit)
         out[key] = value
     if "middle_name" in out and out["middle_name"] is None:
         out["middle_name"] = ""

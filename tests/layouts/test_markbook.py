@@ -79,7 +79,7 @@ def test_every_mark_page_has_its_teachers_signature_block(markbook_input: MarkBo
     for subj in markbook_input.subjects:
         for term, teachers in ((1, subj.teachers_term1), (2, subj.teachers_term2)):
             page = next(p for p in doc.pages if p.kind == "marks" and p.data["subject"] == subj.name
-                        and p.data["term"] == ("HỌC KỲ I" if term == 1 else "HỌC KỲ II"))
+                        and p.data["term"] == ("HỌC KÌ I" if term == 1 else "HỌC KÌ II"))
             sigs = page.data["signatures"]
             assert [s["name"] for s in sigs if s["title"] == "Giáo viên bộ môn"] == list(teachers)
             assert {"title": "Giáo viên chủ nhiệm", "name": markbook_input.homeroom_teacher} in sigs
@@ -110,11 +110,12 @@ def test_partial_prints_bind_into_the_full_book(markbook_input: MarkBookInput, p
     for p in full.pages:
         if p.side == "recto" and p.no < len(full.pages):
             assert full.pages[p.no].part == p.part, f"sheet of pages {p.no}-{p.no + 1} mixes print runs"
-    assert all(p.data["term"] == "HỌC KỲ I" for p in t1.pages if p.kind == "marks")
-    # two-sided: every section starts on a recto, so blank pages come right before a recto
+    assert all(p.data["term"] == "HỌC KÌ I" for p in t1.pages if p.kind == "marks")
+    # two-sided: every section starts on a recto (blank versos before it), but a month's attendance on
+    # A4 is a spread that starts on a verso (a blank recto before it)
     for p in full.pages:
-        if p.kind == "blank":
-            assert p.side == "verso"
+        if p.kind == "blank" and p.side == "recto":
+            assert paper == "a4" and full.pages[p.no].kind == "attendance", p.no
     assert len(full.pages) % 2 == 0
 
 
@@ -244,3 +245,29 @@ def test_golden_pages(
 ) -> None:
     book = rendered_books(paper, duplex)
     golden(name, book.pdf, book.index(kind, nth))
+
+
+def test_a4_attendance_halves_face_each_other_with_equal_rows(
+    rendered_books: Callable[..., Any], row_text: Callable[..., str]
+) -> None:
+    """Two-sided A4: days 1–16 on a verso, days 17–end on the facing recto; the same students in rows
+    of the same heights, so a row reads straight across the spread."""
+    import pypdfium2 as pdfium
+
+    book = rendered_books("a4", True)
+    att = [p for p in book.doc.pages if p.kind == "attendance"]
+    assert len(att) % 2 == 0
+    pdf = pdfium.PdfDocument(book.pdf)
+    for left, right in zip(att[::2], att[1::2], strict=True):
+        assert (left.data["half"], right.data["half"]) == ("1/2", "2/2")
+        assert (left.side, right.side) == ("verso", "recto") and right.no == left.no + 1
+        assert [r["no"] for r in left.data["rows"]] == [r["no"] for r in right.data["rows"]]
+        tops = []
+        for page in (left, right):
+            tp = pdf[page.no - 1].get_textpage()
+            ys = []
+            for r in page.data["rows"]:
+                i, _n = tp.search(r["name"], match_case=True).get_next()
+                ys.append(round(tp.get_charbox(i)[3], 1))
+            tops.append(ys)
+        assert tops[0] == tops[1], f"rows of pages {left.no}/{right.no} are not level"

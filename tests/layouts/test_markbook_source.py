@@ -308,7 +308,7 @@ def test_rendered_book_shows_the_records_where_they_belong(
     checked = 0
     for i, page in enumerate(doc.pages):
         if page.kind == "marks":
-            code, term = code_of[page.data["subject"]], 1 if page.data["term"] == "HỌC KỲ I" else 2
+            code, term = code_of[page.data["subject"]], 1 if page.data["term"] == "HỌC KÌ I" else 2
             for row in page.data["rows"]:
                 no = int(row["no"])
                 got = row_text(pdf, i, row["name"], row["note"], margins)

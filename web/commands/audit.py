@@ -1,5 +1,6 @@
 """Governance commands: ``audit verify|seal``, ``lock decide|execute|status``, ``correction request|approve|
-reject|apply|show|print``. Acting commands take ``--as USERNAME``: the service checks that user's rights."""
+reject|apply|show|print``. Acting commands take ``--as USERNAME`` and that user's password (prompted, or
+``SODIENTU_PASSWORD``; witnesses ``SODIENTU_PASSWORD_<USERNAME>``): the service checks that user's rights."""
 
 from __future__ import annotations
 
@@ -28,26 +29,20 @@ from records.models import (
     Subject,
     Term,
 )
-from records.permissions import Action, Actor, require
+from records.permissions import Action, require
+from records.services import lookups
 from web.cli import db_option, fail
+from web.passwords import signed_in_actor
 
 as_option = click.option("--as", "username", required=True, metavar="USERNAME", help="Tên đăng nhập của người thực hiện.")
 
 
 def _school(session: Session, code: str) -> School:
-    school = session.scalars(select(School).where(School.code == code)).one_or_none()
-    if school is None:
-        raise NotFoundError(f"Không có trường mã {code}.", f"no school {code!r}")
-    return school
+    return lookups.school_by_code(session, code)
 
 
 def _year(session: Session, school: School, start_year: int) -> SchoolYear:
-    year = session.scalars(select(SchoolYear).where(SchoolYear.school_id == school.id,
-                                                    SchoolYear.start_year == start_year)).one_or_none()
-    if year is None:
-        raise NotFoundError(f"Trường {school.code} không có năm học {start_year}-{start_year + 1}.",
-                            f"no year {start_year} in school {school.code}")
-    return year
+    return lookups.year_of(session, school, start_year)
 
 
 def _term(session: Session, year: SchoolYear, number: int | None) -> Term | None:
@@ -173,7 +168,7 @@ def seal_cmd(engine: Engine, school_code: str, key_file: str, passphrase: str | 
     private = load_private_key(key_file, passphrase)
     kid = key_id(private)
     with session_scope(engine) as session:
-        actor = Actor.by_username(session, username)
+        actor = signed_in_actor(session, username)
         school = _school(session, school_code)
         require(session, actor, Action.AUDIT_SEAL, school)
         checkpoint = audit.seal(session, actor, lambda payload: (kid, private.sign(payload)), school_id=school.id)
@@ -220,7 +215,7 @@ def decide_cmd(engine: Engine, book: str, school_code: str, start_year: int, ter
     from records.services import locks
 
     with session_scope(engine) as session:
-        actor = Actor.by_username(session, username)
+        actor = signed_in_actor(session, username)
         school = _school(session, school_code)
         year = _year(session, school, start_year)
         decision = locks.decide(session, actor, book=Book(book), school_year=year, term=_term(session, year, term),
@@ -238,7 +233,7 @@ def execute_cmd(engine: Engine, decision_id: int, username: str) -> None:
     from records.services import locks
 
     with session_scope(engine) as session:
-        actor = Actor.by_username(session, username)
+        actor = signed_in_actor(session, username)
         decision = locks.execute(session, actor, decision_id)
         text = f"Đã {'khóa' if decision.locks else 'mở'} {locks.scope_text(session, decision)}."
     click.echo(text)
@@ -286,7 +281,7 @@ def request_cmd(engine: Engine, school_code: str, start_year: int, student_code:
     from records.services import corrections
 
     with session_scope(engine) as session:
-        actor = Actor.by_username(session, username)
+        actor = signed_in_actor(session, username)
         school = _school(session, school_code)
         year = _year(session, school, start_year)
         term_row = _term(session, year, term)
@@ -319,7 +314,7 @@ def approve_cmd(engine: Engine, request_id: int, note: str | None, reject: bool,
     from records.services import corrections
 
     with session_scope(engine) as session:
-        actor = Actor.by_username(session, username)
+        actor = signed_in_actor(session, username)
         decide = corrections.reject if reject else corrections.approve
         request = decide(session, actor, request_id, note)
         text = f"Đơn số {request.id}: {request.status.label_vi}."
@@ -336,7 +331,7 @@ def reject_cmd(engine: Engine, request_id: int, note: str | None, username: str)
     from records.services import corrections
 
     with session_scope(engine) as session:
-        request = corrections.reject(session, Actor.by_username(session, username), request_id, note)
+        request = corrections.reject(session, signed_in_actor(session, username), request_id, note)
         text = f"Đơn số {request.id}: {request.status.label_vi}."
     click.echo(text)
 
@@ -354,8 +349,8 @@ def apply_cmd(engine: Engine, request_id: int, leader: str, board: str, requeste
     from records.services import corrections
 
     with session_scope(engine) as session:
-        actor = Actor.by_username(session, username)
-        leader_actor, board_actor = Actor.by_username(session, leader), Actor.by_username(session, board)
+        actor = signed_in_actor(session, username)
+        leader_actor, board_actor = signed_in_actor(session, leader), signed_in_actor(session, board)
         assert leader_actor.user_id is not None and board_actor.user_id is not None
         request = corrections.apply(session, actor, request_id, leader=leader_actor.user_id,
                                     board=board_actor.user_id, requester_present=requester_present)
@@ -378,7 +373,7 @@ def show_cmd(engine: Engine, request_id: int, username: str) -> None:
     from records.services import corrections
 
     with session_scope(engine) as session:
-        actor = Actor.by_username(session, username)
+        actor = signed_in_actor(session, username)
         request = session.get(CorrectionRequest, request_id)
         if request is None:
             raise NotFoundError(f"Không có đơn số {request_id}.", f"no correction request {request_id}")
@@ -408,7 +403,7 @@ def print_cmd(engine: Engine, request_id: int, output: str, only: str | None, ke
 
         private = load_private_key(key_file, passphrase)
     with session_scope(engine) as session:
-        pdf = print_correction(session, request_id, Actor.by_username(session, username),
+        pdf = print_correction(session, request_id, signed_in_actor(session, username),
                                part=only or "all", private_key=private)  # type: ignore[arg-type]
     with open(output, "wb") as handle:
         handle.write(pdf)

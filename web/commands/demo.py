@@ -156,6 +156,7 @@ def demo_cmd(engine: Engine, students: int, seed: int, out_dir: Path, reset: boo
     if report is not None and key is not None:
         _echo_printing(report, key, checkpoint)
     click.echo(f"Danh sách tệp: {manifest}")
+    _echo_accounts(engine, summary.school_id)
     total = time.perf_counter() - started
     parts = ", ".join(f"{_PHASE_VI[name]} {phases.wall[name]:.1f}" for name in phases.wall)
     click.echo(f"Thời gian: {parts}; tổng {total:.1f} giây.")
@@ -229,6 +230,52 @@ def create_demo_key(engine: Engine, school_code: str, key_dir: Path | None, toda
         trust_file = folder / TRUST_NAME
         trust_file.write_bytes(trust_rows_to_json(es.list_keys(session), school.code))
     return DemoKey(kid, private_file, public_file, trust_file, passphrase)
+
+
+def demo_accounts(session: Session, school_id: int) -> list[tuple[Role, str, str]]:
+    """One account to try per role (role, login, full name): teachers of the latest year's classes."""
+    from sqlalchemy import select
+
+    from records.models import Class, Grade, Role, RoleGrant, School, SchoolYear, TeachingAssignment, User
+
+    school = session.get(School, school_id)
+    assert school is not None
+    latest = session.scalar(select(SchoolYear.id).where(SchoolYear.school_id == school_id)
+                            .order_by(SchoolYear.start_year.desc()).limit(1))
+    current_classes = select(Class.id).join(Grade, Grade.id == Class.grade_id).where(Grade.school_year_id == latest)
+    preferred = {
+        Role.HOMEROOM_TEACHER: select(Class.homeroom_teacher_id).where(Class.id.in_(current_classes)),
+        Role.SUBJECT_TEACHER: select(TeachingAssignment.teacher_id).where(
+            TeachingAssignment.class_id.in_(current_classes)),
+    }
+    out = []
+    for role in Role:
+        scope = (RoleGrant.district == school.district) if role is Role.INSPECTOR else (RoleGrant.school_id == school_id)
+        query = (select(User).join(RoleGrant, RoleGrant.user_id == User.id)
+                 .where(RoleGrant.role == role, scope, RoleGrant.revoked_at.is_(None), User.active.is_(True)))
+        if role in preferred:
+            query = query.where(User.id.in_(preferred[role]))
+        candidates = list(session.scalars(query.order_by(User.id).limit(50)))
+        shown = {login for _, login, _ in out}
+        user = next((u for u in candidates if u.username not in shown), candidates[0] if candidates else None)
+        if user is not None:  # one person per role where the school has enough, so each home page shows
+            out.append((role, user.username, user.full_name))
+    return out
+
+
+def _echo_accounts(engine: Engine, school_id: int) -> None:
+    from records.db import session_scope
+    from records.demo.build import DEMO_PASSWORD
+
+    url = engine.url.render_as_string(hide_password=False)
+    with session_scope(engine) as session:
+        rows = demo_accounts(session, school_id)
+    click.echo("")
+    click.echo(f"Chạy ứng dụng web:  sodientu serve --db {url}")
+    click.echo("rồi mở http://127.0.0.1:8000/dang-nhap — mọi tài khoản mẫu có mật khẩu: " + DEMO_PASSWORD)
+    width = max(len(role.label_vi) for role, _, _ in rows)
+    for role, login, name in rows:
+        click.echo(f"  {role.label_vi:<{width}}  {login:<14} ({name})")
 
 
 def _user_with_role(session: Session, school_id: int, role: Role) -> str:

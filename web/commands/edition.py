@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 
 import records.services.editions  # noqa: F401  - registers the correction hook for every command
 from web.cli import db_option, fail
+from web.passwords import signed_in_actor
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -39,7 +40,6 @@ def edition_group() -> None:
 def revoke_cmd(engine: Engine, edition_id: str, reason: str, username: str) -> None:
     """Thu hồi một bản in (quyết định của hiệu trưởng): mọi trang của nó không còn được công nhận."""
     from records.db import session_scope
-    from records.permissions import Actor
     from records.services import editions as es
     from signing.payload import edition_short_id
 
@@ -50,7 +50,7 @@ def revoke_cmd(engine: Engine, edition_id: str, reason: str, username: str) -> N
         if len(found) > 1:
             fail(f"Mã «{edition_id}» ứng với nhiều bản in; hãy ghi đầy đủ mã.", "ambiguous edition id")
         # The right (Action.EDITIONS_REVOKE, the principal's) is checked by the service on the edition.
-        edition = es.revoke_edition(session, Actor.by_username(session, username), found[0].id, reason)
+        edition = es.revoke_edition(session, signed_in_actor(session, username), found[0].id, reason)
         click.echo(f"Đã thu hồi bản in {edition_short_id(edition.id)} ({edition.id}): {edition.title}.")
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from web.cli import db_option, fail
+from web.passwords import signed_in_actor
 
 
 def _passphrase(passphrase_file: str | None, *, confirm: bool) -> str:
@@ -41,7 +42,7 @@ def _school(session: Session, code: str | None):  # type: ignore[no-untyped-def]
 def _actor(session: Session, username: str | None):  # type: ignore[no-untyped-def]
     from records.permissions import Actor
 
-    return Actor.by_username(session, username) if username else Actor.system("quản trị khóa ký bằng dòng lệnh")
+    return signed_in_actor(session, username) if username else Actor.system("quản trị khóa ký bằng dòng lệnh")
 
 
 def _key_dir(engine: Engine, key_dir: str | None) -> Path:

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from web.cli import db_option
+from web.passwords import signed_in_actor
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -99,7 +100,8 @@ def _done(output: Path, pdf: bytes, what: str, published: Published | None) -> N
 @click.option("--student", "student_code", required=True, metavar="MÃ", help="Mã học sinh.")
 @click.option("--year", default=None, metavar="NĂM", help="Chỉ in một năm học, ví dụ 2023-2024.")
 @click.option("--volume", is_flag=True, help="In cả quyển (bìa, trang 1 và mọi năm học, lớp 6 đến 9).")
-@click.option("--duplex", is_flag=True, help="In hai mặt: thêm trang trống để mỗi năm học bắt đầu ở mặt phải.")
+@click.option("--duplex", is_flag=True,
+              help="In hai mặt: mỗi năm học là hai trang đối diện (trang trái, trang phải), trên các tờ riêng.")
 @click.option("--copy", "copy_", is_flag=True, help="In bản sao (có chữ «BẢN SAO» trên bìa, ghi nhận là bản sao).")
 @_edition_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
@@ -139,12 +141,15 @@ def transcript_cmd(engine: Engine, student_code: str, year: str | None, volume: 
 @click.option("--course", required=True, metavar="KHÓA", help="Khóa học, ví dụ 2022-2026.")
 @click.option("--school", "school_code", default=None, metavar="MÃ",
               help="Mã trường (khi cơ sở dữ liệu có nhiều trường).")
+@click.option("--paper", type=click.Choice(["a3", "a4"]), default="a3", show_default=True,
+              help="Khổ giấy (ngang): A3 là khổ của sổ; A4 in cùng các cột, chữ 7 pt.")
+@click.option("--duplex", is_flag=True, help="In hai mặt (mặt sau bìa để trống).")
 @_edition_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Tệp PDF sẽ ghi.")
 @db_option
-def register_cmd(engine: Engine, course: str, school_code: str | None, draft: bool, username: str | None,
-                 key_dir: str | None, passphrase_file: str | None, output: Path) -> None:
+def register_cmd(engine: Engine, course: str, school_code: str | None, paper: str, duplex: bool, draft: bool,
+                 username: str | None, key_dir: str | None, passphrase_file: str | None, output: Path) -> None:
     """In sổ đăng bộ của một khóa học (bản chính thức có mã QR, hoặc bản nháp với --draft)."""
     from layouts.register import parse_course, print_register, publish_register, register_school
     from records.db import session_scope
@@ -154,13 +159,15 @@ def register_cmd(engine: Engine, course: str, school_code: str | None, draft: bo
     published = None
     with session_scope(engine) as session:
         if draft:
-            pdf = print_register(session, course, school_code=school_code, printed_on=today())
+            pdf = print_register(session, course, school_code=school_code, printed_on=today(),
+                                 paper=paper, duplex=duplex)  # type: ignore[arg-type]
         else:
             parse_course(course)
             school = register_school(session, course, school_code)
             signing = _signing(session, engine, school.id, username or "", key_dir, passphrase_file)
             published = publish_register(session, signing.actor, course, private_key=signing.private_key,
-                                         school_code=school.code, pdf_signer=signing.pdf_signer)
+                                         school_code=school.code, pdf_signer=signing.pdf_signer,
+                                         paper=paper, duplex=duplex)  # type: ignore[arg-type]
             pdf = published.pdf
         _write(output, pdf)
     from layouts.render import page_count
@@ -256,7 +263,6 @@ def _signing(session: Session, engine: Engine, school_id: int, username: str, ke
     import os
 
     from records.models import KeyKind
-    from records.permissions import Actor
     from records.services import editions as es
     from signing.keyfiles import (
         P12_NAME,
@@ -268,7 +274,7 @@ def _signing(session: Session, engine: Engine, school_id: int, username: str, ke
     from signing.keys import load_private_key
     from web.cli import fail
 
-    actor = Actor.by_username(session, username)
+    actor = signed_in_actor(session, username)
     keys = es.active_keys(session, school_id=school_id, kind=KeyKind.ED25519)
     if not keys:
         fail("Trường chưa có khóa ký mã QR: dùng «sodientu keys init» để tạo, hoặc in bản nháp với --draft.",

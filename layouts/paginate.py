@@ -1,0 +1,116 @@
+"""Measure, then plan: page breaks of a book's tables come from what Typst lays out, never from estimates.
+
+A *flow* is one logical table of a book (the roll, a subject's mark page of a term, a month's
+attendance …) with ALL its rows, in the data its page kind renders. :func:`paginate` compiles one
+measuring document (``book.measure = true``; ``templates/paginate.typ``) in which every flow is
+drawn once: its page without rows (title, header, legend, signatures — everything that repeats on
+each page of the flow) and the height of each of its rows, read back with ``typst.query`` from
+``metadata`` elements labelled ``<measure>``. Python then packs the rows into pages: a page takes
+rows while the page's fixed part plus its rows fit the content height (less :data:`SLACK_PT`). The
+builder makes one :class:`~layouts.documents.Page` per planned page (so page digests, QR codes and
+whole-book numbering are unchanged) and the second, real pass renders them; the renderer's
+page-count check stays as the safety net.
+
+Flows of one ``group`` break at the same rows (the two facing halves of a month's attendance on
+A4): they are packed on the elementwise largest row heights and the largest fixed part.
+
+A template takes part by ending with ``#if is-measuring(doc) { measure-pages(doc, renderers) }
+else { render-pages(doc, renderers) }`` and calling its grids with ``report: book.measure``.
+
+API (small on purpose): :class:`Flow`, :func:`paginate` (→ row ranges per flow), :func:`pack`
+(the packing rule alone, pure), :data:`SLACK_PT`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from layouts.errors import RenderError
+
+#: Safety margin (pt) kept free on every page: rounding in Typst's layout never adds a page.
+SLACK_PT = 2.0
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A logical table to paginate: the page kind that draws it and its data holding every row."""
+
+    kind: str
+    data: Mapping[str, Any]
+    group: str | None = None  # flows of one group share their page breaks
+    orientation: str | None = None  # the page's orientation, when it overrides the book's
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What Typst measured of one flow (pt)."""
+
+    fixed: float  # the page without rows: title, table header, legend, signatures
+    room: float  # content height of the page
+    rows: tuple[float, ...]  # height of each row
+
+
+def pack(m: Measured, slack: float = SLACK_PT) -> list[range]:
+    """Row ranges, one per page: each page takes rows while they fit (at least one row a page)."""
+    room = m.room - m.fixed - slack
+    pages: list[range] = []
+    start, used = 0, 0.0
+    for i, h in enumerate(m.rows):
+        if i > start and used + h > room:
+            pages.append(range(start, i))
+            start, used = i, 0.0
+        used += h
+    pages.append(range(start, len(m.rows)))
+    return pages
+
+
+def measure(template: str, book: Mapping[str, Any], flows: Sequence[Flow]) -> list[Measured]:
+    """One measuring compile of every flow (see the module docstring)."""
+    from layouts.render import query_document
+
+    if not flows:
+        return []
+    pages = []
+    for i, f in enumerate(flows):
+        page: dict[str, Any] = {"no": i + 1, "kind": f.kind, "side": "recto", "part": "all", "qr": None,
+                                "code": None, "data": dict(f.data)}
+        if f.orientation:
+            page["orientation"] = f.orientation
+        pages.append(page)
+    doc = {"schema_version": 1, "book": {**book, "measure": True, "duplex": False, "total_pages": len(flows)},
+           "pages": pages}
+    found = query_document(template, doc, "<measure>")
+    out: list[Measured] = []
+    for item in found:
+        if item.get("what") == "page":
+            out.append(Measured(float(item["fixed"]), float(item["room"]), ()))
+        elif item.get("what") == "rows" and out:
+            last = out[-1]
+            out[-1] = Measured(last.fixed, last.room, tuple(float(h) for h in item["h"]))
+    if len(out) != len(flows):
+        raise RenderError("Không in được sổ: lỗi khi đo trang. Vui lòng báo cho quản trị hệ thống.",
+                          f"measuring pass of {template!r}: {len(out)} flows reported, {len(flows)} sent")
+    return out
+
+
+def paginate(template: str, book: Mapping[str, Any], flows: Sequence[Flow]) -> list[list[range]]:
+    """Row ranges per page of each flow, from one measuring pass; flows of a group break alike."""
+    measured = measure(template, book, flows)
+    groups: dict[str, list[int]] = {}
+    for i, f in enumerate(flows):
+        if f.group is not None:
+            groups.setdefault(f.group, []).append(i)
+    plans: list[list[range] | None] = [None] * len(flows)
+    for members in groups.values():
+        ms = [measured[i] for i in members]
+        n = max(len(m.rows) for m in ms)
+        rows = tuple(max((m.rows[k] for m in ms if k < len(m.rows)), default=0.0) for k in range(n))
+        joint = pack(Measured(max(m.fixed for m in ms), min(m.room for m in ms), rows))
+        for i in members:
+            plans[i] = joint
+    return [p if p is not None else pack(m) for p, m in zip(plans, measured, strict=True)]
+
+
+__all__ = ["SLACK_PT", "Flow", "Measured", "measure", "pack", "paginate"]

@@ -1,0 +1,385 @@
+"""Backup and restore: one file with the whole database, the keys' public parts and the archive index.
+
+The file is a ZIP (``.sdtbak``) holding::
+
+    manifest.json             format, version, schema revision, time, per-member row counts and sha256
+    tables/<table>.jsonl      one table per member: a header line {"columns": [...]} then one JSON array
+                              per row, in primary-key order; typed values are tagged
+                              ({"$d": "8.5"} Decimal, {"$dt": ISO} aware datetime, {"$date": ISO},
+                              {"$b64": …} bytes, {"$uuid": …}); enums are stored by value
+    keys/<name>               public key files and the trust list (never a private key: refused)
+    archive/index.jsonl       the archive's index, from an ``ArchiveSource`` (pluggable)
+    archive/files/<name>      the archived files themselves (``with_files``)
+
+Values go through the column types both ways, so a backup of SQLite restores on PostgreSQL and back;
+audit entries are copied as they are, so the restored trail verifies (``records.audit.verify``).
+A restore goes into an empty database only, after checking every member's digest; on PostgreSQL
+the id sequences are moved past the restored ids. Backup and restore are the installation's acts
+(``Action.DATA_BACKUP``) and leave an entry in the installation's audit chain.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import enum
+import hashlib
+import io
+import json
+import uuid
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from sqlalchemy import Engine, Integer, func, inspect, select, text
+from sqlalchemy.orm import Session
+
+from records import audit
+from records.audit import AuditReport
+from records.db import insert_rows, is_initialised, upgrade
+from records.errors import ConflictError, IntegrityError, ValidationError
+from records.models import Base
+from records.permissions import Action, Actor, require
+
+FORMAT = "sodientu-backup"
+FORMAT_VERSION = 1
+_BATCH = 2000
+_PRIVATE_MARKERS = (b"PRIVATE KEY",)
+_PRIVATE_SUFFIXES = (".p12", ".pfx", ".key.pem", ".key")
+
+
+class ArchiveSource(Protocol):
+    """What the archive gives a backup (implemented by the archive package)."""
+
+    name: str
+
+    def index(self) -> Iterable[dict[str, Any]]:
+        """The archive's index entries (JSON-able)."""
+
+    def files(self) -> Iterable[tuple[str, bytes]]:
+        """(content name, bytes) of every archived file."""
+
+
+class ArchiveSink(Protocol):
+    """What a restore gives back to the archive."""
+
+    def restore_index(self, entries: list[dict[str, Any]]) -> None:
+        """Store the index entries."""
+
+    def restore_file(self, name: str, data: bytes) -> None:
+        """Store one archived file."""
+
+
+@dataclass(frozen=True)
+class BackupSummary:
+    """What a backup wrote."""
+
+    tables: dict[str, int]
+    key_files: tuple[str, ...]
+    archive_entries: int
+    archive_files: int
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class RestoreSummary:
+    """What a restore brought back, and the verification of the restored audit trail."""
+
+    tables: dict[str, int]
+    key_files: tuple[str, ...]
+    archive_entries: int
+    archive_files: int
+    audit: AuditReport
+    created_at: str
+
+
+# --- values -----------------------------------------------------------------------------------
+
+
+def _encode(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return {"$d": str(value)}
+    if isinstance(value, dt.datetime):
+        return {"$dt": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"$b64": base64.b64encode(bytes(value)).decode()}
+    if isinstance(value, uuid.UUID):
+        return {"$uuid": str(value)}
+    if isinstance(value, float):
+        return value
+    raise TypeError(f"cannot back up a {type(value).__name__}")
+
+
+def _decode(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    (tag, raw), = value.items()
+    if tag == "$d":
+        return Decimal(raw)
+    if tag == "$dt":
+        return dt.datetime.fromisoformat(raw)
+    if tag == "$date":
+        return dt.date.fromisoformat(raw)
+    if tag == "$b64":
+        return base64.b64decode(raw)
+    if tag == "$uuid":
+        return uuid.UUID(raw)
+    raise ValidationError("Bản sao lưu có giá trị không đọc được.", f"unknown tag {tag!r}")
+
+
+# --- backup -----------------------------------------------------------------------------------
+
+
+def _revision(connection: Any) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def _public_only(name: str, data: bytes) -> None:
+    if name.lower().endswith(_PRIVATE_SUFFIXES) or any(m in data for m in _PRIVATE_MARKERS):
+        raise ValidationError(f"Tệp {name} chứa khóa bí mật: bản sao lưu chỉ chứa phần công khai của khóa.",
+                              f"refusing private key material in {name}")
+
+
+class _HashingWriter:
+    """A file object that hashes what goes through it (the zip member's digest for the manifest)."""
+
+    def __init__(self, target: IO[bytes]) -> None:
+        self.target, self.digest, self.rows = target, hashlib.sha256(), 0
+
+    def write(self, data: bytes) -> None:
+        self.digest.update(data)
+        self.target.write(data)
+
+
+def _dump_table(connection: Any, table: Any, out: _HashingWriter) -> None:
+    columns = [c.name for c in table.columns]
+    out.write(json.dumps({"columns": columns}).encode() + b"\n")
+    order = list(table.primary_key.columns) or [table.c[columns[0]]]
+    result = connection.execution_options(yield_per=_BATCH).execute(select(table).order_by(*order))
+    for row in result:
+        out.write(json.dumps([_encode(v) for v in row], ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
+        out.rows += 1
+
+
+def backup(engine: Engine, actor: Actor, target: IO[bytes], *, public_files: Sequence[tuple[str, bytes]] = (),
+           archive: ArchiveSource | None = None, with_files: bool = False) -> BackupSummary:
+    """Write a backup of the whole database (in one consistent transaction) to ``target``."""
+    with Session(engine) as session:
+        require(session, actor, Action.DATA_BACKUP, None)
+    for name, data in public_files:
+        _public_only(name, data)
+    members: dict[str, dict[str, Any]] = {}
+    hasher = _HashingFile(target)
+    with zipfile.ZipFile(hasher, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+        with engine.connect().execution_options(**options) as connection, connection.begin():
+            revision = _revision(connection)
+            for table in Base.metadata.sorted_tables:
+                name = f"tables/{table.name}.jsonl"
+                with zf.open(name, "w", force_zip64=True) as member:
+                    writer = _HashingWriter(member)
+                    _dump_table(connection, table, writer)
+                members[name] = {"rows": writer.rows, "sha256": writer.digest.hexdigest()}
+        key_names = []
+        for name, data in public_files:
+            member_name = f"keys/{Path(name).name}"
+            zf.writestr(member_name, data)
+            key_names.append(Path(name).name)
+            members[member_name] = {"sha256": hashlib.sha256(data).hexdigest()}
+        entries = files = 0
+        if archive is not None:
+            with zf.open("archive/index.jsonl", "w", force_zip64=True) as member:
+                writer = _HashingWriter(member)
+                for entry in archive.index():
+                    writer.write(json.dumps(entry, ensure_ascii=False, sort_keys=True).encode() + b"\n")
+                    entries += 1
+            members["archive/index.jsonl"] = {"rows": entries, "sha256": writer.digest.hexdigest()}
+            if with_files:
+                for file_name, data in archive.files():
+                    member_name = f"archive/files/{file_name}"
+                    zf.writestr(member_name, data)
+                    members[member_name] = {"sha256": hashlib.sha256(data).hexdigest()}
+                    files += 1
+        created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "created_at": created,
+                    "created_by": actor.username, "source_database": engine.dialect.name, "revision": revision,
+                    "archive": {"provider": archive.name if archive else None, "entries": entries, "files": files,
+                                "with_files": with_files and archive is not None},
+                    "members": members}
+        zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
+    digest = hasher.digest.hexdigest()
+    tables = {k[len("tables/"):-len(".jsonl")]: v["rows"] for k, v in members.items() if k.startswith("tables/")}
+    with Session(engine) as session, session.begin():
+        audit.append(session, actor, "backup", "database", created, None,
+                     {"sha256": digest, "tables": tables, "key_files": key_names, "archive_entries": entries,
+                      "archive_files": files}, school_id=None)
+    return BackupSummary(tables, tuple(key_names), entries, files, digest, hasher.size)
+
+
+class _HashingFile(io.RawIOBase):
+    """The output file, hashed as written (zipfile needs ``tell`` and may ``seek`` on a real file)."""
+
+    def __init__(self, target: IO[bytes]) -> None:
+        self.target, self.digest, self.size = target, hashlib.sha256(), 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        data = bytes(data)
+        self.digest.update(data)
+        self.size += len(data)
+        self.target.write(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        self.target.flush()
+
+
+# --- restore ----------------------------------------------------------------------------------
+
+
+def _read_manifest(zf: zipfile.ZipFile) -> dict[str, Any]:
+    try:
+        manifest = json.loads(zf.read("manifest.json"))
+    except (KeyError, ValueError) as exc:
+        raise ValidationError("Tệp không phải là bản sao lưu của Sổ điện tử (thiếu manifest.json).",
+                              f"no manifest: {exc}") from exc
+    if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
+        raise ValidationError("Tệp không phải là bản sao lưu của Sổ điện tử, hoặc là phiên bản chưa hỗ trợ.",
+                              f"format {manifest.get('format')!r} v{manifest.get('format_version')!r}")
+    return manifest
+
+
+def _check_members(zf: zipfile.ZipFile, manifest: dict[str, Any]) -> None:
+    for name, info in manifest["members"].items():
+        digest = hashlib.sha256()
+        try:
+            with zf.open(name) as member:
+                for chunk in iter(lambda m=member: m.read(1 << 20), b""):  # type: ignore[misc]
+                    digest.update(chunk)
+        except KeyError:
+            raise IntegrityError(f"Bản sao lưu bị thiếu phần {name}.", f"member {name} missing") from None
+        if digest.hexdigest() != info["sha256"]:
+            raise IntegrityError(f"Bản sao lưu bị hỏng hoặc bị sửa: phần {name} không khớp mã băm.",
+                                 f"member {name} digest mismatch")
+
+
+def _lines(zf: zipfile.ZipFile, name: str) -> Iterator[Any]:
+    with zf.open(name) as member:
+        for line in io.TextIOWrapper(member, encoding="utf-8"):
+            if line.strip():
+                yield json.loads(line)
+
+
+def _ensure_empty(engine: Engine) -> None:
+    if not is_initialised(engine):
+        return
+    with engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            if connection.execute(select(func.count()).select_from(table)).scalar():
+                raise ConflictError(
+                    "Cơ sở dữ liệu đích đã có dữ liệu: chỉ khôi phục vào một cơ sở dữ liệu trống.",
+                    f"target database not empty (table {table.name})")
+
+
+def _reset_sequences(connection: Any) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    for table in Base.metadata.sorted_tables:
+        pk = list(table.primary_key.columns)
+        if len(pk) == 1 and isinstance(pk[0].type, Integer) and pk[0].autoincrement in (True, "auto"):
+            sequence = connection.execute(text("SELECT pg_get_serial_sequence(:t, :c)"),
+                                          {"t": table.name, "c": pk[0].name}).scalar()
+            if sequence:
+                connection.execute(text(f'SELECT setval(:s, COALESCE((SELECT MAX("{pk[0].name}") FROM '
+                                        f'"{table.name}"), 0) + 1, false)'), {"s": sequence})
+
+
+def restore(source: str | Path | IO[bytes], engine: Engine, actor: Actor, *, key_dir: Path | None = None,
+            archive: ArchiveSink | None = None) -> RestoreSummary:
+    """Restore a backup into an empty database (schema created if needed); verify the audit trail."""
+    with Session(engine) as session:
+        require(session, actor, Action.DATA_BACKUP, None)
+    try:
+        zf = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ValidationError("Tệp không phải là bản sao lưu hợp lệ (không đọc được tệp ZIP).",
+                              f"bad backup file: {exc}") from exc
+    with zf:
+        manifest = _read_manifest(zf)
+        _check_members(zf, manifest)
+        _ensure_empty(engine)
+        with engine.connect() as check:
+            managed = not is_initialised(engine) or _revision(check) is not None
+        if managed:  # a schema made by Alembic (or none yet): bring it to the newest revision
+            upgrade(engine)
+        with engine.connect() as check:
+            head = _revision(check)
+        if None not in (manifest["revision"], head) and manifest["revision"] != head:
+            raise ConflictError(
+                f"Bản sao lưu thuộc lược đồ dữ liệu {manifest['revision']}, phiên bản này dùng {head}: hãy khôi "
+                "phục bằng phiên bản đã tạo bản sao lưu rồi nâng cấp.",
+                f"backup revision {manifest['revision']} != {head}")
+        tables: dict[str, int] = {}
+        with engine.begin() as connection:
+            for table in Base.metadata.sorted_tables:
+                name = f"tables/{table.name}.jsonl"
+                if name not in manifest["members"]:
+                    continue
+                lines = _lines(zf, name)
+                columns = next(lines)["columns"]
+                unknown = set(columns) - set(table.c.keys())
+                if unknown:
+                    raise ConflictError(f"Bảng {table.name} của bản sao lưu có cột lạ: {', '.join(sorted(unknown))}.",
+                                        f"unknown columns {sorted(unknown)} in {table.name}")
+                count = 0
+                batch: list[list[Any]] = []
+                for row in lines:
+                    batch.append([_decode(v) for v in row])
+                    if len(batch) >= _BATCH:
+                        insert_rows(connection, table, columns, batch)
+                        count += len(batch)
+                        batch = []
+                insert_rows(connection, table, columns, batch)
+                tables[table.name] = count + len(batch)
+            _reset_sequences(connection)
+        key_names = []
+        for name in manifest["members"]:
+            if name.startswith("keys/") and key_dir is not None:
+                data = zf.read(name)
+                _public_only(name, data)
+                key_dir.mkdir(parents=True, exist_ok=True)
+                (key_dir / Path(name).name).write_bytes(data)
+                key_names.append(Path(name).name)
+        entries = files = 0
+        if archive is not None and "archive/index.jsonl" in manifest["members"]:
+            index = list(_lines(zf, "archive/index.jsonl"))
+            archive.restore_index(index)
+            entries = len(index)
+            for name in manifest["members"]:
+                if name.startswith("archive/files/"):
+                    archive.restore_file(name[len("archive/files/"):], zf.read(name))
+                    files += 1
+    with Session(engine) as session, session.begin():
+        audit.append(session, actor, "restore", "database", manifest["created_at"], None,
+                     {"created_at": manifest["created_at"], "created_by": manifest.get("created_by"),
+                      "source_database": manifest.get("source_database"), "tables": tables}, school_id=None)
+    with Session(engine) as session:
+        report = audit.verify(session)
+    return RestoreSummary(tables, tuple(key_names), entries, files, report, manifest["created_at"])

@@ -1,0 +1,53 @@
+"""What a printed page really carries, read back from the PDF with pypdfium2: the size of every
+glyph and whether its box lies on the page. Used by the legibility tests (nothing below 7 pt,
+nothing outside the page)."""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+#: The smallest text size allowed on a printed page (issue 9), in points.
+MIN_PT = 7.0
+
+
+@dataclass(frozen=True)
+class PageGlyphs:
+    """Per page: the smallest glyph size (pt), the characters drawn below ``MIN_PT`` and those
+    whose box is not inside the page."""
+
+    index: int
+    smallest: float
+    small: str
+    outside: str
+
+
+def page_glyphs(pdf: bytes) -> list[PageGlyphs]:
+    """Glyph sizes and positions of every page (spaces ignored)."""
+    out = []
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        for index in range(len(doc)):
+            page = doc[index]
+            width, height = page.get_size()
+            textpage = page.get_textpage()
+            smallest, small, outside = 1e9, [], []
+            left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+            for i in range(textpage.count_chars()):
+                ch = chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, i))
+                if ch.isspace() or ch in "\x00\ufffe\uffff":
+                    continue
+                size = pdfium_c.FPDFText_GetFontSize(textpage.raw, i)
+                smallest = min(smallest, size)
+                if size < MIN_PT - 0.01:
+                    small.append(ch)
+                pdfium_c.FPDFText_GetCharBox(textpage.raw, i, left, right, bottom, top)
+                if left.value < -0.5 or bottom.value < -0.5 or right.value > width + 0.5 or top.value > height + 0.5:
+                    outside.append(ch)
+            out.append(PageGlyphs(index, round(smallest, 2), "".join(small), "".join(outside)))
+    finally:
+        doc.close()
+    return out
