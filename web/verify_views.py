@@ -295,7 +295,7 @@ def genuine_page(short: str, page: int) -> Response:
 
 def register(app: Flask) -> None:
     """Register the blueprint, the request-size limit, the compiled page and the rate limiter."""
-    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_CONTENT_LENGTH)
+    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_CONTENT_LENGTH)  # the app factory sets 16 MB
     limit, window = app.config.get("SODIENTU_VERIFY_RATE", RATE)
     app.extensions["sodientu.verify_limiter"] = RateLimiter(int(limit), float(window))
     app.extensions["sodientu.verify_page"] = app.jinja_env.from_string(PAGE)
@@ -305,10 +305,5 @@ def register(app: Flask) -> None:
     engine = make_engine(app.config["SODIENTU_DB"], read_only=True)
     app.extensions["sodientu.verify_engine"] = engine
     app.extensions["sodientu.verify_sessions"] = session_factory(engine)
-
-    @app.errorhandler(RequestEntityTooLarge)
-    def _request_too_large(_error: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
-        with app.app_context():
-            return _too_large()
 
     app.register_blueprint(bp)
