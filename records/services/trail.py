@@ -15,16 +15,17 @@ replays the trail of the school(s) concerned and compares it with the rows the b
 Each replayed entry's hash is recomputed, so an entry edited to match a forged value is refused too
 (an entry rewritten *and* re-hashed with the whole chain is caught by the published seals,
 ``records.audit``). A mismatch stops the print with ``IntegrityError`` naming class, student, subject
-and column. Which entries concern which enrolment is indexed once per process and chain (one light
-pass over the chain's value entries, extended with the entries appended since, checked by the hash of
-the last one indexed); a check then reads, hashes and replays only the entries of its enrolments.
+and column. The replay of a chain is kept per process and extended with the entries appended since
+(checked by the hash of the last one replayed), so a batch of books replays each chain once; a single
+print pays one pass over the school's chain (``bench/bench_trail.py``: measured per page). An entry
+edited after a process replayed it is not seen again by that process: ``audit verify`` and the
+published seals cover that.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -102,21 +103,13 @@ class TrailReport:
 
 @dataclass
 class _Replay:
-    """The value entries of one chain, grouped by enrolment (seq numbers, in order)."""
+    """The last traced state of every value of one chain, by enrolment."""
 
     last_seq: int = 0
     last_hash: str = ""
     entries: int = 0
-    seqs: dict[int, list[int]] = field(default_factory=dict)
-
-
-@dataclass
-class _Traced:
-    """The replayed values of some enrolments, and the entries that failed their hash."""
-
     values: dict[int, dict[tuple[Any, ...], Any]] = field(default_factory=dict)
-    bad_entries: list[int] = field(default_factory=list)
-    entries: int = 0
+    bad_entries: list[int] = field(default_factory=list)  # seq of entries whose hash does not verify
 
 
 _CACHE: dict[tuple[str, int], _Replay] = {}
@@ -142,12 +135,11 @@ def _value_of(entity: str, state: dict[str, Any]) -> Any:
     return state["level"]
 
 
-def _apply(values_by: dict[int, dict[tuple[Any, ...], Any]], entity: str, entity_id: str, before: str | None,
-           after: str | None) -> None:
+def _apply(replay: _Replay, entity: str, entity_id: str, before: str | None, after: str | None) -> None:
     after_state = json.loads(after) if after is not None else None
     if entity == "student_result":
         enrolment, period = entity_id.split(":", 1)
-        values = values_by.setdefault(int(enrolment), {})
+        values = replay.values.setdefault(int(enrolment), {})
         if after_state is None:
             values.pop(("student_result", period), None)
         else:
@@ -157,27 +149,15 @@ def _apply(values_by: dict[int, dict[tuple[Any, ...], Any]], entity: str, entity
     if state is None or "enrolment_id" not in state:
         return
     key = _key_of(entity, state)
-    values = values_by.setdefault(int(state["enrolment_id"]), {})
+    values = replay.values.setdefault(int(state["enrolment_id"]), {})
     if after_state is None:
         values.pop(key, None)
     else:
         values[key] = _value_of(entity, after_state)
 
 
-_ENROLMENT = re.compile(r'"enrolment_id":(\d+)[,}]')
-
-
-def _enrolment_of(entity: str, entity_id: str, before: str | None, after: str | None) -> int | None:
-    if entity == "student_result":
-        head = entity_id.split(":", 1)[0]
-        return int(head) if head.isdigit() else None
-    m = _ENROLMENT.search(after or before or "")
-    return int(m.group(1)) if m else None
-
-
-def _index(session: Session, chain: int) -> _Replay:
-    """Which value entries of the chain concern which enrolment (kept per process, extended with the
-    entries appended since; rebuilt when the last indexed entry changed)."""
+def _replay(session: Session, chain: int) -> _Replay:
+    """The chain's replay, extended with the entries appended since the cached one (rebuilt if it changed)."""
     cache_key = (session.get_bind().engine.url.render_as_string(hide_password=True), chain)
     replay = _CACHE.get(cache_key)
     if replay is not None and replay.last_seq:
@@ -187,40 +167,25 @@ def _index(session: Session, chain: int) -> _Replay:
             replay = None
     if replay is None:
         replay = _Replay()
-    rows = session.execute(select(AuditEntry.seq, AuditEntry.entity, AuditEntry.entity_id, AuditEntry.before,
-                                  AuditEntry.after, AuditEntry.hash).where(
+    columns = [getattr(AuditEntry, name) for name in HASHED_FIELDS]
+    rows = session.execute(select(*columns, AuditEntry.hash).where(
         AuditEntry.chain == chain, AuditEntry.seq > replay.last_seq, AuditEntry.entity.in_(VALUE_ENTITIES))
-        .order_by(AuditEntry.seq).execution_options(yield_per=10000))
-    for seq, entity, entity_id, before, after, hash_ in rows:
-        enrolment = _enrolment_of(entity, entity_id, before, after)
-        if enrolment is not None:
-            replay.seqs.setdefault(enrolment, []).append(seq)
-        replay.last_seq, replay.last_hash = seq, hash_
+        .order_by(AuditEntry.seq).execution_options(yield_per=5000))
+    encode, sha256 = _ENVELOPE_ENCODER.encode, hashlib.sha256
+    last_at, at_text = None, ""
+    for row in rows:
+        values = list(row)
+        if values[2] != last_at:
+            last_at, at_text = values[2], _at_text(values[2])
+        hashed = [FORMAT_VERSION, *values[:-1]]
+        hashed[3] = at_text
+        if sha256(encode(hashed).encode()).hexdigest() != values[-1]:
+            replay.bad_entries.append(values[1])
+        _apply(replay, values[7], values[8], values[9], values[10])
+        replay.last_seq, replay.last_hash = values[1], values[-1]
         replay.entries += 1
     _CACHE[cache_key] = replay
     return replay
-
-
-def _replay(session: Session, chain: int, enrolment_ids: Iterable[int]) -> _Traced:
-    """The last traced state of every value of these enrolments, each entry's hash recomputed."""
-    index = _index(session, chain)
-    seqs = sorted(s for e in enrolment_ids for s in index.seqs.get(e, ()))
-    traced = _Traced(entries=index.entries)
-    columns = [getattr(AuditEntry, name) for name in HASHED_FIELDS]
-    encode, sha256 = _ENVELOPE_ENCODER.encode, hashlib.sha256
-    rows = []
-    for chunk in _chunks(seqs):
-        rows += session.execute(select(*columns, AuditEntry.hash).where(AuditEntry.chain == chain,
-                                                                         AuditEntry.seq.in_(chunk))).all()
-    rows.sort(key=lambda r: r[1])
-    for row in rows:
-        values = list(row)
-        hashed = [FORMAT_VERSION, *values[:-1]]
-        hashed[3] = _at_text(values[2])
-        if sha256(encode(hashed).encode()).hexdigest() != values[-1]:
-            traced.bad_entries.append(values[1])
-        _apply(traced.values, values[7], values[8], values[9], values[10])
-    return traced
 
 
 # --- comparing -----------------------------------------------------------------------------------
@@ -309,8 +274,7 @@ def check_traced(session: Session, enrolment_ids: Iterable[int]) -> TrailReport:
     if not ids:
         return TrailReport(0, 0)
     who = _people(session, ids)
-    replays = {chain: _replay(session, chain, [e for e, w in who.items() if w.chain == chain])
-               for chain in {w.chain for w in who.values()}}
+    replays = {chain: _replay(session, chain) for chain in {w.chain for w in who.values()}}
     subjects = {sid: (code, name) for sid, code, name in session.execute(select(Subject.id, Subject.code, Subject.name))}
     terms = {tid: number for tid, number in session.execute(select(Term.id, Term.number))}
     mismatches: list[Mismatch] = []
@@ -353,7 +317,7 @@ def _describe(key: tuple[Any, ...], subjects: dict[int, tuple[str, str]], terms:
     return "", f"nhận xét của GVCN {Period(key[1]).label_vi}"
 
 
-def _check_results(session: Session, ids: Sequence[int], who: dict[int, _Who], replays: dict[int, _Traced],
+def _check_results(session: Session, ids: Sequence[int], who: dict[int, _Who], replays: dict[int, _Replay],
                    subjects: dict[int, tuple[str, str]], mismatches: list[Mismatch]) -> int:
     count = 0
     for chunk in _chunks(ids):
