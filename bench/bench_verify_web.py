@@ -65,6 +65,12 @@ def _school(url: str) -> str:
     return code
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -137,6 +143,7 @@ def main() -> None:
             queue: mp.Queue = mp.Queue()
             _client(port, method, path, body, 50, queue)
             queue.get()
+            cpu_before = _cpu_seconds(server.pid)
             per = args.requests // args.clients
             workers = [mp.Process(target=_client, args=(port, method, path, body, per, queue))
                        for _ in range(args.clients)]
@@ -145,6 +152,7 @@ def main() -> None:
                 w.start()
             results = [queue.get() for _ in workers]
             elapsed = time.perf_counter() - started
+            cpu = _cpu_seconds(server.pid) - cpu_before
             for w in workers:
                 w.join()
         finally:
@@ -161,6 +169,9 @@ def main() -> None:
     print(f"  {len(times) / elapsed:.0f} requests/s; latency p50 {pct(50):.1f} ms, p90 {pct(90):.1f} ms, "
           f"p99 {pct(99):.1f} ms, max {times[-1] * 1000:.1f} ms, mean {statistics.mean(times) * 1000:.1f} ms; "
           f"errors {errors}")
+    per_request = cpu / len(times) * 1000
+    print(f"  server CPU {per_request:.2f} ms/request (user+system of the waitress process): "
+          f"{1000 / per_request:.0f} requests/s per idle core — the figure that does not depend on the load")
 
 
 if __name__ == "__main__":
