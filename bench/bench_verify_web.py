@@ -1,6 +1,7 @@
 """Throughput and latency of the public verification page, served by waitress on loopback.
 
 Usage: .venv/bin/python bench/bench_verify_web.py [--clients 4] [--requests 4000] [--threads 4] [--kind post]
+       [--servers 1]
 
 Builds a temporary SQLite school with a registered key and a recorded edition, serves
 ``web.app.create_app`` with waitress (the production WSGI server) in a child process, and sends a
@@ -65,6 +66,12 @@ def _school(url: str) -> str:
     return code
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -104,23 +111,25 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--threads", type=int, default=4, help="waitress worker threads")
     parser.add_argument("--kind", choices=("post", "get", "short"), default="post")
+    parser.add_argument("--servers", type=int, default=1, help="waitress processes (one Python core each)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'web.sqlite'}"
         code = _school(url)
-        port = _free_port()
-        server = subprocess.Popen([sys.executable, "-c", SERVER.format(root=str(ROOT), url=url, port=port,
-                                                                       threads=args.threads)],
-                                  env={**os.environ, "PYTHONPATH": str(ROOT)})
+        ports = [_free_port() for _ in range(args.servers)]
+        servers = [subprocess.Popen([sys.executable, "-c", SERVER.format(root=str(ROOT), url=url, port=port,
+                                                                         threads=args.threads)],
+                                    env={**os.environ, "PYTHONPATH": str(ROOT)}) for port in ports]
         try:
-            for _ in range(600):  # the server imports Flask, SQLAlchemy, … (slow on a loaded machine)
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    if server.poll() is not None:
-                        raise SystemExit("the server did not start")
-                    time.sleep(0.1)
+            for port, server in zip(ports, servers, strict=True):
+                for _ in range(600):  # the server imports Flask, SQLAlchemy, … (slow on a loaded machine)
+                    try:
+                        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                        break
+                    except OSError:
+                        if server.poll() is not None:
+                            raise SystemExit("the server did not start") from None
+                        time.sleep(0.1)
             from signing.payload import decode_payload, human_code
 
             fields = decode_payload(code)
@@ -135,32 +144,40 @@ def main() -> None:
                 method, path, body = "GET", "/" + payload_to_url(code, "https://x.example/v/").split("/", 3)[3], b""
             # warm-up: connections, imports, the key cache
             queue: mp.Queue = mp.Queue()
-            _client(port, method, path, body, 50, queue)
-            queue.get()
+            for port in ports:
+                _client(port, method, path, body, 50, queue)
+                queue.get()
+            cpu_before = sum(_cpu_seconds(server.pid) for server in servers)
             per = args.requests // args.clients
-            workers = [mp.Process(target=_client, args=(port, method, path, body, per, queue))
-                       for _ in range(args.clients)]
+            workers = [mp.Process(target=_client, args=(ports[i % len(ports)], method, path, body, per, queue))
+                       for i in range(args.clients)]
             started = time.perf_counter()
             for w in workers:
                 w.start()
             results = [queue.get() for _ in workers]
             elapsed = time.perf_counter() - started
+            cpu = sum(_cpu_seconds(server.pid) for server in servers) - cpu_before
             for w in workers:
                 w.join()
         finally:
-            server.terminate()
-            server.wait(timeout=10)
+            for server in servers:
+                server.terminate()
+                server.wait(timeout=10)
     times = sorted(t for ts, _ in results for t in ts)
     errors = sum(e for _, e in results)
 
     def pct(p: float) -> float:
         return times[min(len(times) - 1, int(p / 100 * len(times)))] * 1000
 
-    print(f"{args.kind}: {len(times)} requests, {args.clients} clients, waitress {args.threads} threads, "
+    print(f"{args.kind}: {len(times)} requests, {args.clients} clients, {args.servers} waitress process(es) of "
+          f"{args.threads} threads, "
           f"load {os.getloadavg()[0]:.1f}")
     print(f"  {len(times) / elapsed:.0f} requests/s; latency p50 {pct(50):.1f} ms, p90 {pct(90):.1f} ms, "
           f"p99 {pct(99):.1f} ms, max {times[-1] * 1000:.1f} ms, mean {statistics.mean(times) * 1000:.1f} ms; "
           f"errors {errors}")
+    per_request = cpu / len(times) * 1000
+    print(f"  server CPU {per_request:.2f} ms/request (user+system of the waitress processes): "
+          f"{1000 / per_request:.0f} requests/s per idle core")
 
 
 if __name__ == "__main__":

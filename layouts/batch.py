@@ -21,7 +21,8 @@ every book. Jobs travel in tasks (a mark book or a register alone, transcripts b
 2. produce, outside any transaction: sign the QR codes, render, manifest, attach;
 3. one short write transaction recording the task's editions, each in a SAVEPOINT (a failing one
    is rolled back alone), committed before the PDFs are written (a file on disk always belongs to
-   a committed edition).
+   a committed edition), each PDF written under a temporary name inside its savepoint (a failed
+   write rolls its edition back) and moved in place after the commit.
 
 A job that fails is reported (``JobOutcome.error_vi`` for the user, ``error_en`` for the log) and the
 other jobs go on; a worker that dies fails the jobs of its unfinished tasks only.
@@ -500,6 +501,7 @@ class _Doc:
     edition_kind: Any = None  # records.models.EditionKind, set by the check
     produced: Any = None
     published: Any = None
+    tmp: Path | None = None  # the PDF written before the commit (``_write_tmp``)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -559,6 +561,8 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...]) -> tuple[list[JobOutco
                     try:
                         with session.begin_nested():
                             doc.published = record_publication(session, state.actor, doc.produced, scope=doc.scope)
+                            # the file is written before the edition commits: a failed write rolls it back
+                            doc.tmp = _write_tmp(config, doc)
                         recorded.append(doc)
                     except Exception as exc:  # noqa: BLE001
                         _add_error(errors, doc.job, exc)
@@ -567,6 +571,8 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...]) -> tuple[list[JobOutco
         except Exception as exc:  # noqa: BLE001 - the commit failed: nothing of this task was recorded
             for doc in recorded:
                 _add_error(errors, doc.job, exc)
+                if doc.tmp is not None:
+                    doc.tmp.unlink(missing_ok=True)
             recorded = []
     files: dict[Job, list[PrintedFile]] = {}
     for doc in recorded:
@@ -717,14 +723,21 @@ def _produce(state: _Worker, doc: _Doc, issued: dt.date, cache_limit_mb: float) 
                        pdf_signature=t.pdf_signature)
 
 
-def _write(config: BatchConfig, doc: _Doc) -> PrintedFile:
-    """Write the PDF (atomically) and describe it."""
-    t0 = time.perf_counter()
-    pdf: bytes = doc.published.pdf
+def _write_tmp(config: BatchConfig, doc: _Doc) -> Path:
+    """Write the PDF beside its target under a temporary name (before the edition commits)."""
     target = Path(config.out_dir) / doc.path
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(pdf)
+    tmp.write_bytes(doc.published.pdf)
+    return tmp
+
+
+def _write(config: BatchConfig, doc: _Doc) -> PrintedFile:
+    """Put the PDF written before the commit in place (atomically) and describe it."""
+    t0 = time.perf_counter()
+    pdf: bytes = doc.published.pdf
+    target = Path(config.out_dir) / doc.path
+    tmp = doc.tmp if doc.tmp is not None else _write_tmp(config, doc)
     tmp.replace(target)
     doc.timings["write"] = time.perf_counter() - t0
     return PrintedFile(doc.path, doc.file_kind, hashlib.sha256(pdf).hexdigest(), len(doc.document.pages),

@@ -58,7 +58,15 @@ from signing.manifest import (
     text_digest,
     text_tokens,
 )
-from signing.payload import DocType, PayloadFields, TranscriptFacts, encode_payload, human_code, page_digest
+from signing.payload import (
+    DocType,
+    PayloadFields,
+    TranscriptFacts,
+    configured_url_base,
+    encode_payload,
+    human_code,
+    page_digest,
+)
 from signing.pdfsign import PdfSigner, sign_pdf
 from signing.qr import DEFAULT_MODULE_MM, qr_svg
 
@@ -237,6 +245,7 @@ def produce(
         raise RenderError("Bản nháp không được in thành bản chính thức.", "a draft document cannot be published")
     doc_type = DOC_TYPE_OF[kind]
     kid = key_id(private_key)
+    url_base = url_base or configured_url_base()  # SODIENTU_VERIFY_URL: a phone camera opens the page
     issued = issued_on
     total = document.book.total_pages or max(p.no for p in document.pages)
     edition_id = uuid.uuid4()
@@ -257,7 +266,8 @@ def produce(
         if svg.size_mm > QR_SLOT_MM:
             raise RenderError(
                 f"Mã QR của trang {page.no} rộng {svg.size_mm:g} mm, không vừa ô {QR_SLOT_MM:g} mm dành cho nó "
-                "(họ tên học sinh và tên trường quá dài).",
+                + ("(họ tên học sinh, tên trường và địa chỉ xác thực SODIENTU_VERIFY_URL quá dài: hãy dùng một địa "
+                   "chỉ ngắn hơn)." if url_base else "(họ tên học sinh và tên trường quá dài)."),
                 f"QR of page {page.no} is {svg.size_mm} mm (version {svg.version}), the slot holds {QR_SLOT_MM} mm")
         codes[page.no] = (svg.svg, human_code(edition_id, page.no, total), svg.size_mm)
         payloads.append(text)

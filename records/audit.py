@@ -20,8 +20,8 @@ checkpoint.
 Seals that a database edit cannot roll back unseen (docs/GOVERNANCE.md §seals): every chain is sealed
 automatically at each executed lock, each recorded edition, and at the first write of each new day
 (the previous day's head). After the transaction commits, each seal is appended to the **seal log**
-outside the database (``seal_log_path``: ``SODIENTU_SEAL_LOG``, else ``$SODIENTU_ARCHIVE/audit-seals.jsonl``,
-else ``archive/audit-seals.jsonl`` beside a SQLite database file), one JSON line per seal, never
+outside the database (``seal_log_path``: ``SODIENTU_SEAL_LOG``, else ``archive/audit-seals.jsonl`` beside a
+SQLite database file, else ``$SODIENTU_ARCHIVE/audit-seals.jsonl`` for a local archive folder), one JSON line per seal, never
 rewritten. ``verify(..., published=…)`` takes the last published seal of each chain (from that log, from
 the file ``sodientu audit seal`` writes for the principal, or a sequence number) and fails when the chain
 is shorter than the seal, its entry at the seal differs, or the seal is missing from the database.
@@ -396,11 +396,13 @@ def seal_log_path(session: Session) -> Path | None:
     """Where seals are published: ``SODIENTU_SEAL_LOG``, ``$SODIENTU_ARCHIVE/…``, or beside a SQLite file."""
     if os.environ.get(SEAL_LOG_ENV):
         return Path(os.environ[SEAL_LOG_ENV])
-    if os.environ.get(ARCHIVE_ENV):
-        return Path(os.environ[ARCHIVE_ENV]) / SEAL_LOG_NAME
     url = session.get_bind().engine.url
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).resolve().parent / "archive" / SEAL_LOG_NAME
+        return Path(url.database).resolve().parent / "archive" / SEAL_LOG_NAME  # one log per database file
+    archive = os.environ.get(ARCHIVE_ENV, "")
+    archive = archive.removeprefix("file://")
+    if archive and "://" not in archive:  # a local archive folder (an object store needs SODIENTU_SEAL_LOG)
+        return Path(archive) / SEAL_LOG_NAME
     return None
 
 

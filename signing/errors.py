@@ -27,3 +27,7 @@ class KeyPassphraseError(SigningKeyError):
 
 class QrReadError(SigningError):
     """An image or PDF given for QR decoding cannot be read."""
+
+
+class UploadRefused(QrReadError):
+    """A file refused before decoding (too many pages, too large a page or image): ``signing.limits``."""

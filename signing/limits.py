@@ -14,11 +14,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from signing.errors import QrReadError
-
-
-class UploadRefused(QrReadError):
-    """A file refused before decoding (too many pages, too large a page or image)."""
+from signing.errors import UploadRefused
 
 
 @dataclass(frozen=True)

@@ -303,6 +303,25 @@ def _url_base(base: str) -> str:
     return f"{parts.scheme.upper()}://{parts.netloc.upper()}{path}"
 
 
+VERIFY_URL_ENV = "SODIENTU_VERIFY_URL"
+
+
+def configured_url_base(address: str | None = None) -> str | None:
+    """The QR URL base of this installation: ``$SODIENTU_VERIFY_URL`` (e.g. ``https://xacthuc.sonla.edu.vn``)
+    + ``/V/``; None when unset (the QR then holds the plain ``SDT1:`` text)."""
+    import os
+
+    address = (address if address is not None else os.environ.get(VERIFY_URL_ENV, "")).strip()
+    if not address:
+        return None
+    base = address.rstrip("/")
+    if base.lower().endswith("/v"):
+        base = base[:-2]
+    # /V/ in upper case: the whole URL stays in the QR alphanumeric mode (one lower-case letter switches the
+    # symbol to byte mode, three versions larger); the page answers /V/<code> and /v/<code> alike
+    return _url_base(base + "/V/")
+
+
 def payload_to_url(text: str, url_base: str) -> str:
     """Turn an ``SDT1:`` text into the URL form on ``url_base`` (scheme and host upper-cased)."""
     if not text.startswith(PREFIX):
@@ -465,6 +484,7 @@ __all__ = [
     "Verdict",
     "VerdictStatus",
     "canonical_json",
+    "configured_url_base",
     "decode_payload",
     "edition_short_id",
     "encode_payload",

@@ -22,6 +22,7 @@ user and English for logs.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import io
 import json
@@ -233,16 +234,23 @@ class _PageState:
     position: int | None
 
 
-def _page_state(session: Session, edition_id: uuid.UUID, number: int) -> _PageState | None:
-    from sqlalchemy import and_, select
+@functools.cache
+def _page_state_query():  # type: ignore[no-untyped-def]
+    """One statement, built once (the public page runs it for every code: no per-request SQL building)."""
+    from sqlalchemy import and_, bindparam, select
 
     from records.models import EditionPage
 
-    row = session.execute(
-        select(Edition.status, Edition.key_id, Edition.superseded_by_id, Edition.superseded_at, Edition.revoked_at,
-               Edition.revoked_reason, Edition.outdated_at, EditionPage.digest, EditionPage.position)
-        .outerjoin(EditionPage, and_(EditionPage.edition_id == Edition.id, EditionPage.number == number))
-        .where(Edition.id == edition_id).limit(1)).first()
+    return (select(Edition.status, Edition.key_id, Edition.superseded_by_id, Edition.superseded_at,
+                   Edition.revoked_at, Edition.revoked_reason, Edition.outdated_at, EditionPage.digest,
+                   EditionPage.position)
+            .outerjoin(EditionPage, and_(EditionPage.edition_id == Edition.id,
+                                         EditionPage.number == bindparam("number")))
+            .where(Edition.id == bindparam("edition_id")).limit(1))
+
+
+def _page_state(session: Session, edition_id: uuid.UUID, number: int) -> _PageState | None:
+    row = session.connection().execute(_page_state_query(), {"edition_id": edition_id, "number": number}).first()
     return None if row is None else _PageState(*row)
 
 

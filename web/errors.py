@@ -47,6 +47,7 @@ from signing.errors import (
     QrReadError,
     SigningError,
     SigningKeyError,
+    UploadRefused,
 )
 from signing.pdfsign import PdfSignatureError
 from web.csrf import CsrfError
@@ -83,6 +84,7 @@ ERRORS: dict[type[SodientuError], Answer] = {
     Base45Error: Answer(400, "Mã không hợp lệ"),
     PayloadError: Answer(400, "Mã không hợp lệ"),
     QrReadError: Answer(400, "Không đọc được mã QR"),
+    UploadRefused: Answer(400, "Tệp không được nhận"),
     CsrfError: Answer(400, "Biểu mẫu không hợp lệ"),
     StaleSheetError: Answer(409, "Bảng đã được người khác thay đổi"),
     DatabaseError: Answer(503, "Cơ sở dữ liệu tạm thời không phục vụ được"),

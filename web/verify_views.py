@@ -170,6 +170,7 @@ def _result(v: PageVerdict, session, issued, page: int | None = None) -> dict[st
 
 _PRINTED: dict[tuple[Any, int], list[tuple[str, str]]] = {}  # (edition, page index) → lines, issued PDFs never change
 _PNG: dict[tuple[Any, int], bytes] = {}
+_NOT_ISSUED: dict[Any, float] = {}  # edition → until when "no issued PDF" stands
 _CACHED = 512
 
 
@@ -178,8 +179,13 @@ def _printed_lines(issued, edition_id, index: int) -> list[tuple[str, str]] | No
     hit = _PRINTED.get((edition_id, index))
     if hit is not None:
         return hit
+    if _NOT_ISSUED.get(edition_id, 0.0) > time.monotonic():
+        return None
     pdf = issued(edition_id) if issued is not None else None
-    if pdf is None:
+    if pdf is None:  # printed before the archive kept issued PDFs: not asked again for a minute
+        if len(_NOT_ISSUED) > 10 * _CACHED:
+            _NOT_ISSUED.clear()
+        _NOT_ISSUED[edition_id] = time.monotonic() + 60.0
         return None
     lines = issued_page_lines(pdf, index)
     if len(_PRINTED) > _CACHED:
@@ -295,7 +301,7 @@ def genuine_page(short: str, page: int) -> Response:
 
 def register(app: Flask) -> None:
     """Register the blueprint, the request-size limit, the compiled page and the rate limiter."""
-    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_CONTENT_LENGTH)
+    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_CONTENT_LENGTH)  # the app factory sets 16 MB
     limit, window = app.config.get("SODIENTU_VERIFY_RATE", RATE)
     app.extensions["sodientu.verify_limiter"] = RateLimiter(int(limit), float(window))
     app.extensions["sodientu.verify_page"] = app.jinja_env.from_string(PAGE)
@@ -305,10 +311,5 @@ def register(app: Flask) -> None:
     engine = make_engine(app.config["SODIENTU_DB"], read_only=True)
     app.extensions["sodientu.verify_engine"] = engine
     app.extensions["sodientu.verify_sessions"] = session_factory(engine)
-
-    @app.errorhandler(RequestEntityTooLarge)
-    def _request_too_large(_error: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
-        with app.app_context():
-            return _too_large()
 
     app.register_blueprint(bp)

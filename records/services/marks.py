@@ -48,7 +48,7 @@ KINDS_OF_REGIME: dict[str, frozenset[MarkKind]] = {
 SINGLE_KINDS = frozenset({MarkKind.MIDTERM, MarkKind.FINAL})
 # The most columns of a kind the printed form holds (BOOKS.md §1: TT58 numbers its coefficient-1
 # columns 1–7 and its coefficient-2 columns 1–9; TT22/TT26 require at most 4 regular marks, the form
-# keeps room for 7). A slot beyond is refused: it could never be printed (docs/SIGNING.md §bounds).
+# keeps room for 7). A slot beyond is refused: it could never be printed (docs/GOVERNANCE.md §4 Bounds).
 MAX_SLOTS: dict[MarkKind, int] = {MarkKind.REGULAR: 7, MarkKind.PERIODIC: 9, MarkKind.MIDTERM: 1,
                                   MarkKind.FINAL: 1}
 

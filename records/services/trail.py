@@ -16,7 +16,10 @@ Each replayed entry's hash is recomputed, so an entry edited to match a forged v
 (an entry rewritten *and* re-hashed with the whole chain is caught by the published seals,
 ``records.audit``). A mismatch stops the print with ``IntegrityError`` naming class, student, subject
 and column. The replay of a chain is kept per process and extended with the entries appended since
-(checked by the hash of the last one replayed), so a batch of books replays each chain once.
+(checked by the hash of the last one replayed), so a batch of books replays each chain once; a single
+print pays one pass over the school's chain (``bench/bench_trail.py``: measured per page). An entry
+edited after a process replayed it is not seen again by that process: ``audit verify`` and the
+published seals cover that.
 """
 
 from __future__ import annotations

@@ -259,3 +259,23 @@ def test_attack_value_changed_with_sql_is_not_signed(print_db: PrintDb, tmp_path
     assert r.exit_code == 1 and "Traceback" not in r.output, r.output
     assert "7A1" in r.output and "Lò Thị Mai" in r.output and "kết quả học tập" in r.output, r.output
     assert not out.exists()
+
+
+def test_a_typed_short_code_shows_the_archived_genuine_page(print_db: PrintDb, tmp_path: Path) -> None:
+    """Issue 10, item 1: the archive keeps the issued PDF; the page shows that page beside the verdict."""
+    from signing.payload import human_code
+    from web.app import create_app
+
+    db = print_db
+    out = tmp_path / "hb.pdf"
+    assert _run("print", "transcript", "--student", db.student, "--year", "2022-2023", "-o", str(out),
+                *db.signed()).exit_code == 0
+    report = _verify(db, out)
+    fields = report.pages[2].fields
+    typed = human_code(fields.edition_id, fields.page, fields.pages)
+    client = create_app(db.url).test_client()
+    html = client.post("/xac-thuc", data={"code": typed}).get_data(as_text=True)
+    assert "Mã thật — cần đối chiếu" in html and "<img" in html, html[-2000:]
+    assert "Kết quả in trên trang gốc" in html  # the subject results printed on that page
+    image = html.split('<img src="')[1].split('"')[0]
+    assert client.get(image).data[:4] == b"\x89PNG"

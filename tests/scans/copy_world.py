@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from records.models import KeyKind, Period, Role, StudentResult, SubjectResult
+from sqlalchemy import select
+
+from records.models import Enrolment, KeyKind, Period, Role, StudentResult, SubjectResult
 from records.permissions import Actor
 from records.services import editions as es
 from signing.keys import generate_private_key, key_id, public_key_pem
@@ -57,5 +59,6 @@ def make_lost_student(session, key=None) -> dict:
     es.register_key(session, Actor.system("test"), key_id=key_id(key), kind=KeyKind.ED25519,
                     public_pem=public_key_pem(key), school_id=school.id)
     session.flush()
+    trace_stored(session, session.scalars(select(Enrolment.id).where(Enrolment.student_id == student.id)))  # as if saved
     return {"school": school, "student": student, "office": Actor.load(session, office.id), "key": key,
             "teacher": Actor.load(session, stays.id), "head": head}

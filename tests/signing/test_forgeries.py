@@ -194,3 +194,22 @@ def test_attack_scan_mixing_two_editions_and_a_duplicated_page(session, world, p
     assert report.kind == "pdf" and not report.ok
     assert report.pages[2].status is PageStatus.ALTERED and "lặp lại" in report.pages[2].message_vi
     assert any("2 bản in khác nhau" in p for p in report.problems_vi)
+
+
+def test_a_transcript_page_lists_its_subject_results_as_issued(session, world) -> None:
+    """Issue 10, item 1: beside a transcript verdict, the page's subject results as issued."""
+    from layouts.publish import Scope, publish, transcript_facts
+    from layouts.transcript import build_transcript
+    from signing.verify import issued_page_lines
+    from tests.layouts.transcript_samples import sample_input
+
+    inp = sample_input(years=1)
+    doc = build_transcript(inp, volume=False)
+    pub = publish(session, world.office, doc, template="transcript", scope=Scope(world.school.id),
+                  private_key=world.key, facts=transcript_facts(doc, inp.identity.date_of_birth))
+    subjects = next(i for i, p in enumerate(doc.pages) if p.kind == "transcript-subjects")
+    lines = dict(issued_page_lines(pub.pdf, subjects))
+    row = doc.pages[subjects].data["rows"][0]
+    assert lines[row["name"]].startswith(f"HK I {row['t1'] or '—'}") and "Cả năm" in lines[row["name"]]
+    results = next(i for i, p in enumerate(doc.pages) if p.kind == "transcript-results")
+    assert any("Cả năm" == label for label, _ in issued_page_lines(pub.pdf, results))

@@ -331,3 +331,18 @@ def pikepdf_name(text: str):
     from pyhanko.pdf_utils import generic
 
     return generic.TextStringObject(text)
+
+
+def test_qr_carries_the_verification_url_of_the_install(session, world, monkeypatch) -> None:
+    """Issue 10: a phone camera opens the page: the QR is https://<address>/V/<code>; offline verifiers parse it."""
+    from signing.qr import read_qr_codes
+
+    monkeypatch.setenv("SODIENTU_VERIFY_URL", "https://xacthuc.example.vn")
+    pub = publish_small(session, world, (25,))
+    (found,) = read_qr_codes(pub.pdf)
+    assert found.text.startswith("HTTPS://XACTHUC.EXAMPLE.VN/V/")
+    assert verify_file(pub.pdf, DbTrustList(session), session).ok
+    trust = TrustStore()
+    trust.add(world.key.public_key())
+    assert verify_code(found.text, trust).status is PageStatus.GENUINE  # offline: the code inside the URL
+    assert "/" + found.text.split("/", 3)[3] == "/V/" + found.text.split("/V/", 1)[1]  # the route /V/<code>

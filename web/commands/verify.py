@@ -17,7 +17,7 @@ from web.cli import fail
 
 def _print_report(report, genuine_dir: Path | None, issued) -> None:  # type: ignore[no-untyped-def]
     from signing.payload import edition_short_id
-    from signing.verify import STATUS_LABELS, genuine_page_png
+    from signing.verify import STATUS_LABELS, genuine_page_png, issued_page_lines
 
     kinds = {"published-pdf": "tệp PDF do nhà trường phát hành", "pdf": "tệp PDF (bản quét)", "image": "ảnh / bản quét"}
     click.echo(f"Tệp: {report.source} — {kinds.get(report.kind, report.kind)}")
@@ -28,6 +28,9 @@ def _print_report(report, genuine_dir: Path | None, issued) -> None:  # type: ig
         if not v.ok or report.offline:
             click.echo(f"      {v.message_vi}")
         if v.genuine_page is not None and v.fields is not None and not v.ok:
+            pdf = issued(v.fields.edition_id) if issued is not None else None
+            for label, value in issued_page_lines(pdf, v.genuine_page) if pdf is not None else ():
+                click.echo(f"      Trang gốc in: {label}: {value}")
             png = genuine_page_png(issued, v.fields.edition_id, v.genuine_page) if genuine_dir else None
             if png is not None and genuine_dir is not None:
                 genuine_dir.mkdir(parents=True, exist_ok=True)
