@@ -19,7 +19,8 @@ ALL = set(Role)
 R = Role
 #: The roles each user of the test school holds (the homeroom teacher of 6A1 also teaches Toán there).
 HELD = {role: {role} for role in Role} | {R.HOMEROOM_TEACHER: {R.HOMEROOM_TEACHER, R.SUBJECT_TEACHER}}
-PUBLIC = {"static", "healthz", "xac_thuc.form", "xac_thuc.check", "xac_thuc.by_url", "auth.sign_in"}
+PUBLIC = {"static", "healthz", "xac_thuc.form", "xac_thuc.check", "xac_thuc.by_url", "xac_thuc.genuine_page",
+          "auth.sign_in"}
 SIGNED_IN = {"home.index", "home.no_role", "auth.change_password", "auth.sign_out"}
 HOMES = {"home.principal": {R.PRINCIPAL}, "home.vice_principal": {R.VICE_PRINCIPAL},
          "home.department": {R.HEAD_OF_DEPARTMENT}, "home.homeroom": {R.HOMEROOM_TEACHER},
@@ -56,7 +57,7 @@ def _urls(app, web_school):
     engine.dispose()
     values = {"year_id": web_school.year_id, "level": 6, "user_id": user_id, "assignment_id": assignment_id,
               "school_id": web_school.school_id, "student_id": web_school.student_id, "code": "KHONG-PHAI-MA",
-              "filename": "app.css"}
+              "filename": "app.css", "short": "KHONG-PHAI", "page": 1}
     walks = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("_"):
