@@ -16,10 +16,14 @@ from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
 from records.db import default_url, make_engine, session_factory
+from records.services import context
 
 log = logging.getLogger(__name__)
 
 SECRET_ENV = "SODIENTU_SECRET_KEY"
+#: A fixed "today" for the whole application (ISO date): demos, training sessions and browser tests run a
+#: school year as of that day (marks before the cut-off, the current term). Unset in production.
+TODAY_ENV = "SODIENTU_TODAY"
 
 
 def create_app(db_url: str | None = None, **config: Any) -> Flask:
@@ -41,6 +45,10 @@ def create_app(db_url: str | None = None, **config: Any) -> Flask:
         TEMPLATES_AUTO_RELOAD=False,
     )
     app.config.update(config)
+    fixed = app.config.get("SODIENTU_TODAY") or os.environ.get(TODAY_ENV)
+    if isinstance(fixed, str):
+        fixed = dt.date.fromisoformat(fixed)
+    app.config["SODIENTU_TODAY"] = fixed
     engine = make_engine(app.config["SODIENTU_DB"])
     app.extensions["sodientu.engine"] = engine
     app.extensions["sodientu.sessions"] = session_factory(engine)
@@ -54,13 +62,26 @@ def create_app(db_url: str | None = None, **config: Any) -> Flask:
     auth.register(app)
     views.register(app)
 
+    @app.before_request
+    def _fix_today() -> None:
+        if app.config["SODIENTU_TODAY"] is not None:
+            g.today_token = context.fix_today(app.config["SODIENTU_TODAY"])
+
     @app.teardown_request
     def _close_db(_error: BaseException | None) -> None:
+        token = g.pop("today_token", None)
+        if token is not None:
+            context.unfix_today(token)
         session = g.pop("db", None)
         if session is not None:
             session.close()
 
     return app
+
+
+def today() -> dt.date:
+    """The day the application acts on (``SODIENTU_TODAY`` when set, else the local date)."""
+    return context.today()
 
 
 def db() -> Session:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 _today: ContextVar[dt.date | None] = ContextVar("sodientu_today", default=None)
 
@@ -33,6 +33,16 @@ def now() -> dt.datetime:
     if fixed is None:
         return wall
     return dt.datetime.combine(fixed, wall.astimezone(VN_TZ).time(), VN_TZ).astimezone(dt.UTC)
+
+
+def fix_today(day: dt.date) -> Token[dt.date | None]:
+    """Act as if today were ``day`` until ``unfix_today(token)`` (a web request, around its handler)."""
+    return _today.set(day)
+
+
+def unfix_today(token: Token[dt.date | None]) -> None:
+    """End what ``fix_today`` began."""
+    _today.reset(token)
 
 
 @contextmanager

@@ -36,6 +36,7 @@ from records.models import (
     User,
 )
 from records.permissions import Action, Actor, allowed, require
+from records.services import context
 
 STATUS_VI = {EnrolmentStatus.ACTIVE: "", EnrolmentStatus.TRANSFERRED_OUT: "Chuyển đi",
              EnrolmentStatus.DROPPED_OUT: "Bỏ học"}
@@ -213,7 +214,7 @@ def assignments_of(session: Session, actor: Actor, *, today: dt.date | None = No
     """The actor's own teaching assignments, newest year first (a teacher reads their own plan)."""
     if actor.user_id is None:
         return []
-    today = today or dt.date.today()
+    today = context.today(today)
     rows = session.execute(
         select(TeachingAssignment, Class, Subject, Term, SchoolYear)
         .join(Class, Class.id == TeachingAssignment.class_id).join(Subject, Subject.id == TeachingAssignment.subject_id)
