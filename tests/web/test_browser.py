@@ -9,25 +9,17 @@ phone-sized window. Skipped with a reason when Chromium or Playwright is missing
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).parent / "_artifacts"
+from tests.web.browser import browser, flash, shot, sign_in
+
 ADMIN_PASSWORD = "mat-khau-quan-tri-1"
 FIRST_PASSWORD = "mat-khau-ban-dau-1"
 OWN_PASSWORD = "mat-khau-rieng-2025"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"]
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is absent (apt-get install chromium chromium-driver)", allow_module_level=True)
-playwright_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
 pytestmark = pytest.mark.slow
 
@@ -79,36 +71,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app.extensions["sodientu.engine"].dispose()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if ARTIFACTS.exists():
-        shutil.rmtree(ARTIFACTS)
-    ARTIFACTS.mkdir(parents=True)
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page, base: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/dang-nhap")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
-
-
 def sign_out(page) -> None:  # type: ignore[no-untyped-def]
     page.click("#sign-out")
     assert page.url.endswith("/dang-nhap")
     assert page.locator(".flash").inner_text() == "Bạn đã đăng xuất."
-
-
-def flash(page) -> list[str]:  # type: ignore[no-untyped-def]
-    return page.locator(".flash").all_inner_texts()
 
 
 def test_a_school_from_nothing_to_a_first_class_then_every_role(server, browser):
