@@ -27,18 +27,18 @@ the end of each year bind into one volume; a repeated grade adds a section and s
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from layouts.documents import BookDocument, BookMeta, Page, Side
+from layouts.errors import RenderError
+from layouts.paginate import SLACK_PT, Flow, measure, pack
 from layouts.photo import photo_svg
 from records.errors import NotFoundError, ValidationError
 from records.models import (
@@ -369,8 +369,6 @@ IDENTITY_UNITS = 1 + 4 + 3 + 1  # title, 4 lines of personal data, 3 of parents/
 #: and the most a subject gets.
 SIGN_MM = 1.0
 SIGN_MAX_MM = 14.0
-#: Bottom of the content area of an A4 page, from the top edge (common.typ: 297 mm − the QR band).
-CONTENT_BOTTOM_MM = 297.0 - (8.0 + 33.0 + 0.5)
 
 
 def _subjects_data(inp: TranscriptInput, year: YearRecord) -> dict[str, Any]:
@@ -491,54 +489,32 @@ def _units(kind: str, data: Mapping[str, Any]) -> int:
     return 1
 
 
+#: The book of the measuring pass (its footer is not measured; the page frame is every page's).
+_MEASURE_BOOK = BookMeta(kind="transcript", title="HỌC BẠ TRUNG HỌC CƠ SỞ", school="", district="", province="",
+                         class_name="", year="", regime="tt22", paper="a4", orientation="portrait").to_dict()
+PT_PER_MM = 72 / 25.4
+
+
 def _measure(parts: Sequence[tuple[str, dict[str, Any]]]) -> list[_Landed]:
-    """Lay every part out once, each as one entry that may run over several pages, and read back
-    on which of its pages each unit landed (``<tr-unit>`` metadata) and where the last one ended."""
-    probe = BookDocument(
-        book=BookMeta(kind="transcript", title="HỌC BẠ TRUNG HỌC CƠ SỞ", school="", district="", province="",
-                      class_name="", year="", regime="tt22", paper="a4", orientation="portrait", duplex=False,
-                      part="all", total_pages=len(parts)),
-        # the photo is laid out 30 × 40 mm like its placeholder: no need to decode it to measure
-        pages=tuple(Page(no=i + 1, kind=kind, side="recto", data={**data, "photo": ""} if "photo" in data else data)
-                    for i, (kind, data) in enumerate(parts)),
-    )
-    document = probe.to_dict()
-    document["book"]["measure"] = True
-    landed_all = _landed(json.dumps(document, ensure_ascii=False, separators=(",", ":")))
-    starts: dict[int, int] = {}
-    units: dict[int, dict[int, int]] = {}
-    ends: dict[int, float] = {}
-    for hit in landed_all:
-        entry = int(hit["entry"])
-        if "unit" in hit:
-            units.setdefault(entry, {})[int(hit["unit"])] = int(hit["page"])
-        elif "end" in hit:
-            ends[entry] = float(hit["y"])
-        else:
-            starts[entry] = int(hit["page"])
+    """Where each unit of every part lands: one measuring pass of :mod:`layouts.paginate` (the
+    height of each part's repeated header and of each of its units), packed into pages; the
+    cover is one page."""
+    flows = [Flow(kind, {**data, "photo": ""} if "photo" in data else data)  # the photo is laid out
+             for kind, data in parts if kind != "transcript-cover"]       # 30 × 40 mm like its placeholder
+    measured = iter(measure(TEMPLATE, _MEASURE_BOOK, flows))
     out = []
-    for i, (kind, data) in enumerate(parts):
-        entry = i + 1
-        landed = units.get(entry, {})
-        if sorted(landed) != list(range(_units(kind, data))):
-            raise AssertionError(f"every unit of {kind} reports its page")
-        by_page: dict[int, list[int]] = {}
-        for unit, page in sorted(landed.items()):
-            by_page.setdefault(page - starts[entry], []).append(unit)
-        pages = tuple(tuple(by_page[p]) for p in sorted(by_page))
-        spare = CONTENT_BOTTOM_MM - ends[entry] if len(pages) == 1 and entry in ends else 0.0
-        out.append(_Landed(pages, max(0.0, spare)))
+    for kind, data in parts:
+        if kind == "transcript-cover":
+            out.append(_Landed(((0,),), 0.0))
+            continue
+        m = next(measured)
+        if len(m.rows) != _units(kind, data):
+            raise RenderError("Không in được học bạ: lỗi khi đo trang. Vui lòng báo cho quản trị hệ thống.",
+                              f"{kind}: {len(m.rows)} units measured, {_units(kind, data)} sent")
+        pages = pack(m)
+        spare = (m.room - m.fixed - sum(m.rows) - SLACK_PT) / PT_PER_MM if len(pages) == 1 else 0.0
+        out.append(_Landed(tuple(tuple(r) for r in pages), max(0.0, spare)))
     return out
-
-
-@lru_cache(maxsize=16)
-def _landed(document_json: str) -> tuple[dict[str, Any], ...]:
-    """The ``<tr-landed>`` marks of a measuring document (kept for a few documents: a batch that
-    prints a student's year and volume measures the same parts twice)."""
-    from layouts.render import query_document
-
-    (landed,) = query_document(TEMPLATE, document_json, "<tr-landed>")
-    return tuple(landed)
 
 
 def _split(kind: str, data: dict[str, Any], landed: _Landed) -> list[dict[str, Any]]:
