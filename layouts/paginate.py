@@ -96,7 +96,7 @@ def measure(template: str, book: Mapping[str, Any], flows: Sequence[Flow]) -> li
             out.append(Measured(float(item["fixed"]), float(item["room"]), ()))
         elif item.get("what") == "rows" and out:
             last = out[-1]
-            out[-1] = Measured(last.fixed, last.room, tuple(float(h) for h in item["h"]))
+            out[-1] = Measured(last.fixed + float(item.get("fixed", 0.0)), last.room, tuple(float(h) for h in item["h"]))
     if len(out) != len(flows):
         raise RenderError("Không in được sổ: lỗi khi đo trang. Vui lòng báo cho quản trị hệ thống.",
                           f"measuring pass of {template!r}: {len(out)} flows reported, {len(flows)} sent")

@@ -178,6 +178,10 @@ class TranscriptInput:
     years: tuple[YearRecord, ...] = ()
     #: Grades still to come after the recorded years (for the planned page numbering).
     remaining_grades: tuple[int, ...] = ()
+    #: The last page number of the latest print of each recorded year ((start year, page), …), read
+    #: from its edition: the next year's print numbers its pages after it without laying the years
+    #: before it out again (:func:`build_transcript`).
+    printed_ends: tuple[tuple[int, int], ...] = ()
 
 
 # --- formatting ------------------------------------------------------------------------------
@@ -615,16 +619,24 @@ def build_transcript(
             f"student {inp.student_code} has no year {wanted}",
         )
     sections = _sections(inp, copy, copy_ref)
-    landed = iter(_measure([part for s in sections for part in s.parts]))
-    planned = [(s.name, _section_pages(s, [next(landed) for _ in s.parts], duplex)) for s in sections]
-    total = sum(len(p) for _n, p in planned) + PLANNED_YEAR_PAGES[duplex] * len(inp.remaining_grades)
     first_year = inp.years[0].name if inp.years else None
     keep_front = wanted is None or copy or (first_year is not None and first_year == f"{wanted}-{wanted + 1}")
-    selected: list[Page] = []
+    bound = _bound_start(inp, wanted, duplex)
+    if bound is not None:  # only the printed sections are laid out; the year follows last year's print
+        sections = [s for s in sections if s.name == f"{wanted}-{wanted + 1}" or (s.name == "front" and keep_front)]
+    landed = iter(_measure([part for s in sections for part in s.parts]))
+    planned = [(s.name, _section_pages(s, [next(landed) for _ in s.parts], duplex)) for s in sections]
+    numbers: list[list[int]] = []
     no = 0
     for name, pages in planned:
-        for kind, data in pages:
-            no += 1
+        if bound is not None and name != "front":
+            no = bound - 1
+        numbers.append(list(range(no + 1, no + len(pages) + 1)))
+        no += len(pages)
+    total = no + PLANNED_YEAR_PAGES[duplex] * len(inp.remaining_grades)
+    selected: list[Page] = []
+    for (name, pages), nos in zip(planned, numbers, strict=True):
+        for (kind, data), no in zip(pages, nos, strict=True):
             keep = wanted is None or name == f"{wanted}-{wanted + 1}" or (name == "front" and keep_front)
             if keep:
                 side: Side = "verso" if duplex and no % 2 == 0 else "recto"
@@ -647,6 +659,18 @@ def build_transcript(
         total_pages=total,
     )
     return BookDocument(book=meta, pages=tuple(selected))
+
+
+def _bound_start(inp: TranscriptInput, wanted: int | None, duplex: bool) -> int | None:
+    """The first page number of the year ``wanted`` when it follows the recorded print of the year
+    before it (``inp.printed_ends``): the year is the last recorded one and the year before it was
+    printed (two-sided, on a whole sheet). Otherwise None: every section is laid out to number it."""
+    if wanted is None or len(inp.years) < 2 or inp.years[-1].start_year != wanted:
+        return None
+    end = dict(inp.printed_ends).get(inp.years[-2].start_year)
+    if end is None or (duplex and end % 2 == 1):
+        return None
+    return end + 1
 
 
 def _years_span(years: Sequence[YearRecord]) -> str:
@@ -759,6 +783,7 @@ def load_transcript_inputs(
         homeroom=_by_enrolment(session, HomeroomComment, enrolment_ids),
         teachers={},
         notes=None,
+        printed=_printed_ends(session, [s.id for s in students]),
     )
     for chunk in _chunks(class_ids):
         for ta in session.scalars(
@@ -792,6 +817,7 @@ class _Prefetched:
     homeroom: dict[int, list[HomeroomComment]]
     teachers: dict[int, list[TeachingAssignment]]  # by class id
     notes: dict[int, CorrectionNote] | None  # by enrolment id (None: ask the lookup)
+    printed: dict[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)  # by student id
 
 
 def _chunks(ids: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
@@ -843,7 +869,34 @@ def _transcript_input(
         photo=student.photo,
         years=years,
         remaining_grades=_remaining(years),
+        printed_ends=pre.printed.get(student.id, ()) if pre is not None
+        else _printed_ends(session, [student.id]).get(student.id, ()),
     )
+
+
+def _printed_ends(session: Session, student_ids: Sequence[int]) -> dict[int, tuple[tuple[int, int], ...]]:
+    """Per student, the last page number of the latest (not revoked, not copy) print of each year."""
+    from sqlalchemy import func
+
+    from records.models import Edition, EditionKind, EditionPage, EditionStatus
+
+    latest: dict[tuple[int, int], tuple[Any, int]] = {}
+    for chunk in _chunks(list(student_ids)):
+        rows = session.execute(
+            select(Edition.student_id, SchoolYear.start_year, Edition.created_at, func.max(EditionPage.number))
+            .join(EditionPage, EditionPage.edition_id == Edition.id)
+            .join(SchoolYear, SchoolYear.id == Edition.school_year_id)
+            .where(Edition.kind == EditionKind.TRANSCRIPT, Edition.student_id.in_(chunk), Edition.copy.is_(False),
+                   Edition.status != EditionStatus.REVOKED)
+            .group_by(Edition.id, Edition.student_id, SchoolYear.start_year, Edition.created_at))
+        for student_id, start, created, last in rows:
+            key = (student_id, start)
+            if key not in latest or created > latest[key][0]:
+                latest[key] = (created, int(last))
+    out: dict[int, list[tuple[int, int]]] = {}
+    for (student_id, start), (_created, last) in sorted(latest.items()):
+        out.setdefault(student_id, []).append((start, last))
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _remaining(years: Sequence[YearRecord]) -> tuple[int, ...]:
