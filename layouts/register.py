@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from layouts.documents import BookDocument, BookMeta, Page, Paper, page_sides
 from layouts.paginate import Flow, paginate
-from layouts.transcript import GRADE9_DONE, GRADE9_NOT_DONE, Place, fmt_date, long_date, school_upper
+from layouts.transcript import Place, fmt_date, long_date, school_upper
 from records.errors import NotFoundError, ValidationError
 from records.models import (
     Class,
@@ -40,7 +40,7 @@ from records.models import (
     StudentResult,
 )
 from records.names import name_sort_key
-from records.rules import Promotion
+from records.rules import Promotion, ruleset
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -272,7 +272,7 @@ def _number_key(number: str | None) -> tuple[int, str]:
 
 def _outcome(enrolment: Enrolment, result: StudentResult | None) -> str:
     level = enrolment.class_.grade.level
-    tt22 = enrolment.class_.grade.regime == "tt22"
+    words = ruleset(enrolment.class_.grade.regime).vocabulary
     if enrolment.status == EnrolmentStatus.TRANSFERRED_OUT:
         return f"Chuyển đi {fmt_date(enrolment.left_on)}".strip()
     if enrolment.status == EnrolmentStatus.DROPPED_OUT:
@@ -283,11 +283,11 @@ def _outcome(enrolment: Enrolment, result: StudentResult | None) -> str:
     value = Promotion(decision)
     if value is Promotion.PROMOTED:
         if level == 9:
-            return GRADE9_DONE[tt22]
+            return words.grade9_done
         return "Lên lớp"
     if value is Promotion.REPEAT:
         if level == 9:
-            return GRADE9_NOT_DONE[tt22]
+            return words.grade9_not_done
         return "Ở lại lớp"
     return "Kiểm tra lại" if value is Promotion.REASSESS else "Rèn luyện hè"
 

@@ -73,11 +73,6 @@ TT22_FORM_NOTE = (
 )
 COPY_MARK = "BẢN SAO"
 LEVELS = (6, 7, 8, 9)
-#: The grade-9 decision, by "is the year under TT22": TT22 completes the programme (Điều 13),
-#: TT58/TT26 send the student to the graduation review — the mark book words it the same way
-#: (docs/REGULATIONS-DECISIONS.md).
-GRADE9_DONE = {True: "Hoàn thành chương trình THCS", False: "Được xét công nhận tốt nghiệp THCS"}
-GRADE9_NOT_DONE = {True: "Chưa hoàn thành chương trình THCS", False: "Không được xét công nhận tốt nghiệp THCS"}
 
 
 # --- the input: plain typed data -------------------------------------------------------------
@@ -231,41 +226,25 @@ def register_label(number: str) -> str:
 
 
 def _labels(regime: str) -> dict[str, str]:
-    """Column and row labels of a year section, per regulation (BOOKS.md §2.2)."""
-    if regime == "tt22":
-        return {
-            "subject": "Môn học/Hoạt động giáo dục",
-            "term1": "Học kì I",
-            "term2": "Học kì II",
-            "year": "Cả năm",
-            "reassessed": "Điểm hoặc mức đánh giá lại (nếu có)",
-            "comment": "Nhận xét sự tiến bộ, ưu điểm nổi bật, hạn chế chủ yếu (nếu có) "
-            "và chữ ký của giáo viên môn học",
-            "conduct": "Kết quả rèn luyện",
-            "learning": "Kết quả học tập",
-            "absent": "Tổng số buổi nghỉ học cả năm",
-            "summer": "Kết quả đánh giá lại môn học hoặc rèn luyện trong kì nghỉ hè (nếu có)",
-            "decision": "Được lên lớp hoặc không được lên lớp",
-            "decision9": "Hoàn thành hoặc chưa hoàn thành chương trình THCS",
-            "title": "Khen thưởng",
-            "circular": "Thông tư 22/2021/TT-BGDĐT",
-        }
+    """Column and row labels of a year section: the regulation's words (``Ruleset.vocabulary``,
+    D-LBL-3) and the form's own (BOOKS.md §2.2)."""
+    rules = ruleset(regime)
+    v = rules.vocabulary
     return {
-        "subject": "Môn học",
+        "subject": v.subject,
         "term1": "Học kì I",
         "term2": "Học kì II",
         "year": "Cả năm",
-        "reassessed": "Điểm hoặc xếp loại kiểm tra lại (nếu có)",
-        "comment": "Giáo viên bộ môn ký xác nhận ĐTB môn học hoặc xếp loại và ghi rõ họ tên",
-        "conduct": "Hạnh kiểm",
-        "learning": "Học lực",
+        "reassessed": v.reassessed,
+        "comment": v.subject_sign,
+        "conduct": v.conduct,
+        "learning": v.learning,
         "absent": "Tổng số buổi nghỉ học cả năm",
-        "summer": "Kết quả kiểm tra lại hoặc rèn luyện hạnh kiểm trong kì nghỉ hè (nếu có)",
+        "summer": v.summer,
         "decision": "Được lên lớp hoặc không được lên lớp",
-        "decision9": "Được hoặc không được xét công nhận tốt nghiệp THCS",
-        "title": "Danh hiệu",
-        "circular": "Thông tư 58/2011/TT-BGDĐT"
-        + (" (sửa đổi, bổ sung bởi Thông tư 26/2020/TT-BGDĐT)" if regime == "tt26" else ""),
+        "decision9": v.grade9_question,
+        "title": v.award,
+        "circular": rules.circular_vi,
     }
 
 
@@ -275,16 +254,10 @@ def decision_text(year: YearRecord) -> str:
     if not decision:
         return ""
     value = Promotion(decision)
-    nine = year.grade == 9
-    if value is Promotion.PROMOTED:
-        if nine:
-            return GRADE9_DONE[year.regime == "tt22"]
-        return "Được lên lớp"
-    if value is Promotion.REPEAT:
-        if nine:
-            return GRADE9_NOT_DONE[year.regime == "tt22"]
-        return "Không được lên lớp"
-    return ruleset(year.regime).promotion_label(value, grade=year.grade)
+    rules = ruleset(year.regime)
+    if value in (Promotion.PROMOTED, Promotion.REPEAT):
+        return rules.vocabulary.decision(value, year.grade)
+    return rules.promotion_label(value, grade=year.grade)
 
 
 def correction_text(note: CorrectionNote) -> str:
@@ -418,7 +391,7 @@ RESULT_UNITS = ("results", "lines", "comment", "homeroom", "approval")
 
 def _results_data(inp: TranscriptInput, year: YearRecord) -> dict[str, Any]:
     labels = _labels(year.regime)
-    periods = ("Học kì I", "Học kì II", "Cả năm")
+    periods = (labels["term1"], labels["term2"], labels["year"])
     summer = ", ".join(
         part
         for part in (
