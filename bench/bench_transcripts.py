@@ -5,13 +5,16 @@ Usage: .venv/bin/python bench/bench_transcripts.py [--students 600] [--workers 2
 Every run draws new marks and names (a new seed), so Typst's memoisation cannot reuse earlier
 pages. Reported: the median wall time of rendering ``--students`` single-year transcripts
 (2 pages each, the year-end print) in a process pool, one reused typst Compiler per process and
-one compile per student; the median of one student's bound four-year volume (10 pages); the
-register of a 150-student course; peak RSS of the parent and of the worker processes.
+one compile per student; the CPU of one year's print (measure + render, in this process) with
+and without last year's print on record (``TranscriptInput.printed_ends``: only that year is laid
+out) next to a quarter of the volume's; the median of one student's bound four-year volume (10
+pages); the register of a 150-student course; peak RSS of the parent and of the worker processes.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import random
 import resource
@@ -77,6 +80,33 @@ def bench_volume(runs: int, base: int) -> list[float]:
     return times
 
 
+def bench_year_cost(students: int, base: int) -> tuple[float, float, float]:
+    """CPU seconds per student (``time.process_time``, this process) of: the year-end print of the
+    third year laying every year out to number its pages; the same print following last year's
+    print on record (``printed_ends``, as ``load_transcript_input`` reads it from the edition); a
+    quarter of the four-year volume's print. Each is timed on students of its own (Typst memoises
+    layouts across compiles in a process); last year's print is made first, untimed."""
+    def student(seed: int, years: int = 3):
+        return sample_input(seed=seed, years=years, name=random.Random(seed).choice(NAMES) + f" {seed}")
+
+    unbound = bound = volume = 0.0
+    for i in range(students):
+        seed = base + 3 * i
+        on_record = student(seed + 1)
+        last_year = build_transcript(on_record, year=2022)
+        on_record = dataclasses.replace(on_record, printed_ends=((2022, last_year.pages[-1].no),))
+        inp, whole = student(seed), student(seed + 2, years=4)
+        t0 = time.process_time()
+        render_transcript(build_transcript(inp, year=2023))
+        t1 = time.process_time()
+        render_transcript(build_transcript(on_record, year=2023))
+        t2 = time.process_time()
+        render_transcript(build_transcript(whole, volume=True))
+        t3 = time.process_time()
+        unbound, bound, volume = unbound + t1 - t0, bound + t2 - t1, volume + t3 - t2
+    return unbound / students, bound / students, volume / students / 4
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=600)
@@ -96,6 +126,7 @@ def main() -> None:
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         pool.map(_render_year, [(base + 900_000 + i, tempfile.gettempdir()) for i in range(40)])
         worker_rss = max(pool.map(_worker_peak_rss_mb, range(args.workers * 4)))
+    year_cost = bench_year_cost(max(20, args.students // 10), base + 700_000)
     volume = bench_volume(max(5, args.runs * 3), base + 500_000)
     reg = sample_register(150, seed=base % 1000)
     t0 = time.perf_counter()
@@ -109,6 +140,9 @@ def main() -> None:
     print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"four-year volume (10 pages, duplex 14): median {statistics.median(volume) * 1000:.0f} ms "
           f"(target < 300 ms; runs {', '.join(f'{t * 1000:.0f}' for t in volume)})")
+    print(f"CPU of one year-end print (3rd year), per student: {year_cost[0] * 1000:.1f} ms laying every year "
+          f"out, {year_cost[1] * 1000:.1f} ms after last year's print on record; a quarter of the volume "
+          f"{year_cost[2] * 1000:.1f} ms")
     print(f"register, 150 students: {reg_s:.2f} s, {len(pdf) // 1024} kB")
     print(f"peak RSS: parent {parent_rss:.0f} MB, worker {worker_rss:.0f} MB (target < 500 MB)")
 

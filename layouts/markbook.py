@@ -259,8 +259,8 @@ _VOCAB: dict[str, _Vocab] = {
     "tt22": _Vocab(
         title="SỔ THEO DÕI VÀ ĐÁNH GIÁ HỌC SINH",
         subtitle="(THEO LỚP HỌC)",
-        learning="Kết quả học tập",
-        conduct="Kết quả rèn luyện",
+        learning=ruleset("tt22").vocabulary.learning,  # D-LBL-3: the regulation's words
+        conduct=ruleset("tt22").vocabulary.conduct,
         overall=None,
         kind_labels=_KIND_TT22,
         avg_term="ĐTBmhk",
@@ -271,8 +271,8 @@ _VOCAB: dict[str, _Vocab] = {
     "tt26": _Vocab(
         title="SỔ GỌI TÊN VÀ GHI ĐIỂM",
         subtitle="",
-        learning="Học lực",
-        conduct="Hạnh kiểm",
+        learning=ruleset("tt26").vocabulary.learning,
+        conduct=ruleset("tt26").vocabulary.conduct,
         overall="ĐTB các môn",
         kind_labels=_KIND_TT22,
         avg_term="ĐTBmhk",
@@ -283,8 +283,8 @@ _VOCAB: dict[str, _Vocab] = {
     "tt58": _Vocab(
         title="SỔ GỌI TÊN VÀ GHI ĐIỂM",
         subtitle="",
-        learning="Học lực",
-        conduct="Hạnh kiểm",
+        learning=ruleset("tt58").vocabulary.learning,
+        conduct=ruleset("tt58").vocabulary.conduct,
         overall="ĐTB các môn",
         kind_labels=_KIND_TT58,
         avg_term="ĐTB HK",
@@ -667,7 +667,7 @@ def summary_data(
 
 
 # Year decisions too long for the summary's column, printed abbreviated and explained in the legend.
-_DECISION_SHORT = {"Hoàn thành chương trình THCS": "HTCT THCS", "Được xét công nhận tốt nghiệp THCS": "Xét CNTN"}
+_DECISION_SHORT = {ruleset("tt22").vocabulary.grade9_done: "HTCT THCS", ruleset("tt58").vocabulary.grade9_done: "Xét CNTN"}
 
 #: "Lên lớp" and the grade-9 wording of each regime (``Ruleset.promotion_label``, D-LBL-2).
 _PROMOTED = ("Lên lớp", *dict.fromkeys(ruleset(r).promotion_label(Promotion.PROMOTED, grade=9) for r in REGIMES))

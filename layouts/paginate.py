@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from layouts.errors import RenderError
@@ -75,7 +76,7 @@ def pack(m: Measured, slack: float = SLACK_PT, reserve: float = 0.0) -> list[ran
 
 def measure(template: str, book: Mapping[str, Any], flows: Sequence[Flow]) -> list[Measured]:
     """One measuring compile of every flow (see the module docstring)."""
-    from layouts.render import query_document
+    from layouts.render import document_json
 
     if not flows:
         return []
@@ -88,18 +89,27 @@ def measure(template: str, book: Mapping[str, Any], flows: Sequence[Flow]) -> li
         pages.append(page)
     doc = {"schema_version": 1, "book": {**book, "measure": True, "duplex": False, "total_pages": len(flows)},
            "pages": pages}
-    found = query_document(template, doc, "<measure>")
+    found = _query(template, document_json(doc))
     out: list[Measured] = []
     for item in found:
         if item.get("what") == "page":
             out.append(Measured(float(item["fixed"]), float(item["room"]), ()))
         elif item.get("what") == "rows" and out:
             last = out[-1]
-            out[-1] = Measured(last.fixed, last.room, tuple(float(h) for h in item["h"]))
+            out[-1] = Measured(last.fixed + float(item.get("fixed", 0.0)), last.room, tuple(float(h) for h in item["h"]))
     if len(out) != len(flows):
         raise RenderError("Không in được sổ: lỗi khi đo trang. Vui lòng báo cho quản trị hệ thống.",
                           f"measuring pass of {template!r}: {len(out)} flows reported, {len(flows)} sent")
     return out
+
+
+@lru_cache(maxsize=16)
+def _query(template: str, document: str) -> tuple[Any, ...]:
+    """The ``<measure>`` reports of a measuring document, kept for a few documents (a batch that
+    prints a student's year and volume measures the same flows twice)."""
+    from layouts.render import query_document
+
+    return tuple(query_document(template, document, "<measure>"))
 
 
 def paginate(template: str, book: Mapping[str, Any], flows: Sequence[Flow]) -> list[list[range]]:

@@ -7,9 +7,10 @@ tracking of grades 6 to 9 (class, school year, decision; a repeated grade shows 
 leaving (date, reason or school gone to) and notes. The same builder prints the register at the
 start of each year and, complete, at the end of the course (CV 1540 §2.2.3 b).
 
-The book is A3 landscape (A4 landscape on request). Typst decides where the pages break (:func:`plan_lines` lays the list
-out once and reads back where each line landed); each page of the document then holds the lines
-that landed on it, and :func:`render_register` checks that Typst produced exactly those pages.
+The book is A3 landscape (A4 landscape on request). Page breaks come from Typst's own layout
+(:func:`plan_lines`: one measuring pass of :mod:`layouts.paginate`, the lines packed into pages);
+each page of the document holds its lines, and :func:`render_register` checks that Typst produced
+exactly those pages.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from layouts.documents import BookDocument, BookMeta, Page, Paper, page_sides
-from layouts.transcript import GRADE9_DONE, GRADE9_NOT_DONE, Place, fmt_date, long_date, school_upper
+from layouts.paginate import Flow, paginate
+from layouts.transcript import Place, fmt_date, long_date, school_upper
 from records.errors import NotFoundError, ValidationError
 from records.models import (
     Class,
@@ -38,7 +40,7 @@ from records.models import (
     StudentResult,
 )
 from records.names import name_sort_key
-from records.rules import Promotion
+from records.rules import Promotion, ruleset
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -161,32 +163,18 @@ def line_cells(line: RegisterLine) -> dict[str, str]:
 
 
 def plan_lines(rows: Sequence[dict[str, str]], head: dict[str, str], paper: Paper = "a3") -> list[list[int]]:
-    """Indices of the lines on each list page, from where Typst lays them out.
+    """Indices of the lines on each list page, from Typst's measurements (:mod:`layouts.paginate`).
 
-    The whole list is laid out once as a single entry (the table's header repeats on every page,
-    a line never breaks) and each line reports its page (``<register-row>`` metadata); the
-    printed pages are then one entry each with the lines that landed there, so they break alike.
+    The whole list is one flow: the measuring pass reports the height of the repeated header (the
+    title line and the column heads) and of each line (a line never breaks); the lines are packed
+    into pages, each printed as one entry holding its lines.
     """
-    from layouts.render import query_document
-
     if not rows:
         return [[]]
-    probe = BookDocument(
-        book=BookMeta(kind="register", title="SỔ ĐĂNG BỘ", school="", district="", province="",
-                      class_name="", year="", regime="tt22", paper=paper, orientation="landscape",
-                      duplex=False, part="all", total_pages=1),
-        pages=(Page(no=1, kind="register-list", side="recto", data={"head": head, "rows": list(rows)}),),
-    )
-    document = probe.to_dict()
-    document["book"]["measure"] = True
-    (landed,) = query_document(TEMPLATE, document, "<register-landed>")
-    pages: dict[int, list[int]] = {}
-    for hit in landed:
-        pages.setdefault(int(hit["page"]), []).append(int(hit["row"]))
-    groups = [sorted(pages[p]) for p in sorted(pages)]
-    if sorted(i for g in groups for i in g) != list(range(len(rows))):
-        raise AssertionError("every line of the register reports exactly one page")
-    return groups
+    book = BookMeta(kind="register", title="SỔ ĐĂNG BỘ", school="", district="", province="", class_name="",
+                    year="", regime="tt22", paper=paper, orientation="landscape").to_dict()
+    ranges = paginate(TEMPLATE, book, [Flow("register-list", {"head": head, "rows": list(rows)})])[0]
+    return [list(r) for r in ranges]
 
 
 def build_register(inp: RegisterInput, *, paper: Paper = "a3", duplex: bool = False) -> BookDocument:
@@ -284,7 +272,7 @@ def _number_key(number: str | None) -> tuple[int, str]:
 
 def _outcome(enrolment: Enrolment, result: StudentResult | None) -> str:
     level = enrolment.class_.grade.level
-    tt22 = enrolment.class_.grade.regime == "tt22"
+    words = ruleset(enrolment.class_.grade.regime).vocabulary
     if enrolment.status == EnrolmentStatus.TRANSFERRED_OUT:
         return f"Chuyển đi {fmt_date(enrolment.left_on)}".strip()
     if enrolment.status == EnrolmentStatus.DROPPED_OUT:
@@ -295,11 +283,11 @@ def _outcome(enrolment: Enrolment, result: StudentResult | None) -> str:
     value = Promotion(decision)
     if value is Promotion.PROMOTED:
         if level == 9:
-            return GRADE9_DONE[tt22]
+            return words.grade9_done
         return "Lên lớp"
     if value is Promotion.REPEAT:
         if level == 9:
-            return GRADE9_NOT_DONE[tt22]
+            return words.grade9_not_done
         return "Ở lại lớp"
     return "Kiểm tra lại" if value is Promotion.REASSESS else "Rèn luyện hè"
 

@@ -27,18 +27,18 @@ the end of each year bind into one volume; a repeated grade adds a section and s
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from layouts.documents import BookDocument, BookMeta, Page, Side
+from layouts.errors import RenderError
+from layouts.paginate import SLACK_PT, Flow, measure, pack
 from layouts.photo import photo_svg
 from records.errors import NotFoundError, ValidationError
 from records.models import (
@@ -73,11 +73,6 @@ TT22_FORM_NOTE = (
 )
 COPY_MARK = "BẢN SAO"
 LEVELS = (6, 7, 8, 9)
-#: The grade-9 decision, by "is the year under TT22": TT22 completes the programme (Điều 13),
-#: TT58/TT26 send the student to the graduation review — the mark book words it the same way
-#: (docs/REGULATIONS-DECISIONS.md).
-GRADE9_DONE = {True: "Hoàn thành chương trình THCS", False: "Được xét công nhận tốt nghiệp THCS"}
-GRADE9_NOT_DONE = {True: "Chưa hoàn thành chương trình THCS", False: "Không được xét công nhận tốt nghiệp THCS"}
 
 
 # --- the input: plain typed data -------------------------------------------------------------
@@ -178,6 +173,10 @@ class TranscriptInput:
     years: tuple[YearRecord, ...] = ()
     #: Grades still to come after the recorded years (for the planned page numbering).
     remaining_grades: tuple[int, ...] = ()
+    #: The last page number of the latest print of each recorded year ((start year, page), …), read
+    #: from its edition: the next year's print numbers its pages after it without laying the years
+    #: before it out again (:func:`build_transcript`).
+    printed_ends: tuple[tuple[int, int], ...] = ()
 
 
 # --- formatting ------------------------------------------------------------------------------
@@ -227,41 +226,25 @@ def register_label(number: str) -> str:
 
 
 def _labels(regime: str) -> dict[str, str]:
-    """Column and row labels of a year section, per regulation (BOOKS.md §2.2)."""
-    if regime == "tt22":
-        return {
-            "subject": "Môn học/Hoạt động giáo dục",
-            "term1": "Học kì I",
-            "term2": "Học kì II",
-            "year": "Cả năm",
-            "reassessed": "Điểm hoặc mức đánh giá lại (nếu có)",
-            "comment": "Nhận xét sự tiến bộ, ưu điểm nổi bật, hạn chế chủ yếu (nếu có) "
-            "và chữ ký của giáo viên môn học",
-            "conduct": "Kết quả rèn luyện",
-            "learning": "Kết quả học tập",
-            "absent": "Tổng số buổi nghỉ học cả năm",
-            "summer": "Kết quả đánh giá lại môn học hoặc rèn luyện trong kì nghỉ hè (nếu có)",
-            "decision": "Được lên lớp hoặc không được lên lớp",
-            "decision9": "Hoàn thành hoặc chưa hoàn thành chương trình THCS",
-            "title": "Khen thưởng",
-            "circular": "Thông tư 22/2021/TT-BGDĐT",
-        }
+    """Column and row labels of a year section: the regulation's words (``Ruleset.vocabulary``,
+    D-LBL-3) and the form's own (BOOKS.md §2.2)."""
+    rules = ruleset(regime)
+    v = rules.vocabulary
     return {
-        "subject": "Môn học",
+        "subject": v.subject,
         "term1": "Học kì I",
         "term2": "Học kì II",
         "year": "Cả năm",
-        "reassessed": "Điểm hoặc xếp loại kiểm tra lại (nếu có)",
-        "comment": "Giáo viên bộ môn ký xác nhận ĐTB môn học hoặc xếp loại và ghi rõ họ tên",
-        "conduct": "Hạnh kiểm",
-        "learning": "Học lực",
+        "reassessed": v.reassessed,
+        "comment": v.subject_sign,
+        "conduct": v.conduct,
+        "learning": v.learning,
         "absent": "Tổng số buổi nghỉ học cả năm",
-        "summer": "Kết quả kiểm tra lại hoặc rèn luyện hạnh kiểm trong kì nghỉ hè (nếu có)",
+        "summer": v.summer,
         "decision": "Được lên lớp hoặc không được lên lớp",
-        "decision9": "Được hoặc không được xét công nhận tốt nghiệp THCS",
-        "title": "Danh hiệu",
-        "circular": "Thông tư 58/2011/TT-BGDĐT"
-        + (" (sửa đổi, bổ sung bởi Thông tư 26/2020/TT-BGDĐT)" if regime == "tt26" else ""),
+        "decision9": v.grade9_question,
+        "title": v.award,
+        "circular": rules.circular_vi,
     }
 
 
@@ -271,16 +254,10 @@ def decision_text(year: YearRecord) -> str:
     if not decision:
         return ""
     value = Promotion(decision)
-    nine = year.grade == 9
-    if value is Promotion.PROMOTED:
-        if nine:
-            return GRADE9_DONE[year.regime == "tt22"]
-        return "Được lên lớp"
-    if value is Promotion.REPEAT:
-        if nine:
-            return GRADE9_NOT_DONE[year.regime == "tt22"]
-        return "Không được lên lớp"
-    return ruleset(year.regime).promotion_label(value, grade=year.grade)
+    rules = ruleset(year.regime)
+    if value in (Promotion.PROMOTED, Promotion.REPEAT):
+        return rules.vocabulary.decision(value, year.grade)
+    return rules.promotion_label(value, grade=year.grade)
 
 
 def correction_text(note: CorrectionNote) -> str:
@@ -369,8 +346,6 @@ IDENTITY_UNITS = 1 + 4 + 3 + 1  # title, 4 lines of personal data, 3 of parents/
 #: and the most a subject gets.
 SIGN_MM = 1.0
 SIGN_MAX_MM = 14.0
-#: Bottom of the content area of an A4 page, from the top edge (common.typ: 297 mm − the QR band).
-CONTENT_BOTTOM_MM = 297.0 - (8.0 + 33.0 + 0.5)
 
 
 def _subjects_data(inp: TranscriptInput, year: YearRecord) -> dict[str, Any]:
@@ -416,7 +391,7 @@ RESULT_UNITS = ("results", "lines", "comment", "homeroom", "approval")
 
 def _results_data(inp: TranscriptInput, year: YearRecord) -> dict[str, Any]:
     labels = _labels(year.regime)
-    periods = ("Học kì I", "Học kì II", "Cả năm")
+    periods = (labels["term1"], labels["term2"], labels["year"])
     summer = ", ".join(
         part
         for part in (
@@ -491,54 +466,32 @@ def _units(kind: str, data: Mapping[str, Any]) -> int:
     return 1
 
 
+#: The book of the measuring pass (its footer is not measured; the page frame is every page's).
+_MEASURE_BOOK = BookMeta(kind="transcript", title="HỌC BẠ TRUNG HỌC CƠ SỞ", school="", district="", province="",
+                         class_name="", year="", regime="tt22", paper="a4", orientation="portrait").to_dict()
+PT_PER_MM = 72 / 25.4
+
+
 def _measure(parts: Sequence[tuple[str, dict[str, Any]]]) -> list[_Landed]:
-    """Lay every part out once, each as one entry that may run over several pages, and read back
-    on which of its pages each unit landed (``<tr-unit>`` metadata) and where the last one ended."""
-    probe = BookDocument(
-        book=BookMeta(kind="transcript", title="HỌC BẠ TRUNG HỌC CƠ SỞ", school="", district="", province="",
-                      class_name="", year="", regime="tt22", paper="a4", orientation="portrait", duplex=False,
-                      part="all", total_pages=len(parts)),
-        # the photo is laid out 30 × 40 mm like its placeholder: no need to decode it to measure
-        pages=tuple(Page(no=i + 1, kind=kind, side="recto", data={**data, "photo": ""} if "photo" in data else data)
-                    for i, (kind, data) in enumerate(parts)),
-    )
-    document = probe.to_dict()
-    document["book"]["measure"] = True
-    landed_all = _landed(json.dumps(document, ensure_ascii=False, separators=(",", ":")))
-    starts: dict[int, int] = {}
-    units: dict[int, dict[int, int]] = {}
-    ends: dict[int, float] = {}
-    for hit in landed_all:
-        entry = int(hit["entry"])
-        if "unit" in hit:
-            units.setdefault(entry, {})[int(hit["unit"])] = int(hit["page"])
-        elif "end" in hit:
-            ends[entry] = float(hit["y"])
-        else:
-            starts[entry] = int(hit["page"])
+    """Where each unit of every part lands: one measuring pass of :mod:`layouts.paginate` (the
+    height of each part's repeated header and of each of its units), packed into pages; the
+    cover is one page."""
+    flows = [Flow(kind, {**data, "photo": ""} if "photo" in data else data)  # the photo is laid out
+             for kind, data in parts if kind != "transcript-cover"]       # 30 × 40 mm like its placeholder
+    measured = iter(measure(TEMPLATE, _MEASURE_BOOK, flows))
     out = []
-    for i, (kind, data) in enumerate(parts):
-        entry = i + 1
-        landed = units.get(entry, {})
-        if sorted(landed) != list(range(_units(kind, data))):
-            raise AssertionError(f"every unit of {kind} reports its page")
-        by_page: dict[int, list[int]] = {}
-        for unit, page in sorted(landed.items()):
-            by_page.setdefault(page - starts[entry], []).append(unit)
-        pages = tuple(tuple(by_page[p]) for p in sorted(by_page))
-        spare = CONTENT_BOTTOM_MM - ends[entry] if len(pages) == 1 and entry in ends else 0.0
-        out.append(_Landed(pages, max(0.0, spare)))
+    for kind, data in parts:
+        if kind == "transcript-cover":
+            out.append(_Landed(((0,),), 0.0))
+            continue
+        m = next(measured)
+        if len(m.rows) != _units(kind, data):
+            raise RenderError("Không in được học bạ: lỗi khi đo trang. Vui lòng báo cho quản trị hệ thống.",
+                              f"{kind}: {len(m.rows)} units measured, {_units(kind, data)} sent")
+        pages = pack(m)
+        spare = (m.room - m.fixed - sum(m.rows) - SLACK_PT) / PT_PER_MM if len(pages) == 1 else 0.0
+        out.append(_Landed(tuple(tuple(r) for r in pages), max(0.0, spare)))
     return out
-
-
-@lru_cache(maxsize=16)
-def _landed(document_json: str) -> tuple[dict[str, Any], ...]:
-    """The ``<tr-landed>`` marks of a measuring document (kept for a few documents: a batch that
-    prints a student's year and volume measures the same parts twice)."""
-    from layouts.render import query_document
-
-    (landed,) = query_document(TEMPLATE, document_json, "<tr-landed>")
-    return tuple(landed)
 
 
 def _split(kind: str, data: dict[str, Any], landed: _Landed) -> list[dict[str, Any]]:
@@ -639,16 +592,24 @@ def build_transcript(
             f"student {inp.student_code} has no year {wanted}",
         )
     sections = _sections(inp, copy, copy_ref)
-    landed = iter(_measure([part for s in sections for part in s.parts]))
-    planned = [(s.name, _section_pages(s, [next(landed) for _ in s.parts], duplex)) for s in sections]
-    total = sum(len(p) for _n, p in planned) + PLANNED_YEAR_PAGES[duplex] * len(inp.remaining_grades)
     first_year = inp.years[0].name if inp.years else None
     keep_front = wanted is None or copy or (first_year is not None and first_year == f"{wanted}-{wanted + 1}")
-    selected: list[Page] = []
+    bound = _bound_start(inp, wanted, duplex)
+    if bound is not None:  # only the printed sections are laid out; the year follows last year's print
+        sections = [s for s in sections if s.name == f"{wanted}-{wanted + 1}" or (s.name == "front" and keep_front)]
+    landed = iter(_measure([part for s in sections for part in s.parts]))
+    planned = [(s.name, _section_pages(s, [next(landed) for _ in s.parts], duplex)) for s in sections]
+    numbers: list[list[int]] = []
     no = 0
     for name, pages in planned:
-        for kind, data in pages:
-            no += 1
+        if bound is not None and name != "front":
+            no = bound - 1
+        numbers.append(list(range(no + 1, no + len(pages) + 1)))
+        no += len(pages)
+    total = no + PLANNED_YEAR_PAGES[duplex] * len(inp.remaining_grades)
+    selected: list[Page] = []
+    for (name, pages), nos in zip(planned, numbers, strict=True):
+        for (kind, data), no in zip(pages, nos, strict=True):
             keep = wanted is None or name == f"{wanted}-{wanted + 1}" or (name == "front" and keep_front)
             if keep:
                 side: Side = "verso" if duplex and no % 2 == 0 else "recto"
@@ -671,6 +632,18 @@ def build_transcript(
         total_pages=total,
     )
     return BookDocument(book=meta, pages=tuple(selected))
+
+
+def _bound_start(inp: TranscriptInput, wanted: int | None, duplex: bool) -> int | None:
+    """The first page number of the year ``wanted`` when it follows the recorded print of the year
+    before it (``inp.printed_ends``): the year is the last recorded one and the year before it was
+    printed (two-sided, on a whole sheet). Otherwise None: every section is laid out to number it."""
+    if wanted is None or len(inp.years) < 2 or inp.years[-1].start_year != wanted:
+        return None
+    end = dict(inp.printed_ends).get(inp.years[-2].start_year)
+    if end is None or (duplex and end % 2 == 1):
+        return None
+    return end + 1
 
 
 def _years_span(years: Sequence[YearRecord]) -> str:
@@ -783,6 +756,7 @@ def load_transcript_inputs(
         homeroom=_by_enrolment(session, HomeroomComment, enrolment_ids),
         teachers={},
         notes=None,
+        printed=_printed_ends(session, [s.id for s in students]),
     )
     for chunk in _chunks(class_ids):
         for ta in session.scalars(
@@ -816,6 +790,7 @@ class _Prefetched:
     homeroom: dict[int, list[HomeroomComment]]
     teachers: dict[int, list[TeachingAssignment]]  # by class id
     notes: dict[int, CorrectionNote] | None  # by enrolment id (None: ask the lookup)
+    printed: dict[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)  # by student id
 
 
 def _chunks(ids: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
@@ -867,7 +842,34 @@ def _transcript_input(
         photo=student.photo,
         years=years,
         remaining_grades=_remaining(years),
+        printed_ends=pre.printed.get(student.id, ()) if pre is not None
+        else _printed_ends(session, [student.id]).get(student.id, ()),
     )
+
+
+def _printed_ends(session: Session, student_ids: Sequence[int]) -> dict[int, tuple[tuple[int, int], ...]]:
+    """Per student, the last page number of the latest (not revoked, not copy) print of each year."""
+    from sqlalchemy import func
+
+    from records.models import Edition, EditionKind, EditionPage, EditionStatus
+
+    latest: dict[tuple[int, int], tuple[Any, int]] = {}
+    for chunk in _chunks(list(student_ids)):
+        rows = session.execute(
+            select(Edition.student_id, SchoolYear.start_year, Edition.created_at, func.max(EditionPage.number))
+            .join(EditionPage, EditionPage.edition_id == Edition.id)
+            .join(SchoolYear, SchoolYear.id == Edition.school_year_id)
+            .where(Edition.kind == EditionKind.TRANSCRIPT, Edition.student_id.in_(chunk), Edition.copy.is_(False),
+                   Edition.status != EditionStatus.REVOKED)
+            .group_by(Edition.id, Edition.student_id, SchoolYear.start_year, Edition.created_at))
+        for student_id, start, created, last in rows:
+            key = (student_id, start)
+            if key not in latest or created > latest[key][0]:
+                latest[key] = (created, int(last))
+    out: dict[int, list[tuple[int, int]]] = {}
+    for (student_id, start), (_created, last) in sorted(latest.items()):
+        out.setdefault(student_id, []).append((start, last))
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _remaining(years: Sequence[YearRecord]) -> tuple[int, ...]:

@@ -43,6 +43,59 @@ SubjectResults = Mapping[str, object]
 
 
 @dataclass(frozen=True)
+class Vocabulary:
+    """The words the printed books use for one regulation's results (D-LBL-3: one place per
+    regulation; ``Ruleset.vocabulary``). Layouts read them from here and never spell them again."""
+
+    conduct: str  # the conduct / training result: "Hạnh kiểm" | "Kết quả rèn luyện"
+    learning: str  # the learning result: "Học lực" | "Kết quả học tập"
+    award: str  # the heading of the title (danh hiệu) line of the transcript
+    subject: str  # the subject column of the transcript
+    reassessed: str  # the summer re-assessment column of the transcript
+    subject_sign: str  # the transcript's last column: the subject teacher's comment and signature
+    summer: str  # the transcript's line of the summer re-assessment / training result
+    grade9_question: str  # the transcript's decision line in grade 9
+    grade9_done: str  # a grade-9 student promoted (D-LBL-2), in every book
+    grade9_not_done: str  # a grade-9 student who is not
+
+    def decision(self, decision: Promotion | str, grade: int) -> str:
+        """A promotion decision as the transcript's decision line words it ("Được lên lớp", grade 9:
+        the programme completed or the graduation review); the summer cases as ``promotion_label``."""
+        value = Promotion(decision)
+        if value is Promotion.PROMOTED:
+            return self.grade9_done if grade == 9 else "Được lên lớp"
+        if value is Promotion.REPEAT:
+            return self.grade9_not_done if grade == 9 else "Không được lên lớp"
+        raise ValueError(f"{value} has no transcript wording of its own")
+
+
+_VOCABULARY_TT58 = Vocabulary(
+    conduct="Hạnh kiểm",
+    learning="Học lực",
+    award="Danh hiệu",
+    subject="Môn học",
+    reassessed="Điểm hoặc xếp loại kiểm tra lại (nếu có)",
+    subject_sign="Giáo viên bộ môn ký xác nhận ĐTB môn học hoặc xếp loại và ghi rõ họ tên",
+    summer="Kết quả kiểm tra lại hoặc rèn luyện hạnh kiểm trong kì nghỉ hè (nếu có)",
+    grade9_question="Được hoặc không được xét công nhận tốt nghiệp THCS",
+    grade9_done="Được xét công nhận tốt nghiệp THCS",
+    grade9_not_done="Không được xét công nhận tốt nghiệp THCS",
+)
+_VOCABULARY_TT22 = Vocabulary(
+    conduct="Kết quả rèn luyện",
+    learning="Kết quả học tập",
+    award="Khen thưởng",
+    subject="Môn học/Hoạt động giáo dục",
+    reassessed="Điểm hoặc mức đánh giá lại (nếu có)",
+    subject_sign="Nhận xét sự tiến bộ, ưu điểm nổi bật, hạn chế chủ yếu (nếu có) và chữ ký của giáo viên môn học",
+    summer="Kết quả đánh giá lại môn học hoặc rèn luyện trong kì nghỉ hè (nếu có)",
+    grade9_question="Hoàn thành hoặc chưa hoàn thành chương trình THCS",
+    grade9_done="Hoàn thành chương trình THCS",
+    grade9_not_done="Chưa hoàn thành chương trình THCS",
+)
+
+
+@dataclass(frozen=True)
 class Classification:
     """Learning result (học lực / kết quả học tập) with the reason for any adjustment."""
 
@@ -109,6 +162,8 @@ class Ruleset:
 
     name: str = ""
     circular_vi: str = ""
+    #: The words of the printed books under this regulation.
+    vocabulary: Vocabulary = _VOCABULARY_TT22
     learning_levels: tuple[str, ...] = ()
     conduct_levels: tuple[str, ...] = ()
     key_subjects: tuple[str, ...] = ()
@@ -483,6 +538,7 @@ class TT58Rules(Ruleset):
 
     name = TT58
     circular_vi = "Thông tư 58/2011/TT-BGDĐT"
+    vocabulary = _VOCABULARY_TT58
     learning_levels = ("Giỏi", "Khá", "Trung bình", "Yếu", "Kém")
     conduct_levels = ("Tốt", "Khá", "Trung bình", "Yếu")
     key_subjects = ("toan", "ngu_van")
@@ -581,7 +637,7 @@ class TT58Rules(Ruleset):
 
     def _promotion_label(self, decision: Promotion, grade: int | None) -> str:
         if decision is Promotion.PROMOTED and grade == 9:
-            return "Được xét công nhận tốt nghiệp THCS"  # D-LBL-2: the học bạ's wording, in every book
+            return self.vocabulary.grade9_done  # D-LBL-2: the học bạ's wording, in every book
         return {
             Promotion.PROMOTED: "Lên lớp",
             Promotion.REASSESS: "Kiểm tra lại trong hè",
@@ -594,7 +650,7 @@ class TT26Rules(TT58Rules):
     """TT58 as amended by Thông tư 26/2020/TT-BGDĐT (2020-21 on, 2006-programme classes)."""
 
     name = TT26
-    circular_vi = "Thông tư 58/2011/TT-BGDĐT (sửa đổi bởi Thông tư 26/2020/TT-BGDĐT)"
+    circular_vi = "Thông tư 58/2011/TT-BGDĐT (sửa đổi, bổ sung bởi Thông tư 26/2020/TT-BGDĐT)"
     key_subjects = ("toan", "ngu_van", "ngoai_ngu")
     single_periodic = True
 
@@ -630,6 +686,7 @@ class TT22Rules(Ruleset):
 
     name = TT22
     circular_vi = "Thông tư 22/2021/TT-BGDĐT"
+    vocabulary = _VOCABULARY_TT22
     learning_levels = ("Tốt", "Khá", "Đạt", "Chưa đạt")
     conduct_levels = ("Tốt", "Khá", "Đạt", "Chưa đạt")
     key_subjects = ()
@@ -719,7 +776,7 @@ class TT22Rules(Ruleset):
 
     def _promotion_label(self, decision: Promotion, grade: int | None) -> str:
         if decision is Promotion.PROMOTED and grade == 9:
-            return "Hoàn thành chương trình THCS"
+            return self.vocabulary.grade9_done
         return {
             Promotion.PROMOTED: "Lên lớp",
             Promotion.REASSESS: "Kiểm tra, đánh giá lại trong kì nghỉ hè",

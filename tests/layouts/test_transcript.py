@@ -376,3 +376,50 @@ def test_correction_through_the_workflow_appears_in_the_right_year(session: Sess
     assert "Trong bảng này có sửa chữa ở: 1 chỗ, thuộc các môn học: Toán." in text
     other = print_transcript(session, world.enrolments[1].student.code, year="2025-2026")
     assert "sửa chữa ở: 0 chỗ" in _squash(" ".join(extract_page_texts(other)))
+
+
+# --- one vocabulary per regulation (issue 9 item 6, D-LBL-3) ------------------------------------
+
+
+@pytest.mark.parametrize("regime", ["tt58", "tt26", "tt22"])
+def test_the_books_words_come_from_the_regulations_vocabulary(regime: str) -> None:
+    from layouts.markbook import _VOCAB
+    from records.rules import Promotion, ruleset
+
+    rules = ruleset(regime)
+    words = rules.vocabulary
+    inp = mixed_input()
+    year = inp.years[-1].__class__(**{**inp.years[-1].__dict__, "regime": regime})
+    doc = build_transcript(inp.__class__(**{**inp.__dict__, "years": (year,)}), volume=True)
+    subjects, results = (next(p.data for p in doc.pages if p.kind == k)
+                         for k in ("transcript-subjects", "transcript-results"))
+    assert subjects["circular"] == rules.circular_vi
+    assert (subjects["labels"]["subject"], subjects["labels"]["reassessed"], subjects["labels"]["comment"]) == (
+        words.subject, words.reassessed, words.subject_sign)
+    assert results["labels"] == {"conduct": words.conduct, "learning": words.learning}
+    lines = dict(results["lines"])
+    assert lines[words.grade9_question] == words.grade9_done == rules.promotion_label(Promotion.PROMOTED, grade=9)
+    assert words.award in lines and words.summer in lines
+    assert (_VOCAB[regime].learning, _VOCAB[regime].conduct) == (words.learning, words.conduct)
+
+
+def test_no_layout_spells_a_regulations_words_itself() -> None:
+    """The words of ``Vocabulary`` appear in no layout module or template (docstrings and comments aside;
+    "Môn học" and "Danh hiệu" are also the plain column heads of other forms)."""
+    import ast
+    from pathlib import Path
+
+    from records.rules import ruleset
+
+    words = {w for r in ("tt58", "tt26", "tt22") for k, w in vars(ruleset(r).vocabulary).items()
+             if k not in ("subject", "award")}
+    root = Path(__file__).resolve().parents[2] / "layouts"
+    for path in sorted(root.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Expr):
+                continue  # docstrings
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                assert node.value not in words, (path.name, node.value)
+    for path in sorted((root / "templates").glob("*.typ")):
+        code = "\n".join(line.split("//")[0] for line in path.read_text(encoding="utf-8").splitlines())
+        assert not [w for w in words if w in code], path.name

@@ -141,3 +141,51 @@ def test_every_field_at_the_longest_the_records_accept_still_prints() -> None:
     results = " ".join(t for p, t in zip(doc.pages, texts, strict=True) if p.kind == "transcript-results")
     assert years[0].homeroom_comment in results
     assert min(g.smallest for g in page_glyphs(pdf)) >= MIN_PT
+
+
+def test_copy_papers_of_a_school_with_the_longest_name_stay_at_7pt_or_more() -> None:
+    """The headers of the copy-issuance papers (``fit-line``) set a long agency or school name smaller
+    to keep it on one line, but never below 7 pt: a name at the 200 characters the records accept wraps."""
+    import datetime as dt
+
+    from layouts.copies import CopyPapers, build_copy_papers
+    from layouts.render import render_document
+
+    school = ("Trường Phổ thông dân tộc bán trú Trung học cơ sở và Trung học phổ thông liên xã Chiềng Khoong - "
+              "Mường Cai - Nậm Ty - Huổi Một - Chiềng En, huyện Sông Mã, tỉnh Sơn La")[:200]
+    agency = "Phòng Giáo dục và Đào tạo huyện Sông Mã, tỉnh Sơn La (Ủy ban nhân dân huyện Sông Mã)"
+    name = adversarial_transcript().identity.full_name
+    papers = CopyPapers(
+        number="01/2026/BSHB", school=school, agency=agency, district="Sông Mã", province="Sơn La",
+        principal="Công Tằng Tôn Nữ Khánh Huyền", clerk="Lò Thị Hương Giang", requester="Lường Văn Ước",
+        relation="Cha", id_document="CCCD 014090001234", address="Bản Huổi Một, xã Chiềng Khoong",
+        reason="Học bạ bị mất do lũ quét", received_on=dt.date(2026, 3, 2), student=name,
+        date_of_birth=dt.date(2011, 3, 14), years="2022-2023 đến 2025-2026 (lớp 6A1 – 9A4)", class_name="9A4",
+        register_number="1234/THCS", issued_on=dt.date(2026, 3, 9), copy_code="HB-7K2Q-9XW4", copy_pages=28)
+    pdf = render_document("copies", build_copy_papers(papers))
+    assert min(g.smallest for g in page_glyphs(pdf)) >= MIN_PT
+    text = _squash(" ".join(extract_page_texts(pdf)))
+    assert _squash(school.upper()) in text and _squash(agency.upper()) in text
+
+
+def test_a_grade_with_more_subjects_than_a_page_holds_continues_under_the_repeated_heads() -> None:
+    """The subject table has one row per subject of the grade and no reserved rows (decision D-TR-1):
+    45 subjects continue on the next pages under the student block and the column heads, in order,
+    none dropped, the correction note and confirmations once, after the last subject."""
+    import dataclasses
+
+    inp = adversarial_transcript(comment_repeat=0, years=1)
+    year = inp.years[0]
+    subjects = tuple(dataclasses.replace(year.subjects[i % len(year.subjects)], name=f"Môn học thứ {i + 1:02d}")
+                     for i in range(45))
+    inp = dataclasses.replace(inp, years=(dataclasses.replace(year, subjects=subjects),))
+    doc = build_transcript(inp, year=year.start_year)
+    texts = [_squash(t) for t in extract_page_texts(render_transcript(doc))]
+    pages = [(p, t) for p, t in zip(doc.pages, texts, strict=True) if p.kind == "transcript-subjects"]
+    assert len(pages) >= 2
+    printed = [n for _p, t in pages for n in re.findall(r"Môn học thứ \d\d", t)]
+    assert printed == [s.name for s in subjects]
+    for page, text in pages:
+        assert f"Họ và tên: {inp.identity.full_name}" in text and "KẾT QUẢ HỌC TẬP LỚP 6" in text
+        assert "Môn học/Hoạt động giáo dục" in text and "Cả năm" in text
+        assert ("Trong bảng này có sửa chữa" in text) == (page is pages[-1][0])
