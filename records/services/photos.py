@@ -72,8 +72,8 @@ def _check_container(data: bytes) -> str:
         kind = "JPEG"
         end = len(data.rstrip(b"\x00"))  # some cameras pad with zero bytes
         if not data[:end].endswith(b"\xff\xd9"):
-            raise _refuse("Tệp ảnh JPEG có dữ liệu lạ sau phần ảnh (có thể là tệp giả dạng ảnh); "
-                          "hãy chụp hoặc quét lại ảnh.", "data after the JPEG end marker")
+            raise _refuse("Tệp ảnh JPEG bị cắt dở hoặc có dữ liệu lạ sau phần ảnh (có thể là tệp giả dạng ảnh); "
+                          "hãy chụp hoặc quét lại ảnh.", "truncated, or data after the JPEG end marker")
     elif data.startswith(_PNG):
         kind = "PNG"
         if _png_end(data) != len(data):
