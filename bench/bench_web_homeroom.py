@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from records.db import make_engine, session_scope
 from records.demo.build import DemoConfig, build_demo, prepare_database
-from records.models import Class, Enrolment, RoleGrant, Role, User
+from records.models import Class, Enrolment, Role, RoleGrant, User
 from web.app import create_app
 
 TODAY = dt.date(2026, 3, 10)
@@ -36,7 +36,7 @@ PASSWORD = "sodientu-demo"
 
 def _figures(name: str, samples: list[float]) -> list[float]:
     ms = sorted(s * 1000 for s in samples)
-    p95 = ms[max(0, int(round(len(ms) * 0.95)) - 1)]
+    p95 = ms[max(0, round(len(ms) * 0.95) - 1)]
     print(f"{name:<46} n={len(ms):<4} median {statistics.median(ms):7.1f} ms   p95 {p95:7.1f} ms   max {ms[-1]:7.1f} ms")
     return ms
 

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 
 from records.errors import BookLockedError, ConflictError, CutoffPassedError, StaleSheetError, ValidationError
-from records.models import Class, Period, Role, Student
+from records.models import Class, Role, Student
 from records.services import attendance, conduct, homeroom, photos, results, students
 from records.services.attendance import Absence
 from records.services.context import today as service_today
@@ -25,7 +25,7 @@ from web.forms import attempt, parse_date
 
 bp = Blueprint("homeroom", __name__, url_prefix="/chu-nhiem")
 page = role_page(Role.HOMEROOM_TEACHER)
-LABELS = {**FIELD_LABELS_VI, "date_of_birth": "Ngày sinh", "gender": "Giới tính"}
+LABELS = FIELD_LABELS_VI
 #: Refusals answered on the page the user typed in (StaleSheetError is a ConflictError).
 REFUSED = (ValidationError, ConflictError, BookLockedError, CutoffPassedError)
 
@@ -34,6 +34,12 @@ def _class(class_id: int) -> Class:
     klass = db().get(Class, class_id)
     assert klass is not None  # the read service has already answered 404
     return klass
+
+
+def _student(student_id: int) -> Student:
+    pupil = db().get(Student, student_id)
+    assert pupil is not None  # the read service has already answered 404
+    return pupil
 
 
 # --- the roll and the student's personal data ---------------------------------------------------
@@ -66,8 +72,7 @@ def save_student(student_id: int) -> Any:
         changes: dict[str, Any] = dict(posted)
         if "date_of_birth" in changes:
             changes["date_of_birth"] = parse_date(changes["date_of_birth"])
-        pupil = db().get(Student, student_id)
-        students.update_student(db(), g.actor, pupil, **changes)
+        students.update_student(db(), g.actor, _student(student_id), **changes)
     except REFUSED as error:
         db().rollback()
         return render_template("homeroom/student.html", form=form, fields=homeroom.FORM_FIELDS, labels=LABELS,
@@ -82,8 +87,8 @@ def _crop_box() -> photos.CropBox | None:
     if not any(raw):
         return None
     try:
-        left, top, width = (int(round(float(v))) for v in raw)
-    except ValueError:
+        left, top, width = (round(float(v)) for v in raw)
+    except (ValueError, OverflowError):
         raise ValidationError("Khung cắt ảnh không hợp lệ.", f"crop box {raw!r}") from None
     return photos.CropBox(left, top, width)
 
@@ -98,7 +103,7 @@ def upload_photo(student_id: int) -> Any:
     data = upload.read(photos.MAX_BYTES + 1) if upload else b""
 
     def change() -> None:
-        photos.set_photo(db(), g.actor, db().get(Student, student_id), data, _crop_box())
+        photos.set_photo(db(), g.actor, _student(student_id), data, _crop_box())
 
     return attempt(change, "Đã lưu ảnh của học sinh (cắt 3×4).", back)
 
@@ -108,7 +113,7 @@ def upload_photo(student_id: int) -> Any:
 def remove_photo(student_id: int) -> Any:
     """Remove the student's photo."""
     homeroom.student_form(db(), g.actor, student_id)
-    return attempt(lambda: photos.remove_photo(db(), g.actor, db().get(Student, student_id)), "Đã xóa ảnh.",
+    return attempt(lambda: photos.remove_photo(db(), g.actor, _student(student_id)), "Đã xóa ảnh.",
                    url_for("homeroom.student", student_id=student_id))
 
 

@@ -443,7 +443,7 @@ def _subjects(session: Session, grade_id: int) -> list[Subject]:
 def class_results(session: Session, actor: Actor, class_id: int, period: Period) -> ClassResults:
     """The stored results of the class for the period (``results.compute_class`` computes them)."""
     klass = homeroom_class(session, actor, class_id)
-    k, grade, _, _ = _load(session, class_id)
+    _, grade, _, _ = _load(session, class_id)
     rules = ruleset(klass.regime)
     subjects = _subjects(session, grade.id)
     enrolments = _enrolments(session, class_id)
@@ -451,9 +451,9 @@ def class_results(session: Session, actor: Actor, class_id: int, period: Period)
     results = {r.enrolment_id: r for r in session.scalars(select(StudentResult).where(
         StudentResult.enrolment_id.in_(ids), StudentResult.period == period))}
     by_subject: dict[int, dict[int, SubjectResult]] = defaultdict(dict)
-    for r in session.scalars(select(SubjectResult).where(SubjectResult.enrolment_id.in_(ids),
-                                                         SubjectResult.period == period)):
-        by_subject[r.enrolment_id][r.subject_id] = r
+    for sr in session.scalars(select(SubjectResult).where(SubjectResult.enrolment_id.in_(ids),
+                                                          SubjectResult.period == period)):
+        by_subject[sr.enrolment_id][sr.subject_id] = sr
     rows = []
     for e, s in enrolments:
         r = results.get(e.id)
@@ -461,7 +461,7 @@ def class_results(session: Session, actor: Actor, class_id: int, period: Period)
         values = tuple(_value(subj[x.id].value) if x.id in subj else "" for x in subjects)
         missing = tuple(f"{x.name}: {subj[x.id].incomplete_reason}" for x in subjects
                         if x.id in subj and subj[x.id].incomplete_reason)
-        decision, retake = "", ()
+        decision, retake = "", tuple[str, ...]()
         if r is not None and r.promotion:
             final = r.final_promotion or r.promotion
             decision = rules.promotion_label(final, grade=grade.level)

@@ -235,7 +235,7 @@ def test_a_photo_is_cropped_to_3x4_stored_as_plain_jpeg_and_traced(login_as, web
     with Image.open(io.BytesIO(stored)) as image:
         assert image.format == "JPEG" and image.size == photos.STORED_PX
         assert not image.getexif()
-        r, g, b = image.convert("RGB").getpixel((170, 230))
+        r, _, b = image.convert("RGB").getpixel((170, 230))
         assert b > 150 and r < 80  # the chosen box is the left (blue) half
     shown = client.get(url + "/anh.jpg")
     assert shown.status_code == 200 and shown.mimetype == "image/jpeg" and shown.data == stored
@@ -246,9 +246,8 @@ def test_a_photo_is_cropped_to_3x4_stored_as_plain_jpeg_and_traced(login_as, web
     assert "ngoài ảnh" in client.get(url).get_data(as_text=True)
     assert _post(client, url + "/anh", {"photo": (io.BytesIO(_png()), "a.png")}, form_url=url,
                  content_type="multipart/form-data").status_code == 303
-    with _db(web_school) as session:
-        with Image.open(io.BytesIO(session.get(Student, web_school.student_id).photo)) as image:
-            assert image.size == photos.STORED_PX and image.getpixel((100, 100))[1] > 150
+    with _db(web_school) as session, Image.open(io.BytesIO(session.get(Student, web_school.student_id).photo)) as image:
+        assert image.size == photos.STORED_PX and image.getpixel((100, 100))[1] > 150
 
 
 # --- attendance ----------------------------------------------------------------------------------------
@@ -265,8 +264,8 @@ def test_attendance_month_saved_with_its_version_and_a_stale_save_shown_without_
     client, tab2 = login_as(Role.HOMEROOM_TEACHER), login_as(Role.HOMEROOM_TEACHER)
     url = f"/chu-nhiem/lop/{web_school.class_id}/diem-danh?thang=2025-10"
     html = client.get(url).get_data(as_text=True)
-    assert 'name="d-%d-5"' % ids["An"] not in html  # 5 October 2025 is a Sunday: not a school day
-    assert 'name="d-%d-13"' % ids["Cường"] not in html  # Cường left on the 10th
+    assert f'name="d-{ids["An"]}-5"' not in html  # 5 October 2025 is a Sunday: not a school day
+    assert f'name="d-{ids["Cường"]}-13"' not in html  # Cường left on the 10th
     old = _version(html)
     stale_page = tab2.get(url).get_data(as_text=True)
     response = client.post(url, data={"csrf_token": csrf_of(html), "version": old, f"d-{ids['An']}-6": "P",
@@ -348,3 +347,11 @@ def test_results_computed_by_the_homeroom_teacher_and_the_check_lists_what_is_mi
     assert "Chưa tính kết quả" not in html and "chưa được xếp loại" in html
     assert client.get(base + "/ket-qua?ky=cn").status_code == 200
     assert client.get(base + "/kiem-tra?ky=xx").status_code == 400
+
+
+@pytest.mark.parametrize("field", ["ethnicity", "nationality", "family_name", "given_name"])
+def test_a_required_personal_field_left_blank_is_refused(login_as, web_school, field):
+    client = login_as(Role.HOMEROOM_TEACHER)
+    response = _post(client, f"/chu-nhiem/hoc-sinh/{web_school.student_id}", {field: "  "})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Thiếu thông tin bắt buộc" in html and field not in html.split("error")[1][:200]
