@@ -167,6 +167,15 @@ def _absences(sheet: homeroom.AttendanceMonth) -> tuple[list[Absence], dict[tupl
     return items, posted
 
 
+def _version(name: str) -> int:
+    """The sheet version the form was read at (a save without one would skip the conflict check)."""
+    value = request.form.get(name, type=int)
+    if value is None or value < 0:
+        raise ValidationError("Biểu mẫu thiếu số phiên bản của bảng; hãy tải lại trang rồi nhập lại.",
+                              f"{name} missing or not a number")
+    return value
+
+
 class _Refused(Exception):
     def __init__(self, error: ValidationError, posted: dict[Any, str]) -> None:
         super().__init__(error.message_en)
@@ -191,7 +200,7 @@ def save_attendance(class_id: int) -> Any:
     """Save the month presenting the version read; a conflict or a refusal shows the typed grid again."""
     _, year, month = _month(class_id)
     sheet = homeroom.attendance_month(db(), g.actor, class_id, year, month)
-    version = request.form.get("version", type=int)
+    version = _version("version")
     try:
         items, posted = _absences(sheet)
         saved = attendance.save_absences(db(), g.actor, _class(class_id), items, expected_version=version)
@@ -233,7 +242,7 @@ def save_conduct(class_id: int) -> Any:
     comments = {r.enrolment_id: request.form.get(f"comment-{r.enrolment_id}", "")
                 for r in sheet.rows if f"comment-{r.enrolment_id}" in request.form}
     posted = {"levels": levels, "comments": comments}
-    kept = (request.form.get("conduct_version", type=int), request.form.get("comment_version", type=int))
+    kept = (_version("conduct_version"), _version("comment_version"))
     klass = _class(class_id)
     try:
         a = conduct.save_conduct(db(), g.actor, klass, period, levels, expected_version=kept[0]) if levels else None

@@ -355,3 +355,48 @@ def test_a_required_personal_field_left_blank_is_refused(login_as, web_school, f
     response = _post(client, f"/chu-nhiem/hoc-sinh/{web_school.student_id}", {field: "  "})
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and "Thiếu thông tin bắt buộc" in html and field not in html.split("error")[1][:200]
+
+
+@pytest.fixture(scope="module")
+def big_class(web_school) -> int:  # type: ignore[no-untyped-def]
+    """6A3: 45 students with the longest names the records keep, two of them leaving mid-month."""
+    from records.models import Grade, School, User
+    from records.services import setup
+
+    with _db(web_school) as session:
+        admin = Actor.by_username(session, "quantri")
+        grade = session.scalars(select(Grade).where(Grade.school_year_id == web_school.year_id, Grade.level == 6)).one()
+        teacher = session.scalars(select(User).where(User.username == "chunhiem")).one()
+        klass = setup.create_class(session, admin, grade, "6A3", homeroom_teacher=teacher)
+        rows = [{"code": f"BIG{i:03d}", "family_name": "Nguyễn Huỳnh" + "ễ" * 48, "middle_name": "Thị Ngọc" + "ữ" * 52,
+                 "given_name": f"Quỳnh{i:02d}" + "ỹ" * 53, "date_of_birth": dt.date(2014, 1 + i % 12, 1 + i % 28),
+                 "gender": "Nữ", "place_of_birth": "Bản " + "Pá " * 65} for i in range(45)]
+        made = students.add_students(session, admin, session.get(School, web_school.school_id), rows)
+        enrolments = students.enrol_class(session, admin, klass, made)
+        for e in enrolments[:2]:
+            students.transfer_out(session, admin, e, on=dt.date(2025, 10, 15), to_school="THCS " + "Mường " * 30)
+        return klass.id
+
+
+def test_a_45_student_class_with_the_longest_names_saves_a_whole_month(login_as, web_school, big_class):
+    client = login_as(Role.HOMEROOM_TEACHER)
+    url = f"/chu-nhiem/lop/{big_class}/diem-danh?thang=2025-10"
+    html = client.get(url).get_data(as_text=True)
+    cells = re.findall(r'name="(d-\d+-\d+)"', html)
+    assert len(cells) == 43 * 27 + 2 * 13  # Monday–Saturday of October 2025: 27 days; the two who left: 13
+    data = {"csrf_token": csrf_of(html), "version": _version(html)}
+    data |= {c: "PK "[i % 3].strip() for i, c in enumerate(cells)}
+    data["d-999999-6"] = "K"  # a forged cell of a student of no class: ignored
+    response = client.post(url, data=data)
+    assert response.status_code == 303
+    with _db(web_school) as session:
+        ids = set(session.scalars(select(Enrolment.id).where(Enrolment.class_id == big_class)))
+        stored = session.scalar(select(func.count(Attendance.id)).where(Attendance.enrolment_id.in_(ids)))
+    assert stored == sum(1 for i in range(len(cells)) if i % 3 != 2)
+    page = client.get(url).get_data(as_text=True)
+    assert page.count('value="P"') + page.count('value="K"') == stored
+    # a save without its version is refused: it would skip the conflict check
+    response = client.post(url, data={"csrf_token": csrf_of(page), cells[0]: "K"})
+    assert response.status_code == 400 and "phiên bản" in response.get_data(as_text=True)
+    roll = client.get(f"/chu-nhiem/lop/{big_class}").get_data(as_text=True)
+    assert roll.count("Chuyển đi 15/10/2025") == 2
