@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from records.errors import BookLockedError, NotFoundError, PermissionDeniedError, ValidationError
 from records.models import (
-    Assessment,
     Attendance,
     Book,
     Class,
@@ -36,11 +35,8 @@ from records.models import (
     Student,
     StudentResult,
     Subject,
-    SubjectComment,
     SubjectResult,
-    TeachingAssignment,
     Term,
-    User,
 )
 from records.permissions import Action, Actor, allowed, require
 from records.rules import Promotion, ruleset
@@ -427,6 +423,7 @@ class ClassResults:
     computed_at: str
     approved: bool
     stale: bool  # marks or conduct changed after the last computation
+    locked: str  # "" or why the results cannot be computed again
     counts: tuple[tuple[str, int], ...] = ()
     lists: tuple[tuple[str, tuple[ResultRow, ...]], ...] = field(default=())
 
@@ -491,9 +488,11 @@ def class_results(session: Session, actor: Actor, class_id: int, period: Period)
             lists.append((label, members))
     for title in rules.titles:
         counts.append((title, sum(1 for row in rows if row.title == title)))
+    number = 1 if period is Period.TERM1 else 2
+    locked = _locked_text(session, "result", class_id, [t for t, n, _, _ in klass.terms if n == number])
     return ClassResults(klass, period, tuple(x.name for x in subjects), tuple(rows),
                         newest.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%H:%M %d/%m/%Y") if newest else "",
-                        bool(results) and all(r.approved_by_id for r in results.values()), stale,
+                        bool(results) and all(r.approved_by_id for r in results.values()), stale, locked,
                         tuple(counts), tuple(lists))
 
 
@@ -535,10 +534,11 @@ def _names(rows: Iterable[tuple[Enrolment, Student]], ids: set[int]) -> tuple[st
 
 
 def pre_lock_check(session: Session, actor: Actor, class_id: int, period: Period) -> PreLockCheck:
-    """What is still missing for the period: marks per subject and teacher, subject comments (TT22),
-    conduct, homeroom comments, months of attendance never recorded, results not computed or outdated."""
+    """What is still missing for the period: marks per subject and teacher, conduct, the year's homeroom
+    comment (the one the transcript prints), months of attendance never recorded, results not computed,
+    not classifiable or outdated. Subject teachers' comments are optional ("nếu có") and not listed."""
     klass = homeroom_class(session, actor, class_id)
-    k, grade, year, terms = _load(session, class_id)
+    k, _, year, terms = _load(session, class_id)
     numbers = {Period.TERM1: (1,), Period.TERM2: (2,), Period.YEAR: (1, 2)}[period]
     chosen = [t for t in terms if t.number in numbers]
     if not chosen:
@@ -557,21 +557,6 @@ def pre_lock_check(session: Session, actor: Actor, class_id: int, period: Period
                   if e.enrolled_on <= end and (e.left_on is None or e.left_on > chosen[0].starts_on)]
     active = {e.id for e, _ in enrolments if e.status == EnrolmentStatus.ACTIVE}
     homeroom = klass.row.homeroom_teacher or "Giáo viên chủ nhiệm"
-    # subject comments (comment-graded subjects, and every subject under TT22)
-    subjects = _subjects(session, grade.id)
-    wanted = [x for x in subjects if grade.regime == "tt22" or x.assessment == Assessment.COMMENT]
-    have = defaultdict(set)
-    for c in session.scalars(select(SubjectComment).where(SubjectComment.enrolment_id.in_(active),
-                                                          SubjectComment.period == period)):
-        if c.text:
-            have[c.subject_id].add(c.enrolment_id)
-    if grade.regime == "tt22":
-        for x in wanted:
-            lacking = active - have[x.id]
-            if lacking:
-                items.append(CheckItem("Nhận xét môn học", f"{x.name} — {period.label_vi}: {len(lacking)} học sinh "
-                                       "chưa có nhận xét", _teachers_of(session, class_id, x.id, chosen),
-                                       _names(enrolments, lacking)))
     # conduct and homeroom comments
     rated = set(session.scalars(select(Conduct.enrolment_id).where(Conduct.enrolment_id.in_(active),
                                                                    Conduct.period == period)))
@@ -580,7 +565,7 @@ def pre_lock_check(session: Session, actor: Actor, class_id: int, period: Period
                                homeroom, _names(enrolments, active - rated)))
     commented = set(session.scalars(select(HomeroomComment.enrolment_id).where(
         HomeroomComment.enrolment_id.in_(active), HomeroomComment.period == period, HomeroomComment.text != "")))
-    if active - commented:
+    if period is Period.YEAR and active - commented:  # the transcript prints the year's comment
         items.append(CheckItem("Nhận xét của GVCN", f"{period.label_vi}: {len(active - commented)} học sinh chưa có "
                                "nhận xét", homeroom, _names(enrolments, active - commented)))
     # attendance: every month of the period must have been recorded once (even with nobody absent)
@@ -611,9 +596,3 @@ def pre_lock_check(session: Session, actor: Actor, class_id: int, period: Period
             locked = f"{book.label_vi} đã khóa."
     return PreLockCheck(klass, period, display_date(end), tuple(items), locked)
 
-
-def _teachers_of(session: Session, class_id: int, subject_id: int, terms: list[Term]) -> str:
-    names = session.scalars(select(User.full_name).join(TeachingAssignment, TeachingAssignment.teacher_id == User.id)
-                            .where(TeachingAssignment.class_id == class_id, TeachingAssignment.subject_id == subject_id,
-                                   TeachingAssignment.term_id.in_([t.id for t in terms])).distinct())
-    return ", ".join(sorted(names)) or "chưa phân công"

@@ -189,3 +189,18 @@ def test_a_photo_cropped_in_the_browser_prints_on_the_transcript(page, demo_serv
     rendered = pdf[index].render(scale=1.5).to_pil()
     pdf.close()
     rendered.save(ARTIFACTS / "homeroom-transcript-identity.png")
+
+
+def test_results_and_the_check_before_locking(page, demo_server):  # noqa: F811
+    class_url = _class_url(page, demo_server.base)
+    page.goto(class_url + "/ket-qua?ky=hk1")
+    assert page.locator("#results tbody tr").count() > 10
+    shot(page, "homeroom-results-hk1")
+    page.goto(class_url + "/ket-qua?ky=cn")
+    shot(page, "homeroom-results-year")
+    page.goto(class_url + "/kiem-tra?ky=hk2")
+    assert page.locator("#not-ready").is_visible()  # term II is under way: marks, conduct, results missing
+    assert "Kết quả rèn luyện" in page.locator("#missing").inner_text() or "Hạnh kiểm" in page.locator("#missing").inner_text()
+    shot(page, "homeroom-check-hk2")
+    page.goto(class_url + "/kiem-tra?ky=hk1")
+    shot(page, "homeroom-check-hk1")

@@ -338,6 +338,9 @@ def test_results_computed_by_the_homeroom_teacher_and_the_check_lists_what_is_mi
     html = client.get(base + "/kiem-tra?ky=hk1").get_data(as_text=True)
     assert "Chưa tính kết quả Học kì I" in html and "Chưa ghi điểm danh tháng 9/2025" in html
     assert "Toán" in html and "Người giaovien" in html  # the marks each teacher still owes
+    assert "Nhận xét của GVCN" not in html  # the transcript prints only the year's homeroom comment
+    year = client.get(base + "/kiem-tra?ky=cn").get_data(as_text=True)
+    assert "Nhận xét của GVCN" in year and "Chưa ghi điểm danh tháng 9/2025" in year
     assert _post(client, base + "/ket-qua?ky=hk1", {}).status_code == 303
     with _db(web_school) as session:
         assert session.scalar(select(func.count(StudentResult.id))) >= 3
@@ -400,3 +403,30 @@ def test_a_45_student_class_with_the_longest_names_saves_a_whole_month(login_as,
     assert response.status_code == 400 and "phiên bản" in response.get_data(as_text=True)
     roll = client.get(f"/chu-nhiem/lop/{big_class}").get_data(as_text=True)
     assert roll.count("Chuyển đi 15/10/2025") == 2
+
+
+def test_the_year_lists_name_the_subjects_to_re_assess(login_as, web_school):
+    from decimal import Decimal
+
+    from records.models import Assessment, GradeSubject, Period, Subject, SubjectResult
+    from records.rules import Promotion
+
+    ids = _enrolments(web_school)
+    with _db(web_school) as session:
+        klass = session.get(Class, web_school.class_id)
+        subjects = session.scalars(select(Subject).join(GradeSubject, GradeSubject.subject_id == Subject.id)
+                                   .where(GradeSubject.grade_id == klass.grade_id)).all()
+        for name, promotion in (("An", Promotion.REASSESS), ("Bình", Promotion.PROMOTED)):
+            for s in subjects:
+                weak = name == "An" and s.code in ("toan", "ngu_van")
+                comment = s.assessment == Assessment.COMMENT
+                session.add(SubjectResult(enrolment_id=ids[name], subject_id=s.id, period=Period.YEAR,
+                                          average=None if comment else Decimal("3.5" if weak else "7.0"),
+                                          grade="Đ" if comment else None))
+            session.add(StudentResult(enrolment_id=ids[name], period=Period.YEAR, regime="tt22",
+                                      learning="Chưa đạt" if name == "An" else "Khá", conduct="Tốt",
+                                      promotion=promotion.value))
+    html = login_as(Role.HOMEROOM_TEACHER).get(f"/chu-nhiem/lop/{web_school.class_id}/ket-qua?ky=cn").get_data(as_text=True)
+    lists = html[html.index("Danh sách theo quyết định cuối năm"):]
+    assert re.search(r"Nguyễn Văn An — kiểm tra lại: <b>Ngữ văn, Toán</b>", lists), lists[:1500]
+    assert "Trần Thị Bình</li>" in lists and "Lên lớp (1)" in lists
