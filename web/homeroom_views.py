@@ -135,13 +135,33 @@ def _month(class_id: int) -> tuple[homeroom.HomeroomClass, int, int]:
     return klass, year, month
 
 
+def _grid(sheet: homeroom.AttendanceMonth, posted: dict[tuple[int, int], str] | None) -> list[tuple[Any, list[Any]]]:
+    """Each row with its cells (column, input name or None, value shown, stored value, differs) for the template."""
+    lines = []
+    for row in sheet.rows:
+        cells = []
+        for column, day in enumerate(sheet.days):
+            stored = row.cells.get(day, "")
+            value = posted.get((row.enrolment_id, day), stored) if posted else stored
+            name = f"d-{row.enrolment_id}-{day}" if day in row.open_days else None
+            cells.append((column, name, value, stored, value != stored))
+        lines.append((row, cells))
+    return lines
+
+
+def _attendance(sheet: homeroom.AttendanceMonth, posted: dict[tuple[int, int], str] | None, version: int,
+                error: str = "") -> str:
+    return render_template("homeroom/attendance.html", sheet=sheet, lines=_grid(sheet, posted), version=version,
+                           error=error)
+
+
 @bp.get("/lop/<int:class_id>/diem-danh")
 @page
 def attendance_page(class_id: int) -> Any:
     """A month of attendance: students × school days, each cell empty, P or K."""
     _, year, month = _month(class_id)
     sheet = homeroom.attendance_month(db(), g.actor, class_id, year, month)
-    return render_template("homeroom/attendance.html", sheet=sheet, posted=None, version=sheet.version)
+    return _attendance(sheet, None, sheet.version)
 
 
 def _absences(sheet: homeroom.AttendanceMonth) -> tuple[list[Absence], dict[tuple[int, int], str]]:
@@ -205,14 +225,12 @@ def save_attendance(class_id: int) -> Any:
         items, posted = _absences(sheet)
         saved = attendance.save_absences(db(), g.actor, _class(class_id), items, expected_version=version)
     except _Refused as refused:
-        return render_template("homeroom/attendance.html", sheet=sheet, posted=refused.posted,
-                               version=version, error=refused.error.message_vi), 400
+        return _attendance(sheet, refused.posted, version, refused.error.message_vi), 400
     except REFUSED as error:
         db().rollback()
         fresh = homeroom.attendance_month(db(), g.actor, class_id, year, month)
-        return render_template("homeroom/attendance.html", sheet=fresh, posted=posted,
-                               version=fresh.version if isinstance(error, StaleSheetError) else version,
-                               error=_conflict_text(error)), _status(error)
+        return _attendance(fresh, posted, fresh.version if isinstance(error, StaleSheetError) else version,
+                           _conflict_text(error)), _status(error)
     db().commit()
     flash(f"Đã lưu điểm danh tháng {month}/{year}: {saved.created} ô ghi mới, {saved.updated} ô sửa, "
           f"{saved.deleted} ô xóa.")

@@ -545,14 +545,14 @@ def pre_lock_check(session: Session, actor: Actor, class_id: int, period: Period
         raise ValidationError("Năm học chưa khai báo học kì.", "no terms")
     end = chosen[-1].ends_on
     items: list[CheckItem] = []
-    # marks: what each teacher of the class still owes, counted as on the last day of the term(s)
-    for term in chosen:
-        progress = inspections.entry_progress(session, actor, year, term.ends_on.year, term.ends_on.month,
-                                              klass=k, today=term.ends_on)
-        for row in progress.rows:
-            if row.term == term.number and row.late:
-                items.append(CheckItem("Điểm", f"{row.subject} — {term.name}: thiếu {row.missing}/{row.expected} "
-                                       "đầu điểm", row.teacher, row.late_students))
+    # marks: what each teacher of the class still owes, counted as on the last day of the term(s); one
+    # reading as of the last day covers every earlier term in full
+    names = {t.number: t.name for t in chosen}
+    progress = inspections.entry_progress(session, actor, year, end.year, end.month, klass=k, today=end)
+    for row in progress.rows:
+        if row.term in names and row.late:
+            items.append(CheckItem("Điểm", f"{row.subject} — {names[row.term]}: thiếu {row.missing}/{row.expected} "
+                                   "đầu điểm", row.teacher, row.late_students))
     enrolments = [(e, s) for e, s in _enrolments(session, class_id)
                   if e.enrolled_on <= end and (e.left_on is None or e.left_on > chosen[0].starts_on)]
     active = {e.id for e, _ in enrolments if e.status == EnrolmentStatus.ACTIVE}
