@@ -26,7 +26,7 @@ FIELD_LABELS_VI: dict[str, str] = {
     "father_occupation": "Nghề nghiệp của cha", "mother_name": "Họ và tên mẹ",
     "mother_occupation": "Nghề nghiệp của mẹ", "guardian_name": "Họ và tên người giám hộ",
     "guardian_occupation": "Nghề nghiệp của người giám hộ", "photo_mime": "Kiểu ảnh",
-    "entry_from_school": "Trường chuyển đến từ",
+    "entry_from_school": "Trường chuyển đến từ", "date_of_birth": "Ngày sinh", "gender": "Giới tính",
 }
 
 

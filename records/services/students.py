@@ -34,7 +34,7 @@ from records.names import name_sort_key
 from records.permissions import Action, Actor, Scope, require
 from records.rules import Promotion
 from records.services.context import today as _today
-from records.services.limits import check_length
+from records.services.limits import FIELD_LABELS_VI, check_length
 from records.services.sheets import refuse_unprintable
 
 __all__ = [
@@ -67,6 +67,7 @@ PERSONAL_FIELDS: frozenset[str] = frozenset({
     "entry_grade", "entry_from_school",
 })
 _REQUIRED = ("code", "family_name", "given_name", "date_of_birth", "gender")
+_NOT_BLANK = ("ethnicity", "nationality")
 _TEXT_LIMITS = {c.name: c.type.length for c in Student.__table__.columns  # type: ignore[attr-defined]
                 if getattr(c.type, "length", None)}
 
@@ -98,9 +99,11 @@ def _clean(values: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
         if not isinstance(born, dt.date) or not dt.date(1990, 1, 1) <= born <= dt.date.today():
             raise ValidationError(f"Ngày sinh không hợp lệ: {born!r}.", f"invalid date of birth {born!r}")
     missing = [k for k in _REQUIRED if (k in out or not partial) and not out.get(k)]
+    missing += [k for k in _NOT_BLANK if k in out and not out[k]]  # columns with a default, never emptied
     if missing:
-        raise ValidationError(f"Thiếu thông tin bắt buộc của học sinh: {', '.join(missing)}.",
-                              f"missing student fields {missing}")
+        raise ValidationError(
+            f"Thiếu thông tin bắt buộc của học sinh: {', '.join(FIELD_LABELS_VI.get(k, k) for k in missing)}.",
+            f"missing student fields {missing}")
     return out
 
 

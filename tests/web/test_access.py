@@ -34,6 +34,12 @@ READS = {
     "records.editions": ({R.PRINCIPAL, R.VICE_PRINCIPAL, R.ADMINISTRATOR, R.OFFICE, R.INSPECTOR}, None),
 }
 
+#: The homeroom teacher's pages (/chu-nhiem/…): the class's own homeroom teacher only, on 6A1 and its students.
+READS.update({endpoint: ({R.HOMEROOM_TEACHER}, set()) for endpoint in (
+    "homeroom.roll", "homeroom.student", "homeroom.save_student", "homeroom.upload_photo", "homeroom.remove_photo",
+    "homeroom.photo", "homeroom.attendance_page", "homeroom.save_attendance", "homeroom.conduct_page",
+    "homeroom.save_conduct", "homeroom.results_page", "homeroom.compute_results", "homeroom.check_page")})
+
 
 def _expected(endpoint: str, other_class: bool) -> set[Role] | None:
     """The roles allowed on an endpoint (None: anyone, signed in or not)."""
