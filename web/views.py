@@ -13,6 +13,9 @@ def register(app: Flask) -> None:
     app.register_blueprint(home_views.bp)
     app.register_blueprint(records_views.bp)
     app.register_blueprint(admin_views.bp)
+    from web import leader_views
+
+    app.register_blueprint(leader_views.bp)  # locks, corrections, inspections, approving results (issue 12)
 
     @app.get("/healthz")
     def healthz() -> tuple[str, int]:
