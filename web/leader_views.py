@@ -282,7 +282,8 @@ def inspection() -> Any:
     return render_template("leader/inspection.html", years=years, year_id=year_id, progress=progress,
                            month_value=f"{cal_year:04d}-{month:02d}", klass=klass,
                            classes=leadership.year_classes(db(), g.actor, year_id),
-                           recorded=leadership.inspections_of(db(), g.actor, year_id), today=today())
+                           recorded=leadership.inspections_of(db(), g.actor, year_id), today=today(),
+                           only_late=request.args.get("thieu") == "1")
 
 
 @bp.post("/kiem-tra-so")

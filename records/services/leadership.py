@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -57,7 +58,7 @@ def _day(day: dt.date | None) -> str:
     return day.strftime("%d/%m/%Y") if day else ""
 
 
-def _names(session: Session, ids: set[int | None]) -> dict[int, str]:
+def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
@@ -546,7 +547,8 @@ def class_results(session: Session, actor: Actor, class_id: int, period: Period 
                 continue
             lines.append(ResultLine(e.roll_number, s.full_name, "", "", "", "", "", 0, "chưa tính kết quả", False))
             continue
-        promotion = Promotion(r.final_promotion or r.promotion).label_vi if (r.final_promotion or r.promotion) else ""
+        decision = r.final_promotion or r.promotion
+        promotion = Promotion(decision).label_vi if decision else ""
         lines.append(ResultLine(e.roll_number, s.full_name,
                                 str(r.overall_average).replace(".", ",") if r.overall_average is not None else "",
                                 r.learning or "", r.conduct or "", r.title or "", promotion, r.days_absent,

@@ -27,7 +27,17 @@ def _session(server: DemoServer):  # type: ignore[no-untyped-def]
 
 def _locked_mark(server: DemoServer) -> dict[str, object]:
     """A term-I regular mark of the demo teacher in the current year (that book is locked on 2026-03-10)."""
-    from records.models import Class, Enrolment, Grade, Mark, MarkKind, SchoolYear, TeachingAssignment, Term, User
+    from records.models import (
+        Class,
+        Enrolment,
+        Grade,
+        Mark,
+        MarkKind,
+        SchoolYear,
+        TeachingAssignment,
+        Term,
+        User,
+    )
 
     with _session(server) as session:
         teacher = session.scalars(select(User).where(User.username == server.users["subject_teacher"])).one()
@@ -43,7 +53,7 @@ def _locked_mark(server: DemoServer) -> dict[str, object]:
             .order_by(Class.name, Enrolment.roll_number).limit(1)).one()
         assignment, mark, enrolment, klass = row
         old = mark.score
-        new = old - Decimal("1") if old >= Decimal("5") else old + Decimal("1")
+        new = old - Decimal(1) if old >= Decimal(5) else old + Decimal(1)
         return {"assignment": assignment.id, "enrolment": enrolment.id, "mark": mark.id, "old": old, "new": new,
                 "class_id": klass.id, "class_name": klass.name, "teacher": teacher.full_name}
 

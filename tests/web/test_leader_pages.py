@@ -122,7 +122,7 @@ def test_the_principal_decides_and_the_administrator_executes_a_lock(app, school
     again = _post(admin, f"/khoa-so/{decision_id}/thuc-hien", {}, "/khoa-so")
     assert _flashes(admin, again) == ["Quyết định Quyết định số 7/QĐ-THCS ngày 20/01/2026 đã được thực hiện."]
     states = principal.get("/khoa-so").get_data(as_text=True)
-    row = re.search(r"<tr><td>6A1</td>(.*?)</tr>", states, re.S)
+    row = re.search(r"<tr><td>6A1</td>(.*?)</tr>", states, re.DOTALL)
     assert row and row.group(1).count('class="tag locked">Khóa') == 1
     with _db(school) as session:
         actions = list(session.scalars(select(AuditEntry.action).where(
@@ -295,6 +295,8 @@ def test_the_inspection_shows_what_is_missing_and_records_the_minutes(app, schoo
     assert "Tính đến ngày <b>31/12/2025</b>" in page
     one_class = principal.get(f"/kiem-tra-so?nam={school.year_id}&thang=2025-12&lop={school.class_id}")
     assert "lớp 6A1" in one_class.get_data(as_text=True)
+    late_only = principal.get(f"/kiem-tra-so?nam={school.year_id}&thang=2025-12&thieu=1").get_data(as_text=True)
+    assert "Người giaovien" in late_only and "Người chunhiem" in late_only  # both Toán assignments are behind
     bad = principal.get(f"/kiem-tra-so?nam={school.year_id}&thang=2025-13")
     assert bad.status_code == 400 and "Tháng “2025-13” không hợp lệ" in bad.get_data(as_text=True)
     wrong_class = principal.get(f"/kiem-tra-so?nam={school.year_id}&lop=999999")
