@@ -39,6 +39,7 @@ bp = Blueprint("leader", __name__)
 LEADERS = (Role.PRINCIPAL, Role.VICE_PRINCIPAL)
 GOVERNANCE = (Role.PRINCIPAL, Role.VICE_PRINCIPAL, Role.ADMINISTRATOR)
 NOTE_MAX = 2000  # characters of a decision note, findings, a reason
+REFERENCE_MAX = 120  # characters of a lock decision's reference (the column's width)
 
 
 def _school_id(roles: tuple[Role, ...]) -> int:
@@ -101,6 +102,13 @@ def lock_register() -> Any:
                            today=today())
 
 
+def _reference() -> str:
+    reference = text_field("decision_ref", "số, ngày của quyết định")
+    if len(reference) > REFERENCE_MAX:
+        raise ValidationError(f"Số, ngày của quyết định dài quá {REFERENCE_MAX} kí tự.", "decision_ref too long")
+    return reference
+
+
 @bp.post("/khoa-so")
 @role_page(Role.PRINCIPAL)
 def decide_lock() -> Response:
@@ -115,7 +123,7 @@ def decide_lock() -> Response:
         term = _get(Term, _form_int("term"), "học kì") if request.form.get("term") else None
         klass = _get(Class, _form_int("class"), "lớp") if request.form.get("class") else None
         locks.decide(db(), g.actor, book=Book(book_value), school_year=year, lock=request.form.get("lock") != "0",
-                     decision_ref=text_field("decision_ref", "số, ngày của quyết định")[:120], term=term, klass=klass,
+                     decision_ref=_reference(), term=term, klass=klass,
                      decided_on=parse_date(request.form.get("decided_on")), note=_long_text("note", "ghi chú",
                                                                                             required=False))
 

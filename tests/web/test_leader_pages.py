@@ -139,6 +139,12 @@ def test_a_lock_decision_needs_its_reference_and_a_term_of_the_year(app, school)
     bad_book = _post(principal, "/khoa-so", {"nam": school.year_id, "lock": "1", "book": "so-khac",
                                              "decision_ref": "QĐ 1"}, "/khoa-so")
     assert _flashes(principal, bad_book) == ["Hãy chọn sổ cần khóa / mở."]
+    too_long = _post(principal, "/khoa-so", {"nam": school.year_id, "lock": "0", "book": "transcripts",
+                                             "decision_ref": "Quyết định " * 20}, "/khoa-so")
+    assert _flashes(principal, too_long) == ["Số, ngày của quyết định dài quá 120 kí tự."]
+    other_term = _post(principal, "/khoa-so", {"nam": school.year_id, "lock": "1", "book": "mark_book",
+                                               "decision_ref": "QĐ 2", "term": "999999"}, "/khoa-so")
+    assert _flashes(principal, other_term) == ["Không tìm thấy học kì."]
     assert _trail(school) == before
 
 
