@@ -16,6 +16,9 @@ def register(app: Flask) -> None:
     from web import homeroom_views
 
     app.register_blueprint(homeroom_views.bp)
+    from web import leader_views
+
+    app.register_blueprint(leader_views.bp)  # locks, corrections, inspections, approving results (issue 12)
 
     @app.get("/healthz")
     def healthz() -> tuple[str, int]:

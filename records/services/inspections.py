@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from records import audit
@@ -143,7 +143,11 @@ def entry_progress(session: Session, actor: Actor, school_year: SchoolYear, year
              if t.starts_on <= as_of]
     if not terms:
         return EntryProgress(school_year.id, year, month, as_of, ())
-    query = (select(TeachingAssignment, Class, Grade, Subject, User)
+    # plain columns and counts computed by the database: a school-wide month is read in a few queries
+    query = (select(TeachingAssignment.term_id, Class.id.label("class_id"), Class.name.label("class_name"),
+                    Grade.id.label("grade_id"), Grade.regime, Subject.id.label("subject_id"),
+                    Subject.name.label("subject"), Subject.assessment, Subject.lessons_per_year,
+                    User.id.label("teacher_id"), User.full_name.label("teacher"))
              .join(Class, Class.id == TeachingAssignment.class_id).join(Grade, Grade.id == Class.grade_id)
              .join(Subject, Subject.id == TeachingAssignment.subject_id)
              .join(User, User.id == TeachingAssignment.teacher_id)
@@ -152,44 +156,46 @@ def entry_progress(session: Session, actor: Actor, school_year: SchoolYear, year
     if klass is not None:
         query = query.where(Class.id == klass.id)
     assignments = session.execute(query).all()
-    lessons = {(gs.grade_id, gs.subject_id): gs.lessons for gs in session.scalars(
-        select(GradeSubject).where(GradeSubject.grade_id.in_({row.Grade.id for row in assignments})))}
+    lessons = {(grade_id, subject_id): n for grade_id, subject_id, n in session.execute(
+        select(GradeSubject.grade_id, GradeSubject.subject_id, GradeSubject.lessons_per_year)
+        .where(GradeSubject.grade_id.in_({row.grade_id for row in assignments})))}
     term_by_id = {t.id: t for t in terms}
-    class_ids = {row.Class.id for row in assignments}
+    class_ids = {row.class_id for row in assignments}
     roll: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for enrolment, student in session.execute(
-            select(Enrolment, Student).join(Student, Student.id == Enrolment.student_id)
+    for enrolment_id, class_id, *names in session.execute(
+            select(Enrolment.id, Enrolment.class_id, Student.family_name, Student.middle_name, Student.given_name)
+            .join(Student, Student.id == Enrolment.student_id)
             .where(Enrolment.class_id.in_(class_ids), Enrolment.enrolled_on <= as_of,
                    or_(Enrolment.left_on.is_(None), Enrolment.left_on > as_of))
             .order_by(Enrolment.roll_number)):
-        roll[enrolment.class_id].append((enrolment.id, student.full_name))
+        roll[class_id].append((enrolment_id, " ".join(p for p in names if p)))
     end_of_day = dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
-    counts: dict[tuple[int, int, int], dict[MarkKind, int]] = defaultdict(lambda: defaultdict(int))
+    counts: dict[tuple[int, int, int], dict[str, int]] = defaultdict(dict)
     enrolment_ids = [e for members in roll.values() for e, _ in members]
     for i in range(0, len(enrolment_ids), 500):
-        for m in session.execute(
-                select(Mark.enrolment_id, Mark.subject_id, Mark.term_id, Mark.kind)
+        for enrolment_id, subject_id, term_id, kind, n in session.execute(
+                select(Mark.enrolment_id, Mark.subject_id, Mark.term_id, Mark.kind, func.count())
                 .where(Mark.enrolment_id.in_(enrolment_ids[i:i + 500]), Mark.term_id.in_(list(term_by_id)),
                        or_(Mark.assessed_on <= as_of,
-                           and_(Mark.assessed_on.is_(None), Mark.entered_at <= end_of_day)))):
-            counts[(m.enrolment_id, m.subject_id, m.term_id)][MarkKind(m.kind)] += 1
+                           and_(Mark.assessed_on.is_(None), Mark.entered_at <= end_of_day)))
+                .group_by(Mark.enrolment_id, Mark.subject_id, Mark.term_id, Mark.kind)):
+            counts[(enrolment_id, subject_id, term_id)][kind] = int(n)  # a str enum: MarkKind keys match
     rows: list[ProgressRow] = []
     for row in assignments:
-        ta, c, grade, subject, teacher = row
-        term = term_by_id[ta.term_id]
-        need = expected_per_student(grade.regime, lessons.get((grade.id, subject.id), subject.lessons_per_year),
-                                    subject.assessment is Assessment.COMMENT, term, as_of)
+        term = term_by_id[row.term_id]
+        need = expected_per_student(row.regime, lessons.get((row.grade_id, row.subject_id)) or row.lessons_per_year,
+                                    row.assessment is Assessment.COMMENT, term, as_of)
+        want, wanted = sum(need.values()), tuple(need.items())
         expected = entered = 0
         late: list[str] = []
-        for enrolment_id, name in roll[c.id]:
-            have = counts.get((enrolment_id, subject.id, term.id), {})
-            got = sum(min(have.get(kind, 0), n) for kind, n in need.items())
-            want = sum(need.values())
+        for enrolment_id, name in roll[row.class_id]:
+            have = counts.get((enrolment_id, row.subject_id, term.id))
+            got = sum(min(have.get(kind, 0), n) for kind, n in wanted) if have else 0
             expected, entered = expected + want, entered + got
             if got < want:
                 late.append(name)
-        rows.append(ProgressRow(teacher.id, teacher.full_name, c.id, c.name, subject.id, subject.name, term.number,
-                                len(roll[c.id]), expected, entered, tuple(late)))
+        rows.append(ProgressRow(row.teacher_id, row.teacher, row.class_id, row.class_name, row.subject_id, row.subject,
+                                term.number, len(roll[row.class_id]), expected, entered, tuple(late)))
     return EntryProgress(school_year.id, year, month, as_of, tuple(rows))
 
 

@@ -33,6 +33,18 @@ READS = {
     "records.trail": ({R.PRINCIPAL, R.VICE_PRINCIPAL, R.ADMINISTRATOR, R.INSPECTOR}, None),
     "records.editions": ({R.PRINCIPAL, R.VICE_PRINCIPAL, R.ADMINISTRATOR, R.OFFICE, R.INSPECTOR}, None),
 }
+# The leadership's pages (issue 12), reads and writes: who may open or post them.
+LEADERS, GOVERNANCE = {R.PRINCIPAL, R.VICE_PRINCIPAL}, {R.PRINCIPAL, R.VICE_PRINCIPAL, R.ADMINISTRATOR}
+READS |= {
+    "leader.lock_register": (GOVERNANCE, None), "leader.decide_lock": ({R.PRINCIPAL}, None),
+    "leader.execute_lock": ({R.ADMINISTRATOR}, None),
+    "leader.correction_list": (GOVERNANCE, None), "leader.correction": (ALL, None),  # any reader of 6A1's marks
+    "leader.decide_correction": ({R.PRINCIPAL}, None), "leader.apply_correction": ({R.ADMINISTRATOR}, None),
+    "leader.correction_form": ({R.SUBJECT_TEACHER}, None), "leader.file_correction": ({R.SUBJECT_TEACHER}, None),
+    "leader.inspection": (LEADERS, None), "leader.record_inspection": (LEADERS, None),
+    "leader.results_overview": (LEADERS, None), "leader.class_results": (LEADERS, LEADERS),
+    "leader.approve_results": ({R.PRINCIPAL}, {R.PRINCIPAL}),
+}
 
 #: The homeroom teacher's pages (/chu-nhiem/…): the class's own homeroom teacher only, on 6A1 and its students.
 READS.update({endpoint: ({R.HOMEROOM_TEACHER}, set()) for endpoint in (
@@ -63,7 +75,7 @@ def _urls(app, web_school):
     engine.dispose()
     values = {"year_id": web_school.year_id, "level": 6, "user_id": user_id, "assignment_id": assignment_id,
               "school_id": web_school.school_id, "student_id": web_school.student_id, "code": "KHONG-PHAI-MA",
-              "filename": "app.css", "short": "KHONG-PHAI", "page": 1}
+              "filename": "app.css", "short": "KHONG-PHAI", "page": 1, "decision_id": 1, "request_id": 1}
     walks = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("_"):
