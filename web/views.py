@@ -13,6 +13,9 @@ def register(app: Flask) -> None:
     app.register_blueprint(home_views.bp)
     app.register_blueprint(records_views.bp)
     app.register_blueprint(admin_views.bp)
+    from web import teacher_views
+
+    app.register_blueprint(teacher_views.bp)  # the subject teacher's mark grid and comments
 
     @app.get("/healthz")
     def healthz() -> tuple[str, int]:
