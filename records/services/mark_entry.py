@@ -54,16 +54,12 @@ from records.rules import ruleset
 from records.services import context, locks, marks, versions
 from records.services.limits import SUBJECT_COMMENT_MAX, check_length
 from records.services.marks import MAX_SLOTS, MarkInput, SaveResult
+from records.services.results import KIND_LABELS
 from records.services.sheets import clean_text
 
 #: Longest text a mark cell may hold before it is even parsed ("10,0", "Chưa đạt yêu cầu").
 CELL_MAX_CHARS = 20
 
-_LABELS: dict[str, dict[MarkKind, str]] = {
-    "tt58": {MarkKind.REGULAR: "KTtx", MarkKind.PERIODIC: "KTđk", MarkKind.FINAL: "KThk"},
-    "tt26": {MarkKind.REGULAR: "ĐĐGtx", MarkKind.MIDTERM: "ĐĐGgk", MarkKind.FINAL: "ĐĐGck"},
-    "tt22": {MarkKind.REGULAR: "ĐĐGtx", MarkKind.MIDTERM: "ĐĐGgk", MarkKind.FINAL: "ĐĐGck"},
-}
 _WEIGHTS = {MarkKind.REGULAR: 1, MarkKind.PERIODIC: 2, MarkKind.MIDTERM: 2, MarkKind.FINAL: 3}
 _REGIME_VI = {"tt58": "Thông tư 58/2011", "tt26": "Thông tư 58/2011 sửa đổi bởi Thông tư 26/2020",
               "tt22": "Thông tư 22/2021"}
@@ -194,7 +190,7 @@ def _context(session: Session, assignment_id: int) -> _Context:
 def columns_for(regime: str, required_regular: int, used: Mapping[MarkKind, int]) -> tuple[Column, ...]:
     """The grid's columns for a regime: the required regular marks and one spare (or as many as are used),
     TT58's periodic tests (at least one, one spare) or the single mid-term, and the end-of-term mark."""
-    labels = _LABELS[regime]
+    labels = KIND_LABELS[regime]
     kinds = [k for k in (MarkKind.REGULAR, MarkKind.PERIODIC, MarkKind.MIDTERM, MarkKind.FINAL) if k in labels]
     columns = []
     for kind in kinds:
@@ -253,7 +249,10 @@ def _refusal(session: Session, actor: Actor, ctx: _Context, action: Action, entr
     if not allowed(session, actor, action, ctx.ta, today=today):
         if ctx.ta.teacher_id != actor.user_id:
             return "Bạn chỉ xem được bảng này: chỉ giáo viên được phân công dạy môn này mới nhập được."
-        return "Học kì này không còn là học kì hiện tại: điểm chỉ được nhập trong học kì đang diễn ra."
+        when = "chưa bắt đầu" if today < ctx.term.starts_on else "đã kết thúc"
+        return (f"{ctx.term.name} năm học {ctx.year.name} {when} ({ctx.term.starts_on:%d/%m/%Y} – "
+                f"{ctx.term.ends_on:%d/%m/%Y}): điểm và nhận xét chỉ được nhập trong học kì đang diễn ra; "
+                "sửa sau đó phải qua đơn đề nghị sửa chữa.")
     try:
         if entry_kind == "mark":
             locks.ensure_before_cutoff(session, ctx.year.id, today)

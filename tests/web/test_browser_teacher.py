@@ -195,3 +195,61 @@ def test_the_grid_works_without_javascript(demo_server, browser):  # noqa: F811
     assert any("Đã lưu điểm" in m for m in flash(page))
     assert cells.nth(2).input_value() == "7,5"
     context.close()
+
+
+def test_the_page_computes_averages_exactly_as_the_rules(demo_server, browser):  # noqa: F811
+    """grid.js's preview against ``records.rules`` on many random rows, half-up boundaries included."""
+    import random
+
+    from records.models import Assessment, MarkKind
+    from records.services import mark_entry
+
+    scored_subject = Subject(code="toan", name="Toán", assessment=Assessment.SCORE)
+    comment_subject = Subject(code="gdtc", name="Giáo dục thể chất", assessment=Assessment.COMMENT)
+
+    assignment, username, _ = _assignment(demo_server)
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, demo_server.base, username)
+    page.goto(f"{demo_server.base}/giao-vien/phan-cong/{assignment}")
+    r = random.Random(12)
+    cases, expected = [], []
+    for n in range(400):
+        regime = ("tt22", "tt58", "tt26")[n % 3]
+        comment = n % 7 == 0
+        required = r.choice((2, 3, 4))
+        kinds = {"tx": r.randint(required - 1, 5), "dk" if regime == "tt58" else "gk":
+                 r.randint(1, 3) if regime == "tt58" else r.choice((0, 1, 1, 1)), "ck": r.choice((0, 1, 1, 1))}
+        cells = []
+        for kind, count in kinds.items():
+            for _ in range(count):
+                if comment:
+                    cells.append((kind, r.choice(("Đ", "Đ", "CĐ", "đạt", "Chưa đạt"))))
+                elif r.random() < 0.5:
+                    cells.append((kind, f"{r.randint(0, 9)},5" if r.random() < 0.5 else str(r.randint(0, 10))))
+                else:
+                    cells.append((kind, str(r.randint(0, 100) / 10).replace(".", r.choice((".", ",")))))
+        cases.append({"regime": regime, "comment": comment, "required": required, "cells": cells})
+        by_kind: dict[MarkKind, list] = {}
+        for kind, text in cells:
+            by_kind.setdefault(MarkKind(kind), []).append(mark_entry.check_cell(comment_subject if comment
+                                                                                else scored_subject, text))
+        result = mark_entry.term_result(regime, comment, required, by_kind)
+        expected.append("" if result is None else str(result).replace(".", ","))
+    shown = page.evaluate("""cases => cases.map(c => {
+        const table = document.createElement('table');
+        table.dataset.regime = c.regime; table.dataset.requiredRegular = String(c.required);
+        table.dataset.comment = c.comment ? '1' : '0';
+        const row = document.createElement('tr');
+        for (const [kind, text] of c.cells) {
+            const input = document.createElement('input');
+            input.dataset.kind = kind; input.dataset.weight = {tx: '1', dk: '2', gk: '2', ck: '3'}[kind];
+            input.value = text; row.appendChild(input);
+        }
+        table.appendChild(row);
+        return window.SodientuGrid.computers['term-average'](row, table);
+    })""", cases)
+    assert shown == expected
+    assert sum(1 for e in expected if e) > 150
+    context.close()
+

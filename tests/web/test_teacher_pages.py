@@ -20,6 +20,7 @@ from records.models import (
     Class,
     Enrolment,
     EnrolmentStatus,
+    Grade,
     Mark,
     MarkKind,
     School,
@@ -61,6 +62,16 @@ def school(tmp_path_factory):  # type: ignore[no-untyped-def]
         gdtc = session.scalars(select(Subject).where(Subject.school_id == ids.school_id, Subject.code == "gdtc")).one()
         teacher = session.scalars(select(User).where(User.username == "giaovien")).one()
         setup.assign_teacher(session, admin, klass, gdtc, term1, teacher)
+        # a grade-7 class assessed under the original TT58 (periodic tests of coefficient 2, several a term)
+        grade7 = session.scalars(select(Grade).where(Grade.school_year_id == ids.year_id, Grade.level == 7)).one()
+        setup.set_regime(session, admin, grade7, "tt58")
+        class7 = setup.create_class(session, admin, grade7, "7A1")
+        older = students.add_students(session, admin, school_row, [{
+            "code": f"WEB7{n:03d}", "family_name": "Lường", "middle_name": "Văn", "given_name": f"Bảy {n}",
+            "date_of_birth": dt.date(2013, 2, n), "gender": "Nam", "ethnicity": "Thái"} for n in (1, 2)])
+        students.enrol_class(session, admin, class7, older)
+        toan = session.get(Subject, ids.subject_id)
+        setup.assign_teacher(session, admin, class7, toan, term1, teacher)
     engine.dispose()
     return ids
 
@@ -325,6 +336,27 @@ def test_a_locked_book_or_a_passed_cut_off_refuses_on_the_page_keeping_the_value
                                       f"m-{first}-tx5": "3,5"})
     assert response.status_code == 423 and "đã khóa" in response.get_data(as_text=True)
     assert (first, "tx", 5) not in _marks(school)
+
+
+def test_a_tt58_class_gets_periodic_columns_and_its_average(app, school):
+    assignment = _query(school, lambda s: s.scalar(
+        select(TeachingAssignment.id).join(Class, Class.id == TeachingAssignment.class_id)
+        .join(User, User.id == TeachingAssignment.teacher_id).where(Class.name == "7A1", User.username == "giaovien")))
+    url = f"/giao-vien/phan-cong/{assignment}"
+    client = _client(app, "giaovien")
+    html = client.get(url).get_data(as_text=True)
+    heads = re.findall(r'<th class="num" title="Hệ số[^"]*">([^<]+)</th>', html)
+    assert heads == ["KTtx 1", "KTtx 2", "KTtx 3", "KTtx 4", "KTtx 5", "KTđk 1", "KTđk 2", "KThk"]
+    assert 'data-regime="tt58"' in html and "Thông tư 58/2011" in html
+    enrolment = int(re.search(r'data-row="(\d+)"', html).group(1))  # type: ignore[union-attr]
+    cells = {"tx1": "7", "tx2": "8", "tx3": "9", "tx4": "6,5", "dk1": "8", "dk2": "5,5", "ck1": "6"}
+    assert _post(client, url, {f"m-{enrolment}-{k}": v for k, v in cells.items()}).status_code == 303
+    expected = ruleset("tt58").term_average(regular=["7", "8", "9", "6.5"], periodic=["8", "5.5"], final="6")
+    html = client.get(url).get_data(as_text=True)
+    row = html[html.index(f'data-row="{enrolment}"'):]
+    assert f'<output data-compute="term-average">{str(expected).replace(".", ",")}</output>' in row[:row.index("</tr>")]
+    refused = _post(client, url, {f"m-{enrolment}-gk1": "8"})  # no mid-term column under TT58
+    assert refused.status_code == 400 and "Ô này không thuộc bảng điểm của lớp." in refused.get_data(as_text=True)
 
 
 def test_columns_follow_the_regime():
