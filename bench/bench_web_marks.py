@@ -29,7 +29,17 @@ from sqlalchemy import func, select
 
 from records.db import make_engine, session_scope
 from records.demo.build import DemoConfig, build_demo, prepare_database
-from records.models import Assessment, Class, Enrolment, EnrolmentStatus, School, Subject, TeachingAssignment, Term, User
+from records.models import (
+    Assessment,
+    Class,
+    Enrolment,
+    EnrolmentStatus,
+    School,
+    Subject,
+    TeachingAssignment,
+    Term,
+    User,
+)
 from records.permissions import Actor
 from records.services import context, students
 from web.app import create_app
@@ -41,7 +51,7 @@ CLASS_SIZE = 45
 
 def _figures(name: str, samples: list[float]) -> None:
     ms = sorted(s * 1000 for s in samples)
-    p95 = ms[max(0, int(round(len(ms) * 0.95)) - 1)]
+    p95 = ms[max(0, round(len(ms) * 0.95) - 1)]
     print(f"{name:<46} n={len(ms):<4} median {statistics.median(ms):7.1f} ms   p95 {p95:7.1f} ms   "
           f"max {ms[-1]:7.1f} ms")
 

@@ -133,7 +133,7 @@ class Progress:
     year: str
     current: bool
     students: int
-    missing: int
+    missing: int | None  # required marks still missing (counted for the current term only)
     comment_graded: bool
 
 
@@ -309,7 +309,8 @@ def read_grid(session: Session, actor: Actor, assignment_id: int, *, today: dt.d
 
 
 def progress_of(session: Session, actor: Actor, *, today: dt.date | None = None) -> list[Progress]:
-    """The actor's own assignments (newest year first) with how many required marks are still missing."""
+    """The actor's own assignments (newest year first); those of the current term with how many required
+    marks are still missing."""
     if actor.user_id is None:
         return []
     today = context.today(today)
@@ -322,31 +323,37 @@ def progress_of(session: Session, actor: Actor, *, today: dt.date | None = None)
         .order_by(SchoolYear.start_year.desc(), Term.number.desc(), Class.name, Subject.name)).all()
     if not found:
         return []
-    class_ids = {c.id for _, c, *_ in found}
-    enrolments = session.execute(select(Enrolment).where(Enrolment.class_id.in_(class_ids))).scalars().all()
+    current = [row for row in found if row[3].starts_on <= today <= row[3].ends_on]
+    class_ids = {c.id for _, c, *_ in current}
+    enrolments = session.scalars(select(Enrolment).where(Enrolment.class_id.in_(class_ids))).all() if current else []
     lessons = {(g, s): n for g, s, n in session.execute(select(
         GradeSubject.grade_id, GradeSubject.subject_id, GradeSubject.lessons_per_year).where(
-        GradeSubject.grade_id.in_({g.id for *_, g in found})))}
+        GradeSubject.grade_id.in_({g.id for *_, g in current})))} if current else {}
     counts: dict[tuple[int, int, int], dict[MarkKind, int]] = defaultdict(dict)
-    keys = {(ta.subject_id, ta.term_id) for ta, *_ in found}
-    rows = session.execute(select(Mark.enrolment_id, Mark.subject_id, Mark.term_id, Mark.kind, func.count())
-                           .join(Enrolment, Enrolment.id == Mark.enrolment_id)
-                           .where(Enrolment.class_id.in_(class_ids),
-                                  Mark.subject_id.in_({s for s, _ in keys}), Mark.term_id.in_({t for _, t in keys}))
-                           .group_by(Mark.enrolment_id, Mark.subject_id, Mark.term_id, Mark.kind))
-    for enrolment_id, subject_id, term_id, kind, n in rows:
-        counts[(enrolment_id, subject_id, term_id)][MarkKind(kind)] = int(n)
+    if current:
+        keys = {(ta.subject_id, ta.term_id) for ta, *_ in current}
+        rows = session.execute(select(Mark.enrolment_id, Mark.subject_id, Mark.term_id, Mark.kind, func.count())
+                               .join(Enrolment, Enrolment.id == Mark.enrolment_id)
+                               .where(Enrolment.class_id.in_(class_ids), Mark.subject_id.in_({s for s, _ in keys}),
+                                      Mark.term_id.in_({t for _, t in keys}))
+                               .group_by(Mark.enrolment_id, Mark.subject_id, Mark.term_id, Mark.kind))
+        for enrolment_id, subject_id, term_id, kind, n in rows:
+            counts[(enrolment_id, subject_id, term_id)][MarkKind(kind)] = int(n)
     result = []
     for ta, klass, subject, term, year, grade in found:
         comment = subject.assessment is Assessment.COMMENT
+        if not term.starts_on <= today <= term.ends_on:  # other terms: listed, not counted (the page stays fast)
+            result.append(Progress(ta.id, klass.id, klass.name, subject.name, term.name, year.name, False, 0, None,
+                                   comment))
+            continue
         required = ruleset(grade.regime).required_regular_count(
             lessons.get((grade.id, subject.id)) or subject.lessons_per_year, comment=comment)
         columns = columns_for(grade.regime, required, {})
         on_roll = [e for e in enrolments if e.class_id == klass.id and e.enrolled_on <= term.ends_on
-                   and not _has_left(e, min(today, term.ends_on))]
+                   and not _has_left(e, today)]
         missing = sum(_missing(columns, required, counts.get((e.id, subject.id, term.id), {})) for e in on_roll)
-        result.append(Progress(ta.id, klass.id, klass.name, subject.name, term.name, year.name,
-                               term.starts_on <= today <= term.ends_on, len(on_roll), missing, comment))
+        result.append(Progress(ta.id, klass.id, klass.name, subject.name, term.name, year.name, True,
+                               len(on_roll), missing, comment))
     return result
 
 

@@ -21,7 +21,7 @@ from tests.web.browser import DEMO_TODAY, browser, demo_server, flash, shot, sig
 pytestmark = pytest.mark.slow
 
 
-def _assignment(demo_server) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+def _assignment(demo_server) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]  # noqa: F811
     """Toán of the first grade-6 class this term: its id, its teacher's user name, the class name."""
     engine = make_engine(demo_server.db_url)
     with session_scope(engine) as session:
