@@ -93,8 +93,8 @@ class Row:
 
 
 @dataclass(frozen=True)
-class Grid:
-    """One teaching assignment's marks as the grid shows them."""
+class AssignmentHead:
+    """What a teaching assignment is about, as a heading says it."""
 
     assignment_id: int
     class_id: int
@@ -102,6 +102,12 @@ class Grid:
     subject_name: str
     term_name: str
     year: str
+
+
+@dataclass(frozen=True)
+class Grid(AssignmentHead):
+    """One teaching assignment's marks as the grid shows them."""
+
     period: Period
     regime: str
     regime_vi: str
@@ -122,15 +128,9 @@ class Grid:
 
 
 @dataclass(frozen=True)
-class Progress:
+class Progress(AssignmentHead):
     """An assignment of the actor with its entry progress."""
 
-    assignment_id: int
-    class_id: int
-    class_name: str
-    subject_name: str
-    term_name: str
-    year: str
     current: bool
     students: int
     missing: int | None  # required marks still missing (counted for the current term only)

@@ -12,10 +12,11 @@ import re
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from records.db import make_engine, session_scope
 from records.models import (
+    AuditEntry,
     Book,
     Class,
     Enrolment,
@@ -163,8 +164,12 @@ def test_saving_accepts_comma_and_point_and_computes_the_average_on_the_server(a
     client = _client(app, "giaovien")
     first = _enrolments(school)[0][0]
     cells = {"tx1": "8,5", "tx2": "7.5", "tx3": " 9 ", "tx4": "10", "gk1": "6,5", "ck1": "7.0"}
+    traced = _query(school, lambda s: s.scalar(select(func.count()).select_from(AuditEntry)
+                                               .where(AuditEntry.entity == "mark")))
     response = _post(client, url, {f"m-{first}-{k}": v for k, v in cells.items()})
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    assert _query(school, lambda s: s.scalar(select(func.count()).select_from(AuditEntry)
+                                             .where(AuditEntry.entity == "mark"))) == traced + 6
     stored = _marks(school)
     assert stored[(first, "tx", 1)] == Decimal("8.5") and stored[(first, "tx", 2)] == Decimal("7.5")
     assert stored[(first, "ck", 1)] == Decimal("7.0")
@@ -357,6 +362,14 @@ def test_a_tt58_class_gets_periodic_columns_and_its_average(app, school):
     assert f'<output data-compute="term-average">{str(expected).replace(".", ",")}</output>' in row[:row.index("</tr>")]
     refused = _post(client, url, {f"m-{enrolment}-gk1": "8"})  # no mid-term column under TT58
     assert refused.status_code == 400 and "Ô này không thuộc bảng điểm của lớp." in refused.get_data(as_text=True)
+
+
+def test_an_unknown_assignment_is_not_found(app):
+    client = _client(app, "giaovien")
+    assert client.get("/giao-vien/phan-cong/987654").status_code == 404
+    token = csrf_of(client.get("/doi-mat-khau").get_data(as_text=True))
+    assert client.post("/giao-vien/phan-cong/987654", data={"csrf_token": token, "version": "0"}).status_code == 404
+    assert client.post("/giao-vien/phan-cong/1", data={"csrf_token": token, "version": "x"}).status_code == 400
 
 
 def test_columns_follow_the_regime():
