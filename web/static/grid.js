@@ -8,9 +8,10 @@
  *   [data-grid-status]   a line that says how many cells are missing / invalid
  *   [data-apply-mine]    a button that puts each cell's data-mine value back (after a save conflict)
  * Keys: arrows move (left/right when the caret is at the edge), Enter moves down (Shift+Enter up), Tab is
- * the browser's (right). Pasting text with tabs or newlines (a block copied from Excel) fills the cells
- * downward and rightward from the cell pasted into, lined up with the rows on screen; values landing on a
- * read-only (disabled) cell are dropped. Validation runs as you type; the server checks everything again.
+ * the browser's (right), Escape puts back the cell's saved value. Pasting text with tabs or newlines (a block
+ * copied from Excel) fills the cells downward and rightward from the cell pasted into, lined up with the rows
+ * on screen; values landing on a read-only (disabled) cell are dropped. Validation runs as you type; the
+ * server checks everything again.
  */
 (function () {
   "use strict";
@@ -163,6 +164,10 @@
     else if (e.key === "ArrowUp" || (e.key === "Enter" && e.shiftKey)) { move = [-1, 0]; }
     else if (e.key === "ArrowLeft" && (atStart || all)) { move = [0, -1]; }
     else if (e.key === "ArrowRight" && (atEnd || all)) { move = [0, 1]; }
+    if (e.key === "Escape" && input.value !== input.defaultValue) { /* undo the cell's unsaved change */
+      input.value = input.defaultValue; this.check(input); this.compute(input.closest("tr")); this.report();
+      input.select(); return;
+    }
     if (!move) { return; }
     e.preventDefault(); /* Enter never submits from a cell: the Save button does */
     var next = this.step(pos[0], pos[1], move[0], move[1]);
