@@ -45,7 +45,13 @@ def _version() -> int:
     return int(raw)
 
 
+#: Form fields a sheet may post: a 60-student class with every TT58 column (17) is 1,020 cells, over Flask's
+#: default of 1,000 parts.
+MAX_SHEET_FIELDS = 4000
+
+
 def _posted_cells() -> Cells:
+    request.max_form_parts = MAX_SHEET_FIELDS
     cells: Cells = {}
     for name, value in request.form.items():
         found = _CELL.match(name)
@@ -55,6 +61,7 @@ def _posted_cells() -> Cells:
 
 
 def _posted_comments() -> dict[int, str]:
+    request.max_form_parts = MAX_SHEET_FIELDS
     return {int(found.group(1)): value for name, value in request.form.items() if (found := _COMMENT.match(name))}
 
 

@@ -364,6 +364,15 @@ def test_a_tt58_class_gets_periodic_columns_and_its_average(app, school):
     assert refused.status_code == 400 and "Ô này không thuộc bảng điểm của lớp." in refused.get_data(as_text=True)
 
 
+def test_a_big_sheet_is_read_whole(app, school):
+    """1,200 cells (more than Flask's default of 1,000 form parts) are read and answered cell by cell."""
+    assignment = _assignment(school, "giaovien", "toan")
+    fields = {f"m-{900000 + n}-tx1": "9" for n in range(1200)}
+    response = _post(_client(app, "giaovien"), f"/giao-vien/phan-cong/{assignment}", fields)
+    assert response.status_code == 400
+    assert "Có 1200 ô chưa hợp lệ" in response.get_data(as_text=True)
+
+
 def test_an_unknown_assignment_is_not_found(app):
     client = _client(app, "giaovien")
     assert client.get("/giao-vien/phan-cong/987654").status_code == 404
