@@ -39,6 +39,7 @@ from records.errors import (
     StaleSheetError,
     ValidationError,
 )
+from records.services.mark_entry import GridInvalid
 from scans.errors import ScanError, ScanFileError
 from signing.errors import (
     Base45Error,
@@ -96,6 +97,7 @@ ERRORS: dict[type[SodientuError], Answer] = {
     InspectorAccessError: Answer(403, "Ngoài phạm vi được cấp"),
     ScanError: Answer(400, "Không nhập được bản quét"),
     ScanFileError: Answer(400, "Tệp quét bị từ chối"),
+    GridInvalid: Answer(400, "Có ô chưa hợp lệ"),
 }
 
 HTTP_TITLES = {

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, g, redirect, render_template, url_for
 
 from records.models import Role
-from records.services import reads
+from records.services import mark_entry, reads
 from web.app import db
 from web.auth import home_url, role_page, signed_in
 
@@ -74,7 +74,8 @@ def homeroom() -> Any:
 def teacher() -> Any:
     """The subject teacher: the subjects and classes assigned to them."""
     return render_template("home/teacher.html", title="Giáo viên bộ môn",
-                           assignments=reads.assignments_of(db(), g.actor), overview=[])
+                           assignments=reads.assignments_of(db(), g.actor), overview=[],
+                           progress=mark_entry.progress_of(db(), g.actor))
 
 
 @bp.get("/van-phong")

@@ -19,6 +19,9 @@ def register(app: Flask) -> None:
     from web import leader_views
 
     app.register_blueprint(leader_views.bp)  # locks, corrections, inspections, approving results (issue 12)
+    from web import teacher_views
+
+    app.register_blueprint(teacher_views.bp)  # the subject teacher's mark grid and comments
 
     @app.get("/healthz")
     def healthz() -> tuple[str, int]:

@@ -172,6 +172,7 @@ _KIND_LABELS = {
     "tt26": {MarkKind.REGULAR: "ĐĐGtx", MarkKind.MIDTERM: "ĐĐGgk", MarkKind.FINAL: "ĐĐGck"},
     "tt22": {MarkKind.REGULAR: "ĐĐGtx", MarkKind.MIDTERM: "ĐĐGgk", MarkKind.FINAL: "ĐĐGck"},
 }
+KIND_LABELS = _KIND_LABELS  # the book's names of the kinds of marks, per regime (the mark grid's column heads)
 
 
 def _term_result(ctx: _ClassContext, subject: _SubjectInfo, term_name: str,

@@ -25,6 +25,10 @@ SIGNED_IN = {"home.index", "home.no_role", "auth.change_password", "auth.sign_ou
 HOMES = {"home.principal": {R.PRINCIPAL}, "home.vice_principal": {R.VICE_PRINCIPAL},
          "home.department": {R.HEAD_OF_DEPARTMENT}, "home.homeroom": {R.HOMEROOM_TEACHER},
          "home.teacher": {R.SUBJECT_TEACHER}, "home.office": {R.OFFICE}, "home.inspector": {R.INSPECTOR}}
+# the subject teacher's grid and comments: any subject teacher may open a class they read; only the assigned
+# teacher may save (the services refuse others: tests/web/test_teacher_pages.py)
+HOMES |= {e: {R.SUBJECT_TEACHER} for e in ("teacher.grid", "teacher.save_grid", "teacher.comments",
+                                          "teacher.save_comments")}
 CLASS_READERS = {R.PRINCIPAL, R.VICE_PRINCIPAL, R.ADMINISTRATOR, R.HEAD_OF_DEPARTMENT, R.OFFICE, R.INSPECTOR}
 READS = {
     # endpoint: (roles allowed on 6A1 — its homeroom teacher and a teacher of it included —, roles on 6A2)

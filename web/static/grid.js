@@ -1,0 +1,265 @@
+/* sodientu grid: a plain HTML form table made to feel like a spreadsheet. No framework, no build step.
+ *
+ * Markup it works on (everything is optional except the table):
+ *   <table data-grid data-regime="tt22" data-required-regular="3" data-comment="0">
+ *     <tr data-row="…"><td><input data-validate="mark|comment|int|text" [data-min data-max] [data-required]
+ *                                 [data-kind="tx" data-weight="1"] [data-mine="…"]></td> …
+ *         <output data-compute="term-average"></output></tr>
+ *   [data-grid-status]   a line that says how many cells are missing / invalid
+ *   [data-apply-mine]    a button that puts each cell's data-mine value back (after a save conflict)
+ * Keys: arrows move (left/right when the caret is at the edge), Enter moves down (Shift+Enter up), Tab is
+ * the browser's (right), Escape puts back the cell's saved value. Pasting text with tabs or newlines (a block
+ * copied from Excel) fills the cells downward and rightward from the cell pasted into, lined up with the rows
+ * on screen; values landing on a read-only (disabled) cell are dropped. Validation runs as you type; the
+ * server checks everything again.
+ */
+(function () {
+  "use strict";
+
+  var MARK = /^(\d{1,2})(?:[.,](\d)0*)?$/;
+  var COMMENTS = {"đ": "Đ", "đạt": "Đ", "đạt yêu cầu": "Đ", "cđ": "CĐ", "chưa đạt": "CĐ", "chưa đạt yêu cầu": "CĐ"};
+  var MESSAGES = {
+    mark: "Điểm phải là số từ 0 đến 10, tối đa một chữ số thập phân (ví dụ 8,5 hoặc 8.5).",
+    comment: "Môn đánh giá bằng nhận xét: chỉ nhập Đ (Đạt) hoặc CĐ (Chưa đạt).",
+    int: "Phải là số nguyên",
+    text: "Quá dài",
+    control: "Có ký tự điều khiển không in được."
+  };
+
+  function norm(text) { return text.normalize("NFC").trim().replace(/\s+/g, " "); }
+
+  /* A mark in tenths (85 for "8,5"), or null when empty, or NaN when invalid. */
+  function tenths(text) {
+    var t = norm(text);
+    if (t === "") { return null; }
+    var m = MARK.exec(t);
+    if (!m) { return NaN; }
+    var v = parseInt(m[1], 10) * 10 + (m[2] ? parseInt(m[2], 10) : 0);
+    return v <= 100 ? v : NaN;
+  }
+
+  function comment(text) {
+    var t = norm(text).toLowerCase();
+    if (t === "") { return null; }
+    return Object.prototype.hasOwnProperty.call(COMMENTS, t) ? COMMENTS[t] : undefined;
+  }
+
+  /* Why a cell's value is refused ("" when it is fine). */
+  function problem(input) {
+    var v = input.value, rule = input.dataset.validate;
+    if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v)) { return MESSAGES.control; }
+    if (rule === "mark") { return isNaN(tenths(v)) ? MESSAGES.mark : ""; }
+    if (rule === "comment") { return comment(v) === undefined ? MESSAGES.comment : ""; }
+    if (rule === "int") {
+      var t = norm(v);
+      if (t === "") { return ""; }
+      var lo = Number(input.dataset.min || 0), hi = Number(input.dataset.max || 1e9);
+      if (!/^\d{1,9}$/.test(t) || Number(t) < lo || Number(t) > hi) {
+        return MESSAGES.int + " từ " + lo + " đến " + hi + ".";
+      }
+      return "";
+    }
+    if (rule === "text" && input.dataset.max && v.length > Number(input.dataset.max)) {
+      return MESSAGES.text + " (tối đa " + input.dataset.max + " ký tự).";
+    }
+    return "";
+  }
+
+  /* Computed cells: name -> function(row, table) -> text. */
+  var computers = {
+    /* The term average (weights 1, 2, 3; half up to 0.1) or the Đ/CĐ result, "" while incomplete —
+       the same rules as records.services.mark_entry.term_result; the server recomputes on save. */
+    "term-average": function (row, table) {
+      var regime = table.dataset.regime, required = Number(table.dataset.requiredRegular || 0);
+      var isComment = table.dataset.comment === "1";
+      var by = {tx: [], dk: [], gk: [], ck: []};
+      var inputs = row.querySelectorAll("input[data-kind]");
+      for (var i = 0; i < inputs.length; i++) {
+        var input = inputs[i], value = isComment ? comment(input.value) : tenths(input.value);
+        if (value === undefined || (typeof value === "number" && isNaN(value))) { return ""; }
+        if (value !== null) { by[input.dataset.kind].push([value, Number(input.dataset.weight)]); }
+      }
+      var periodic = by.dk.concat(by.gk);
+      if (by.tx.length < required || periodic.length === 0 || by.ck.length !== 1) { return ""; }
+      if (regime !== "tt58" && periodic.length !== 1) { return ""; }
+      var all = by.tx.concat(periodic, by.ck);
+      if (isComment) {
+        var grades = all.map(function (p) { return p[0]; });
+        var passed = grades.filter(function (g) { return g === "Đ"; }).length;
+        if (regime === "tt22") { return passed === grades.length ? "Đ" : "CĐ"; }
+        return by.ck[0][0] === "Đ" && 3 * passed >= 2 * grades.length ? "Đ" : "CĐ";
+      }
+      var num = 0, den = 0;
+      all.forEach(function (p) { num += p[0] * p[1]; den += p[1]; });
+      var avg = Math.floor((2 * num + den) / (2 * den)); /* tenths, rounded half up, exact in integers */
+      return (avg / 10).toFixed(1).replace(".", ",");
+    },
+    /* A count of the row's non-empty cells (for day grids). */
+    "count": function (row) {
+      return String(Array.prototype.filter.call(row.querySelectorAll("input[data-validate]"),
+        function (i) { return norm(i.value) !== ""; }).length);
+    }
+  };
+
+  function Grid(table) {
+    this.table = table;
+    this.rows = Array.prototype.slice.call(table.querySelectorAll("tbody tr"));
+    this.form = table.closest("form");
+    this.status = document.querySelector("[data-grid-status]");
+    this.submitting = false;
+    var self = this;
+    this.cells().forEach(function (input) { self.check(input, true); });
+    this.rows.forEach(function (row) { self.compute(row); });
+    this.report();
+    table.addEventListener("keydown", function (e) { self.key(e); });
+    table.addEventListener("input", function (e) {
+      if (e.target.matches("input")) { self.check(e.target); self.compute(e.target.closest("tr")); self.report(); }
+    });
+    table.addEventListener("paste", function (e) { self.paste(e); });
+    table.addEventListener("focusin", function (e) { if (e.target.select) { e.target.select(); } });
+    if (this.form) {
+      this.form.addEventListener("submit", function (e) { self.submit(e); });
+      window.addEventListener("beforeunload", function (e) {
+        if (!self.submitting && self.dirty()) { e.preventDefault(); e.returnValue = ""; }
+      });
+    }
+    var apply = document.querySelector("[data-apply-mine]");
+    if (apply) { apply.addEventListener("click", function () { self.applyMine(); }); }
+  }
+
+  Grid.prototype.cells = function () {
+    return Array.prototype.slice.call(this.table.querySelectorAll("tbody input"));
+  };
+
+  Grid.prototype.at = function (r, c) {
+    var row = this.rows[r];
+    if (!row) { return null; }
+    return row.querySelectorAll("input")[c] || null;
+  };
+
+  Grid.prototype.position = function (input) {
+    var row = input.closest("tr");
+    return [this.rows.indexOf(row), Array.prototype.indexOf.call(row.querySelectorAll("input"), input)];
+  };
+
+  /* The next enabled cell from (r, c) in direction (dr, dc), skipping read-only rows and cells. */
+  Grid.prototype.step = function (r, c, dr, dc) {
+    for (;;) {
+      r += dr; c += dc;
+      if (r < 0 || r >= this.rows.length) { return null; }
+      var cell = this.at(r, c);
+      if (!cell) { return null; }
+      if (!cell.disabled) { return cell; }
+    }
+  };
+
+  Grid.prototype.key = function (e) {
+    var input = e.target;
+    if (!input.matches || !input.matches("input")) { return; }
+    var pos = this.position(input), move = null;
+    var atStart = input.selectionStart === 0 && input.selectionEnd === 0;
+    var atEnd = input.selectionStart === input.value.length;
+    var all = input.selectionStart === 0 && input.selectionEnd === input.value.length;
+    if (e.key === "ArrowDown" || (e.key === "Enter" && !e.shiftKey)) { move = [1, 0]; }
+    else if (e.key === "ArrowUp" || (e.key === "Enter" && e.shiftKey)) { move = [-1, 0]; }
+    else if (e.key === "ArrowLeft" && (atStart || all)) { move = [0, -1]; }
+    else if (e.key === "ArrowRight" && (atEnd || all)) { move = [0, 1]; }
+    if (e.key === "Escape" && input.value !== input.defaultValue) { /* undo the cell's unsaved change */
+      input.value = input.defaultValue; this.check(input); this.compute(input.closest("tr")); this.report();
+      input.select(); return;
+    }
+    if (!move) { return; }
+    e.preventDefault(); /* Enter never submits from a cell: the Save button does */
+    var next = this.step(pos[0], pos[1], move[0], move[1]);
+    if (next) { next.focus(); }
+  };
+
+  Grid.prototype.paste = function (e) {
+    var input = e.target;
+    if (!input.matches || !input.matches("input") || !e.clipboardData) { return; }
+    var text = e.clipboardData.getData("text/plain");
+    if (!/[\t\n\r]/.test(text)) { return; } /* one value: the browser pastes it */
+    e.preventDefault();
+    var lines = text.replace(/\r\n?/g, "\n").split("\n");
+    if (lines.length > 1 && lines[lines.length - 1] === "") { lines.pop(); }
+    var pos = this.position(input), filled = 0, dropped = 0, touched = [];
+    for (var i = 0; i < lines.length; i++) {
+      var values = lines[i].split("\t");
+      for (var j = 0; j < values.length; j++) {
+        var cell = this.at(pos[0] + i, pos[1] + j);
+        if (!cell) { if (values[j].trim() !== "") { dropped++; } continue; }
+        if (cell.disabled) { if (values[j].trim() !== "") { dropped++; } continue; }
+        cell.value = values[j].trim();
+        this.check(cell);
+        touched.push(cell.closest("tr"));
+        filled++;
+      }
+    }
+    var self = this;
+    touched.forEach(function (row) { self.compute(row); });
+    this.report(filled + " ô đã dán" + (dropped ? "; " + dropped + " giá trị rơi vào dòng/ô chỉ đọc hoặc ngoài bảng nên bị bỏ qua" : "") + ".");
+  };
+
+  Grid.prototype.check = function (input, initial) {
+    var why = problem(input), td = input.closest("td");
+    if (initial && !why && td.classList.contains("invalid")) { why = input.title || MESSAGES.mark; } /* the server's word */
+    td.classList.toggle("invalid", !!why);
+    if (why) { input.setAttribute("aria-invalid", "true"); input.title = why; }
+    else { input.removeAttribute("aria-invalid"); input.removeAttribute("title"); }
+    td.classList.toggle("missing", input.hasAttribute("data-required") && !input.disabled && norm(input.value) === "");
+    td.classList.toggle("changed", input.value !== input.defaultValue);
+  };
+
+  Grid.prototype.compute = function (row) {
+    if (!row) { return; }
+    var table = this.table;
+    Array.prototype.forEach.call(row.querySelectorAll("[data-compute]"), function (out) {
+      var f = computers[out.dataset.compute];
+      if (f) { out.textContent = f(row, table); }
+    });
+  };
+
+  Grid.prototype.count = function (selector) { return this.table.querySelectorAll(selector).length; };
+
+  Grid.prototype.dirty = function () {
+    return this.cells().some(function (i) { return i.value !== i.defaultValue; });
+  };
+
+  Grid.prototype.report = function (extra) {
+    if (!this.status) { return; }
+    var missing = this.count("td.missing"), invalid = this.count("td.invalid");
+    var text = "Còn thiếu " + missing + " điểm bắt buộc";
+    if (!this.table.querySelector("input[data-required]")) { text = "Đã nhập " + this.cells().filter(function (i) { return norm(i.value) !== ""; }).length + " ô"; }
+    if (invalid) { text += "; " + invalid + " ô chưa hợp lệ (di chuột vào ô để xem lý do)"; }
+    this.status.textContent = text + "." + (extra ? " " + extra : "");
+    this.status.classList.toggle("bad", invalid > 0);
+  };
+
+  Grid.prototype.submit = function (e) {
+    var bad = this.table.querySelector("td.invalid input");
+    if (bad) {
+      e.preventDefault();
+      this.report("Chưa lưu: hãy sửa các ô được đánh dấu đỏ.");
+      bad.focus();
+      return;
+    }
+    this.submitting = true;
+  };
+
+  Grid.prototype.applyMine = function () {
+    var self = this, n = 0;
+    this.cells().forEach(function (input) {
+      if (input.hasAttribute("data-mine") && !input.disabled) {
+        input.value = input.dataset.mine; self.check(input); self.compute(input.closest("tr")); n++;
+      }
+    });
+    this.report(n + " giá trị của bạn đã được áp dụng lại; bấm Lưu để ghi.");
+  };
+
+  window.SodientuGrid = {computers: computers, problem: problem, tenths: tenths};
+  function start() {
+    Array.prototype.forEach.call(document.querySelectorAll("table[data-grid]"), function (t) { t.sodientuGrid = new Grid(t); });
+    Array.prototype.forEach.call(document.querySelectorAll(".js-only"), function (el) { el.classList.add("js-on"); });
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
+}());
