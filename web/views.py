@@ -13,6 +13,9 @@ def register(app: Flask) -> None:
     app.register_blueprint(home_views.bp)
     app.register_blueprint(records_views.bp)
     app.register_blueprint(admin_views.bp)
+    from web import office_views
+
+    office_views.register(app)  # the office: print jobs, editions, import upload (/van-phong/…)
 
     @app.get("/healthz")
     def healthz() -> tuple[str, int]:
