@@ -132,9 +132,27 @@ def run(job_id: int, ctx: RunContext, *, in_request: bool = False) -> None:
         context.unfix_today(token)
 
 
+#: One background job prints at a time in a process (each uses every core); the others wait, queued.
+_BACKGROUND = threading.Semaphore(1)
+
+
 def start_background(job_id: int, ctx: RunContext) -> threading.Thread:
-    """Run the job in a thread of this process."""
-    thread = threading.Thread(target=run, args=(job_id, ctx), daemon=True, name=f"print-job-{job_id}")
+    """Run the job in a thread of this process (after the jobs before it; queued meanwhile)."""
+
+    def queued_then_run() -> None:
+        while not _BACKGROUND.acquire(timeout=HEARTBEAT_SECONDS):
+            try:  # still waiting, still alive: a queued job is not shown as interrupted
+                with ctx.sessions() as session:
+                    print_jobs.beat(session, job_id)
+                    session.commit()
+            except Exception:  # noqa: BLE001
+                log.warning("heartbeat of queued print job %s failed", job_id, exc_info=True)
+        try:
+            run(job_id, ctx)
+        finally:
+            _BACKGROUND.release()
+
+    thread = threading.Thread(target=queued_then_run, daemon=True, name=f"print-job-{job_id}")
     thread.start()
     return thread
 

@@ -30,7 +30,7 @@ from records.services.reads import display_date
 #: genuine, but to be reprinted).
 STATUS_LABELS = {
     EditionStatus.CURRENT: "còn hiệu lực",
-    EditionStatus.OUTDATED: "còn hiệu lực, cần in lại (đã sửa chữa sau khi in)",
+    EditionStatus.OUTDATED: "còn hiệu lực, cần in lại (đã sửa sau khi in)",
     EditionStatus.SUPERSEDED: "đã được thay thế",
     EditionStatus.REVOKED: "đã thu hồi",
 }
