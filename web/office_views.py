@@ -205,10 +205,11 @@ def print_zip(job_id: int) -> Any:
 def edition_list_page() -> Any:
     """The editions with their status, filtered by book, class and status."""
     school_id = _school_id()
-    filters = {"sach": request.args.get("sach") or "", "lop": request.args.get("lop", type=int),
-               "tinh_trang": request.args.get("tinh_trang") or ""}
-    listing = edition_list.list_editions(db(), g.actor, school_id, book=filters["sach"] or None,
-                                         class_id=filters["lop"], status=filters["tinh_trang"] or None)
+    book, status = request.args.get("sach") or "", request.args.get("tinh_trang") or ""
+    class_id = request.args.get("lop", type=int)
+    filters: dict[str, Any] = {"sach": book, "lop": class_id, "tinh_trang": status}
+    listing = edition_list.list_editions(db(), g.actor, school_id, book=book or None, class_id=class_id,
+                                         status=status or None)
     choices = print_jobs.print_choices(db(), g.actor, school_id, request.args.get("nam", type=int))
     return render_template("office/editions.html", listing=listing, filters=filters, choices=choices,
                            statuses=edition_list.STATUS_LABELS, back=request.full_path.rstrip("?"))

@@ -29,9 +29,8 @@ from sqlalchemy.orm import Session
 from records.errors import SodientuError, ValidationError
 from records.models import KeyKind
 from records.permissions import Actor
-from records.services import context
+from records.services import context, print_jobs
 from records.services import editions as edition_service
-from records.services import print_jobs
 from records.services.print_jobs import BookSpec
 
 log = logging.getLogger(__name__)
@@ -117,7 +116,7 @@ def run(job_id: int, ctx: RunContext, *, in_request: bool = False) -> None:
                 _run_official(job_id, books, out_dir, ctx, in_request)
             else:
                 _run_drafts(job_id, books, out_dir, ctx)
-        except Exception as exc:  # noqa: BLE001 - the whole run failed: said on the job page
+        except Exception as exc:
             log.exception("print job %s failed", job_id)
             error = exc.message_vi if isinstance(exc, SodientuError) else (
                 f"Lỗi ngoài dự kiến ({type(exc).__name__}); vui lòng báo quản trị hệ thống.")
@@ -125,7 +124,7 @@ def run(job_id: int, ctx: RunContext, *, in_request: bool = False) -> None:
         with ctx.sessions() as session:
             print_jobs.finish_job(session, Actor.load(session, ctx.actor_id), job_id, error=error)
             session.commit()
-    except Exception:  # noqa: BLE001 - nothing can be written: the heartbeat stops, the job shows interrupted
+    except Exception:
         log.exception("print job %s could not be recorded", job_id)
     finally:
         stop.set()
@@ -145,7 +144,7 @@ def start_background(job_id: int, ctx: RunContext) -> threading.Thread:
                 with ctx.sessions() as session:
                     print_jobs.beat(session, job_id)
                     session.commit()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.warning("heartbeat of queued print job %s failed", job_id, exc_info=True)
         try:
             run(job_id, ctx)
@@ -163,7 +162,7 @@ def _beat(job_id: int, ctx: RunContext, stop: threading.Event) -> None:
             with ctx.sessions() as session:
                 print_jobs.beat(session, job_id)
                 session.commit()
-        except Exception:  # noqa: BLE001 - a missed beat is retried
+        except Exception:
             log.warning("heartbeat of print job %s failed", job_id, exc_info=True)
 
 

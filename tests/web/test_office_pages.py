@@ -248,7 +248,7 @@ def test_bad_choices_are_said_on_the_form(login_as, web_school):
 STUDENTS_CSV = ("DANH SÁCH HỌC SINH LỚP 6A2 NĂM HỌC 2025-2026\n"
                 "STT,Họ và tên,Ngày sinh,Giới tính,Dân tộc\n"
                 "1,Nguyễn Văn An,05/09/2014,Nam,Kinh\n"
-                "2,Trần Thị Bình,12/01/2014,Nữ,Tày\n").encode("utf-8")
+                "2,Trần Thị Bình,12/01/2014,Nữ,Tày\n").encode()
 
 
 def _upload(client, name: str, data: bytes, kind: str = "students", **fields):
