@@ -363,3 +363,20 @@ def test_kept_uploads_live_in_the_data_dir(app, web_school):
     assert "không còn trên máy chủ" in refused.value.message_vi
     assert json.loads((folder / f"{digest}.json").read_text())["name"] == "a.csv"
     assert PrintJobStatus.INTERRUPTED.label_vi == "bị gián đoạn"
+
+
+def test_a_student_s_transcript_draft_and_official(login_as, web_school, school_key):
+    office = login_as(Role.OFFICE)
+    draft = _job_id(_print(office, book="transcript", year_id=web_school.year_id, scope="school",
+                           student_code="WEB0001"))
+    state = office.get(f"/van-phong/in/{draft}/trang-thai").get_json()
+    assert state["status"] == "done" and state["files"] == 1, state
+    html = office.get(f"/van-phong/in/{draft}").get_data(as_text=True)
+    [link] = re.findall(r'href="(/van-phong/in/\d+/tep/[^"]+)"', html)
+    assert link.endswith("ban-nhap/hoc-ba/2025-2026/WEB0001.pdf") and _pdf_pages(office.get(link).data) >= 2
+    official = _job_id(_print(office, book="transcript", year_id=web_school.year_id, scope="school",
+                              student_code="WEB0001", edition="official", passphrase=KEY_PASSPHRASE))
+    html = office.get(f"/van-phong/in/{official}").get_data(as_text=True)
+    assert 'data-status="done"' in html and "hoc-ba/2025-2026/WEB0001.pdf" in html, html[-3000:]
+    listed = office.get("/van-phong/ban-in?sach=transcript").get_data(as_text=True)
+    assert "Mai (WEB0001)" in listed and "còn hiệu lực" in listed
