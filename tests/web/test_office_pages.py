@@ -380,3 +380,27 @@ def test_a_student_s_transcript_draft_and_official(login_as, web_school, school_
     assert 'data-status="done"' in html and "hoc-ba/2025-2026/WEB0001.pdf" in html, html[-3000:]
     listed = office.get("/van-phong/ban-in?sach=transcript").get_data(as_text=True)
     assert "Mai (WEB0001)" in listed and "còn hiệu lực" in listed
+
+
+def test_an_official_grade_runs_in_the_background_through_the_batch_workers(app, login_as, web_school, school_key):
+    app.config["SODIENTU_PRINT_WORKERS"] = 1  # one spawned worker process, as a server runs it
+    office = login_as(Role.OFFICE)
+    job_id = _job_id(_print(office, year_id=web_school.year_id, scope="grade:6", edition="official",
+                            part="term1", passphrase=KEY_PASSPHRASE))
+    deadline = time.monotonic() + 300
+    state = {}
+    while time.monotonic() < deadline:
+        state = office.get(f"/van-phong/in/{job_id}/trang-thai").get_json()
+        if state["finished"]:
+            break
+        time.sleep(0.5)
+    assert state["status"] == "done" and state["files"] == 2, state
+    html = office.get(f"/van-phong/in/{job_id}").get_data(as_text=True)
+    assert "so-diem/2025-2026/6A1-term1.pdf" in html and "so-diem/2025-2026/6A2-term1.pdf" in html
+    engine = make_engine(web_school.url)
+    with session_scope(engine) as session:
+        job = session.get(PrintJob, job_id)
+        assert job.status is PrintJobStatus.DONE and job.failed == 0 and job.finished_at is not None
+        editions = session.scalars(select(Edition).where(Edition.part == "term1")).all()
+        assert len(editions) == 2 and all(e.created_by_name == LOGIN_OF[Role.OFFICE] for e in editions)
+    engine.dispose()
