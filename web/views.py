@@ -22,6 +22,9 @@ def register(app: Flask) -> None:
     from web import teacher_views
 
     app.register_blueprint(teacher_views.bp)  # the subject teacher's mark grid and comments
+    from web import office_views
+
+    office_views.register(app)  # the office: print jobs, editions, import upload (/van-phong/…)
 
     @app.get("/healthz")
     def healthz() -> tuple[str, int]:

@@ -11,3 +11,21 @@ marks), spreadsheets out (statistics for the Ministry, a class's marks for teach
 
 See docs/DATA-EXCHANGE.md.
 """
+
+from collections.abc import Callable
+from typing import Any
+
+#: The imports, by the name the command and the upload page use.
+IMPORT_KINDS = ("students", "teachers", "assignments", "marks")
+
+
+def importer(kind: str) -> Callable[..., Any]:
+    """The import function of a kind: ``import_x(session, actor, source, options) -> ImportReport``."""
+    from records.errors import ValidationError
+    from records.interop import marks, staff, students
+
+    functions = {"students": students.import_students, "teachers": staff.import_teachers,
+                 "assignments": staff.import_assignments, "marks": marks.import_marks}
+    if kind not in functions:
+        raise ValidationError("Loại dữ liệu nhập không hợp lệ.", f"unknown import kind {kind!r}")
+    return functions[kind]

@@ -55,6 +55,7 @@ from records.models.people import (
     User,
 )
 from records.models.scans import InkCheck, ScanBatch, ScanPage, ScanPageStatus
+from records.models.print_jobs import PrintJob, PrintJobStatus
 from records.models.school import (
     Assessment,
     Class,
@@ -108,6 +109,8 @@ __all__ = [
     "Mark",
     "MarkKind",
     "Period",
+    "PrintJob",
+    "PrintJobStatus",
     "ProvinceCalendar",
     "Role",
     "RoleGrant",

@@ -56,6 +56,16 @@ READS.update({endpoint: ({R.HOMEROOM_TEACHER}, set()) for endpoint in (
     "homeroom.photo", "homeroom.attendance_page", "homeroom.save_attendance", "homeroom.conduct_page",
     "homeroom.save_conduct", "homeroom.results_page", "homeroom.compute_results", "homeroom.check_page")})
 
+#: The office's pages (web.office_views): printing is the office's; the editions list and the archived PDFs
+#: are for everyone who reads editions; revoking is the principal's; the import upload is the office's and
+#: the administrator's (the import services then check the rights on the data).
+EDITION_READERS = {R.PRINCIPAL, R.VICE_PRINCIPAL, R.ADMINISTRATOR, R.OFFICE, R.INSPECTOR}
+OFFICE = {"office.print_form": {R.OFFICE}, "office.print_submit": {R.OFFICE}, "office.print_job": {R.OFFICE},
+          "office.print_job_state": {R.OFFICE}, "office.print_file": {R.OFFICE}, "office.print_zip": {R.OFFICE},
+          "office.edition_list_page": EDITION_READERS, "office.edition_pdf": EDITION_READERS,
+          "office.revoke": {R.PRINCIPAL}, "office.import_form": {R.OFFICE, R.ADMINISTRATOR},
+          "office.import_preview": {R.OFFICE, R.ADMINISTRATOR}, "office.import_apply": {R.OFFICE, R.ADMINISTRATOR}}
+
 
 def _expected(endpoint: str, other_class: bool) -> set[Role] | None:
     """The roles allowed on an endpoint (None: anyone, signed in or not)."""
@@ -67,6 +77,8 @@ def _expected(endpoint: str, other_class: bool) -> set[Role] | None:
         return {R.ADMINISTRATOR}
     if endpoint in HOMES:
         return HOMES[endpoint]
+    if endpoint in OFFICE:
+        return OFFICE[endpoint]
     mine, others = READS[endpoint]
     return (others if other_class and others is not None else mine)
 
@@ -79,7 +91,8 @@ def _urls(app, web_school):
     engine.dispose()
     values = {"year_id": web_school.year_id, "level": 6, "user_id": user_id, "assignment_id": assignment_id,
               "school_id": web_school.school_id, "student_id": web_school.student_id, "code": "KHONG-PHAI-MA",
-              "filename": "app.css", "short": "KHONG-PHAI", "page": 1, "decision_id": 1, "request_id": 1}
+              "filename": "app.css", "short": "KHONG-PHAI", "page": 1, "decision_id": 1, "request_id": 1,
+              "job_id": 999999, "path": "khong-co.pdf", "edition_id": "00000000-0000-0000-0000-000000000000"}
     walks = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("_"):
@@ -108,7 +121,7 @@ def test_every_route_for_every_role(app, web_school, capsys):
     walks = _urls(app, web_school)
     endpoints = {endpoint for endpoint, *_ in walks}
     assert {e for e in endpoints if not (e in PUBLIC or e in SIGNED_IN or e.startswith("admin.") or e in HOMES
-                                         or e in READS)} == set(), "a new route needs its expected rights here"
+                                         or e in READS or e in OFFICE)} == set(), "a new route needs its expected rights here"
     clients = {role: app.test_client() for role in Role}
     for role, client in clients.items():
         assert login(client, LOGIN_OF[role]).status_code == 302

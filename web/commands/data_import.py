@@ -35,10 +35,9 @@ def school_id(session: Session, code: str | None) -> int | None:
 
 
 def _importer(kind: str) -> Callable[..., ImportReport]:
-    from records.interop import marks, staff, students
+    from records.interop import importer
 
-    return {"students": students.import_students, "teachers": staff.import_teachers,
-            "assignments": staff.import_assignments, "marks": marks.import_marks}[kind]
+    return importer(kind)
 
 
 def print_report(report: ImportReport, *, verbose: bool, as_json: bool) -> None:
