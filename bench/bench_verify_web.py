@@ -1,10 +1,11 @@
 """Throughput and latency of the public verification page, served by waitress on loopback.
 
 Usage: .venv/bin/python bench/bench_verify_web.py [--clients 4] [--requests 4000] [--threads 4] [--kind post]
-       [--servers 1]
+       [--workers 1,2]
 
 Builds a temporary SQLite school with a registered key and a recorded edition, serves
-``web.app.create_app`` with waitress (the production WSGI server) in a child process, and sends a
+``web.app.create_app`` the way ``sodientu serve --workers N`` does (``web.prefork``: N waitress processes
+on one listening socket) in a child process, once per worker count, and sends a
 bounded load of ``--requests`` verifications of a pasted code (``--kind post``: POST /xac-thuc;
 ``get``: GET /v/<code>, the URL a phone opens; ``short``: the typed short code) from ``--clients``
 keep-alive connections in worker processes. Prints requests per second and p50 / p90 / p99 latency.
@@ -79,13 +80,20 @@ def _free_port() -> int:
 
 
 SERVER = """
-import sys
+import logging, sys
 sys.path.insert(0, {root!r})
-from waitress import serve
+logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth is 1": the load is the point
+from web import prefork
 from web.app import create_app
-app = create_app({url!r}, SODIENTU_VERIFY_RATE=(10**9, 60.0))
-serve(app, host="127.0.0.1", port={port}, threads={threads}, connection_limit=200, backlog=256, _quiet=True)
+prefork.serve(lambda: create_app({url!r}, SODIENTU_VERIFY_RATE=(10**9, 60.0)), host="127.0.0.1", port={port},
+              workers={workers}, threads={threads}, connection_limit=200, backlog=256)
 """
+
+
+def _processes(pid: int) -> list[int]:
+    """The server process and its workers."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [pid, *(int(p) for p in (children.read_text().split() if children.exists() else []))]
 
 
 def _client(port: int, method: str, path: str, body: bytes, n: int, out: mp.Queue) -> None:
@@ -105,79 +113,84 @@ def _client(port: int, method: str, path: str, body: bytes, n: int, out: mp.Queu
     out.put((times, errors))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--requests", type=int, default=4000)
-    parser.add_argument("--threads", type=int, default=4, help="waitress worker threads")
-    parser.add_argument("--kind", choices=("post", "get", "short"), default="post")
-    parser.add_argument("--servers", type=int, default=1, help="waitress processes (one Python core each)")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'web.sqlite'}"
-        code = _school(url)
-        ports = [_free_port() for _ in range(args.servers)]
-        servers = [subprocess.Popen([sys.executable, "-c", SERVER.format(root=str(ROOT), url=url, port=port,
-                                                                         threads=args.threads)],
-                                    env={**os.environ, "PYTHONPATH": str(ROOT)}) for port in ports]
-        try:
-            for port, server in zip(ports, servers, strict=True):
-                for _ in range(600):  # the server imports Flask, SQLAlchemy, … (slow on a loaded machine)
-                    try:
-                        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                        break
-                    except OSError:
-                        if server.poll() is not None:
-                            raise SystemExit("the server did not start") from None
-                        time.sleep(0.1)
-            from signing.payload import decode_payload, human_code
+def _run(url: str, code: str, args: argparse.Namespace, workers: int) -> None:
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-c", SERVER.format(root=str(ROOT), url=url, port=port,
+                                                                   workers=workers, threads=args.threads)],
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        for _ in range(1200):  # the server imports Flask, SQLAlchemy, … (slow on a loaded machine)
+            if workers == 1 or len(_processes(server.pid)) > workers:  # every worker forked
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    pass
+            if server.poll() is not None:
+                raise SystemExit("the server did not start")
+            time.sleep(0.1)
+        from signing.payload import decode_payload, human_code
 
-            fields = decode_payload(code)
-            if args.kind == "post":
-                method, path, body = "POST", "/xac-thuc", urllib.parse.urlencode({"code": code}).encode()
-            elif args.kind == "short":
-                short = human_code(fields.edition_id, fields.page, fields.pages)
-                method, path, body = "POST", "/xac-thuc", urllib.parse.urlencode({"code": short}).encode()
-            else:
-                from signing.payload import payload_to_url
+        fields = decode_payload(code)
+        if args.kind == "post":
+            method, path, body = "POST", "/xac-thuc", urllib.parse.urlencode({"code": code}).encode()
+        elif args.kind == "short":
+            short = human_code(fields.edition_id, fields.page, fields.pages)
+            method, path, body = "POST", "/xac-thuc", urllib.parse.urlencode({"code": short}).encode()
+        else:
+            from signing.payload import payload_to_url
 
-                method, path, body = "GET", "/" + payload_to_url(code, "https://x.example/v/").split("/", 3)[3], b""
-            # warm-up: connections, imports, the key cache
-            queue: mp.Queue = mp.Queue()
-            for port in ports:
-                _client(port, method, path, body, 50, queue)
-                queue.get()
-            cpu_before = sum(_cpu_seconds(server.pid) for server in servers)
-            per = args.requests // args.clients
-            workers = [mp.Process(target=_client, args=(ports[i % len(ports)], method, path, body, per, queue))
-                       for i in range(args.clients)]
-            started = time.perf_counter()
-            for w in workers:
-                w.start()
-            results = [queue.get() for _ in workers]
-            elapsed = time.perf_counter() - started
-            cpu = sum(_cpu_seconds(server.pid) for server in servers) - cpu_before
-            for w in workers:
-                w.join()
-        finally:
-            for server in servers:
-                server.terminate()
-                server.wait(timeout=10)
+            method, path, body = "GET", "/" + payload_to_url(code, "https://x.example/v/").split("/", 3)[3], b""
+        # warm-up: imports, the key cache, in every worker (new connections land on any of them)
+        queue: mp.Queue = mp.Queue()
+        for _ in range(4 * workers):
+            _client(port, method, path, body, 25, queue)
+            queue.get()
+        pids = _processes(server.pid)
+        cpu_before = sum(_cpu_seconds(pid) for pid in pids)
+        per = args.requests // args.clients
+        clients = [mp.Process(target=_client, args=(port, method, path, body, per, queue)) for _ in range(args.clients)]
+        started = time.perf_counter()
+        for c in clients:
+            c.start()
+        results = [queue.get() for _ in clients]
+        elapsed = time.perf_counter() - started
+        cpu = sum(_cpu_seconds(pid) for pid in pids) - cpu_before
+        for c in clients:
+            c.join()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
     times = sorted(t for ts, _ in results for t in ts)
     errors = sum(e for _, e in results)
 
     def pct(p: float) -> float:
         return times[min(len(times) - 1, int(p / 100 * len(times)))] * 1000
 
-    print(f"{args.kind}: {len(times)} requests, {args.clients} clients, {args.servers} waitress process(es) of "
-          f"{args.threads} threads, "
-          f"load {os.getloadavg()[0]:.1f}")
+    print(f"{args.kind}: {len(times)} requests, {args.clients} clients, {workers} waitress process(es) of "
+          f"{args.threads} threads, load {os.getloadavg()[0]:.1f}")
     print(f"  {len(times) / elapsed:.0f} requests/s; latency p50 {pct(50):.1f} ms, p90 {pct(90):.1f} ms, "
           f"p99 {pct(99):.1f} ms, max {times[-1] * 1000:.1f} ms, mean {statistics.mean(times) * 1000:.1f} ms; "
           f"errors {errors}")
     per_request = cpu / len(times) * 1000
     print(f"  server CPU {per_request:.2f} ms/request (user+system of the waitress processes): "
           f"{1000 / per_request:.0f} requests/s per idle core")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--threads", type=int, default=4, help="waitress threads per process")
+    parser.add_argument("--kind", choices=("post", "get", "short"), default="post")
+    parser.add_argument("--workers", default=f"1,{os.cpu_count() or 1}",
+                        help="comma-separated worker process counts to measure (default: 1 and one per core)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'web.sqlite'}"
+        code = _school(url)
+        for workers in dict.fromkeys(int(w) for w in args.workers.split(",")):
+            _run(url, code, args, workers)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ from records.services import editions as edition_service
 from records.services import trail
 from records.services.context import today as service_today
 from signing.errors import SigningKeyError
-from signing.keys import key_id
+from signing.keys import TrailCacheSigner, key_id
 from signing.manifest import (
     DOCUMENT_NAME,
     MANIFEST_NAME,
@@ -196,7 +196,8 @@ def check_publication(session: Session, actor: Actor, document: BookDocument, *,
     # print only what the trail says: a value changed behind the services' back stops the print, named
     trail.require_traced(session, trail.enrolments_of(
         session, class_id=scope.class_id, student_id=scope.student_id, school_id=scope.school_id,
-        course=scope.part if scope.class_id is None and scope.student_id is None else None))
+        course=scope.part if scope.class_id is None and scope.student_id is None else None),
+        signer=TrailCacheSigner(private_key))
     return kind
 
 

@@ -33,15 +33,15 @@ def b45decode(text: str) -> bytes:
     except KeyError as exc:
         raise Base45Error("Mã base45 chứa ký tự không hợp lệ.", f"invalid base45 character {exc}") from None
     out = bytearray()
-    for i in range(0, len(values), 3):
-        chunk = values[i:i + 3]
-        n = sum(v * 45**k for k, v in enumerate(chunk))
-        if len(chunk) == 3:
-            if n > 0xFFFF:
-                raise Base45Error("Mã base45 không hợp lệ.", f"base45 triplet out of range at {i}")
-            out += n.to_bytes(2, "big")
-        else:
-            if n > 0xFF:
-                raise Base45Error("Mã base45 không hợp lệ.", f"base45 final pair out of range at {i}")
-            out.append(n)
+    full = len(values) - len(values) % 3
+    for i in range(0, full, 3):  # the hot loop of every verification: no slicing, no sum()
+        n = values[i] + values[i + 1] * 45 + values[i + 2] * 2025
+        if n > 0xFFFF:
+            raise Base45Error("Mã base45 không hợp lệ.", f"base45 triplet out of range at {i}")
+        out += n.to_bytes(2, "big")
+    if full < len(values):
+        n = values[full] + values[full + 1] * 45
+        if n > 0xFF:
+            raise Base45Error("Mã base45 không hợp lệ.", f"base45 final pair out of range at {full}")
+        out.append(n)
     return bytes(out)

@@ -233,3 +233,32 @@ class TrustStore:
         if entry is None:
             raise SigningKeyError(f"Không có khóa {key_id} trong danh sách tin cậy.", f"unknown key {key_id}")
         return entry
+
+
+class TrailCacheSigner:
+    """Signs and checks the print-time trail snapshot (``records.services.trail_cache``) with a signing key.
+
+    The signed bytes are prefixed with a label of their own, so that no snapshot signature can ever be
+    taken for the signature of a page code or of anything else the key signs.
+    """
+
+    LABEL = b"sodientu-trail-snapshot/1\x00"
+
+    def __init__(self, private_key: Ed25519PrivateKey) -> None:
+        self.key_id = key_id(private_key)
+        self._private = private_key
+        self._public = private_key.public_key()
+
+    def sign(self, data: bytes) -> bytes:
+        """The signature of ``data``."""
+        return self._private.sign(self.LABEL + data)
+
+    def verify(self, data: bytes, signature: bytes) -> bool:
+        """Whether ``signature`` is this key's over ``data``."""
+        from cryptography.exceptions import InvalidSignature
+
+        try:
+            self._public.verify(signature, self.LABEL + data)
+        except InvalidSignature:
+            return False
+        return True

@@ -59,8 +59,10 @@ class SharedTrustList(DbTrustList):
     """``DbTrustList`` whose answers are shared by every request of the process for ``ttl`` seconds.
 
     The public page verifies thousands of codes signed by a handful of keys: reading and parsing the
-    key for each request costs more than the signature check. A key revoked in the database is seen
-    by the page at most ``ttl`` seconds later (``SHARED_TTL``).
+    key for each request costs more than the signature check. The entry is checked at every
+    verification against the key's row, read by the same query as the edition's state
+    (``signing.verify``): a key revoked or retired in the database is seen at once (``forget``), by
+    every worker process; ``ttl`` only bounds how long an unknown key stays unknown.
     """
 
     _shared: ClassVar[dict[tuple[str, str], tuple[float, TrustedKey | None]]] = {}
@@ -84,6 +86,12 @@ class SharedTrustList(DbTrustList):
                 self._shared.clear()
             self._shared[(self._db, kid)] = (now + self._ttl, entry)
         return entry
+
+    def forget(self, key_id: str) -> None:
+        """Drop the shared entry of this key (its database row changed): the next lookup reads it."""
+        with self._lock:
+            self._shared.pop((self._db, key_id.lower()), None)
+        self._cache.pop(key_id.lower(), None)
 
 
 # --- the trust file: the public trust list for offline verifiers -------------------------------

@@ -40,7 +40,7 @@ from records.models import Edition, EditionStatus, KeyKind
 from records.services import editions as edition_service
 from signing.compare import Comparison, compare, page_png, render_page
 from signing.errors import QrReadError, SigningError
-from signing.keys import KeyLookup
+from signing.keys import KeyLookup, KeyStatus, TrustedKey
 from signing.limits import CLI, Limits, UploadRefused, check_upload
 from signing.manifest import (
     DOCUMENT_NAME,
@@ -194,11 +194,25 @@ def verify_code(text: str, trust: KeyLookup, db_session: Session | None = None, 
     if db_session is None:
         return PageVerdict(page_index, PageStatus.GENUINE, f"{v.message_vi} {OFFLINE_NOTE_VI}",
                            v.message_en + " (offline: edition state not checked)", fields)
-    return _state_verdict(db_session, fields, v.message_vi, v.message_en, public=public, page_index=page_index)
+    forget = getattr(trust, "forget", None)  # a cache shared across requests (``SharedTrustList``)
+    verdict = _state_verdict(db_session, fields, v.message_vi, v.message_en, public=public, page_index=page_index,
+                             key=v.key if forget is not None else None)
+    if verdict is _KEY_CHANGED and forget is not None:  # the key's row changed since the cache read it: again, once
+        from signing.trust import DbTrustList
+
+        forget(fields.key_id)
+        return verify_code(text, DbTrustList(db_session), db_session, page_index=page_index, public=public)
+    return verdict
+
+
+#: ``_state_verdict``'s answer when the trusted key the signature was checked with is no longer the
+#: database's (a shared cache entry older than a revocation or retirement)
+_KEY_CHANGED = PageVerdict(0, PageStatus.UNKNOWN_KEY, "", "key changed")
+_KEY_STATES = {"active": KeyStatus.ACTIVE, "retired": KeyStatus.RETIRED, "revoked": KeyStatus.REVOKED}
 
 
 def _state_verdict(db_session: Session, fields: PayloadFields, message_vi: str, message_en: str, *,
-                   public: bool, page_index: int = 0) -> PageVerdict:
+                   public: bool, page_index: int = 0, key: TrustedKey | None = None) -> PageVerdict:
     """The verdict on a page whose code holds: the recorded edition's page and state decide."""
     try:
         state = _page_state(db_session, fields.edition_id, fields.page)
@@ -206,6 +220,10 @@ def _state_verdict(db_session: Session, fields: PayloadFields, message_vi: str, 
         return PageVerdict(page_index, PageStatus.GENUINE,
                            f"{message_vi} Không đọc được cơ sở dữ liệu nên chưa kiểm tra tình trạng bản in.",
                            f"{message_en}; database error {exc!r}", fields)
+    if key is not None and state is not None and state.key_status is not None and state.key_id == fields.key_id \
+            and (_KEY_STATES.get(str(getattr(state.key_status, "value", state.key_status))) is not key.status
+                 or state.key_revoked_on != key.revoked_on):
+        return _KEY_CHANGED
     short = edition_short_id(fields.edition_id)
     if state is None:
         return PageVerdict(page_index, PageStatus.UNKNOWN_EDITION,
@@ -232,6 +250,8 @@ class _PageState:
     outdated_at: object
     digest: str | None
     position: int | None
+    key_status: object = None  # the edition's key's row (the trusted-key cache is checked against it)
+    key_revoked_on: object = None
 
 
 @functools.cache
@@ -239,13 +259,14 @@ def _page_state_query():  # type: ignore[no-untyped-def]
     """One statement, built once (the public page runs it for every code: no per-request SQL building)."""
     from sqlalchemy import and_, bindparam, select
 
-    from records.models import EditionPage
+    from records.models import EditionPage, SigningKey
 
     return (select(Edition.status, Edition.key_id, Edition.superseded_by_id, Edition.superseded_at,
                    Edition.revoked_at, Edition.revoked_reason, Edition.outdated_at, EditionPage.digest,
-                   EditionPage.position)
+                   EditionPage.position, SigningKey.status, SigningKey.revoked_on)
             .outerjoin(EditionPage, and_(EditionPage.edition_id == Edition.id,
                                          EditionPage.number == bindparam("number")))
+            .outerjoin(SigningKey, SigningKey.key_id == Edition.key_id)
             .where(Edition.id == bindparam("edition_id")).limit(1))
 
 

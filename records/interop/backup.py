@@ -28,6 +28,7 @@ import io
 import json
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -35,12 +36,13 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from sqlalchemy import Engine, Integer, func, inspect, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from records import audit
 from records.audit import AuditReport
 from records.db import insert_rows, is_initialised, upgrade
-from records.errors import ConflictError, IntegrityError, ValidationError
+from records.errors import ConflictError, IntegrityError, SodientuError, ValidationError
 from records.models import Base
 from records.permissions import Action, Actor, require
 
@@ -70,7 +72,8 @@ class ArchiveSink(Protocol):
         """Store the index entries."""
 
     def restore_file(self, name: str, data: bytes) -> None:
-        """Store one archived file."""
+        """Store one archived file (a sink may also offer ``check_file(name, data)``: called for every file
+        before the first is stored, so that a refused file leaves the archive untouched)."""
 
 
 @dataclass(frozen=True)
@@ -254,16 +257,51 @@ class _HashingFile(io.RawIOBase):
 # --- restore ----------------------------------------------------------------------------------
 
 
+_MEMBER_PREFIXES = ("tables/", "keys/", "archive/files/")
+_HEX = frozenset("0123456789abcdef")
+
+
+def _bad(message_en: str) -> IntegrityError:
+    return IntegrityError("Bản sao lưu bị hỏng hoặc bị sửa (mục lục manifest.json không hợp lệ).", message_en)
+
+
 def _read_manifest(zf: zipfile.ZipFile) -> dict[str, Any]:
     try:
         manifest = json.loads(zf.read("manifest.json"))
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
         raise ValidationError("Tệp không phải là bản sao lưu của Sổ điện tử (thiếu manifest.json).",
                               f"no manifest: {exc}") from exc
-    if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT \
+            or manifest.get("format_version") != FORMAT_VERSION:
+        found = manifest if isinstance(manifest, dict) else {}
         raise ValidationError("Tệp không phải là bản sao lưu của Sổ điện tử, hoặc là phiên bản chưa hỗ trợ.",
-                              f"format {manifest.get('format')!r} v{manifest.get('format_version')!r}")
+                              f"format {found.get('format')!r} v{found.get('format_version')!r}")
+    members = manifest.get("members")
+    if not isinstance(members, dict) or not isinstance(manifest.get("created_at"), str):
+        raise _bad("members / created_at missing")
+    for name, info in members.items():
+        _check_member_name(name, info)
     return manifest
+
+
+def _check_member_name(name: Any, info: Any) -> None:
+    """A member the format knows, by a plain name (no ``..``, no absolute or Windows path)."""
+    if not isinstance(info, dict) or not isinstance(info.get("sha256"), str) or len(info["sha256"]) != 64:
+        raise _bad(f"member {str(name)[:200]!r} without a sha256")
+    if not isinstance(name, str) or len(name) > 300 or "\\" in name or "\x00" in name or name.startswith("/") \
+            or any(part in ("", ".", "..") for part in name.split("/")):
+        raise IntegrityError(f"Bản sao lưu chứa tên tệp không hợp lệ «{str(name)[:80]}»: không khôi phục.",
+                             f"hostile member name {str(name)[:200]!r}")
+    if name == "archive/index.jsonl":
+        return
+    prefix = next((p for p in _MEMBER_PREFIXES if name.startswith(p)), None)
+    rest = name[len(prefix):] if prefix else ""
+    if prefix is None or "/" in rest or (prefix == "tables/" and not rest.endswith(".jsonl")):
+        raise IntegrityError(f"Bản sao lưu chứa phần lạ «{name[:80]}»: không khôi phục.", f"unknown member {name!r}")
+    if prefix == "archive/files/" and (len(rest) != 64 or not set(rest) <= _HEX or rest != info["sha256"]):
+        # the archive is content-addressed: a file is named by the SHA-256 of its bytes
+        raise IntegrityError(f"Tệp lưu trữ «{rest[:80]}» trong bản sao lưu không mang tên là mã băm của nó: "
+                             "không khôi phục.", f"archive member {name!r} not named by its sha256")
 
 
 def _check_members(zf: zipfile.ZipFile, manifest: dict[str, Any]) -> None:
@@ -275,6 +313,9 @@ def _check_members(zf: zipfile.ZipFile, manifest: dict[str, Any]) -> None:
                     digest.update(chunk)
         except KeyError:
             raise IntegrityError(f"Bản sao lưu bị thiếu phần {name}.", f"member {name} missing") from None
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+            raise IntegrityError(f"Bản sao lưu bị hỏng (bị cắt cụt hoặc bị sửa): không đọc được phần {name}.",
+                                 f"member {name} unreadable: {exc!r}") from None
         if digest.hexdigest() != info["sha256"]:
             raise IntegrityError(f"Bản sao lưu bị hỏng hoặc bị sửa: phần {name} không khớp mã băm.",
                                  f"member {name} digest mismatch")
@@ -311,6 +352,28 @@ def _reset_sequences(connection: Any) -> None:
                                         f'"{table.name}"), 0) + 1, false)'), {"s": sequence})
 
 
+def _restore_table(connection: Any, table: Any, lines: Iterator[Any]) -> int:
+    columns = next(lines)["columns"]
+    if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+        raise TypeError("bad column list")
+    unknown = set(columns) - set(table.c.keys())
+    if unknown:
+        raise ConflictError(f"Bảng {table.name} của bản sao lưu có cột lạ: {', '.join(sorted(unknown))}.",
+                            f"unknown columns {sorted(unknown)} in {table.name}")
+    count = 0
+    batch: list[list[Any]] = []
+    for row in lines:
+        if not isinstance(row, list) or len(row) != len(columns):
+            raise ValueError(f"row {count + len(batch) + 1} has the wrong shape")
+        batch.append([_decode(v) for v in row])
+        if len(batch) >= _BATCH:
+            insert_rows(connection, table, columns, batch)
+            count += len(batch)
+            batch = []
+    insert_rows(connection, table, columns, batch)
+    return count + len(batch)
+
+
 def restore(source: str | Path | IO[bytes], engine: Engine, actor: Actor, *, key_dir: Path | None = None,
             archive: ArchiveSink | None = None,
             verifier: Callable[[Session], audit.Verifier] | None = None) -> RestoreSummary:
@@ -336,33 +399,42 @@ def restore(source: str | Path | IO[bytes], engine: Engine, actor: Actor, *, key
             upgrade(engine)
         with engine.connect() as check:
             head = _revision(check)
-        if None not in (manifest["revision"], head) and manifest["revision"] != head:
+        if None not in (manifest.get("revision"), head) and manifest.get("revision") != head:
             raise ConflictError(
                 f"Bản sao lưu thuộc lược đồ dữ liệu {manifest['revision']}, phiên bản này dùng {head}: hãy khôi "
                 "phục bằng phiên bản đã tạo bản sao lưu rồi nâng cấp.",
                 f"backup revision {manifest['revision']} != {head}")
+        entries = files = 0
+        if archive is not None and "archive/index.jsonl" in manifest["members"]:
+            # the archive's objects first: content-addressed, so a failure later leaves only unreferenced objects
+            try:
+                index = list(_lines(zf, "archive/index.jsonl"))
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise ValidationError("Mục lục lưu trữ trong bản sao lưu không đọc được: không khôi phục.",
+                                      f"bad archive index: {exc!r}") from None
+            archive.restore_index(index)
+            entries = len(index)
+            names = [name for name in manifest["members"] if name.startswith("archive/files/")]
+            check_file = getattr(archive, "check_file", None)  # optional: every file checked before any is stored
+            if check_file is not None:
+                for name in names:
+                    check_file(name[len("archive/files/"):], zf.read(name))
+            for name in names:
+                archive.restore_file(name[len("archive/files/"):], zf.read(name))
+                files += 1
         tables: dict[str, int] = {}
         with engine.begin() as connection:
             for table in Base.metadata.sorted_tables:
                 name = f"tables/{table.name}.jsonl"
                 if name not in manifest["members"]:
                     continue
-                lines = _lines(zf, name)
-                columns = next(lines)["columns"]
-                unknown = set(columns) - set(table.c.keys())
-                if unknown:
-                    raise ConflictError(f"Bảng {table.name} của bản sao lưu có cột lạ: {', '.join(sorted(unknown))}.",
-                                        f"unknown columns {sorted(unknown)} in {table.name}")
-                count = 0
-                batch: list[list[Any]] = []
-                for row in lines:
-                    batch.append([_decode(v) for v in row])
-                    if len(batch) >= _BATCH:
-                        insert_rows(connection, table, columns, batch)
-                        count += len(batch)
-                        batch = []
-                insert_rows(connection, table, columns, batch)
-                tables[table.name] = count + len(batch)
+                try:
+                    tables[table.name] = _restore_table(connection, table, _lines(zf, name))
+                except SodientuError:
+                    raise
+                except (ValueError, TypeError, KeyError, ArithmeticError, StopIteration, SQLAlchemyError) as exc:
+                    raise ValidationError(f"Bản sao lưu có dữ liệu không hợp lệ ở bảng {table.name}: không khôi "
+                                          "phục gì.", f"bad rows in {table.name}: {exc!r}"[:2000]) from None
             _reset_sequences(connection)
         key_names = []
         for name in manifest["members"]:
@@ -372,15 +444,6 @@ def restore(source: str | Path | IO[bytes], engine: Engine, actor: Actor, *, key
                 key_dir.mkdir(parents=True, exist_ok=True)
                 (key_dir / Path(name).name).write_bytes(data)
                 key_names.append(Path(name).name)
-        entries = files = 0
-        if archive is not None and "archive/index.jsonl" in manifest["members"]:
-            index = list(_lines(zf, "archive/index.jsonl"))
-            archive.restore_index(index)
-            entries = len(index)
-            for name in manifest["members"]:
-                if name.startswith("archive/files/"):
-                    archive.restore_file(name[len("archive/files/"):], zf.read(name))
-                    files += 1
     with Session(engine) as session, session.begin():
         audit.append(session, actor, "restore", "database", manifest["created_at"], None,
                      {"created_at": manifest["created_at"], "created_by": manifest.get("created_by"),

@@ -16,10 +16,12 @@ Each replayed entry's hash is recomputed, so an entry edited to match a forged v
 (an entry rewritten *and* re-hashed with the whole chain is caught by the published seals,
 ``records.audit``). A mismatch stops the print with ``IntegrityError`` naming class, student, subject
 and column. The replay of a chain is kept per process and extended with the entries appended since
-(checked by the hash of the last one replayed), so a batch of books replays each chain once; a single
-print pays one pass over the school's chain (``bench/bench_trail.py``: measured per page). An entry
-edited after a process replayed it is not seen again by that process: ``audit verify`` and the
-published seals cover that.
+(checked by the hash of the last one replayed), so a batch of books replays each chain once. Given the
+printing key (``signer``), the replay is also written as a signed snapshot (``trail_cache``), and the
+first book of a later process starts from it — the book's enrolments only, plus the entries appended
+since — instead of replaying the whole chain (``bench/bench_trail.py``: before / after, per page). An
+entry edited after a process replayed it (or after the snapshot) is not hash-checked again at print:
+``audit verify`` and the published seals cover that; the stored values are always compared.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from records.models import (
     SubjectResult,
     Term,
 )
+from records.services import trail_cache
 
 VALUE_ENTITIES = ("mark", "subject_comment", "attendance", "conduct", "homeroom_comment", "student_result")
 RESULT_FIELDS = ("overall_average", "learning", "learning_adjusted", "conduct", "title", "days_absent_excused",
@@ -135,18 +138,24 @@ def _value_of(entity: str, state: dict[str, Any]) -> Any:
     return state["level"]
 
 
-def _apply(replay: _Replay, entity: str, entity_id: str, before: str | None, after: str | None) -> None:
-    after_state = json.loads(after) if after is not None else None
+def _apply(replay: _Replay, entity: str, entity_id: str, before: str | None, after: str | None,
+           only: set[int] | None = None) -> None:
     if entity == "student_result":
         enrolment, period = entity_id.split(":", 1)
+        if only is not None and int(enrolment) not in only:
+            return
+        after_state = json.loads(after) if after is not None else None
         values = replay.values.setdefault(int(enrolment), {})
         if after_state is None:
             values.pop(("student_result", period), None)
         else:
             values.setdefault(("student_result", period), {}).update(after_state)
         return
+    after_state = json.loads(after) if after is not None else None
     state = after_state if after_state is not None else (json.loads(before) if before is not None else None)
     if state is None or "enrolment_id" not in state:
+        return
+    if only is not None and int(state["enrolment_id"]) not in only:
         return
     key = _key_of(entity, state)
     values = replay.values.setdefault(int(state["enrolment_id"]), {})
@@ -158,7 +167,7 @@ def _apply(replay: _Replay, entity: str, entity_id: str, before: str | None, aft
 
 def _replay(session: Session, chain: int) -> _Replay:
     """The chain's replay, extended with the entries appended since the cached one (rebuilt if it changed)."""
-    cache_key = (session.get_bind().engine.url.render_as_string(hide_password=True), chain)
+    cache_key = (trail_cache.db_name(session), chain)
     replay = _CACHE.get(cache_key)
     if replay is not None and replay.last_seq:
         current = session.scalar(select(AuditEntry.hash).where(AuditEntry.chain == chain,
@@ -167,13 +176,28 @@ def _replay(session: Session, chain: int) -> _Replay:
             replay = None
     if replay is None:
         replay = _Replay()
+    _scan(session, chain, replay)
+    _CACHE[cache_key] = replay
+    return replay
+
+
+def _scan(session: Session, chain: int, replay: _Replay, only: set[int] | None = None,
+          limit: int | None = None) -> bool:
+    """Apply the chain's value entries after ``replay.last_seq`` (of the ``only`` enrolments), each hash checked.
+
+    False when more than ``limit`` entries were there (the replay is then incomplete).
+    """
     columns = [getattr(AuditEntry, name) for name in HASHED_FIELDS]
-    rows = session.execute(select(*columns, AuditEntry.hash).where(
-        AuditEntry.chain == chain, AuditEntry.seq > replay.last_seq, AuditEntry.entity.in_(VALUE_ENTITIES))
-        .order_by(AuditEntry.seq).execution_options(yield_per=5000))
+    query = select(*columns, AuditEntry.hash).where(
+        AuditEntry.chain == chain, AuditEntry.seq > replay.last_seq, AuditEntry.entity.in_(VALUE_ENTITIES)) \
+        .order_by(AuditEntry.seq)
+    rows = session.execute(query.execution_options(yield_per=5000))
     encode, sha256 = _ENVELOPE_ENCODER.encode, hashlib.sha256
     last_at, at_text = None, ""
-    for row in rows:
+    for seen, row in enumerate(rows, 1):
+        if limit is not None and seen > limit:
+            rows.close()
+            return False
         values = list(row)
         if values[2] != last_at:
             last_at, at_text = values[2], _at_text(values[2])
@@ -181,11 +205,44 @@ def _replay(session: Session, chain: int) -> _Replay:
         hashed[3] = at_text
         if sha256(encode(hashed).encode()).hexdigest() != values[-1]:
             replay.bad_entries.append(values[1])
-        _apply(replay, values[7], values[8], values[9], values[10])
+        _apply(replay, values[7], values[8], values[9], values[10], only)
         replay.last_seq, replay.last_hash = values[1], values[-1]
         replay.entries += 1
-    _CACHE[cache_key] = replay
+    return True
+
+
+#: a snapshot older than this many value entries is not continued: the chain is replayed and written again
+SNAPSHOT_LAG = 3000
+_SAVED: dict[tuple[str, int, str], int] = {}  # (database, chain, key id) -> seq of the snapshot this process wrote
+
+
+def _replay_for(session: Session, chain: int, ids: Sequence[int],
+                signer: trail_cache.SnapshotSigner | None) -> _Replay:
+    """The replay of these enrolments: from the process's replay, else from the snapshot, else the whole chain."""
+    if signer is None:
+        return _replay(session, chain)
+    db = trail_cache.db_name(session)
+    if (db, chain) not in _CACHE:
+        snapshot = trail_cache.load(session, signer, chain, ids)
+        if snapshot is not None:
+            partial = _Replay(snapshot.seq, snapshot.hash, snapshot.entries, dict(snapshot.values))
+            if _scan(session, chain, partial, only=set(ids), limit=SNAPSHOT_LAG) and not partial.bad_entries:
+                return partial
+            if partial.bad_entries:
+                return partial  # refused by the caller, naming the entries
+    replay = _replay(session, chain)
+    saved = _SAVED.get((db, chain, signer.key_id))
+    stale = saved is None or replay.entries - saved > SNAPSHOT_LAG // 2
+    if not replay.bad_entries and stale and trail_cache.save(session, signer, chain, replay.last_seq,
+                                                             replay.last_hash, replay.entries, replay.values):
+        _SAVED[(db, chain, signer.key_id)] = replay.entries
     return replay
+
+
+def forget() -> None:
+    """Drop the replays kept by this process (tests, benchmarks: what a new process sees)."""
+    _CACHE.clear()
+    _SAVED.clear()
 
 
 # --- comparing -----------------------------------------------------------------------------------
@@ -268,13 +325,20 @@ def _same_value(stored: Any, traced: Any) -> bool:
     return _same(stored, traced)
 
 
-def check_traced(session: Session, enrolment_ids: Iterable[int]) -> TrailReport:
-    """Compare every stored value of these enrolments with the trail's replay (reads only)."""
+def check_traced(session: Session, enrolment_ids: Iterable[int], *,
+                 signer: trail_cache.SnapshotSigner | None = None) -> TrailReport:
+    """Compare every stored value of these enrolments with the trail's replay (reads only).
+
+    ``signer`` (the printing key): the replay may start from the signed snapshot of an earlier process
+    and is written as one (``records.services.trail_cache``).
+    """
     ids = sorted(set(enrolment_ids))
     if not ids:
         return TrailReport(0, 0)
     who = _people(session, ids)
-    replays = {chain: _replay(session, chain) for chain in {w.chain for w in who.values()}}
+    chains = sorted({w.chain for w in who.values()})
+    replays = {chain: _replay_for(session, chain, [e for e in ids if who[e].chain == chain], signer)
+               for chain in chains}
     subjects = {sid: (code, name) for sid, code, name in session.execute(select(Subject.id, Subject.code, Subject.name))}
     terms = {tid: number for tid, number in session.execute(select(Term.id, Term.number))}
     mismatches: list[Mismatch] = []
@@ -369,9 +433,10 @@ def enrolments_of(session: Session, *, class_id: int | None = None, student_id: 
     return list(session.scalars(query))
 
 
-def require_traced(session: Session, enrolment_ids: Iterable[int]) -> TrailReport:
+def require_traced(session: Session, enrolment_ids: Iterable[int], *,
+                   signer: trail_cache.SnapshotSigner | None = None) -> TrailReport:
     """``check_traced``, raising ``IntegrityError`` naming the first values the trail does not produce."""
-    report = check_traced(session, enrolment_ids)
+    report = check_traced(session, enrolment_ids, signer=signer)
     if report.mismatches:
         shown = "; ".join(m.text_vi for m in report.mismatches[:5])
         more = f" (và {len(report.mismatches) - 5} giá trị khác)" if len(report.mismatches) > 5 else ""

@@ -117,3 +117,43 @@ def test_rate_limiter_window() -> None:
     assert not limiter.allow("a", 1) and limiter.allow("b", 3)
     now[0] = 10.5
     assert limiter.allow("a")
+
+
+def test_a_key_revoked_after_a_cached_verification_is_seen_at_once(tmp_path) -> None:
+    """The trusted-key cache shared by the page's requests is checked against the key's row every time."""
+    import datetime as dt
+    import uuid
+
+    from records.db import session_scope
+    from records.models import EditionKind, KeyKind, Role
+    from records.permissions import Actor
+    from records.services import editions as es
+    from signing.keys import generate_private_key, key_id, public_key_pem
+    from signing.payload import DocType, PayloadFields, encode_payload
+    from tests import factories as f
+
+    url = f"sqlite:///{tmp_path / 'web.sqlite'}"
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    key, edition_id, digest = generate_private_key(), uuid.uuid4(), bytes(range(16))
+    with session_scope(engine) as session:
+        school = f.make_school(session)
+        year = f.make_year(session, school)
+        klass = f.make_class(session, year, 9, "9A1")
+        clerk = f.make_user(session, school, [Role.OFFICE])
+        es.register_key(session, Actor.system("test"), key_id=key_id(key), kind=KeyKind.ED25519,
+                        public_pem=public_key_pem(key), school_id=school.id, valid_from=dt.date(2025, 9, 1))
+        es.create_edition(session, Actor.load(session, clerk.id), es.EditionDraft(
+            edition_id=edition_id, kind=EditionKind.MARK_BOOK, school_id=school.id, title="Sổ 9A1",
+            issued_on=dt.date(2026, 5, 30), book_pages=68, pages=(es.PrintedPage(25, "marks", digest),),
+            key_id=key_id(key), document_sha256="0" * 64, pdf_sha256=None, pdf_signed=False, class_id=klass.id,
+            school_year_id=year.id, part="all", copy=False))
+    code = encode_payload(PayloadFields(DocType.MARK_BOOK, edition_id, 25, 68, dt.date(2026, 5, 30), digest), key)
+    client = create_app(url, SODIENTU_VERIFY_RATE=(1000, 60.0)).test_client()
+    for _ in range(2):  # the second answer comes from the shared cache
+        assert "Hợp lệ" in client.post("/xac-thuc", data={"code": code}).get_data(as_text=True)
+    with session_scope(engine) as session:  # another process (the administrator's) revokes the key
+        es.revoke_key(session, Actor.system("test"), key_id(key), "khóa bị lộ", on=dt.date(2026, 1, 1))
+    html = client.post("/xac-thuc", data={"code": code}).get_data(as_text=True)
+    assert "Hợp lệ" not in html and "thu hồi" in html
+    engine.dispose()

@@ -1,9 +1,9 @@
 """``sodientu backup -o FILE`` and ``sodientu restore FILE --db URL``: the whole installation in one file.
 
-The archive takes part through a plug-in: when the ``archive`` package provides ``archive.backup`` with
-``backup_source(engine)`` and ``restore_sink(engine)`` (see docs/DATA-EXCHANGE.md), its index (and with
-``--with-files`` its files) go into the backup; without it the backup holds the database and the keys'
-public parts, and says so.
+The archive takes part through a plug-in: ``archive.backup`` provides ``backup_source(engine)`` and
+``restore_sink(engine)`` (see docs/DATA-EXCHANGE.md); its index (and with ``--with-files`` its files) go into
+the backup. Without an archive configured the backup holds the database and the keys' public parts, and says
+so; after a restore with files, every archived item is re-hashed in the restored store.
 """
 
 from __future__ import annotations
@@ -106,11 +106,17 @@ def restore_cmd(engine: Engine, file: Path, key_dir: Path | None) -> None:
 
     plugin = _archive_plugin()
     sink = plugin.restore_sink(engine) if plugin is not None else None
+    if sink is None:
+        click.secho("Chưa cấu hình kho lưu trữ (SODIENTU_ARCHIVE): phần lưu trữ của bản sao lưu không được khôi phục.",
+                    fg="yellow", err=True)
     summary = restore(file, engine, Actor.system("khôi phục bằng dòng lệnh"), key_dir=_key_dir(engine, key_dir),
                       archive=sink, verifier=_trust_verifier)
     rows = sum(summary.tables.values())
     click.echo(f"Đã khôi phục bản sao lưu ngày {summary.created_at}: {len(summary.tables)} bảng, {rows} dòng, "
-               f"{len(summary.key_files)} tệp khóa công khai, {summary.archive_entries} mục lưu trữ.")
+               f"{len(summary.key_files)} tệp khóa công khai, {summary.archive_entries} mục lưu trữ, "
+               f"{summary.archive_files} tệp lưu trữ.")
+    if sink is not None and summary.archive_files:
+        _check_archive(engine, sink)
     report = summary.audit
     if not report.ok:
         bad = report.first_bad
@@ -118,6 +124,20 @@ def restore_cmd(engine: Engine, file: Path, key_dir: Path | None) -> None:
         fail(f"Nhật kí lưu vết sau khi khôi phục KHÔNG toàn vẹn: {bad.reason_vi}.", f"restored audit broken: {bad.reason}")
     click.echo(f"Nhật kí lưu vết toàn vẹn: {report.entries} mục, {report.chains} chuỗi, {report.checkpoints} điểm "
                f"niêm phong, {report.signatures_checked} chữ kí đã kiểm tra.")
+
+
+def _check_archive(engine: Engine, sink: Any) -> None:
+    """Re-hash every archived item of the restored database in the restored store."""
+    from sqlalchemy.orm import Session
+
+    import archive
+
+    with Session(engine) as session:
+        report = archive.check(session, store=sink.store)
+    if not report.ok:
+        fail(f"Kho lưu trữ sau khi khôi phục thiếu hoặc hỏng {len(report.problems)} tệp "
+             "(chạy «sodientu archive check» để xem).", f"restored archive: {len(report.problems)} problems")
+    click.echo("Kho lưu trữ toàn vẹn: mọi tệp của các mục lưu trữ có mặt và đúng mã băm.")
 
 
 def register(cli: click.Group) -> None:

@@ -1,9 +1,13 @@
 """``sodientu serve``: the web application behind waitress, a production WSGI server (pure Python).
 
+``--workers N`` (default: one per core) runs N waitress processes on one listening socket (``web.prefork``).
+
 ``sodientu run`` is kept as a hidden alias of ``serve`` for old scripts.
 """
 
 from __future__ import annotations
+
+import sys
 
 import click
 
@@ -17,20 +21,33 @@ from web.cli import fail
               help="Địa chỉ lắng nghe (0.0.0.0: mọi máy trong mạng của trường).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
-              help="Số luồng phục vụ đồng thời.")
-def serve_cmd(db_url: str | None, host: str, port: int, threads: int) -> None:
+              help="Số luồng phục vụ đồng thời (mỗi tiến trình).")
+@click.option("--workers", default=None, type=click.IntRange(1, 64),
+              help="Số tiến trình phục vụ (mặc định: bằng số nhân CPU; Windows: 1).")
+def serve_cmd(db_url: str | None, host: str, port: int, threads: int, workers: int | None) -> None:
     """Chạy ứng dụng web (đăng nhập tại /dang-nhap, xác thực trang sổ tại /xac-thuc)."""
-    import waitress
-
-    from records.db import is_initialised
+    from records.db import default_url, is_initialised, make_engine
+    from web import prefork
     from web.app import create_app
 
-    app = create_app(db_url)
-    if not is_initialised(app.extensions["sodientu.engine"]):
+    db_url = db_url or default_url()
+    engine = make_engine(db_url)
+    try:
+        ready = is_initialised(engine)
+        in_memory = engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+    finally:
+        engine.dispose()  # nothing opened here is carried into the worker processes
+    if not ready:
         fail("Cơ sở dữ liệu chưa được khởi tạo. Hãy chạy: sodientu init --school-code … (hoặc sodientu demo).",
              "database has no schema")
-    click.echo(f"Sổ điện tử đang chạy tại http://{host}:{port}/dang-nhap  (Ctrl+C để dừng)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="sodientu", clear_untrusted_proxy_headers=True)
+    workers = 1 if in_memory else workers or prefork.default_workers()
+    click.echo(f"Sổ điện tử đang chạy tại http://{host}:{port}/dang-nhap  ({workers} tiến trình; Ctrl+C để dừng)")
+    try:
+        status = prefork.serve(lambda: create_app(db_url), host=host, port=port, workers=workers, threads=threads,
+                               ident="sodientu", clear_untrusted_proxy_headers=True)
+    except OSError as exc:
+        fail(f"Không mở được cổng {host}:{port} (cổng đang được dùng hoặc không có quyền).", f"cannot listen: {exc!r}")
+    sys.exit(status)
 
 
 def register(cli: click.Group) -> None:

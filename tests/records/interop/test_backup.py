@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from collections.abc import Iterator
@@ -23,6 +24,8 @@ from tests.conftest import scratch_database
 
 pytestmark = pytest.mark.slow
 SYSTEM = Actor.system("kiểm thử sao lưu")
+SCANNED = b"%PDF-1.7 scanned"
+SCANNED_SHA = hashlib.sha256(SCANNED).hexdigest()
 
 
 def _snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
@@ -45,10 +48,10 @@ class _Archive:
         self.stored: dict[str, bytes] = {}
 
     def index(self) -> list[dict[str, Any]]:
-        return [{"sha256": "ab" * 32, "kind": "scan", "pages": 2}]
+        return [{"sha256": SCANNED_SHA, "kind": "scan", "pages": 2}]
 
     def files(self) -> list[tuple[str, bytes]]:
-        return [("ab" * 32, b"%PDF-1.7 scanned")]
+        return [(SCANNED_SHA, SCANNED)]  # the archive is content-addressed: a file is named by its SHA-256
 
     def restore_index(self, entries: list[dict[str, Any]]) -> None:
         self.restored = entries
@@ -81,7 +84,7 @@ def _check_restored(url: str, data: bytes, before: dict, key_dir: Path) -> None:
         summary = restore(io.BytesIO(data), engine, SYSTEM, key_dir=key_dir, archive=sink)
         assert summary.audit.ok, summary.audit.first_bad
         assert (key_dir / "trust.json").read_bytes() == b'{"keys": []}'
-        assert sink.restored == [{"kind": "scan", "pages": 2, "sha256": "ab" * 32}] and len(sink.stored) == 1
+        assert sink.restored == [{"kind": "scan", "pages": 2, "sha256": SCANNED_SHA}] and len(sink.stored) == 1
         after = _snapshot(engine)
         for name, rows in before.items():
             if name == "audit_chain_head":
