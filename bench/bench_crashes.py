@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.reliability.crashes import CONTROL, OPERATIONS, Harness, sample  # noqa: E402
+from tests.reliability.crashes import CONTROL, OPERATIONS, Harness, sample
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).parents[2]
@@ -67,13 +67,10 @@ def _engine(folder: Path) -> Engine:
 
 
 def _world_ids(session: Session) -> dict[str, Any]:
-    from records.models import Role
-    from records.services import results
-    from tests.records.factories_gov import IN_TERM1, make_world
-
-    from records.services import marks
+    from records.models import MarkKind, Period, Role
+    from records.services import marks, results
     from records.services.marks import MarkInput
-    from records.models import MarkKind, Period
+    from tests.records.factories_gov import IN_TERM1, make_world
 
     world = make_world(session)
     teacher = world.actor(session, Role.SUBJECT_TEACHER)
@@ -440,7 +437,7 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in (
 def run_child(name: str, folder: Path, kill_at: int, timeout: float = 300) -> int:
     """Run the operation in a child; returns its exit status (-9 when it killed itself)."""
     proc = subprocess.run([sys.executable, "-m", "tests.reliability.crash_child", name, str(folder), str(kill_at)],
-                          cwd=ROOT, env=child_env(folder), capture_output=True, timeout=timeout)
+                          check=False, cwd=ROOT, env=child_env(folder), capture_output=True, timeout=timeout)
     if proc.returncode not in (0, -9):
         raise AssertionError(f"{name} ended with {proc.returncode}: {proc.stderr.decode()[-1500:]}")
     return proc.returncode

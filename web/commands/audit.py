@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -31,7 +32,8 @@ from records.models import (
 )
 from records.permissions import Action, require
 from records.services import lookups
-from web.cli import db_option, fail
+from records.services.context import vn_time
+from web.cli import db_option, existing_folder, fail
 from web.passwords import signed_in_actor
 
 as_option = click.option("--as", "username", required=True, metavar="USERNAME", help="Tên đăng nhập của người thực hiện.")
@@ -127,7 +129,11 @@ def verify_cmd(engine: Engine, school_code: str | None, public_key: str | None, 
             published[audit.chain_of(school_id)] = seal_seq
         if school_id is not None:
             published = {c: v for c, v in published.items() if c == audit.chain_of(school_id)}
-        report = audit.verify(session, school_id, verifier=_verifier_from(public_key), published=published)
+        total = audit.count_entries(session, school_id)
+        with click.progressbar(length=total, label="Đang kiểm tra nhật kí lưu vết", file=sys.stderr,
+                               show_pos=True, show_eta=True) as bar:
+            report = audit.verify(session, school_id, verifier=_verifier_from(public_key), published=published,
+                                  progress=bar.update)
     against = (f" Đã đối chiếu với điểm niêm phong đã công bố ({source or f'số thứ tự {seal_seq}'})."
                if published else " CHƯA đối chiếu với điểm niêm phong đã công bố (dùng --seal TỆP hoặc --seq N).")
     if report.ok:
@@ -150,7 +156,7 @@ def verify_cmd(engine: Engine, school_code: str | None, public_key: str | None, 
 @click.option("--key", "key_file", required=True, type=click.Path(exists=True, dir_okay=False),
               help="Tệp khóa ký của trường (PEM).")
 @click.option("--passphrase", default=None, envvar="SODIENTU_KEY_PASSPHRASE", help="Mật khẩu của tệp khóa.")
-@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+@click.option("-o", "--output", callback=existing_folder, default=None, type=click.Path(dir_okay=False),
               help="Tệp niêm phong để Hiệu trưởng giữ (mặc định: niem-phong-<trường>-<số thứ tự>.json).")
 @as_option
 @db_option
@@ -250,7 +256,7 @@ def status_cmd(engine: Engine, school_code: str, start_year: int) -> None:
     with session_scope(engine) as session:
         year = _year(session, _school(session, school_code), start_year)
         for d in locks.decisions(session, year):
-            done = f"thực hiện {d.executed_at:%d/%m/%Y %H:%M}" if d.executed_at else "CHƯA thực hiện"
+            done = f"thực hiện {vn_time(d.executed_at)}" if d.executed_at else "CHƯA thực hiện"
             click.echo(f"#{d.id} {'Khóa' if d.locks else 'Mở'} {locks.scope_text(session, d)} — {d.decision_ref}, "
                        f"{done}")
 
@@ -384,7 +390,7 @@ def show_cmd(engine: Engine, request_id: int, username: str) -> None:
 
 @correction_group.command("print")
 @click.argument("request_id", type=int)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Tệp PDF sẽ ghi.")
+@click.option("-o", "--output", callback=existing_folder, type=click.Path(dir_okay=False), required=True, help="Tệp PDF sẽ ghi.")
 @click.option("--only", type=click.Choice(["form", "record"]), default=None,
               help="Chỉ in đơn đề nghị (form) hoặc chỉ in biên bản chỉnh sửa dữ liệu (record).")
 @click.option("--key", "key_file", default=None, type=click.Path(exists=True, dir_okay=False),

@@ -76,7 +76,7 @@ class _Phases:
               help="Số tiến trình in song song (mặc định: số lõi CPU; 0: in trong tiến trình này).")
 @click.option("--no-print", "no_print", is_flag=True, help="Chỉ dựng dữ liệu, không in sổ.")
 @click.option("--quiet", is_flag=True, help="Không hiện thanh tiến trình.")
-@db_option
+@db_option(create=True)
 def demo_cmd(engine: Engine, students: int, seed: int, out_dir: Path, reset: bool, today: dt.datetime,
              classes_per_grade: int | None, key_dir: Path | None, workers: int | None, no_print: bool,
              quiet: bool) -> None:

@@ -20,7 +20,7 @@ import click
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from web.cli import db_option
+from web.cli import db_option, existing_folder
 from web.passwords import signed_in_actor
 
 if TYPE_CHECKING:
@@ -57,8 +57,8 @@ class _Staged:
         self.tmp = output.with_name(f".{output.name}.tmp")
         self.written = False
         if not output.parent.is_dir():
-            raise ValidationError(f"Thư mục {output.parent} không tồn tại: hãy tạo thư mục trước, hoặc chọn tệp "
-                                  "trong một thư mục đã có.", f"output folder {output.parent} does not exist")
+            raise ValidationError(f"Không ghi được tệp {output}: thư mục {output.parent} không tồn tại (hãy tạo thư "
+                                  "mục trước; lệnh không tự tạo thư mục).", f"output folder {output.parent} does not exist")
         if output.is_dir():
             raise ValidationError(f"{output} là một thư mục, không phải tệp PDF.", f"output {output} is a folder")
 
@@ -154,7 +154,7 @@ def _done(output: Path, pdf: bytes, what: str, published: Published | None) -> N
               help="In hai mặt: mỗi năm học là hai trang đối diện (trang trái, trang phải), trên các tờ riêng.")
 @click.option("--copy", "copy_", is_flag=True, help="In bản sao (có chữ «BẢN SAO» trên bìa, ghi nhận là bản sao).")
 @_edition_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("-o", "--output", callback=existing_folder, type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Tệp PDF sẽ ghi.")
 @db_option
 def transcript_cmd(engine: Engine, student_code: str, year: str | None, volume: bool, duplex: bool,
@@ -195,7 +195,7 @@ def transcript_cmd(engine: Engine, student_code: str, year: str | None, volume: 
               help="Khổ giấy (ngang): A3 là khổ của sổ; A4 in cùng các cột, chữ 7 pt.")
 @click.option("--duplex", is_flag=True, help="In hai mặt (mặt sau bìa để trống).")
 @_edition_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("-o", "--output", callback=existing_folder, type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Tệp PDF sẽ ghi.")
 @db_option
 def register_cmd(engine: Engine, course: str, school_code: str | None, paper: str, duplex: bool, draft: bool,
@@ -243,7 +243,7 @@ _PARTS = {"term1": "term1", "year": "year", "all": "all"}
 @click.option("--bind-with", "bind_with", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Bản in học kỳ I (tệp PDF) mà bản in cuối năm đóng cùng: giữ nguyên cách đánh số trang của nó.")
 @_edition_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("-o", "--output", callback=existing_folder, type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Tệp PDF sẽ ghi.")
 @db_option
 def mark_book_cmd(engine: Engine, class_name: str | None, year: str | None, school_code: str | None, paper: str,
