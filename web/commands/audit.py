@@ -34,7 +34,7 @@ from records.permissions import Action, require
 from records.services import lookups
 from records.services.context import vn_time
 from web.cli import db_option, existing_folder, fail
-from web.passwords import signed_in_actor
+from web.passwords import key_passphrase, signed_in_actor
 
 as_option = click.option("--as", "username", required=True, metavar="USERNAME", help="Tên đăng nhập của người thực hiện.")
 
@@ -64,6 +64,20 @@ def _class(session: Session, year: SchoolYear, name: str | None) -> Class | None
     if klass is None:
         raise NotFoundError(f"Năm học {year.name} không có lớp {name}.", f"no class {name}")
     return klass
+
+
+def _load_key(key_file: str, passphrase_file: str | None):  # type: ignore[no-untyped-def]
+    """The school's Ed25519 key from its PEM file; the passphrase is asked only for an encrypted file."""
+    from pathlib import Path
+
+    from signing.keys import load_private_key
+
+    pem = Path(key_file).read_bytes()
+    if b"ENCRYPTED" not in pem:
+        click.secho(f"Cảnh báo: tệp khóa {key_file} không được mã hóa; hãy giữ khóa bí mật trong tệp có mật khẩu "
+                    "(«sodientu keys init»).", fg="yellow", err=True)
+        return load_private_key(pem)
+    return load_private_key(pem, key_passphrase(passphrase_file))
 
 
 def _verifier_from(public_key_file: str | None) -> Callable[[bytes, str, bytes], bool] | None:
@@ -155,12 +169,13 @@ def verify_cmd(engine: Engine, school_code: str | None, public_key: str | None, 
 @click.option("--school", "school_code", required=True, metavar="CODE")
 @click.option("--key", "key_file", required=True, type=click.Path(exists=True, dir_okay=False),
               help="Tệp khóa ký của trường (PEM).")
-@click.option("--passphrase", default=None, envvar="SODIENTU_KEY_PASSPHRASE", help="Mật khẩu của tệp khóa.")
+@click.option("--passphrase-file", default=None, metavar="TỆP",
+              help="Tệp chứa mật khẩu của tệp khóa (hoặc biến môi trường SODIENTU_KEY_PASSPHRASE; không thì được hỏi).")
 @click.option("-o", "--output", callback=existing_folder, default=None, type=click.Path(dir_okay=False),
               help="Tệp niêm phong để Hiệu trưởng giữ (mặc định: niem-phong-<trường>-<số thứ tự>.json).")
 @as_option
 @db_option
-def seal_cmd(engine: Engine, school_code: str, key_file: str, passphrase: str | None, output: str | None,
+def seal_cmd(engine: Engine, school_code: str, key_file: str, passphrase_file: str | None, output: str | None,
              username: str) -> None:
     """Niêm phong chuỗi nhật kí của trường bằng một điểm niêm phong có chữ kí; ghi tệp niêm phong để giữ riêng."""
     from pathlib import Path
@@ -169,9 +184,9 @@ def seal_cmd(engine: Engine, school_code: str, key_file: str, passphrase: str | 
 
     from records import audit
     from records.models import AuditCheckpoint
-    from signing.keys import key_id, load_private_key
+    from signing.keys import key_id
 
-    private = load_private_key(key_file, passphrase)
+    private = _load_key(key_file, passphrase_file)
     kid = key_id(private)
     with session_scope(engine) as session:
         actor = signed_in_actor(session, username)
@@ -395,19 +410,19 @@ def show_cmd(engine: Engine, request_id: int, username: str) -> None:
               help="Chỉ in đơn đề nghị (form) hoặc chỉ in biên bản chỉnh sửa dữ liệu (record).")
 @click.option("--key", "key_file", default=None, type=click.Path(exists=True, dir_okay=False),
               help="Khóa ký của trường (PEM): in thành bản in có mã QR và ghi nhận (quyền của văn phòng).")
-@click.option("--passphrase", default=None, envvar="SODIENTU_KEY_PASSPHRASE", help="Mật khẩu của tệp khóa.")
+@click.option("--passphrase-file", default=None, metavar="TỆP",
+              help="Tệp chứa mật khẩu của tệp khóa (hoặc biến môi trường SODIENTU_KEY_PASSPHRASE; không thì được hỏi).")
 @as_option
 @db_option
 def print_cmd(engine: Engine, request_id: int, output: str, only: str | None, key_file: str | None,
-              passphrase: str | None, username: str) -> None:
+              passphrase_file: str | None, username: str) -> None:
     """In đơn đề nghị chỉnh sửa điểm và biên bản chỉnh sửa dữ liệu (PDF) để lưu hồ sơ Ban quản trị."""
     from layouts.correction import print_correction
 
     private = None
     if key_file:
-        from signing.keys import load_private_key
 
-        private = load_private_key(key_file, passphrase)
+        private = _load_key(key_file, passphrase_file)
     with session_scope(engine) as session:
         pdf = print_correction(session, request_id, signed_in_actor(session, username),
                                part=only or "all", private_key=private)  # type: ignore[arg-type]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -10,18 +9,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from web.cli import db_option, fail
-from web.passwords import signed_in_actor
+from web.passwords import key_passphrase, signed_in_actor
 
 
 def _passphrase(passphrase_file: str | None, *, confirm: bool) -> str:
-    from signing.keyfiles import PASSPHRASE_ENV, read_passphrase_file
-
-    if passphrase_file:
-        return read_passphrase_file(passphrase_file)
-    env = os.environ.get(PASSPHRASE_ENV)
-    if env:
-        return env
-    return str(click.prompt("Mật khẩu bảo vệ khóa ký", hide_input=True, confirmation_prompt=confirm))
+    return key_passphrase(passphrase_file, confirm=confirm, prompt="Mật khẩu bảo vệ khóa ký")
 
 
 def _school(session: Session, code: str | None):  # type: ignore[no-untyped-def]

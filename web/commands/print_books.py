@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from web.cli import db_option, existing_folder
-from web.passwords import signed_in_actor
+from web.passwords import key_passphrase, signed_in_actor
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -319,16 +319,13 @@ def _signing(session: Session, engine: Engine, school_id: int, username: str, ke
     database); the passphrase comes from ``--passphrase-file``, else ``SODIENTU_KEY_PASSPHRASE``,
     else a prompt. ``keys/school-cert.p12``, when present, PAdES-signs the PDF.
     """
-    import os
 
     from records.models import KeyKind
     from records.services import editions as es
     from signing.keyfiles import (
         P12_NAME,
-        PASSPHRASE_ENV,
         default_key_dir,
         private_key_path,
-        read_passphrase_file,
     )
     from signing.keys import load_private_key
     from web.cli import fail
@@ -343,9 +340,7 @@ def _signing(session: Session, engine: Engine, school_id: int, username: str, ke
     if not key_file.is_file():
         fail(f"Không thấy tệp khóa ký {key_file}. Chỉ rõ thư mục khóa với --key-dir, hoặc in bản nháp với --draft.",
              f"missing key file {key_file}")
-    passphrase = read_passphrase_file(passphrase_file) if passphrase_file else os.environ.get(PASSPHRASE_ENV)
-    if passphrase is None:
-        passphrase = str(click.prompt("Mật khẩu khóa ký", hide_input=True))
+    passphrase = key_passphrase(passphrase_file)
     private_key = load_private_key(key_file, passphrase)
     signer = None
     if (folder / P12_NAME).is_file():
