@@ -67,18 +67,14 @@ def _engine(folder: Path) -> Engine:
 
 
 def _world_ids(session: Session) -> dict[str, Any]:
-    from records.models import MarkKind, Period, Role
-    from records.services import marks, results
-    from records.services.marks import MarkInput
-    from tests.records.factories_gov import IN_TERM1, make_world
+    """The governance tests' school, its Toán marks of term 1 complete and computed (as they build it)."""
+    from records.models import Period, Role
+    from records.services import results
+    from tests.records.factories_gov import make_world
+    from tests.records.test_corrections import _full_term
 
     world = make_world(session)
-    teacher = world.actor(session, Role.SUBJECT_TEACHER)
-    inputs = []
-    for e in world.enrolments:
-        inputs += [MarkInput(e.id, MarkKind.REGULAR, s, "8") for s in (1, 2, 3, 4)]
-        inputs += [MarkInput(e.id, MarkKind.MIDTERM, 1, "7"), MarkInput(e.id, MarkKind.FINAL, 1, "6")]
-    marks.save_marks(session, teacher, world.assignment1, inputs, today=IN_TERM1)
+    _full_term(session, world)
     results.compute_class(session, world.actor(session, Role.ADMINISTRATOR), world.klass, Period.TERM1)
     return {
         "school": world.school.id, "year": world.year.id, "term1": world.term1.id, "class": world.klass.id,
