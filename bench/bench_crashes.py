@@ -1,6 +1,6 @@
 """Crash consistency at scale: hundreds of SIGKILL points across the operations that write.
 
-Usage: .venv/bin/python bench/bench_crashes.py [--per-op 60] [--seed 7] [--only NAME ...]
+Usage: .venv/bin/python bench/bench_crashes.py [--per-op 150] [--seed 7] [--only NAME ...]
 
 For each operation (mark save, correction applied, lock executed, signed mark book printed, key
 rotation, archive deposit) prepares a school once, learns the operation's steps (SQL statements,
@@ -25,7 +25,7 @@ from tests.reliability.crashes import CONTROL, OPERATIONS, Harness, sample
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--per-op", type=int, default=60, help="kill points per operation (default 60)")
+    parser.add_argument("--per-op", type=int, default=150, help="kill points per operation (default 150)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--only", nargs="*", default=None, help="operation names")
     args = parser.parse_args()

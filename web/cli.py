@@ -46,7 +46,7 @@ def db_option(func: F | None = None, *, create: bool = False) -> Any:
     def wrapper(*args: Any, db_url: str | None, **kwargs: Any) -> Any:
         url = db_url or default_url()
         if not create:
-            _refuse_missing_sqlite(url)
+            refuse_missing_sqlite(url)
         kwargs["engine"] = make_engine(url)
         try:
             return func(*args, **kwargs)
@@ -74,7 +74,8 @@ def missing_sqlite_file(url: str) -> str | None:
     return database
 
 
-def _refuse_missing_sqlite(url: str) -> None:
+def refuse_missing_sqlite(url: str) -> None:
+    """Exit with a message when the URL names a SQLite file that does not exist (nothing is created)."""
     database = missing_sqlite_file(url)
     if database is not None:
         fail(f"Không có cơ sở dữ liệu {database}. Kiểm tra lại đường dẫn --db (hoặc biến SODIENTU_DB); "

@@ -90,6 +90,8 @@ def test_a_mistyped_sqlite_path_is_refused_and_creates_nothing(db, tmp_path) -> 
         assert not typo.exists()
     result = _run("keys", "list", env={"SODIENTU_DB": f"sqlite:///{typo}"})
     assert result.exit_code == 1 and not typo.exists()
+    result = _run("serve", "--db", f"sqlite:///{typo}", "--port", "1")  # refused before serving
+    assert result.exit_code == 1 and "Không có cơ sở dữ liệu" in result.output and not typo.exists()
     assert _run("keys", "list", "--db", db["url"]).exit_code == 0  # the real one still opens
     created = tmp_path / "new.sqlite"
     assert _run("db", "upgrade", "--db", f"sqlite:///{created}").exit_code == 0 and created.exists()  # may create

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from web.cli import fail
+from web.cli import fail, refuse_missing_sqlite
 
 
 @click.command("serve")
@@ -22,9 +22,10 @@ def serve_cmd(db_url: str | None, host: str, port: int, threads: int) -> None:
     """Chạy ứng dụng web (đăng nhập tại /dang-nhap, xác thực trang sổ tại /xac-thuc)."""
     import waitress
 
-    from records.db import is_initialised
+    from records.db import default_url, is_initialised
     from web.app import create_app
 
+    refuse_missing_sqlite(db_url or default_url())
     app = create_app(db_url)
     if not is_initialised(app.extensions["sodientu.engine"]):
         fail("Cơ sở dữ liệu chưa được khởi tạo. Hãy chạy: sodientu init --school-code … (hoặc sodientu demo).",
