@@ -525,8 +525,13 @@ def _rows(session: Session, chain: int) -> Iterator[dict[str, Any]]:
         yield data
 
 
+#: How many entries ``verify`` checks between two calls of its ``progress`` callback.
+PROGRESS_EVERY = 2000
+
+
 def _verify_chain(session: Session, chain: int, head: tuple[int, str] | None,
-                  checkpoints: dict[int, AuditCheckpoint]) -> tuple[int, AuditProblem | None]:
+                  checkpoints: dict[int, AuditCheckpoint],
+                  progress: Callable[[int], None] | None = None) -> tuple[int, AuditProblem | None]:
     expected_seq, prev = 1, GENESIS
     count = 0
 
@@ -538,6 +543,8 @@ def _verify_chain(session: Session, chain: int, head: tuple[int, str] | None,
 
     for row in _rows(session, chain):
         count += 1
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(PROGRESS_EVERY)
         if row["seq"] != expected_seq:
             if row["seq"] > expected_seq:
                 return problem(row, f"entries {expected_seq}..{row['seq'] - 1} are missing",
@@ -571,11 +578,13 @@ def _verify_chain(session: Session, chain: int, head: tuple[int, str] | None,
 
 
 def verify(session: Session, school_id: int | None = None, *, verifier: Verifier | None = None,
-           published: Mapping[int, PublishedSeal | int] | None = None) -> AuditReport:
+           published: Mapping[int, PublishedSeal | int] | None = None,
+           progress: Callable[[int], None] | None = None) -> AuditReport:
     """Check every chain (or the school's): hashes, links, sequence, head, checkpoints and their signatures.
 
     ``published``: the last published seal (or sequence number) of chains; a chain shorter than its
-    seal, differing at it, or whose seal is missing from the database fails.
+    seal, differing at it, or whose seal is missing from the database fails. ``progress(n)`` is told
+    of every ``PROGRESS_EVERY`` entries checked (a progress bar; ``count_entries`` gives the total).
     """
     if school_id is not None:
         chains = [chain_of(school_id)]
@@ -607,7 +616,9 @@ def verify(session: Session, school_id: int | None = None, *, verifier: Verifier
                     chain, None, checkpoint.seq, f"checkpoint {checkpoint.id} signature is not valid",
                     f"chữ kí của điểm niêm phong số {checkpoint.id} không hợp lệ"))
                 break
-        count, problem = _verify_chain(session, chain, head, cps)
+        count, problem = _verify_chain(session, chain, head, cps, progress)
+        if progress is not None:
+            progress(count % PROGRESS_EVERY)
         total += count
         if problem is None and published and chain in published:
             last_seq = session.scalar(select(func.max(AuditEntry.seq)).where(AuditEntry.chain == chain)) or 0
@@ -619,6 +630,14 @@ def verify(session: Session, school_id: int | None = None, *, verifier: Verifier
                                          "thiếu bản ghi đầu chuỗi"))
     problems.sort(key=lambda p: (p.chain, p.seq if p.seq is not None else 0))
     return AuditReport(total, len(chains), checkpoints_seen, signatures, tuple(problems))
+
+
+def count_entries(session: Session, school_id: int | None = None) -> int:
+    """The number of entries ``verify`` reads (the length of its progress bar)."""
+    query = select(func.count(AuditEntry.id))
+    if school_id is not None:
+        query = query.where(AuditEntry.chain == chain_of(school_id))
+    return int(session.scalar(query) or 0)
 
 
 def require_valid(session: Session, school_id: int | None = None, *, verifier: Verifier | None = None,

@@ -48,10 +48,12 @@ def make_engine(url: str | None = None, *, read_only: bool = False, **kwargs: ob
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
         engine = create_engine(parsed, **kwargs)  # type: ignore[arg-type]
-    except (NoSuchModuleError, ArgumentError) as exc:
+    except (NoSuchModuleError, ArgumentError, ImportError) as exc:
         raise SodientuError(
-            f"Không hỗ trợ loại cơ sở dữ liệu trong địa chỉ {url!r}.", f"unsupported database URL {url!r}: {exc}"
-        ) from exc
+            f"Không hỗ trợ loại cơ sở dữ liệu trong địa chỉ {parsed.render_as_string(hide_password=True)!r}: "
+            "chỉ dùng được SQLite (sqlite:///tệp.sqlite) hoặc PostgreSQL (postgresql://…).",
+            f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}: {exc!r}"
+        ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         if read_only:

@@ -46,16 +46,58 @@ def private_key_path(key_dir: Path, key_id: str) -> Path:
     return key_dir / f"{key_id}.key.pem"
 
 
-def write_private_file(path: Path, data: bytes) -> None:
-    """Write a new secret file readable by its owner only (never overwrites)."""
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_temp(path: Path, data: bytes, mode: int) -> Path:
+    """Write ``data`` to a fresh temporary file beside ``path`` and fsync it."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return tmp
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write a new secret file readable by its owner only (never overwrites), atomically.
+
+    The content goes to a temporary file first (fsynced), which is then linked under the final name
+    (``link`` fails on an existing name: nothing is overwritten) and removed: a process killed
+    half-way leaves no half key file under a key's name, only a ``.tmp`` file.
+    """
+    if path.exists():
+        raise SigningKeyError(f"Tệp đã tồn tại: {path}. Không ghi đè.", f"file exists: {path}")
+    try:
+        tmp = _write_temp(path, data, 0o600)
+        try:
+            os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
+        _fsync_dir(path.parent)
     except FileExistsError:
         raise SigningKeyError(f"Tệp đã tồn tại: {path}. Không ghi đè.", f"file exists: {path}") from None
     except OSError as exc:
         raise SigningKeyError(f"Không ghi được tệp {path}.", f"cannot write {path}: {exc}") from None
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+
+
+def replace_file(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Replace a (public) file atomically: temporary file, fsync, ``os.replace``, fsync of the folder."""
+    try:
+        tmp = _write_temp(path, data, mode)
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        raise SigningKeyError(f"Không ghi được tệp {path}.", f"cannot write {path}: {exc}") from None
 
 
 def read_passphrase_file(path: str | os.PathLike[str]) -> str:

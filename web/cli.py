@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 
 import click
 from flask.cli import FlaskGroup
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from records.db import default_url, make_engine
+from records.db import db_error, default_url, make_engine
 from records.errors import SodientuError
 
 log = logging.getLogger("sodientu")
@@ -30,20 +30,70 @@ def _create_app():  # type: ignore[no-untyped-def]
     return create_app()
 
 
-def db_option(func: F) -> F:
-    """Add ``--db URL`` to a command and pass an ``engine`` argument instead."""
+def db_option(func: F | None = None, *, create: bool = False) -> Any:
+    """Add ``--db URL`` to a command and pass an ``engine`` argument instead.
+
+    A SQLite file that does not exist is refused (a mistyped path would otherwise silently create an
+    empty database) unless ``create=True`` (``init``, ``demo``, ``db upgrade``, ``restore``):
+    ``@db_option`` or ``@db_option(create=True)``.
+    """
+    if func is None:
+        return functools.partial(db_option, create=create)
 
     @click.option("--db", "db_url", default=None, metavar="URL",
                   help="SQLAlchemy URL of the database (default: $SODIENTU_DB or ./sodientu.sqlite).")
     @functools.wraps(func)
     def wrapper(*args: Any, db_url: str | None, **kwargs: Any) -> Any:
-        kwargs["engine"] = make_engine(db_url or default_url())
+        url = db_url or default_url()
+        if not create:
+            refuse_missing_sqlite(url)
+        kwargs["engine"] = make_engine(url)
         try:
             return func(*args, **kwargs)
         finally:
             kwargs["engine"].dispose()
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
+
+
+def missing_sqlite_file(url: str) -> str | None:
+    """The path of a SQLite database file the URL names but that does not exist (else None)."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None  # make_engine gives the message
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" \
+            or database.startswith("file:") or Path(database).exists():
+        return None
+    return database
+
+
+def refuse_missing_sqlite(url: str) -> None:
+    """Exit with a message when the URL names a SQLite file that does not exist (nothing is created)."""
+    database = missing_sqlite_file(url)
+    if database is not None:
+        fail(f"Không có cơ sở dữ liệu {database}. Kiểm tra lại đường dẫn --db (hoặc biến SODIENTU_DB); "
+             "tạo cơ sở dữ liệu mới bằng «sodientu init» hoặc «sodientu demo».",
+             f"no SQLite database at {database} (refused rather than creating an empty one)")
+
+
+def existing_folder(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    """Callback of ``-o`` options: the folder of the output must exist (commands never create folders)."""
+    from pathlib import Path
+
+    if value is None or str(value) == "-":
+        return value
+    parent = Path(value).parent
+    if not parent.is_dir():
+        fail(f"Không ghi được tệp {value}: thư mục {parent} không tồn tại (hãy tạo thư mục trước; lệnh không tự "
+             "tạo thư mục).", f"output folder {parent} does not exist")
+    return value
 
 
 def fail(message_vi: str, message_en: str | None = None, code: int = 1) -> None:
@@ -64,6 +114,15 @@ class Group(FlaskGroup):
         except OperationalError as error:
             fail("Không kết nối hoặc không đọc được cơ sở dữ liệu. Kiểm tra địa chỉ --db và quyền truy cập.",
                  f"database error: {error.orig!r}")
+        except DBAPIError as error:
+            mapped = db_error(error)
+            fail(mapped.message_vi, mapped.message_en)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception:  # the one line for the user; the traceback goes to the log
+            log.exception("unexpected error in %s", ctx.invoked_subcommand or ctx.info_name)
+            fail("Lỗi ngoài dự kiến; lệnh đã dừng. Chi tiết (tiếng Anh) ở nhật ký: "
+                 "biến SODIENTU_LOG hoặc chạy lại với «sodientu -v …».", "unexpected error (traceback above)")
 
 
 cli = Group(create_app=_create_app, add_default_commands=False, add_version_option=False,
@@ -91,7 +150,46 @@ def _register_commands() -> None:
 _register_commands()
 
 
+LOG_ENV = "SODIENTU_LOG"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(verbose: bool = False) -> None:
+    """English log lines go to ``$SODIENTU_LOG`` (a file), and to stderr only with ``-v``.
+
+    The terminal shows the user one Vietnamese line per error (``fail``); the log keeps the English
+    detail for whoever maintains the system.
+    """
+    import os
+
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_sodientu", False):
+            root.removeHandler(handler)
+    handlers: list[logging.Handler] = []
+    if os.environ.get(LOG_ENV):
+        handlers.append(logging.FileHandler(os.environ[LOG_ENV], encoding="utf-8"))
+    if verbose:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    if not handlers:
+        handlers.append(logging.NullHandler())  # nothing English on the terminal
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        handler._sodientu = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def _verbose(_ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        configure_logging(verbose=True)
+
+
+cli.params.append(click.Option(["-v", "--verbose"], is_flag=True, is_eager=True, expose_value=False,
+                               callback=_verbose, help="Ghi nhật ký (tiếng Anh) ra màn hình."))
+
+
 def main() -> None:
     """Entry point of the ``sodientu`` console script."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging()
     cli.main(prog_name="sodientu")

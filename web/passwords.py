@@ -27,6 +27,20 @@ def new_password(env_var: str, prompt: str) -> str:
     return str(click.prompt(prompt, hide_input=True, confirmation_prompt="Nhập lại mật khẩu"))
 
 
+def key_passphrase(passphrase_file: str | None = None, *, confirm: bool = False,
+                   prompt: str = "Mật khẩu khóa ký") -> str:
+    """The passphrase of the school's key files: ``--passphrase-file``, else ``SODIENTU_KEY_PASSPHRASE``,
+    else asked without echo (twice when ``confirm``, for a new key). Never a command-line argument."""
+    from signing.keyfiles import PASSPHRASE_ENV, read_passphrase_file
+
+    if passphrase_file:
+        return read_passphrase_file(passphrase_file)
+    env = os.environ.get(PASSPHRASE_ENV)
+    if env:
+        return env
+    return str(click.prompt(prompt, hide_input=True, confirmation_prompt="Nhập lại mật khẩu" if confirm else False))
+
+
 def password_env_for(username: str) -> str:
     """The variable that may hold one user's password: ``SODIENTU_PASSWORD_<USERNAME>`` (non-alphanumerics → _)."""
     return PASSWORD_ENV + "_" + "".join(c if c.isalnum() else "_" for c in username.upper())

@@ -35,6 +35,14 @@ def now() -> dt.datetime:
     return dt.datetime.combine(fixed, wall.astimezone(VN_TZ).time(), VN_TZ).astimezone(dt.UTC)
 
 
+def vn_time(at: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """A stored time (aware, or naive meaning UTC) as Vietnam's wall-clock time, for people to read."""
+    if at is None:
+        return ""
+    aware = at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
+    return aware.astimezone(VN_TZ).strftime(fmt)
+
+
 def fix_today(day: dt.date) -> Token[dt.date | None]:
     """Act as if today were ``day`` until ``unfix_today(token)`` (a web request, around its handler)."""
     return _today.set(day)

@@ -25,6 +25,7 @@ from records.errors import BookLockedError, ConflictError, CutoffPassedError, No
 from records.models import Book, Class, Grade, LockDecision, SchoolYear, Term, User, utcnow
 from records.permissions import Action, Actor, require
 from records.services.context import today as _today
+from records.services.context import vn_time
 
 HOW_TO_CORRECT_VI = (
     "Muốn sửa, giáo viên lập đơn đề nghị sửa chữa (ghi rõ nội dung, giá trị cũ, giá trị mới, lí do) "
@@ -153,11 +154,11 @@ def ensure_open(session: Session, entry_kind: str, class_id: int, term_id: int |
             d = state.decision
             decided_by = session.get(User, d.decided_by_id)
             executed_by = session.get(User, d.executed_by_id) if d.executed_by_id else None
-            executed_at = d.executed_at.astimezone(dt.UTC) if d.executed_at else None
+            executed_at = vn_time(d.executed_at, "%H:%M %d/%m/%Y") if d.executed_at else None
             raise BookLockedError(
                 f"{scope_text(session, d)} đã khóa theo {d.decision_ref} của "
                 f"{decided_by.full_name if decided_by else 'Hiệu trưởng'} ngày {d.decided_on:%d/%m/%Y}"
-                + (f", do {executed_by.full_name} thực hiện lúc {executed_at:%H:%M %d/%m/%Y} (UTC)"
+                + (f", do {executed_by.full_name} thực hiện lúc {executed_at}"
                    if executed_by and executed_at else "")
                 + f". {HOW_TO_CORRECT_VI}",
                 f"{book.value} locked for class {class_id} term {term_id} by decision {d.id} ({d.decision_ref})",

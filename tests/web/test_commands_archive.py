@@ -65,6 +65,9 @@ def test_deposit_check_find_open_export_and_refusals(db, tmp_path):
 
     copy = tmp_path / "out" / "don.pdf"
     result = run("inspect", "open", "1", "-o", str(copy), "--as", inspector, "--db", db["url"])
+    assert result.exit_code == 1 and "không tự tạo thư mục" in result.output  # no folder is made for -o
+    copy.parent.mkdir()
+    result = run("inspect", "open", "1", "-o", str(copy), "--as", inspector, "--db", db["url"])
     assert result.exit_code == 0, result.output
     assert copy.read_bytes() == scan.read_bytes() and not os.stat(copy).st_mode & stat.S_IWUSR
 

@@ -21,7 +21,8 @@ import click
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from web.cli import db_option, fail
+from records.services.context import vn_time
+from web.cli import db_option, existing_folder, fail
 
 as_option = click.option("--as", "username", required=True, metavar="TÊN_ĐĂNG_NHẬP",
                          help="Tên đăng nhập của người thực hiện (quyền được kiểm tra theo người này).")
@@ -259,7 +260,7 @@ def find_cmd(engine: Engine, school_code: str, year: str | None, class_name: str
         found = find(session, Actor.by_username(session, username), school_id=school_id, school_year_id=year_id,
                      class_id=class_id, student_id=student_id)
         lines = [f"{found.scope.description_vi}:", f"  {len(found.items)} hồ sơ lưu trữ:"]
-        lines += [f"    số {i.id}: {i.kind.label_vi} — {i.title} ({_size(i.size)}, lưu {i.deposited_at:%d/%m/%Y})"
+        lines += [f"    số {i.id}: {i.kind.label_vi} — {i.title} ({_size(i.size)}, lưu {vn_time(i.deposited_at, '%d/%m/%Y')})"
                   for i in found.items]
         lines.append(f"  {len(found.editions)} bản in; {len(found.corrections)} đơn đề nghị sửa chữa; "
                      f"{len(found.inspections)} biên bản kiểm tra.")
@@ -269,7 +270,7 @@ def find_cmd(engine: Engine, school_code: str, year: str | None, class_name: str
 
 @inspect_group.command("open")
 @click.argument("item_id", type=int)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("-o", "--output", callback=existing_folder, type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Tệp sẽ ghi (bản chỉ đọc).")
 @as_option
 @db_option
@@ -284,7 +285,6 @@ def open_cmd(engine: Engine, item_id: int, output: Path, username: str) -> None:
     with session_scope(engine) as session:
         item, data = open_item(session, Actor.by_username(session, username), item_id)
         title = item.title
-    output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(data)
     os.chmod(output, 0o444)
     click.echo(f"Đã ghi {output} ({title}, {_size(len(data))}, chỉ đọc).")
@@ -292,7 +292,7 @@ def open_cmd(engine: Engine, item_id: int, output: Path, username: str) -> None:
 
 @inspect_group.command("export")
 @_scope_options
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("-o", "--output", callback=existing_folder, type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Thư mục mới sẽ chứa gói BagIt.")
 @as_option
 @db_option

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -31,8 +32,9 @@ from records.models import (
 )
 from records.permissions import Action, require
 from records.services import lookups
-from web.cli import db_option, fail
-from web.passwords import signed_in_actor
+from records.services.context import vn_time
+from web.cli import db_option, existing_folder, fail
+from web.passwords import key_passphrase, signed_in_actor
 
 as_option = click.option("--as", "username", required=True, metavar="USERNAME", help="Tên đăng nhập của người thực hiện.")
 
@@ -62,6 +64,20 @@ def _class(session: Session, year: SchoolYear, name: str | None) -> Class | None
     if klass is None:
         raise NotFoundError(f"Năm học {year.name} không có lớp {name}.", f"no class {name}")
     return klass
+
+
+def _load_key(key_file: str, passphrase_file: str | None):  # type: ignore[no-untyped-def]
+    """The school's Ed25519 key from its PEM file; the passphrase is asked only for an encrypted file."""
+    from pathlib import Path
+
+    from signing.keys import load_private_key
+
+    pem = Path(key_file).read_bytes()
+    if b"ENCRYPTED" not in pem:
+        click.secho(f"Cảnh báo: tệp khóa {key_file} không được mã hóa; hãy giữ khóa bí mật trong tệp có mật khẩu "
+                    "(«sodientu keys init»).", fg="yellow", err=True)
+        return load_private_key(pem)
+    return load_private_key(pem, key_passphrase(passphrase_file))
 
 
 def _verifier_from(public_key_file: str | None) -> Callable[[bytes, str, bytes], bool] | None:
@@ -127,7 +143,11 @@ def verify_cmd(engine: Engine, school_code: str | None, public_key: str | None, 
             published[audit.chain_of(school_id)] = seal_seq
         if school_id is not None:
             published = {c: v for c, v in published.items() if c == audit.chain_of(school_id)}
-        report = audit.verify(session, school_id, verifier=_verifier_from(public_key), published=published)
+        total = audit.count_entries(session, school_id)
+        with click.progressbar(length=total, label="Đang kiểm tra nhật kí lưu vết", file=sys.stderr,
+                               show_pos=True, show_eta=True) as bar:
+            report = audit.verify(session, school_id, verifier=_verifier_from(public_key), published=published,
+                                  progress=bar.update)
     against = (f" Đã đối chiếu với điểm niêm phong đã công bố ({source or f'số thứ tự {seal_seq}'})."
                if published else " CHƯA đối chiếu với điểm niêm phong đã công bố (dùng --seal TỆP hoặc --seq N).")
     if report.ok:
@@ -149,12 +169,13 @@ def verify_cmd(engine: Engine, school_code: str | None, public_key: str | None, 
 @click.option("--school", "school_code", required=True, metavar="CODE")
 @click.option("--key", "key_file", required=True, type=click.Path(exists=True, dir_okay=False),
               help="Tệp khóa ký của trường (PEM).")
-@click.option("--passphrase", default=None, envvar="SODIENTU_KEY_PASSPHRASE", help="Mật khẩu của tệp khóa.")
-@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+@click.option("--passphrase-file", default=None, metavar="TỆP",
+              help="Tệp chứa mật khẩu của tệp khóa (hoặc biến môi trường SODIENTU_KEY_PASSPHRASE; không thì được hỏi).")
+@click.option("-o", "--output", callback=existing_folder, default=None, type=click.Path(dir_okay=False),
               help="Tệp niêm phong để Hiệu trưởng giữ (mặc định: niem-phong-<trường>-<số thứ tự>.json).")
 @as_option
 @db_option
-def seal_cmd(engine: Engine, school_code: str, key_file: str, passphrase: str | None, output: str | None,
+def seal_cmd(engine: Engine, school_code: str, key_file: str, passphrase_file: str | None, output: str | None,
              username: str) -> None:
     """Niêm phong chuỗi nhật kí của trường bằng một điểm niêm phong có chữ kí; ghi tệp niêm phong để giữ riêng."""
     from pathlib import Path
@@ -163,9 +184,9 @@ def seal_cmd(engine: Engine, school_code: str, key_file: str, passphrase: str | 
 
     from records import audit
     from records.models import AuditCheckpoint
-    from signing.keys import key_id, load_private_key
+    from signing.keys import key_id
 
-    private = load_private_key(key_file, passphrase)
+    private = _load_key(key_file, passphrase_file)
     kid = key_id(private)
     with session_scope(engine) as session:
         actor = signed_in_actor(session, username)
@@ -250,7 +271,7 @@ def status_cmd(engine: Engine, school_code: str, start_year: int) -> None:
     with session_scope(engine) as session:
         year = _year(session, _school(session, school_code), start_year)
         for d in locks.decisions(session, year):
-            done = f"thực hiện {d.executed_at:%d/%m/%Y %H:%M}" if d.executed_at else "CHƯA thực hiện"
+            done = f"thực hiện {vn_time(d.executed_at)}" if d.executed_at else "CHƯA thực hiện"
             click.echo(f"#{d.id} {'Khóa' if d.locks else 'Mở'} {locks.scope_text(session, d)} — {d.decision_ref}, "
                        f"{done}")
 
@@ -384,24 +405,24 @@ def show_cmd(engine: Engine, request_id: int, username: str) -> None:
 
 @correction_group.command("print")
 @click.argument("request_id", type=int)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Tệp PDF sẽ ghi.")
+@click.option("-o", "--output", callback=existing_folder, type=click.Path(dir_okay=False), required=True, help="Tệp PDF sẽ ghi.")
 @click.option("--only", type=click.Choice(["form", "record"]), default=None,
               help="Chỉ in đơn đề nghị (form) hoặc chỉ in biên bản chỉnh sửa dữ liệu (record).")
 @click.option("--key", "key_file", default=None, type=click.Path(exists=True, dir_okay=False),
               help="Khóa ký của trường (PEM): in thành bản in có mã QR và ghi nhận (quyền của văn phòng).")
-@click.option("--passphrase", default=None, envvar="SODIENTU_KEY_PASSPHRASE", help="Mật khẩu của tệp khóa.")
+@click.option("--passphrase-file", default=None, metavar="TỆP",
+              help="Tệp chứa mật khẩu của tệp khóa (hoặc biến môi trường SODIENTU_KEY_PASSPHRASE; không thì được hỏi).")
 @as_option
 @db_option
 def print_cmd(engine: Engine, request_id: int, output: str, only: str | None, key_file: str | None,
-              passphrase: str | None, username: str) -> None:
+              passphrase_file: str | None, username: str) -> None:
     """In đơn đề nghị chỉnh sửa điểm và biên bản chỉnh sửa dữ liệu (PDF) để lưu hồ sơ Ban quản trị."""
     from layouts.correction import print_correction
 
     private = None
     if key_file:
-        from signing.keys import load_private_key
 
-        private = load_private_key(key_file, passphrase)
+        private = _load_key(key_file, passphrase_file)
     with session_scope(engine) as session:
         pdf = print_correction(session, request_id, signed_in_actor(session, username),
                                part=only or "all", private_key=private)  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ import click
 from sqlalchemy import Engine
 
 from records.permissions import Actor
-from web.cli import db_option, fail
+from web.cli import db_option, existing_folder, fail
 
 _PUBLIC_NAMES = ("trust.json",)
 _PUBLIC_SUFFIXES = (".pub.pem", ".crt", ".cert.pem")
@@ -65,7 +65,7 @@ def _key_dir(engine: Engine, key_dir: Path | None) -> Path:
 
 
 @click.command("backup")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("-o", "--output", callback=existing_folder, type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Tệp sao lưu sẽ ghi (ví dụ sodientu-2026-06-15.sdtbak).")
 @click.option("--with-files", is_flag=True, help="Kèm cả các tệp đã lưu trữ (bản quét, bản in), không chỉ mục lục.")
 @click.option("--key-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -79,7 +79,6 @@ def backup_cmd(engine: Engine, output: Path, with_files: bool, key_dir: Path | N
     source = plugin.backup_source(engine) if plugin is not None else None
     if with_files and source is None:
         click.secho("Chưa có kho lưu trữ: bản sao lưu chỉ gồm CSDL và khóa công khai.", fg="yellow", err=True)
-    output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".part")
     try:
         with partial.open("wb") as handle:
@@ -99,7 +98,7 @@ def backup_cmd(engine: Engine, output: Path, with_files: bool, key_dir: Path | N
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--key-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Nơi ghi lại các khóa công khai và danh sách tin cậy.")
-@db_option
+@db_option(create=True)
 def restore_cmd(engine: Engine, file: Path, key_dir: Path | None) -> None:
     """Khôi phục một bản sao lưu vào CSDL trống (--db), SQLite hoặc PostgreSQL; kiểm tra nhật kí lưu vết."""
     from records.interop.backup import restore

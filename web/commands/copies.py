@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 from sqlalchemy import Engine
 
-from web.cli import db_option
+from web.cli import db_option, existing_folder
 
 
 @click.group("copy")
@@ -65,7 +65,7 @@ def request_cmd(engine: Engine, student_code: str, requester: str, relation: str
 @click.option("--key-dir", default=None, metavar="THƯ_MỤC", help="Thư mục khóa ký (mặc định: keys/ cạnh CSDL).")
 @click.option("--passphrase-file", default=None, metavar="TỆP",
               help="Tệp chứa mật khẩu khóa ký (hoặc biến môi trường SODIENTU_KEY_PASSPHRASE).")
-@click.option("-o", "--output", "folder", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("-o", "--output", "folder", callback=existing_folder, type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Thư mục ghi bản sao và biên bản (PDF).")
 @db_option
 def issue_cmd(engine: Engine, number: str, username: str, duplex: bool, key_dir: str | None,
@@ -86,7 +86,7 @@ def issue_cmd(engine: Engine, number: str, username: str, duplex: bool, key_dir:
         copy_pdf, papers_pdf = issued.copy.pdf, issued.papers.pdf
         copy_code, papers_code = edition_short_id(issued.copy.edition.id), edition_short_id(issued.papers.edition.id)
         subs = issued.substitutions
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(exist_ok=True)
     (folder / f"ban-sao-hoc-ba-{stem}.pdf").write_bytes(copy_pdf)
     (folder / f"don-va-bien-ban-{stem}.pdf").write_bytes(papers_pdf)
     click.echo(f"Bản sao học bạ: {folder / f'ban-sao-hoc-ba-{stem}.pdf'} (bản in {copy_code}).")

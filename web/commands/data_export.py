@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from records.db import session_scope
 from records.permissions import Actor
-from web.cli import db_option
+from web.cli import db_option, existing_folder
 from web.commands.data_import import school_id
 
 
@@ -19,14 +19,13 @@ def export_group() -> None:
 
 
 def _write(output: Path, data: bytes) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(data)
 
 
 @export_group.command("statistics")
 @click.option("--year", type=int, required=True, metavar="NĂM", help="Năm học bắt đầu, ví dụ 2025 cho 2025-2026.")
 @click.option("--term", type=click.IntRange(1, 2), default=None, help="Học kì 1 hoặc 2 (mặc định: cả năm).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("-o", "--output", callback=existing_folder, type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--json", "as_json", is_flag=True, help="Ghi JSON thay cho .xlsx.")
 @click.option("--school", "school_code", default=None, metavar="MÃ")
 @click.option("--as", "username", required=True, metavar="USERNAME", help="Tên đăng nhập của người xuất.")
@@ -51,7 +50,7 @@ def statistics_cmd(engine: Engine, year: int, term: int | None, output: Path, as
 @click.option("--class", "class_name", required=True, metavar="LỚP")
 @click.option("--year", type=int, required=True, metavar="NĂM")
 @click.option("--term", type=click.IntRange(1, 2), required=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("-o", "--output", callback=existing_folder, type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--school", "school_code", default=None, metavar="MÃ")
 @click.option("--as", "username", required=True, metavar="USERNAME")
 @db_option

@@ -14,7 +14,7 @@ def db_group() -> None:
 
 
 @db_group.command("upgrade")
-@db_option
+@db_option(create=True)
 def upgrade_cmd(engine: Engine) -> None:
     """Tạo hoặc nâng cấp lược đồ cơ sở dữ liệu lên phiên bản mới nhất."""
     from records.db import upgrade

@@ -76,7 +76,7 @@ class _Phases:
               help="Số tiến trình in song song (mặc định: số lõi CPU; 0: in trong tiến trình này).")
 @click.option("--no-print", "no_print", is_flag=True, help="Chỉ dựng dữ liệu, không in sổ.")
 @click.option("--quiet", is_flag=True, help="Không hiện thanh tiến trình.")
-@db_option
+@db_option(create=True)
 def demo_cmd(engine: Engine, students: int, seed: int, out_dir: Path, reset: bool, today: dt.datetime,
              classes_per_grade: int | None, key_dir: Path | None, workers: int | None, no_print: bool,
              quiet: bool) -> None:
@@ -209,6 +209,7 @@ def create_demo_key(engine: Engine, school_code: str, key_dir: Path | None, toda
         default_key_dir,
         ensure_key_dir,
         private_key_path,
+        replace_file,
         write_private_file,
     )
     from signing.keys import generate_private_key, key_id, private_key_to_pem, public_key_pem
@@ -228,7 +229,7 @@ def create_demo_key(engine: Engine, school_code: str, key_dir: Path | None, toda
                         public_pem=public_key_pem(key), school_id=school.id,
                         label=f"Khóa ký mã QR — {school.name} (trường mẫu)", valid_from=today)
         trust_file = folder / TRUST_NAME
-        trust_file.write_bytes(trust_rows_to_json(es.list_keys(session), school.code))
+        replace_file(trust_file, trust_rows_to_json(es.list_keys(session), school.code))
     return DemoKey(kid, private_file, public_file, trust_file, passphrase)
 
 

@@ -6,6 +6,7 @@ import click
 from sqlalchemy import Engine
 
 import records.services.editions  # noqa: F401  - registers the correction hook for every command
+from records.services.context import vn_time
 from web.cli import db_option, fail
 from web.passwords import signed_in_actor
 
@@ -67,7 +68,7 @@ def list_cmd(engine: Engine, limit: int) -> None:
               "revoked": "ĐÃ THU HỒI"}
     with session_scope(engine) as session:
         for e in es.list_editions(session, limit=limit):
-            click.echo(f"{edition_short_id(e.id)}  {e.created_at:%d/%m/%Y %H:%M}  {labels[e.status.value]:<18}  "
+            click.echo(f"{edition_short_id(e.id)}  {vn_time(e.created_at)}  {labels[e.status.value]:<18}  "
                        f"{e.page_count:>3} tr.  {e.title}")
 
 

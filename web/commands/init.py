@@ -20,7 +20,7 @@ from web.passwords import ADMIN_PASSWORD_ENV, new_password
               help="Tên đăng nhập của quản trị hệ thống đầu tiên.")
 @click.option("--admin-name", "admin_full_name", default=None, metavar="HỌ_TÊN",
               help="Họ tên của quản trị hệ thống (mặc định: “Quản trị hệ thống”).")
-@db_option
+@db_option(create=True)
 def init_cmd(engine: Engine, school_code: str, school_name: str, district: str, province: str,
              managing_office: str | None, admin_username: str, admin_full_name: str | None) -> None:
     """Khởi tạo trường: tạo cơ sở dữ liệu, trường, cơ quan quản lí và tài khoản quản trị đầu tiên.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -10,18 +9,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from web.cli import db_option, fail
-from web.passwords import signed_in_actor
+from web.passwords import key_passphrase, signed_in_actor
 
 
 def _passphrase(passphrase_file: str | None, *, confirm: bool) -> str:
-    from signing.keyfiles import PASSPHRASE_ENV, read_passphrase_file
-
-    if passphrase_file:
-        return read_passphrase_file(passphrase_file)
-    env = os.environ.get(PASSPHRASE_ENV)
-    if env:
-        return env
-    return str(click.prompt("Mật khẩu bảo vệ khóa ký", hide_input=True, confirmation_prompt=confirm))
+    return key_passphrase(passphrase_file, confirm=confirm, prompt="Mật khẩu bảo vệ khóa ký")
 
 
 def _school(session: Session, code: str | None):  # type: ignore[no-untyped-def]
@@ -51,14 +43,50 @@ def _key_dir(engine: Engine, key_dir: str | None) -> Path:
     return ensure_key_dir(Path(key_dir) if key_dir else default_key_dir(str(engine.url.render_as_string(False))))
 
 
-def _write_trust(session: Session, folder: Path, school_code: str) -> Path:
+def _write_trust(engine: Engine, folder: Path, school_code: str) -> Path:
+    """Write ``trust.json`` from the database, atomically, AFTER the change is committed.
+
+    The trust list is derived from the database: a process killed between the commit and this write
+    leaves the previous (whole) list, which the next ``sodientu keys`` command (``list`` included)
+    brings up to date (``_refresh_trust``).
+    """
+    from records.db import session_scope
+    from records.services import editions as es
+    from signing.keyfiles import TRUST_NAME, replace_file
+    from signing.trust import trust_rows_to_json
+
+    path = folder / TRUST_NAME
+    with session_scope(engine) as session:
+        replace_file(path, trust_rows_to_json(es.list_keys(session), school_code))
+    return path
+
+
+def _refresh_trust(engine: Engine, folder: Path) -> bool:
+    """Rewrite ``trust.json`` when it is missing its newest state (an interrupted command); True if rewritten."""
+    import json
+
+    from records.db import session_scope
     from records.services import editions as es
     from signing.keyfiles import TRUST_NAME
     from signing.trust import trust_rows_to_json
 
     path = folder / TRUST_NAME
-    path.write_bytes(trust_rows_to_json(es.list_keys(session), school_code))
-    return path
+    if not folder.is_dir():
+        return False
+    with session_scope(engine) as session:
+        rows = es.list_keys(session)
+        if not rows:
+            return False
+        try:
+            held = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            held = {}
+        school = str(held.get("school", "")) if isinstance(held, dict) else ""
+        expected = json.loads(trust_rows_to_json(rows, school))
+    if held == expected:
+        return False
+    _write_trust(engine, folder, school)
+    return True
 
 
 def _new_key(session: Session, engine: Engine, school, actor, folder: Path, passphrase: str,  # type: ignore[no-untyped-def]
@@ -127,9 +155,10 @@ def init_cmd(engine: Engine, school_code: str | None, key_dir: str | None, passp
                             public_pem=signer.certificate_pem, school_id=school.id,
                             label=f"Chứng thư tự ký (demo) — {school.name}")
             click.echo(f"Đã tạo chứng thư số tự ký để ký PDF {signer.fingerprint}: {folder / P12_NAME}")
-        trust = _write_trust(session, folder, school.code)
-        click.echo(f"Danh sách khóa công khai (cho người kiểm tra ngoại tuyến): {trust}")
-        click.echo("Lưu ý: giữ kín thư mục khóa và mật khẩu; không đưa vào kho mã nguồn.")
+        code = school.code
+    trust = _write_trust(engine, folder, code)
+    click.echo(f"Danh sách khóa công khai (cho người kiểm tra ngoại tuyến): {trust}")
+    click.echo("Lưu ý: giữ kín thư mục khóa và mật khẩu; không đưa vào kho mã nguồn.")
 
 
 @keys_group.command("rotate")
@@ -145,8 +174,9 @@ def rotate_cmd(engine: Engine, school_code: str | None, key_dir: str | None, pas
         folder = _key_dir(engine, key_dir)
         passphrase = _passphrase(passphrase_file, confirm=True)
         kid = _new_key(session, engine, school, _actor(session, username), folder, passphrase, "")
-        _write_trust(session, folder, school.code)
-        click.echo(f"Đã thay khóa: khóa mới {kid} đang dùng; khóa cũ chuyển sang «đã thôi dùng».")
+        code = school.code
+    _write_trust(engine, folder, code)
+    click.echo(f"Đã thay khóa: khóa mới {kid} đang dùng; khóa cũ chuyển sang «đã thôi dùng».")
 
 
 @keys_group.command("revoke")
@@ -164,16 +194,23 @@ def revoke_cmd(engine: Engine, key_id: str, reason: str, key_dir: str | None, us
     with session_scope(engine) as session:
         row = es.revoke_key(session, _actor(session, username), key_id, reason)
         school = session.get(School, row.school_id) if row.school_id else None
-        _write_trust(session, _key_dir(engine, key_dir), school.code if school else "")
-        click.echo(f"Đã thu hồi khóa {row.key_id}.")
+        code, revoked = (school.code if school else ""), row.key_id
+    _write_trust(engine, _key_dir(engine, key_dir), code)
+    click.echo(f"Đã thu hồi khóa {revoked}.")
 
 
 @keys_group.command("list")
+@click.option("--key-dir", default=None, metavar="THƯ_MỤC", help="Thư mục khóa (mặc định: keys/ cạnh CSDL).")
 @db_option
-def list_cmd(engine: Engine) -> None:
-    """Liệt kê các khóa trong danh sách tin cậy."""
+def list_cmd(engine: Engine, key_dir: str | None) -> None:
+    """Liệt kê các khóa trong danh sách tin cậy (và cập nhật trust.json nếu lần trước bị ngắt giữa chừng)."""
     from records.db import session_scope
     from records.services import editions as es
+    from signing.keyfiles import default_key_dir
+
+    folder = Path(key_dir) if key_dir else default_key_dir(str(engine.url.render_as_string(False)))
+    if _refresh_trust(engine, folder):
+        click.echo(f"Đã cập nhật danh sách khóa công khai {folder / 'trust.json'} (lần trước bị ngắt giữa chừng).")
 
     labels = {"active": "đang dùng", "retired": "đã thôi dùng", "revoked": "ĐÃ THU HỒI"}
     with session_scope(engine) as session:

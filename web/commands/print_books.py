@@ -11,7 +11,7 @@ edition, "BẢN NHÁP — không có giá trị" in every QR slot).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,8 +20,8 @@ import click
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from web.cli import db_option
-from web.passwords import signed_in_actor
+from web.cli import db_option, existing_folder
+from web.passwords import key_passphrase, signed_in_actor
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -39,23 +39,73 @@ def print_group() -> None:
     """In sổ sách ra tệp PDF: học bạ, sổ đăng bộ, sổ điểm."""
 
 
-def _write(output: Path, pdf: bytes) -> None:
-    """Write the PDF atomically, BEFORE the edition is committed: a failed write rolls the edition back.
+class _Staged:
+    """The PDF of a print, written beside the output under a temporary name, renamed once committed.
 
-    (An edition committed without its file would supersede the genuine one with nothing to hand out.)
+    ``write`` (inside the transaction) puts the whole PDF in ``.<name>.tmp`` and fsyncs it: a failed
+    write (full disk, no rights) rolls the edition back. Only after the edition is committed is the file
+    renamed to the output name (``os.replace``, atomic). A process killed at any point thus leaves no
+    PDF under the output name without its committed edition, and never half a PDF; the edition's PDF
+    is in the archive in the same transaction as the edition (``archive.install``). Killed between the
+    commit and the rename, the output is missing (the whole PDF is in the ``.tmp`` file and the archive).
     """
-    from records.errors import SodientuError
 
-    tmp = output.with_name(f".{output.name}.tmp")
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(pdf)
-        tmp.replace(output)
-    except OSError as exc:
+    def __init__(self, output: Path) -> None:
+        from records.errors import ValidationError
+
+        self.output = output
+        self.tmp = output.with_name(f".{output.name}.tmp")
+        self.written = False
+        if not output.parent.is_dir():
+            raise ValidationError(f"Không ghi được tệp {output}: thư mục {output.parent} không tồn tại (hãy tạo thư "
+                                  "mục trước; lệnh không tự tạo thư mục).", f"output folder {output.parent} does not exist")
+        if output.is_dir():
+            raise ValidationError(f"{output} là một thư mục, không phải tệp PDF.", f"output {output} is a folder")
+
+    def write(self, pdf: bytes) -> None:
+        import os
+
+        from records.errors import SodientuError
+
+        try:
+            with open(self.tmp, "wb") as fh:
+                fh.write(pdf)
+                fh.flush()
+                os.fsync(fh.fileno())
+            self.written = True
+        except OSError as exc:
+            self.discard()
+            raise SodientuError(f"Không ghi được tệp {self.output} ({exc.strerror or exc}); bản in không được ghi "
+                                "nhận.", f"cannot write {self.output}: {exc!r}; edition rolled back") from None
+
+    def discard(self) -> None:
         with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise SodientuError(f"Không ghi được tệp {output} ({exc.strerror or exc}); bản in không được ghi nhận.",
-                            f"cannot write {output}: {exc!r}; edition rolled back") from None
+            self.tmp.unlink(missing_ok=True)
+
+    def publish(self) -> None:
+        import os
+
+        if not self.written:
+            return
+        os.replace(self.tmp, self.output)
+        with contextlib.suppress(OSError):
+            fd = os.open(self.output.parent, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+@contextlib.contextmanager
+def _staged(output: Path) -> Iterator[_Staged]:
+    """Stage the output of a print; enter it BEFORE the transaction so the rename follows the commit."""
+    staged = _Staged(output)
+    try:
+        yield staged
+    except BaseException:
+        staged.discard()
+        raise
+    staged.publish()
 
 
 # Options shared by the printing commands: a published, signed edition by default (acting as an
@@ -104,7 +154,7 @@ def _done(output: Path, pdf: bytes, what: str, published: Published | None) -> N
               help="In hai mặt: mỗi năm học là hai trang đối diện (trang trái, trang phải), trên các tờ riêng.")
 @click.option("--copy", "copy_", is_flag=True, help="In bản sao (có chữ «BẢN SAO» trên bìa, ghi nhận là bản sao).")
 @_edition_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("-o", "--output", callback=existing_folder, type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Tệp PDF sẽ ghi.")
 @db_option
 def transcript_cmd(engine: Engine, student_code: str, year: str | None, volume: bool, duplex: bool,
@@ -118,7 +168,7 @@ def transcript_cmd(engine: Engine, student_code: str, year: str | None, volume: 
 
     _require_printer(draft, username)
     published = None
-    with session_scope(engine) as session:
+    with _staged(output) as staged, session_scope(engine) as session:
         if draft:
             pdf = print_transcript(session, student_code, year=year, volume=volume, duplex=duplex, copy=copy_)
         else:
@@ -131,7 +181,7 @@ def transcript_cmd(engine: Engine, student_code: str, year: str | None, volume: 
                                            year=year, volume=volume, duplex=duplex, copy=copy_,
                                            pdf_signer=signing.pdf_signer)
             pdf = published.pdf
-        _write(output, pdf)
+        staged.write(pdf)
     from layouts.render import page_count
 
     _done(output, pdf, f"Học bạ của học sinh {student_code}: {page_count(pdf)} trang", published)
@@ -145,7 +195,7 @@ def transcript_cmd(engine: Engine, student_code: str, year: str | None, volume: 
               help="Khổ giấy (ngang): A3 là khổ của sổ; A4 in cùng các cột, chữ 7 pt.")
 @click.option("--duplex", is_flag=True, help="In hai mặt (mặt sau bìa để trống).")
 @_edition_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("-o", "--output", callback=existing_folder, type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Tệp PDF sẽ ghi.")
 @db_option
 def register_cmd(engine: Engine, course: str, school_code: str | None, paper: str, duplex: bool, draft: bool,
@@ -157,7 +207,7 @@ def register_cmd(engine: Engine, course: str, school_code: str | None, paper: st
 
     _require_printer(draft, username)
     published = None
-    with session_scope(engine) as session:
+    with _staged(output) as staged, session_scope(engine) as session:
         if draft:
             pdf = print_register(session, course, school_code=school_code, printed_on=today(),
                                  paper=paper, duplex=duplex)  # type: ignore[arg-type]
@@ -169,7 +219,7 @@ def register_cmd(engine: Engine, course: str, school_code: str | None, paper: st
                                          school_code=school.code, pdf_signer=signing.pdf_signer,
                                          paper=paper, duplex=duplex)  # type: ignore[arg-type]
             pdf = published.pdf
-        _write(output, pdf)
+        staged.write(pdf)
     from layouts.render import page_count
 
     _done(output, pdf, f"Sổ đăng bộ khóa {course.strip()}: {page_count(pdf)} trang", published)
@@ -193,7 +243,7 @@ _PARTS = {"term1": "term1", "year": "year", "all": "all"}
 @click.option("--bind-with", "bind_with", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Bản in học kỳ I (tệp PDF) mà bản in cuối năm đóng cùng: giữ nguyên cách đánh số trang của nó.")
 @_edition_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("-o", "--output", callback=existing_folder, type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Tệp PDF sẽ ghi.")
 @db_option
 def mark_book_cmd(engine: Engine, class_name: str | None, year: str | None, school_code: str | None, paper: str,
@@ -224,7 +274,7 @@ def mark_book_cmd(engine: Engine, class_name: str | None, year: str | None, scho
 
     opts = PrintOptions(paper=paper_key, duplex=duplex, part=part_key)  # type: ignore[arg-type]
     published = None
-    with session_scope(engine) as session:
+    with _staged(output) as staged, session_scope(engine) as session:
         klass = find_class(session, class_name, year, school_code=school_code)
         if bind_with is not None:
             start = klass.grade.school_year.start_year
@@ -247,7 +297,7 @@ def mark_book_cmd(engine: Engine, class_name: str | None, year: str | None, scho
                                             school_year_id=klass.grade.school_year.id),
                                 private_key=signing.private_key, pdf_signer=signing.pdf_signer)
             pdf = published.pdf
-        _write(output, pdf)
+        staged.write(pdf)
     _done(output, pdf, f"Sổ lớp {klass.name}, năm học {year.strip()}: {len(doc.pages)}/{doc.book.total_pages} trang",
           published)
 
@@ -269,16 +319,13 @@ def _signing(session: Session, engine: Engine, school_id: int, username: str, ke
     database); the passphrase comes from ``--passphrase-file``, else ``SODIENTU_KEY_PASSPHRASE``,
     else a prompt. ``keys/school-cert.p12``, when present, PAdES-signs the PDF.
     """
-    import os
 
     from records.models import KeyKind
     from records.services import editions as es
     from signing.keyfiles import (
         P12_NAME,
-        PASSPHRASE_ENV,
         default_key_dir,
         private_key_path,
-        read_passphrase_file,
     )
     from signing.keys import load_private_key
     from web.cli import fail
@@ -293,9 +340,7 @@ def _signing(session: Session, engine: Engine, school_id: int, username: str, ke
     if not key_file.is_file():
         fail(f"Không thấy tệp khóa ký {key_file}. Chỉ rõ thư mục khóa với --key-dir, hoặc in bản nháp với --draft.",
              f"missing key file {key_file}")
-    passphrase = read_passphrase_file(passphrase_file) if passphrase_file else os.environ.get(PASSPHRASE_ENV)
-    if passphrase is None:
-        passphrase = str(click.prompt("Mật khẩu khóa ký", hide_input=True))
+    passphrase = key_passphrase(passphrase_file)
     private_key = load_private_key(key_file, passphrase)
     signer = None
     if (folder / P12_NAME).is_file():

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from web.cli import fail
+from web.cli import fail, refuse_missing_sqlite
 
 
 @click.command("serve")
@@ -31,6 +31,7 @@ def serve_cmd(db_url: str | None, host: str, port: int, threads: int, workers: i
     from web.app import create_app
 
     db_url = db_url or default_url()
+    refuse_missing_sqlite(db_url)
     engine = make_engine(db_url)
     try:
         ready = is_initialised(engine)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from web.cli import fail
+from web.cli import fail, missing_sqlite_file
 
 
 def _print_report(report, genuine_dir: Path | None, issued) -> None:  # type: ignore[no-untyped-def]
@@ -100,6 +100,11 @@ def verify_cmd(files: tuple[str, ...], db_url: str | None, offline: bool, trust_
             _print_report(report, None, None)
             reports.append(report)
     else:
+        missing = missing_sqlite_file(db_url or default_url())
+        if missing is not None:
+            fail(f"Không có cơ sở dữ liệu {missing} để đối chiếu. Chỉ rõ --db, hoặc kiểm tra ngoại tuyến với "
+                 "--offline --trust trust.json (danh sách khóa công khai của trường).",
+                 f"no SQLite database at {missing}")
         engine = make_engine(db_url or default_url())
         try:
             with session_factory(engine)() as session:
