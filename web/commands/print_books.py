@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -111,26 +111,25 @@ def transcript_cmd(engine: Engine, student_code: str, year: str | None, volume: 
                    copy_: bool, draft: bool, username: str | None, key_dir: str | None,
                    passphrase_file: str | None, output: Path) -> None:
     """In học bạ THCS của một học sinh (bản chính thức có mã QR, hoặc bản nháp với --draft)."""
-    from layouts.transcript import print_transcript, publish_transcript
+    from layouts.batch import TRANSCRIPT, make_job
     from records.db import session_scope
-    from records.errors import NotFoundError
+    from records.errors import NotFoundError, ValidationError
     from records.models import Student
 
     _require_printer(draft, username)
-    published = None
+    if year is not None and volume:
+        raise ValidationError("Chọn một năm học (--year) hoặc cả quyển (--volume), không chọn cả hai.",
+                              "--year and --volume are mutually exclusive")
+    whole = volume or year is None  # no year: the whole volume
+    job = make_job(TRANSCRIPT, student_code.strip(), year=None if whole else year.strip(),  # type: ignore[union-attr]
+                   volume=whole, duplex=duplex, copy=copy_)
     with session_scope(engine) as session:
-        if draft:
-            pdf = print_transcript(session, student_code, year=year, volume=volume, duplex=duplex, copy=copy_)
-        else:
-            school_id = session.scalar(select(Student.school_id).where(Student.code == student_code))
-            if school_id is None:
-                raise NotFoundError(f"Không tìm thấy học sinh có mã «{student_code}».",
-                                    f"no student with code {student_code!r}")
-            signing = _signing(session, engine, school_id, username or "", key_dir, passphrase_file)
-            published = publish_transcript(session, signing.actor, student_code, private_key=signing.private_key,
-                                           year=year, volume=volume, duplex=duplex, copy=copy_,
-                                           pdf_signer=signing.pdf_signer)
-            pdf = published.pdf
+        school_id = session.scalar(select(Student.school_id).where(Student.code == student_code.strip()))
+        if school_id is None:
+            raise NotFoundError(f"Không tìm thấy học sinh có mã «{student_code}».",
+                                f"no student with code {student_code!r}")
+        book = _print_one(session, engine, job, school_id, draft, username, key_dir, passphrase_file)
+        pdf, published = book.pdf, book.published
         _write(output, pdf)
     from layouts.render import page_count
 
@@ -151,24 +150,17 @@ def transcript_cmd(engine: Engine, student_code: str, year: str | None, volume: 
 def register_cmd(engine: Engine, course: str, school_code: str | None, paper: str, duplex: bool, draft: bool,
                  username: str | None, key_dir: str | None, passphrase_file: str | None, output: Path) -> None:
     """In sổ đăng bộ của một khóa học (bản chính thức có mã QR, hoặc bản nháp với --draft)."""
-    from layouts.register import parse_course, print_register, publish_register, register_school
+    from layouts.batch import REGISTER, make_job
+    from layouts.register import parse_course, register_school
     from records.db import session_scope
-    from records.services.context import today
 
     _require_printer(draft, username)
-    published = None
     with session_scope(engine) as session:
-        if draft:
-            pdf = print_register(session, course, school_code=school_code, printed_on=today(),
-                                 paper=paper, duplex=duplex)  # type: ignore[arg-type]
-        else:
-            parse_course(course)
-            school = register_school(session, course, school_code)
-            signing = _signing(session, engine, school.id, username or "", key_dir, passphrase_file)
-            published = publish_register(session, signing.actor, course, private_key=signing.private_key,
-                                         school_code=school.code, pdf_signer=signing.pdf_signer,
-                                         paper=paper, duplex=duplex)  # type: ignore[arg-type]
-            pdf = published.pdf
+        parse_course(course)
+        school = register_school(session, course, school_code)
+        job = make_job(REGISTER, course, school_code=school.code, paper=paper, duplex=duplex)
+        book = _print_one(session, engine, job, school.id, draft, username, key_dir, passphrase_file)
+        pdf, published = book.pdf, book.published
         _write(output, pdf)
     from layouts.render import page_count
 
@@ -218,38 +210,42 @@ def mark_book_cmd(engine: Engine, class_name: str | None, year: str | None, scho
     _require_printer(draft, username)
     assert class_name and year and output and paper_key and part_key  # for the type checker; fail() exits
 
-    from layouts.markbook import PrintOptions, build_markbook, plan_from_pdf
-    from layouts.markbook_source import find_class, load_markbook_input
+    from layouts.batch import MARKBOOK, make_job
+    from layouts.markbook import plan_from_pdf
+    from layouts.markbook_source import find_class
     from records.db import session_scope
 
-    opts = PrintOptions(paper=paper_key, duplex=duplex, part=part_key)  # type: ignore[arg-type]
-    published = None
     with session_scope(engine) as session:
         klass = find_class(session, class_name, year, school_code=school_code)
+        plan = None
         if bind_with is not None:
             start = klass.grade.school_year.start_year
-            opts = replace(opts, plan=plan_from_pdf(bind_with.read_bytes(), klass.name, f"{start}-{start + 1}"))
-        doc = build_markbook(load_markbook_input(session, klass.id), opts)
-        if opts.plan and doc.book.total_pages != sum(opts.plan.values()):
+            plan = plan_from_pdf(bind_with.read_bytes(), klass.name, f"{start}-{start + 1}")
+        job = make_job(MARKBOOK, klass.id, paper=paper_key, duplex=duplex, part=part_key,
+                       plan=tuple(sorted(plan.items())) if plan else None)
+        book = _print_one(session, engine, job, klass.school_id, draft, username, key_dir, passphrase_file)
+        doc, pdf, published = book.document, book.pdf, book.published
+        if plan and doc.book.total_pages != sum(plan.values()):
             click.echo(f"Chú ý: sổ nay có {doc.book.total_pages} trang, bản in học kỳ I đánh số cho "
-                       f"{sum(opts.plan.values())} trang; hãy in lại phần học kỳ I (--part term1) để đóng thành sổ.",
+                       f"{sum(plan.values())} trang; hãy in lại phần học kỳ I (--part term1) để đóng thành sổ.",
                        err=True)
-        if draft:
-            from layouts.render import render_document
-
-            pdf = render_document("markbook", doc.as_draft())
-        else:
-            from layouts.publish import Scope, publish
-
-            signing = _signing(session, engine, klass.school_id, username or "", key_dir, passphrase_file)
-            published = publish(session, signing.actor, doc, template="markbook",
-                                scope=Scope(klass.school_id, class_id=klass.id,
-                                            school_year_id=klass.grade.school_year.id),
-                                private_key=signing.private_key, pdf_signer=signing.pdf_signer)
-            pdf = published.pdf
         _write(output, pdf)
     _done(output, pdf, f"Sổ lớp {klass.name}, năm học {year.strip()}: {len(doc.pages)}/{doc.book.total_pages} trang",
           published)
+
+
+def _print_one(session: Session, engine: Engine, job: Any, school_id: int, draft: bool, username: str | None,
+               key_dir: str | None, passphrase_file: str | None) -> Any:
+    """The one book of a single-book command, through ``layouts.batch.print_book`` (draft or signed)."""
+    from layouts.batch import print_book
+
+    if draft:
+        books = print_book(session, None, job, draft=True)
+    else:
+        signing = _signing(session, engine, school_id, username or "", key_dir, passphrase_file)
+        books = print_book(session, signing.actor, job, private_key=signing.private_key,
+                           pdf_signer=signing.pdf_signer)
+    return books[0]
 
 
 @dataclass(frozen=True)
