@@ -36,7 +36,9 @@ import logging
 import multiprocessing
 import os
 import resource
+import signal
 import statistics
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -470,11 +472,21 @@ def _init_worker() -> None:
     """Import what printing needs (while the pool is idle); remember the parent (a killed run issues nothing)."""
     global _PARENT
     _PARENT = os.getppid()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the run: the tasks under way finish and commit
+    # A killed parent leaves the pool's queues open (each worker holds a write end): exit instead of
+    # waiting forever. Safe at any point: an uncommitted task rolls back, a committed one is journaled.
+    threading.Thread(target=_exit_with_parent, args=(_PARENT,), name="parent-watch", daemon=True).start()
     import layouts.markbook
     import layouts.markbook_source
     import layouts.publish
     import layouts.register
     import layouts.transcript  # noqa: F401
+
+
+def _exit_with_parent(parent: int, every: float = 0.5) -> None:
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)
 
 
 def _warm_up(pause: float) -> TaskStats:

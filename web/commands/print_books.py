@@ -248,6 +248,100 @@ def _print_one(session: Session, engine: Engine, job: Any, school_id: int, draft
     return books[0]
 
 
+@print_group.command("school")
+@click.option("--year", required=True, metavar="NĂM", help="Năm học, ví dụ 2025-2026.")
+@click.option("--school", "school_code", default=None, metavar="MÃ",
+              help="Mã trường (khi cơ sở dữ liệu có nhiều trường).")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Thư mục ghi các sổ và manifest.json.")
+@click.option("--workers", type=click.IntRange(0, 64), default=None,
+              help="Số tiến trình in song song (mặc định: số lõi CPU; 0: in trong tiến trình này).")
+@click.option("--reprint", is_flag=True,
+              help="In lại mọi sổ (bản in mới thay bản cũ), kể cả các sổ một lượt in trước đã in xong.")
+@click.option("--quiet", is_flag=True, help="Không hiện thanh tiến trình.")
+@click.option("--as", "username", required=True, metavar="TÊN_ĐĂNG_NHẬP", help="Người in (cán bộ văn phòng).")
+@click.option("--key-dir", default=None, metavar="THƯ_MỤC", help="Thư mục khóa ký (mặc định: keys/ cạnh CSDL).")
+@click.option("--passphrase-file", default=None, metavar="TỆP",
+              help="Tệp chứa mật khẩu khóa ký (hoặc biến môi trường SODIENTU_KEY_PASSPHRASE).")
+@db_option
+def school_cmd(engine: Engine, year: str, school_code: str | None, out_dir: Path, workers: int | None,
+               reprint: bool, quiet: bool, username: str, key_dir: str | None, passphrase_file: str | None) -> None:
+    """In mọi sổ của một năm học: sổ theo dõi và đánh giá của mọi lớp, học bạ năm học của mọi học sinh,
+    học bạ toàn cấp của học sinh lớp 9, sổ đăng bộ; kèm manifest.json.
+
+    Lượt in bị ngắt (Ctrl-C, mất điện…) được in tiếp khi chạy lại cùng lệnh: sổ đã in xong không
+    được in lại và không sinh bản in thứ hai.
+    """
+    from layouts.batch import BatchConfig
+    from layouts.printrun import print_run, school_year_jobs, write_run_manifest
+    from records.db import session_scope
+    from records.models import School
+    from web.cli import fail
+
+    with session_scope(engine) as session:
+        code, start, jobs = school_year_jobs(session, school_code, year)
+        school = session.scalars(select(School).where(School.code == code)).one()
+        school_id, school_name = school.id, school.name
+        _signing(session, engine, school_id, username, key_dir, passphrase_file)  # checks user, key, passphrase
+        key = _key_files(session, engine, school_id, key_dir, passphrase_file)
+    name = f"{start}-{start + 1}"
+    config = BatchConfig(db_url=engine.url.render_as_string(hide_password=False), out_dir=str(out_dir),
+                         key_file=str(key.key_file), passphrase=key.passphrase, username=username,
+                         workers=workers, p12_file=str(key.p12_file) if key.p12_file else None)
+    bar = PrintProgress(jobs, quiet)
+    report = print_run(config, jobs, progress=bar.update, reprint=reprint, on_resume=bar.resumed)
+    bar.close()
+    info = {"generator": "sodientu print school", "school": school_name, "school_code": code, "school_year": name}
+    manifest = write_run_manifest(out_dir, report.files, info=info)
+    click.echo(f"Đã in {len(report.files)} tệp PDF có ký ({report.pages} trang) của năm học {name} vào {out_dir}"
+               + (f"; {report.skipped_jobs} sổ đã in xong ở lượt trước, không in lại" if report.skipped_jobs else "")
+               + f". Danh sách tệp: {manifest}")
+    if report.batch is not None:
+        b = report.batch
+        click.echo(f"Lượt này: {b.wall:.1f} giây với {b.workers} tiến trình (CPU {b.worker_cpu:.1f} giây, "
+                   f"bộ nhớ tối đa mỗi tiến trình {b.worker_peak_rss_mb:.0f} MB).")
+    if report.interrupted:
+        fail("Đã dừng lượt in. Chạy lại cùng lệnh để in tiếp các sổ còn lại.", "print run interrupted", code=130)
+    if report.failures:
+        for outcome in report.failures[:20]:
+            click.secho(f"  {outcome.error_vi}", fg="red", err=True)
+        fail(f"{len(report.failures)} sổ không in được (xem các dòng trên); các sổ khác đã in và có trong "
+             f"{manifest.name}. Chạy lại cùng lệnh để in lại các sổ lỗi.", f"{len(report.failures)} print jobs failed")
+
+
+class PrintProgress:
+    """A progress bar weighted by the books' pages, with an ETA (tqdm); ``update`` per finished job."""
+
+    def __init__(self, jobs: Any, quiet: bool, desc: str = "In sổ") -> None:
+        import sys
+
+        from tqdm import tqdm
+
+        from layouts.printrun import job_key, job_weight
+
+        self._weights = {job_key(j): job_weight(j) for j in jobs}
+        self._key = job_key
+        self.pages = 0
+        self.bar = tqdm(total=sum(self._weights.values()), desc=desc, unit="", file=sys.stderr, disable=quiet,
+                        leave=True, dynamic_ncols=True,
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix} [{elapsed}<{remaining}]")
+
+    def resumed(self, resumed: Any) -> None:
+        """Count the books an earlier run finished."""
+        done = sum(self._weights.get(k, 0) for k in resumed.done)
+        if done:  # the bar and its ETA count this run's books only
+            self.bar.reset(total=max(1, self.bar.total - done))
+            self.bar.set_postfix_str(f"{len(resumed.done)} sổ đã in ở lượt trước", refresh=True)
+
+    def update(self, outcome: Any) -> None:
+        self.pages += sum(f.pages for f in outcome.files)
+        self.bar.set_postfix_str(f"{self.pages} trang", refresh=False)
+        self.bar.update(self._weights.get(self._key(outcome.job), 1))
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 @dataclass(frozen=True)
 class _Signer:
     """Who prints and with which keys (``_signing``)."""
@@ -265,6 +359,31 @@ def _signing(session: Session, engine: Engine, school_id: int, username: str, ke
     database); the passphrase comes from ``--passphrase-file``, else ``SODIENTU_KEY_PASSPHRASE``,
     else a prompt. ``keys/school-cert.p12``, when present, PAdES-signs the PDF.
     """
+    from signing.keys import load_private_key
+
+    actor = signed_in_actor(session, username)
+    key = _key_files(session, engine, school_id, key_dir, passphrase_file)
+    private_key = load_private_key(key.key_file, key.passphrase)
+    signer = None
+    if key.p12_file is not None:
+        from signing.pdfsign import load_p12
+
+        signer = load_p12(key.p12_file.read_bytes(), key.passphrase)
+    return _Signer(actor, private_key, signer)
+
+
+@dataclass(frozen=True)
+class _KeyFiles:
+    """The school's active key file, its passphrase and the PDF certificate file if any."""
+
+    key_file: Path
+    passphrase: str
+    p12_file: Path | None
+
+
+def _key_files(session: Session, engine: Engine, school_id: int, key_dir: str | None,
+               passphrase_file: str | None) -> _KeyFiles:
+    """Find the school's active key file and its passphrase (see :func:`_signing`)."""
     import os
 
     from records.models import KeyKind
@@ -276,10 +395,8 @@ def _signing(session: Session, engine: Engine, school_id: int, username: str, ke
         private_key_path,
         read_passphrase_file,
     )
-    from signing.keys import load_private_key
     from web.cli import fail
 
-    actor = signed_in_actor(session, username)
     keys = es.active_keys(session, school_id=school_id, kind=KeyKind.ED25519)
     if not keys:
         fail("Trường chưa có khóa ký mã QR: dùng «sodientu keys init» để tạo, hoặc in bản nháp với --draft.",
@@ -292,13 +409,8 @@ def _signing(session: Session, engine: Engine, school_id: int, username: str, ke
     passphrase = read_passphrase_file(passphrase_file) if passphrase_file else os.environ.get(PASSPHRASE_ENV)
     if passphrase is None:
         passphrase = str(click.prompt("Mật khẩu khóa ký", hide_input=True))
-    private_key = load_private_key(key_file, passphrase)
-    signer = None
-    if (folder / P12_NAME).is_file():
-        from signing.pdfsign import load_p12
-
-        signer = load_p12((folder / P12_NAME).read_bytes(), passphrase)
-    return _Signer(actor, private_key, signer)
+    p12 = folder / P12_NAME
+    return _KeyFiles(key_file, passphrase, p12 if p12.is_file() else None)
 
 
 def register(cli: click.Group) -> None:
