@@ -36,7 +36,9 @@ import logging
 import multiprocessing
 import os
 import resource
+import signal
 import statistics
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -130,6 +132,10 @@ class BatchConfig:
     cache_limit_mb: float = 400.0  # a worker above this flushes Typst's cache after a big book (peak < 500 MB)
     # issue listeners of the parent (layouts.publish.add_issue_listener), installed in every worker
     issue_listeners: tuple[str, ...] = field(default_factory=lambda: _parent_issue_listeners())
+    # ``layouts.printrun``: each task writes a journal line per edition before its commit (resume)
+    journal: bool = False
+    # benchmarks: write every compiled document (template + JSON text) into this folder (the floor)
+    dump_dir: str | None = None
 
 
 # --- what came out -----------------------------------------------------------------------------
@@ -401,6 +407,47 @@ def run_batch(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | Non
                        sum(s.trims for s in per_pid.values()))
 
 
+@dataclass(frozen=True)
+class PrintedBook:
+    """One document of a job printed by :func:`print_book`: its file name under an output folder,
+    the document, the PDF and, unless a draft, the recorded edition (``layouts.publish.Published``)."""
+
+    path: str
+    kind: str
+    document: BookDocument
+    pdf: bytes
+    published: Any = None
+
+
+def print_book(session: Session, actor: Any, job: Job, *, private_key: Any = None, issued_on: dt.date | None = None,
+               pdf_signer: Any = None, draft: bool = False) -> list[PrintedBook]:
+    """Print one job's books in this process, through the batch's own steps (load, check, produce, record).
+
+    The single-book ``sodientu print`` commands use it, the batch runs the same steps per task. A
+    draft (``draft=True``) is rendered without codes and recorded nowhere; otherwise every document
+    becomes a published edition recorded in ``session`` (the caller writes the file, then commits).
+    """
+    from layouts.publish import record_publication
+    from records.services.context import today
+
+    issued = issued_on or today()
+    docs = _load(session, job, issued)
+    if draft:
+        from layouts.render import render_document
+
+        return [PrintedBook(d.path, d.file_kind, d.document, render_document(d.template, d.document.as_draft()))
+                for d in docs]
+    if private_key is None:
+        raise ValidationError("In bản chính thức cần khóa ký của trường.", "print_book without a private key")
+    _check(session, actor, private_key, docs)
+    out = []
+    for doc in docs:
+        _produce(private_key, pdf_signer, doc, issued, float("inf"))
+        published = record_publication(session, actor, doc.produced, scope=doc.scope)
+        out.append(PrintedBook(doc.path, doc.file_kind, doc.document, published.pdf, published))
+    return out
+
+
 # --- in the worker -------------------------------------------------------------------------------
 
 
@@ -418,15 +465,28 @@ class _Worker:
 
 _STATE: _Worker | None = None
 _TRIMS = 0  # Typst cache flushes in this process
+_PARENT: int | None = None  # the process that started this pool worker (None: not a pool worker)
 
 
 def _init_worker() -> None:
-    """Import what printing needs (while the pool is idle)."""
+    """Import what printing needs (while the pool is idle); remember the parent (a killed run issues nothing)."""
+    global _PARENT
+    _PARENT = os.getppid()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the run: the tasks under way finish and commit
+    # A killed parent leaves the pool's queues open (each worker holds a write end): exit instead of
+    # waiting forever. Safe at any point: an uncommitted task rolls back, a committed one is journaled.
+    threading.Thread(target=_exit_with_parent, args=(_PARENT,), name="parent-watch", daemon=True).start()
     import layouts.markbook
     import layouts.markbook_source
     import layouts.publish
     import layouts.register
     import layouts.transcript  # noqa: F401
+
+
+def _exit_with_parent(parent: int, every: float = 0.5) -> None:
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)
 
 
 def _warm_up(pause: float) -> TaskStats:
@@ -527,7 +587,7 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...]) -> tuple[list[JobOutco
             t0 = time.perf_counter() - (prefetch_share if job.kind == TRANSCRIPT else 0.0)
             try:
                 job_docs = _load(session, job, issued, students)
-                _check(session, state, job_docs)
+                _check(session, state.actor, state.private_key, job_docs)
             except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the others
                 session.rollback()
                 errors[job] = _messages(job, exc)
@@ -544,7 +604,7 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...]) -> tuple[list[JobOutco
         if doc.job in errors:
             continue
         try:
-            _produce(state, doc, issued, config.cache_limit_mb)
+            _produce(state.private_key, state.pdf_signer, doc, issued, config.cache_limit_mb, config.dump_dir)
             ready.append(doc)
         except Exception as exc:  # noqa: BLE001
             _add_error(errors, doc.job, exc)
@@ -567,6 +627,12 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...]) -> tuple[list[JobOutco
                     except Exception as exc:  # noqa: BLE001
                         _add_error(errors, doc.job, exc)
                     doc.timings["record"] = time.perf_counter() - t0
+                if config.journal and recorded:  # before the commit: a committed edition is always journaled
+                    from layouts.printrun import journal_editions
+
+                    journal_editions(config.out_dir, [(doc.job, _printed(doc), doc.tmp) for doc in recorded])
+                if _PARENT is not None and os.getppid() != _PARENT:  # the run was killed: issue nothing more
+                    raise RuntimeError("the printing process is gone; editions not committed")
                 session.commit()
         except Exception as exc:  # noqa: BLE001 - the commit failed: nothing of this task was recorded
             for doc in recorded:
@@ -632,8 +698,9 @@ def _markbook_doc(session: Session, job: Job) -> _Doc:
     if row is None:
         raise NotFoundError("Không tìm thấy lớp cần in sổ.", f"class {class_id} not found")
     name, school_id, year_id, start = row
+    plan = job.option("plan")
     opts = PrintOptions(paper=job.option("paper", "a4"), duplex=bool(job.option("duplex", False)),
-                        part=job.option("part", "all"))
+                        part=job.option("part", "all"), plan=dict(plan) if plan else None)
     document = build_markbook(load_markbook_input(session, class_id), opts)
     year = f"{start}-{start + 1}"
     suffix = "" if opts.part == "all" else f"-{opts.part}"
@@ -650,6 +717,7 @@ def _transcript_docs(session: Session, job: Job, prefetched: tuple[Any, int, int
     year = job.option("year")
     volume = bool(job.option("volume", False))
     duplex = bool(job.option("duplex", False))
+    copy = bool(job.option("copy", False))
     if prefetched is not None:
         inp, student_id, school_id = prefetched
     else:
@@ -661,7 +729,7 @@ def _transcript_docs(session: Session, job: Job, prefetched: tuple[Any, int, int
                             f"student {code} has no enrolment")
     docs = []
     if year:
-        document = build_transcript(inp, year=year, duplex=duplex)
+        document = build_transcript(inp, year=year, duplex=duplex, copy=copy)
         start = int(str(year).split("-")[0])
         year_id = session.scalar(select(SchoolYear.id).where(SchoolYear.school_id == school_id,
                                                              SchoolYear.start_year == start))
@@ -670,7 +738,7 @@ def _transcript_docs(session: Session, job: Job, prefetched: tuple[Any, int, int
                          document, Scope(school_id, student_id=student_id, school_year_id=year_id), name,
                          document.book.class_name, code, inp.identity.date_of_birth))
     if volume:
-        document = build_transcript(inp, volume=True, duplex=duplex)
+        document = build_transcript(inp, volume=True, duplex=duplex, copy=copy)
         docs.append(_Doc(job, FILE_VOLUME, f"{FOLDERS[FILE_VOLUME]}/{_safe(code)}.pdf", "transcript", document,
                          Scope(school_id, student_id=student_id), document.book.year, document.book.class_name,
                          code, inp.identity.date_of_birth))
@@ -698,23 +766,25 @@ def _register_doc(session: Session, job: Job, issued: dt.date) -> _Doc:
                 Scope(school_id, part=inp.course), inp.course)
 
 
-def _check(session: Session, state: _Worker, docs: list[_Doc]) -> None:
+def _check(session: Session, actor: Any, private_key: Any, docs: list[_Doc]) -> None:
     from layouts.publish import check_publication
 
     for doc in docs:
-        doc.edition_kind = check_publication(session, state.actor, doc.document, scope=doc.scope,
-                                             private_key=state.private_key)
+        doc.edition_kind = check_publication(session, actor, doc.document, scope=doc.scope, private_key=private_key)
 
 
-def _produce(state: _Worker, doc: _Doc, issued: dt.date, cache_limit_mb: float) -> None:
+def _produce(private_key: Any, pdf_signer: Any, doc: _Doc, issued: dt.date, cache_limit_mb: float,
+             dump_dir: str | None = None) -> None:
     from layouts.publish import produce, transcript_facts
     from layouts.render import trim_cache
 
     document = doc.document
     facts = transcript_facts(document, doc.date_of_birth) if doc.date_of_birth is not None else None
     doc.produced = produce(document, template=doc.template, kind=doc.edition_kind,
-                           private_key=state.private_key, issued_on=issued, facts=facts,
-                           pdf_signer=state.pdf_signer)
+                           private_key=private_key, issued_on=issued, facts=facts,
+                           pdf_signer=pdf_signer, copy=bool(doc.job.option("copy", False)))
+    if dump_dir is not None and doc.produced.rendered is not None:
+        _dump(dump_dir, doc)
     if len(document.pages) >= BIG_BOOK_PAGES and trim_cache(cache_limit_mb):
         global _TRIMS
         _TRIMS += 1
@@ -735,14 +805,28 @@ def _write_tmp(config: BatchConfig, doc: _Doc) -> Path:
 def _write(config: BatchConfig, doc: _Doc) -> PrintedFile:
     """Put the PDF written before the commit in place (atomically) and describe it."""
     t0 = time.perf_counter()
-    pdf: bytes = doc.published.pdf
     target = Path(config.out_dir) / doc.path
     tmp = doc.tmp if doc.tmp is not None else _write_tmp(config, doc)
     tmp.replace(target)
     doc.timings["write"] = time.perf_counter() - t0
-    return PrintedFile(doc.path, doc.file_kind, hashlib.sha256(pdf).hexdigest(), len(doc.document.pages),
-                       str(doc.produced.edition_id), doc.school_year, doc.class_name, doc.student_code,
-                       tuple(doc.timings.items()))
+    return _printed(doc)
+
+
+def _printed(doc: _Doc) -> PrintedFile:
+    """The description of a recorded document's file (its digest is the edition's)."""
+    digest = doc.published.edition.pdf_sha256 or hashlib.sha256(doc.published.pdf).hexdigest()
+    return PrintedFile(doc.path, doc.file_kind, digest, len(doc.document.pages), str(doc.produced.edition_id),
+                       doc.school_year, doc.class_name, doc.student_code, tuple(doc.timings.items()))
+
+
+def _dump(dump_dir: str, doc: _Doc) -> None:
+    """Write the document as compiled (benchmarks compile these again, bare: the Typst floor)."""
+    from layouts.render import document_json
+
+    folder = Path(dump_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{doc.template}.{doc.produced.edition_id}.json"
+    (folder / name).write_text(document_json(doc.produced.rendered.to_dict()), encoding="utf-8")
 
 
 def _safe(name: str) -> str:
@@ -794,12 +878,14 @@ __all__ = [
     "BatchReport",
     "Job",
     "JobOutcome",
+    "PrintedBook",
     "PrintedFile",
     "TaskStats",
     "default_workers",
     "iter_failures",
     "make_job",
     "make_tasks",
+    "print_book",
     "run_batch",
     "year_end_jobs",
 ]

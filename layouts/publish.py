@@ -222,6 +222,7 @@ class Produced:
     qr_versions: tuple[int, ...]
     payload_bytes: tuple[int, ...]
     timings: Timings
+    rendered: BookDocument | None = None  # the document as compiled (QR codes filled in)
 
 
 def produce(
@@ -304,7 +305,7 @@ def produce(
     pages = tuple(edition_service.PrintedPage(p.no, p.kind, d) for p, d in zip(document.pages, digests, strict=True))
     return Produced(pdf, edition_id, kind, title, issued, total, pages, kid, doc_sha, pdf_signer is not None,
                     document.book.part, copy, manifest, attached, tuple(versions), tuple(sizes),
-                    Timings(t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, 0.0))
+                    Timings(t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, 0.0), signed_doc)
 
 
 def record_publication(session: Session, actor: Actor, produced: Produced, *, scope: Scope) -> Published:

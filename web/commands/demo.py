@@ -304,34 +304,29 @@ def print_books(engine: Engine, out_dir: Path, summary: DemoSummary, key: DemoKe
     of every grade-9 student and the register of every course; each a published, recorded edition.
     """
     from sqlalchemy import select
-    from tqdm import tqdm
 
-    from layouts.batch import BatchConfig, JobOutcome, run_batch, year_end_jobs
+    from layouts.batch import BatchConfig
+    from layouts.printrun import print_run, school_year_jobs
     from records.db import session_scope
     from records.models import Role, School
+    from web.commands.print_books import PrintProgress
 
-    start_year = int(summary.school_years[-1].split("-")[0])
     with session_scope(engine) as session:
         school_id = session.scalars(select(School.id).where(School.code == summary.school_code)).one()
         office = _user_with_role(session, school_id, Role.OFFICE)
-        jobs = year_end_jobs(session, summary.school_code, start_year)
+        _code, _start, jobs = school_year_jobs(session, summary.school_code, summary.school_years[-1])
     config = BatchConfig(db_url=engine.url.render_as_string(hide_password=False), out_dir=str(out_dir),
                          key_file=str(key.private_file), passphrase=key.passphrase, username=office,
                          issued_on=today, workers=workers if pool is None else pool.workers)
-    bar = tqdm(total=len(jobs), desc="In sổ", unit="sổ", file=sys.stderr, disable=quiet, leave=True,
-               dynamic_ncols=True)
-    pages = 0
-
-    def progress(outcome: JobOutcome) -> None:
-        nonlocal pages
-        pages += sum(f.pages for f in outcome.files)
-        bar.set_postfix_str(f"{pages} trang", refresh=False)
-        bar.update(1)
-
+    bar = PrintProgress(jobs, quiet)
     try:
-        return run_batch(config, jobs, pool=pool, progress=progress)
+        # the same path as «sodientu print school»; a new demo database: every book is printed anew
+        run = print_run(config, jobs, pool=pool, progress=bar.update, reprint=True)
     finally:
         bar.close()
+    if run.interrupted or run.batch is None:
+        raise KeyboardInterrupt
+    return run.batch
 
 
 def seal_audit(engine: Engine, school_code: str, key: DemoKey) -> AuditCheckpoint | None:

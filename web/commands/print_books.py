@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -161,26 +161,25 @@ def transcript_cmd(engine: Engine, student_code: str, year: str | None, volume: 
                    copy_: bool, draft: bool, username: str | None, key_dir: str | None,
                    passphrase_file: str | None, output: Path) -> None:
     """In học bạ THCS của một học sinh (bản chính thức có mã QR, hoặc bản nháp với --draft)."""
-    from layouts.transcript import print_transcript, publish_transcript
+    from layouts.batch import TRANSCRIPT, make_job
     from records.db import session_scope
-    from records.errors import NotFoundError
+    from records.errors import NotFoundError, ValidationError
     from records.models import Student
 
     _require_printer(draft, username)
-    published = None
+    if year is not None and volume:
+        raise ValidationError("Chọn một năm học (--year) hoặc cả quyển (--volume), không chọn cả hai.",
+                              "--year and --volume are mutually exclusive")
+    whole = volume or year is None  # no year: the whole volume
+    job = make_job(TRANSCRIPT, student_code.strip(), year=None if whole else year.strip(),  # type: ignore[union-attr]
+                   volume=whole, duplex=duplex, copy=copy_)
     with _staged(output) as staged, session_scope(engine) as session:
-        if draft:
-            pdf = print_transcript(session, student_code, year=year, volume=volume, duplex=duplex, copy=copy_)
-        else:
-            school_id = session.scalar(select(Student.school_id).where(Student.code == student_code))
-            if school_id is None:
-                raise NotFoundError(f"Không tìm thấy học sinh có mã «{student_code}».",
-                                    f"no student with code {student_code!r}")
-            signing = _signing(session, engine, school_id, username or "", key_dir, passphrase_file)
-            published = publish_transcript(session, signing.actor, student_code, private_key=signing.private_key,
-                                           year=year, volume=volume, duplex=duplex, copy=copy_,
-                                           pdf_signer=signing.pdf_signer)
-            pdf = published.pdf
+        school_id = session.scalar(select(Student.school_id).where(Student.code == student_code.strip()))
+        if school_id is None:
+            raise NotFoundError(f"Không tìm thấy học sinh có mã «{student_code}».",
+                                f"no student with code {student_code!r}")
+        book = _print_one(session, engine, job, school_id, draft, username, key_dir, passphrase_file)
+        pdf, published = book.pdf, book.published
         staged.write(pdf)
     from layouts.render import page_count
 
@@ -201,24 +200,17 @@ def transcript_cmd(engine: Engine, student_code: str, year: str | None, volume: 
 def register_cmd(engine: Engine, course: str, school_code: str | None, paper: str, duplex: bool, draft: bool,
                  username: str | None, key_dir: str | None, passphrase_file: str | None, output: Path) -> None:
     """In sổ đăng bộ của một khóa học (bản chính thức có mã QR, hoặc bản nháp với --draft)."""
-    from layouts.register import parse_course, print_register, publish_register, register_school
+    from layouts.batch import REGISTER, make_job
+    from layouts.register import parse_course, register_school
     from records.db import session_scope
-    from records.services.context import today
 
     _require_printer(draft, username)
-    published = None
     with _staged(output) as staged, session_scope(engine) as session:
-        if draft:
-            pdf = print_register(session, course, school_code=school_code, printed_on=today(),
-                                 paper=paper, duplex=duplex)  # type: ignore[arg-type]
-        else:
-            parse_course(course)
-            school = register_school(session, course, school_code)
-            signing = _signing(session, engine, school.id, username or "", key_dir, passphrase_file)
-            published = publish_register(session, signing.actor, course, private_key=signing.private_key,
-                                         school_code=school.code, pdf_signer=signing.pdf_signer,
-                                         paper=paper, duplex=duplex)  # type: ignore[arg-type]
-            pdf = published.pdf
+        parse_course(course)
+        school = register_school(session, course, school_code)
+        job = make_job(REGISTER, course, school_code=school.code, paper=paper, duplex=duplex)
+        book = _print_one(session, engine, job, school.id, draft, username, key_dir, passphrase_file)
+        pdf, published = book.pdf, book.published
         staged.write(pdf)
     from layouts.render import page_count
 
@@ -268,38 +260,136 @@ def mark_book_cmd(engine: Engine, class_name: str | None, year: str | None, scho
     _require_printer(draft, username)
     assert class_name and year and output and paper_key and part_key  # for the type checker; fail() exits
 
-    from layouts.markbook import PrintOptions, build_markbook, plan_from_pdf
-    from layouts.markbook_source import find_class, load_markbook_input
+    from layouts.batch import MARKBOOK, make_job
+    from layouts.markbook import plan_from_pdf
+    from layouts.markbook_source import find_class
     from records.db import session_scope
 
-    opts = PrintOptions(paper=paper_key, duplex=duplex, part=part_key)  # type: ignore[arg-type]
-    published = None
     with _staged(output) as staged, session_scope(engine) as session:
         klass = find_class(session, class_name, year, school_code=school_code)
+        plan = None
         if bind_with is not None:
             start = klass.grade.school_year.start_year
-            opts = replace(opts, plan=plan_from_pdf(bind_with.read_bytes(), klass.name, f"{start}-{start + 1}"))
-        doc = build_markbook(load_markbook_input(session, klass.id), opts)
-        if opts.plan and doc.book.total_pages != sum(opts.plan.values()):
+            plan = plan_from_pdf(bind_with.read_bytes(), klass.name, f"{start}-{start + 1}")
+        job = make_job(MARKBOOK, klass.id, paper=paper_key, duplex=duplex, part=part_key,
+                       plan=tuple(sorted(plan.items())) if plan else None)
+        book = _print_one(session, engine, job, klass.school_id, draft, username, key_dir, passphrase_file)
+        doc, pdf, published = book.document, book.pdf, book.published
+        if plan and doc.book.total_pages != sum(plan.values()):
             click.echo(f"Chú ý: sổ nay có {doc.book.total_pages} trang, bản in học kỳ I đánh số cho "
-                       f"{sum(opts.plan.values())} trang; hãy in lại phần học kỳ I (--part term1) để đóng thành sổ.",
+                       f"{sum(plan.values())} trang; hãy in lại phần học kỳ I (--part term1) để đóng thành sổ.",
                        err=True)
-        if draft:
-            from layouts.render import render_document
-
-            pdf = render_document("markbook", doc.as_draft())
-        else:
-            from layouts.publish import Scope, publish
-
-            signing = _signing(session, engine, klass.school_id, username or "", key_dir, passphrase_file)
-            published = publish(session, signing.actor, doc, template="markbook",
-                                scope=Scope(klass.school_id, class_id=klass.id,
-                                            school_year_id=klass.grade.school_year.id),
-                                private_key=signing.private_key, pdf_signer=signing.pdf_signer)
-            pdf = published.pdf
         staged.write(pdf)
     _done(output, pdf, f"Sổ lớp {klass.name}, năm học {year.strip()}: {len(doc.pages)}/{doc.book.total_pages} trang",
           published)
+
+
+def _print_one(session: Session, engine: Engine, job: Any, school_id: int, draft: bool, username: str | None,
+               key_dir: str | None, passphrase_file: str | None) -> Any:
+    """The one book of a single-book command, through ``layouts.batch.print_book`` (draft or signed)."""
+    from layouts.batch import print_book
+
+    if draft:
+        books = print_book(session, None, job, draft=True)
+    else:
+        signing = _signing(session, engine, school_id, username or "", key_dir, passphrase_file)
+        books = print_book(session, signing.actor, job, private_key=signing.private_key,
+                           pdf_signer=signing.pdf_signer)
+    return books[0]
+
+
+@print_group.command("school")
+@click.option("--year", required=True, metavar="NĂM", help="Năm học, ví dụ 2025-2026.")
+@click.option("--school", "school_code", default=None, metavar="MÃ",
+              help="Mã trường (khi cơ sở dữ liệu có nhiều trường).")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Thư mục ghi các sổ và manifest.json.")
+@click.option("--workers", type=click.IntRange(0, 64), default=None,
+              help="Số tiến trình in song song (mặc định: số lõi CPU; 0: in trong tiến trình này).")
+@click.option("--reprint", is_flag=True,
+              help="In lại mọi sổ (bản in mới thay bản cũ), kể cả các sổ một lượt in trước đã in xong.")
+@click.option("--quiet", is_flag=True, help="Không hiện thanh tiến trình.")
+@click.option("--as", "username", required=True, metavar="TÊN_ĐĂNG_NHẬP", help="Người in (cán bộ văn phòng).")
+@click.option("--key-dir", default=None, metavar="THƯ_MỤC", help="Thư mục khóa ký (mặc định: keys/ cạnh CSDL).")
+@click.option("--passphrase-file", default=None, metavar="TỆP",
+              help="Tệp chứa mật khẩu khóa ký (hoặc biến môi trường SODIENTU_KEY_PASSPHRASE).")
+@db_option
+def school_cmd(engine: Engine, year: str, school_code: str | None, out_dir: Path, workers: int | None,
+               reprint: bool, quiet: bool, username: str, key_dir: str | None, passphrase_file: str | None) -> None:
+    """In mọi sổ của một năm học: sổ theo dõi và đánh giá của mọi lớp, học bạ năm học của mọi học sinh,
+    học bạ toàn cấp của học sinh lớp 9, sổ đăng bộ; kèm manifest.json.
+
+    Lượt in bị ngắt (Ctrl-C, mất điện…) được in tiếp khi chạy lại cùng lệnh: sổ đã in xong không
+    được in lại và không sinh bản in thứ hai.
+    """
+    from layouts.batch import BatchConfig
+    from layouts.printrun import print_run, school_year_jobs, write_run_manifest
+    from records.db import session_scope
+    from records.models import School
+    from web.cli import fail
+
+    with session_scope(engine) as session:
+        code, start, jobs = school_year_jobs(session, school_code, year)
+        school = session.scalars(select(School).where(School.code == code)).one()
+        school_id, school_name = school.id, school.name
+        _signing(session, engine, school_id, username, key_dir, passphrase_file)  # checks user, key, passphrase
+        key = _key_files(session, engine, school_id, key_dir, passphrase_file)
+    name = f"{start}-{start + 1}"
+    config = BatchConfig(db_url=engine.url.render_as_string(hide_password=False), out_dir=str(out_dir),
+                         key_file=str(key.key_file), passphrase=key.passphrase, username=username,
+                         workers=workers, p12_file=str(key.p12_file) if key.p12_file else None)
+    bar = PrintProgress(jobs, quiet)
+    report = print_run(config, jobs, progress=bar.update, reprint=reprint, on_resume=bar.resumed)
+    bar.close()
+    info = {"generator": "sodientu print school", "school": school_name, "school_code": code, "school_year": name}
+    manifest = write_run_manifest(out_dir, report.files, info=info)
+    click.echo(f"Đã in {len(report.files)} tệp PDF có ký ({report.pages} trang) của năm học {name} vào {out_dir}"
+               + (f"; {report.skipped_jobs} sổ đã in xong ở lượt trước, không in lại" if report.skipped_jobs else "")
+               + f". Danh sách tệp: {manifest}")
+    if report.batch is not None:
+        b = report.batch
+        click.echo(f"Lượt này: {b.wall:.1f} giây với {b.workers} tiến trình (CPU {b.worker_cpu:.1f} giây, "
+                   f"bộ nhớ tối đa mỗi tiến trình {b.worker_peak_rss_mb:.0f} MB).")
+    if report.interrupted:
+        fail("Đã dừng lượt in. Chạy lại cùng lệnh để in tiếp các sổ còn lại.", "print run interrupted", code=130)
+    if report.failures:
+        for outcome in report.failures[:20]:
+            click.secho(f"  {outcome.error_vi}", fg="red", err=True)
+        fail(f"{len(report.failures)} sổ không in được (xem các dòng trên); các sổ khác đã in và có trong "
+             f"{manifest.name}. Chạy lại cùng lệnh để in lại các sổ lỗi.", f"{len(report.failures)} print jobs failed")
+
+
+class PrintProgress:
+    """A progress bar weighted by the books' pages, with an ETA (tqdm); ``update`` per finished job."""
+
+    def __init__(self, jobs: Any, quiet: bool, desc: str = "In sổ") -> None:
+        import sys
+
+        from tqdm import tqdm
+
+        from layouts.printrun import job_key, job_weight
+
+        self._weights = {job_key(j): job_weight(j) for j in jobs}
+        self._key = job_key
+        self.pages = 0
+        self.bar = tqdm(total=sum(self._weights.values()), desc=desc, unit="", file=sys.stderr, disable=quiet,
+                        leave=True, dynamic_ncols=True,
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix} [{elapsed}<{remaining}]")
+
+    def resumed(self, resumed: Any) -> None:
+        """Count the books an earlier run finished."""
+        done = sum(self._weights.get(k, 0) for k in resumed.done)
+        if done:  # the bar and its ETA count this run's books only
+            self.bar.reset(total=max(1, self.bar.total - done))
+            self.bar.set_postfix_str(f"{len(resumed.done)} sổ đã in ở lượt trước", refresh=True)
+
+    def update(self, outcome: Any) -> None:
+        self.pages += sum(f.pages for f in outcome.files)
+        self.bar.set_postfix_str(f"{self.pages} trang", refresh=False)
+        self.bar.update(self._weights.get(self._key(outcome.job), 1))
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 @dataclass(frozen=True)
@@ -319,7 +409,31 @@ def _signing(session: Session, engine: Engine, school_id: int, username: str, ke
     database); the passphrase comes from ``--passphrase-file``, else ``SODIENTU_KEY_PASSPHRASE``,
     else a prompt. ``keys/school-cert.p12``, when present, PAdES-signs the PDF.
     """
+    from signing.keys import load_private_key
 
+    actor = signed_in_actor(session, username)
+    key = _key_files(session, engine, school_id, key_dir, passphrase_file)
+    private_key = load_private_key(key.key_file, key.passphrase)
+    signer = None
+    if key.p12_file is not None:
+        from signing.pdfsign import load_p12
+
+        signer = load_p12(key.p12_file.read_bytes(), key.passphrase)
+    return _Signer(actor, private_key, signer)
+
+
+@dataclass(frozen=True)
+class _KeyFiles:
+    """The school's active key file, its passphrase and the PDF certificate file if any."""
+
+    key_file: Path
+    passphrase: str
+    p12_file: Path | None
+
+
+def _key_files(session: Session, engine: Engine, school_id: int, key_dir: str | None,
+               passphrase_file: str | None) -> _KeyFiles:
+    """Find the school's active key file and its passphrase (see :func:`_signing`)."""
     from records.models import KeyKind
     from records.services import editions as es
     from signing.keyfiles import (
@@ -327,10 +441,8 @@ def _signing(session: Session, engine: Engine, school_id: int, username: str, ke
         default_key_dir,
         private_key_path,
     )
-    from signing.keys import load_private_key
     from web.cli import fail
 
-    actor = signed_in_actor(session, username)
     keys = es.active_keys(session, school_id=school_id, kind=KeyKind.ED25519)
     if not keys:
         fail("Trường chưa có khóa ký mã QR: dùng «sodientu keys init» để tạo, hoặc in bản nháp với --draft.",
@@ -341,13 +453,8 @@ def _signing(session: Session, engine: Engine, school_id: int, username: str, ke
         fail(f"Không thấy tệp khóa ký {key_file}. Chỉ rõ thư mục khóa với --key-dir, hoặc in bản nháp với --draft.",
              f"missing key file {key_file}")
     passphrase = key_passphrase(passphrase_file)
-    private_key = load_private_key(key_file, passphrase)
-    signer = None
-    if (folder / P12_NAME).is_file():
-        from signing.pdfsign import load_p12
-
-        signer = load_p12((folder / P12_NAME).read_bytes(), passphrase)
-    return _Signer(actor, private_key, signer)
+    p12 = folder / P12_NAME
+    return _KeyFiles(key_file, passphrase, p12 if p12.is_file() else None)
 
 
 def register(cli: click.Group) -> None:
