@@ -15,10 +15,14 @@ Flows of one ``group`` break at the same rows (the two facing halves of a month'
 A4): they are packed on the elementwise largest row heights and the largest fixed part.
 
 A template takes part by ending with ``#if is-measuring(doc) { measure-pages(doc, renderers) }
-else { render-pages(doc, renderers) }`` and calling its grids with ``report: book.measure``.
+else { render-pages(doc, renderers) }`` and calling its grids with ``report: book.measure``. A book
+of plain tables (the transcript, the register) draws each with ``table-flow`` (paginate.typ), which
+reports its header's height with its rows (added to the page's fixed part), and ends with
+``measure-pages(doc, renderers, flows-only: true)`` (its page bodies are then not measured twice).
 
-API (small on purpose): :class:`Flow`, :func:`paginate` (→ row ranges per flow), :func:`pack`
-(the packing rule alone, pure), :data:`SLACK_PT`.
+API (small on purpose): :class:`Flow`, :func:`paginate` (→ row ranges per flow), :func:`measure`
+(→ :class:`Measured` per flow, for a builder that also needs the height left), :func:`pack` (the
+packing rule alone, pure), :data:`SLACK_PT`. The last measuring documents are remembered.
 """
 
 from __future__ import annotations

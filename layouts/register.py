@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -162,7 +162,7 @@ def line_cells(line: RegisterLine) -> dict[str, str]:
     return cells
 
 
-def plan_lines(rows: Sequence[dict[str, str]], head: dict[str, str], paper: Paper = "a3") -> list[list[int]]:
+def plan_lines(rows: Sequence[Mapping[str, Any]], head: Mapping[str, Any], paper: Paper = "a3") -> list[list[int]]:
     """Indices of the lines on each list page, from Typst's measurements (:mod:`layouts.paginate`).
 
     The whole list is one flow: the measuring pass reports the height of the repeated header (the

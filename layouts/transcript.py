@@ -592,11 +592,12 @@ def build_transcript(
             f"student {inp.student_code} has no year {wanted}",
         )
     sections = _sections(inp, copy, copy_ref)
+    wanted_name = None if wanted is None else f"{wanted}-{wanted + 1}"
     first_year = inp.years[0].name if inp.years else None
-    keep_front = wanted is None or copy or (first_year is not None and first_year == f"{wanted}-{wanted + 1}")
+    keep_front = wanted is None or copy or (first_year is not None and first_year == wanted_name)
     bound = _bound_start(inp, wanted, duplex)
     if bound is not None:  # only the printed sections are laid out; the year follows last year's print
-        sections = [s for s in sections if s.name == f"{wanted}-{wanted + 1}" or (s.name == "front" and keep_front)]
+        sections = [s for s in sections if s.name == wanted_name or (s.name == "front" and keep_front)]
     landed = iter(_measure([part for s in sections for part in s.parts]))
     planned = [(s.name, _section_pages(s, [next(landed) for _ in s.parts], duplex)) for s in sections]
     numbers: list[list[int]] = []
@@ -610,7 +611,7 @@ def build_transcript(
     selected: list[Page] = []
     for (name, pages), nos in zip(planned, numbers, strict=True):
         for (kind, data), no in zip(pages, nos, strict=True):
-            keep = wanted is None or name == f"{wanted}-{wanted + 1}" or (name == "front" and keep_front)
+            keep = wanted is None or name == wanted_name or (name == "front" and keep_front)
             if keep:
                 side: Side = "verso" if duplex and no % 2 == 0 else "recto"
                 selected.append(Page(no=no, kind=kind, side=side, data=data))
@@ -863,6 +864,8 @@ def _printed_ends(session: Session, student_ids: Sequence[int]) -> dict[int, tup
                    Edition.status != EditionStatus.REVOKED)
             .group_by(Edition.id, Edition.student_id, SchoolYear.start_year, Edition.created_at))
         for student_id, start, created, last in rows:
+            if student_id is None:  # filtered out above; for the type checker
+                continue
             key = (student_id, start)
             if key not in latest or created > latest[key][0]:
                 latest[key] = (created, int(last))

@@ -16,11 +16,11 @@ from records.rules.regimes import (
     TT58,
     Classification,
     Ruleset,
-    Vocabulary,
     SummerOutcome,
     TT22Rules,
     TT26Rules,
     TT58Rules,
+    Vocabulary,
 )
 from records.rules.roadmap import regime_for
 from records.rules.values import (
@@ -59,8 +59,8 @@ __all__ = [
     "Classification",
     "Promotion",
     "Ruleset",
-    "Vocabulary",
     "SummerOutcome",
+    "Vocabulary",
     "is_comment",
     "parse_comment",
     "parse_mark",

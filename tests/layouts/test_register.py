@@ -126,3 +126,23 @@ def test_from_records(session: Session) -> None:
     pdf = print_register(session, "2022-2026", printed_on=dt.date(2023, 9, 10))
     text = " ".join(_squash(t) for t in extract_page_texts(pdf))
     assert "Chuyển đi 01/02/2023" in text and "Khóa học: 2022-2026" in text and "9/THCS" not in text
+
+
+def test_the_list_is_paginated_by_the_shared_measuring_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One mechanism (issue 9 item 6): the list is one flow of ``layouts.paginate``; its pages hold the
+    lines in order, as many as each page's measured room takes."""
+    from layouts import paginate, register
+
+    flows: list[list[str]] = []
+    real = paginate.measure
+
+    def spy(template, book, fs):  # type: ignore[no-untyped-def]
+        flows.append([f"{template}:{f.kind}:{len(f.data['rows'])}" for f in fs])
+        return real(template, book, fs)
+
+    monkeypatch.setattr(paginate, "measure", spy)
+    inp = sample_register(45)
+    doc = register.build_register(inp, paper="a4")
+    assert flows == [["register:register-list:45"]]
+    numbers = [r["number"] for p in doc.pages if p.kind == "register-list" for r in p.data["rows"]]
+    assert numbers == [line.number for line in inp.lines]

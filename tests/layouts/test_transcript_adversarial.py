@@ -170,22 +170,28 @@ def test_copy_papers_of_a_school_with_the_longest_name_stay_at_7pt_or_more() -> 
 
 def test_a_grade_with_more_subjects_than_a_page_holds_continues_under_the_repeated_heads() -> None:
     """The subject table has one row per subject of the grade and no reserved rows (decision D-TR-1):
-    45 subjects continue on the next pages under the student block and the column heads, in order,
-    none dropped, the correction note and confirmations once, after the last subject."""
+    45 subjects with long comments continue on the next pages under the student block and the column
+    heads, in order, none dropped, every comment whole, the correction note and confirmations once,
+    after the last subject; nothing below 7 pt or off its page."""
     import dataclasses
 
-    inp = adversarial_transcript(comment_repeat=0, years=1)
+    inp = adversarial_transcript(comment_repeat=1, years=1)
     year = inp.years[0]
     subjects = tuple(dataclasses.replace(year.subjects[i % len(year.subjects)], name=f"Môn học thứ {i + 1:02d}")
                      for i in range(45))
     inp = dataclasses.replace(inp, years=(dataclasses.replace(year, subjects=subjects),))
     doc = build_transcript(inp, year=year.start_year)
-    texts = [_squash(t) for t in extract_page_texts(render_transcript(doc))]
+    pdf = render_transcript(doc)
+    texts = [_squash(t) for t in extract_page_texts(pdf)]
     pages = [(p, t) for p, t in zip(doc.pages, texts, strict=True) if p.kind == "transcript-subjects"]
-    assert len(pages) >= 2
+    assert len(pages) >= 4
     printed = [n for _p, t in pages for n in re.findall(r"Môn học thứ \d\d", t)]
     assert printed == [s.name for s in subjects]
     for page, text in pages:
         assert f"Họ và tên: {inp.identity.full_name}" in text and "KẾT QUẢ HỌC TẬP LỚP 6" in text
         assert "Môn học/Hoạt động giáo dục" in text and "Cả năm" in text
         assert ("Trong bảng này có sửa chữa" in text) == (page is pages[-1][0])
+        for row in page.data["rows"]:
+            assert _squash(row["comment"]) in text
+    for glyphs in page_glyphs(pdf):  # the longest names, places, occupations, 45 comments: >= 7 pt, on the page
+        assert glyphs.smallest >= MIN_PT and not glyphs.small and not glyphs.outside, glyphs

@@ -15,7 +15,7 @@ import uuid
 import pytest
 from sqlalchemy.orm import Session
 
-import layouts.transcript as transcript
+from layouts import transcript
 from layouts.transcript import CorrectionNote, build_transcript, load_transcript_input, load_transcript_inputs
 from records.models import Edition, EditionKind, EditionPage, EditionStatus
 from tests.factories import enrol, make_class, make_school, make_student, make_year
