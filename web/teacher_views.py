@@ -102,7 +102,11 @@ def _save(template: str, cells: Mapping[tuple[int, str], str], save: Any, done: 
         db().rollback()
         grid = mark_entry.read_grid(db(), g.actor, assignment_id)
         mine = mark_entry.unsaved(db(), grid, cells)
-        return _page(grid, template, mine=mine, error=stale.message_vi, status=409)
+        told = (f"Bảng này vừa được lưu từ một trang khác (phiên bản {stale.expected} → {stale.current}); "
+                "lần lưu của bạn chưa được ghi. ")
+        told += ("Các giá trị bạn nhập vẫn còn, ở bên dưới." if mine else
+                 "Mọi giá trị bạn gửi đều trùng với dữ liệu hiện có: không còn gì phải lưu.")
+        return _page(grid, template, mine=mine, error=told, status=409)
     except (BookLockedError, CutoffPassedError) as refused:
         db().rollback()
         grid = mark_entry.read_grid(db(), g.actor, assignment_id)

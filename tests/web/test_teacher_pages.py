@@ -280,6 +280,10 @@ def test_a_stale_save_shows_the_conflict_and_loses_nothing(app, school):
     assert tab2.post(url, data=fields).status_code == 303
     stored = _marks(school)
     assert stored[(e[4], "tx", 1)] == Decimal("9.5") and stored[(e[5], "tx", 1)] == Decimal(4)
+    # a stale page that says what the server already holds: nothing to keep
+    again = tab2.post(url, data={"csrf_token": csrf_of(stale_page), "version": str(stale), f"m-{e[4]}-tx1": "9.5"})
+    assert again.status_code == 409 and "không còn gì phải lưu" in again.get_data(as_text=True)
+    assert 'id="conflict"' not in again.get_data(as_text=True)
 
 
 def test_subject_comments_save_conflict_and_refuse_hostile_text(app, school):
