@@ -73,6 +73,8 @@ def school(tmp_path_factory):  # type: ignore[no-untyped-def]
         students.enrol_class(session, admin, class7, older)
         toan = session.get(Subject, ids.subject_id)
         setup.assign_teacher(session, admin, class7, toan, term1, teacher)
+        term2 = session.scalars(select(Term).where(Term.school_year_id == ids.year_id, Term.number == 2)).one()
+        setup.assign_teacher(session, admin, klass, toan, term2, teacher)
     engine.dispose()
     return ids
 
@@ -366,6 +368,21 @@ def test_a_tt58_class_gets_periodic_columns_and_its_average(app, school):
     assert f'<output data-compute="term-average">{str(expected).replace(".", ",")}</output>' in row[:row.index("</tr>")]
     refused = _post(client, url, {f"m-{enrolment}-gk1": "8"})  # no mid-term column under TT58
     assert refused.status_code == 400 and "Ô này không thuộc bảng điểm của lớp." in refused.get_data(as_text=True)
+
+
+def test_a_term_not_yet_begun_is_read_only(app, school):
+    assignment = _query(school, lambda s: s.scalar(
+        select(TeachingAssignment.id).join(Term, Term.id == TeachingAssignment.term_id)
+        .join(User, User.id == TeachingAssignment.teacher_id)
+        .where(Term.number == 2, User.username == "giaovien", TeachingAssignment.class_id == school.class_id)))
+    client = _client(app, "giaovien")
+    html = client.get("/giao-vien").get_data(as_text=True)
+    assert f"/giao-vien/phan-cong/{assignment}" not in html[html.index('id="my-classes"'):html.index("</table>")]
+    page = client.get(f"/giao-vien/phan-cong/{assignment}").get_data(as_text=True)
+    assert 'id="read-only"' in page and "chưa bắt đầu" in page and 'id="save"' not in page
+    first = _enrolments(school)[0][0]
+    refused = _post(client, f"/giao-vien/phan-cong/{assignment}", {f"m-{first}-tx1": "9"})
+    assert refused.status_code == 403
 
 
 def test_a_big_sheet_is_read_whole(app, school):
