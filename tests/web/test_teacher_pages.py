@@ -288,6 +288,26 @@ def test_a_stale_save_shows_the_conflict_and_loses_nothing(app, school):
     assert 'id="conflict"' not in again.get_data(as_text=True)
 
 
+def test_typed_values_shown_back_keep_the_version_they_were_read_at(app, school):
+    """A bad cell on a stale page: once corrected, the save still meets the other writer's change."""
+    assignment = _assignment(school, "giaovien", "toan")
+    url = f"/giao-vien/phan-cong/{assignment}"
+    tab1, tab2 = _client(app, "giaovien"), _client(app, "giaovien")
+    e = _enrolments(school)[0]
+    stale_page = tab2.get(url).get_data(as_text=True)
+    stale = _version(stale_page)
+    assert _post(tab1, url, {f"m-{e[6]}-tx1": "8"}).status_code == 303
+    bad = tab2.post(url, data={"csrf_token": csrf_of(stale_page), "version": str(stale),
+                               f"m-{e[6]}-tx1": "2", f"m-{e[7]}-tx1": "99"})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and _version(html) == stale
+    assert f'name="m-{e[6]}-tx1" value="2"' in html  # what tab 2 typed, not yet checked against tab 1's save
+    again = tab2.post(url, data={"csrf_token": csrf_of(html), "version": str(_version(html)),
+                                 f"m-{e[6]}-tx1": "2", f"m-{e[7]}-tx1": "9"})
+    assert again.status_code == 409 and 'data-mine="2"' in again.get_data(as_text=True)
+    assert _marks(school)[(e[6], "tx", 1)] == Decimal(8)
+
+
 def test_subject_comments_save_conflict_and_refuse_hostile_text(app, school):
     assignment = _assignment(school, "giaovien", "toan")
     url = f"/giao-vien/phan-cong/{assignment}/nhan-xet"
