@@ -73,7 +73,10 @@ def _echo(cells: Mapping[tuple[int, str], str] | None) -> dict[tuple[int, str], 
 
 def _page(grid: Grid, template: str, *, typed: Mapping[tuple[int, str], str] | None = None,
           invalid: Mapping[tuple[int, str], str] | None = None, mine: Mapping[tuple[int, str], str] | None = None,
-          error: str = "", status: int = 200) -> Any:
+          error: str = "", status: int = 200, read_at: int | None = None) -> Any:
+    """The sheet's page. ``read_at``: the version the typed values were read at, which the form presents
+    again when they are shown back (a bad cell, a refusal), so that saving them later cannot silently
+    overwrite what someone else saved meanwhile; without typed values the form presents the current one."""
     if template == COMMENTS:
         sheet_columns, version_now = [("comment", "Nhận xét")], grid.comment_version
     else:
@@ -86,7 +89,8 @@ def _page(grid: Grid, template: str, *, typed: Mapping[tuple[int, str], str] | N
                 for (e, k), why in sorted(invalid.items(), key=lambda item: order.get(item[0], len(order)))]
     return render_template(template, grid=grid, typed=_echo(typed), invalid=invalid, mine=_echo(mine),
                            problems=problems, error=error, sheet_columns=sheet_columns,
-                           version_now=version_now), status
+                           version_now=version_now,
+                           form_version=version_now if read_at is None else read_at), status
 
 
 def _save(template: str, cells: Mapping[tuple[int, str], str], save: Any, done: Any) -> Any:
@@ -97,20 +101,25 @@ def _save(template: str, cells: Mapping[tuple[int, str], str], save: Any, done: 
     except GridInvalid as bad:
         db().rollback()
         grid = mark_entry.read_grid(db(), g.actor, assignment_id)
-        return _page(grid, template, typed=cells, invalid=bad.cells, error=bad.message_vi, status=400)
+        return _page(grid, template, typed=cells, invalid=bad.cells, error=bad.message_vi, status=400,
+                     read_at=version)
     except StaleSheetError as stale:
         db().rollback()
         grid = mark_entry.read_grid(db(), g.actor, assignment_id)
         mine = mark_entry.unsaved(db(), grid, cells)
-        return _page(grid, template, mine=mine, error=stale.message_vi, status=409)
+        told = (f"Bảng này vừa được lưu từ một trang khác (phiên bản {stale.expected} → {stale.current}); "
+                "lần lưu của bạn chưa được ghi. ")
+        told += ("Các giá trị bạn nhập vẫn còn, ở bên dưới." if mine else
+                 "Mọi giá trị bạn gửi đều trùng với dữ liệu hiện có: không còn gì phải lưu.")
+        return _page(grid, template, mine=mine, error=told, status=409)
     except (BookLockedError, CutoffPassedError) as refused:
         db().rollback()
         grid = mark_entry.read_grid(db(), g.actor, assignment_id)
-        return _page(grid, template, typed=cells, error=refused.message_vi, status=423)
+        return _page(grid, template, typed=cells, error=refused.message_vi, status=423, read_at=version)
     except ValidationError as bad:  # a value the services refused (checked again there)
         db().rollback()
         grid = mark_entry.read_grid(db(), g.actor, assignment_id)
-        return _page(grid, template, typed=cells, error=bad.message_vi, status=400)
+        return _page(grid, template, typed=cells, error=bad.message_vi, status=400, read_at=version)
     db().commit()
     flash(done(result))
     return redirect(request.path, code=303)

@@ -18,6 +18,7 @@ regime's rules: they are the authority; the page's script only previews them.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -414,6 +415,11 @@ def save_grid(session: Session, actor: Actor, assignment_id: int, cells: Mapping
     return marks.save_marks(session, actor, ctx.ta, inputs, today=today, expected_version=expected_version)
 
 
+def _same_text(text: str) -> str:
+    """A comment as it would be stored, for comparing (NFC, whitespace runs made one)."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
 def save_comment_sheet(session: Session, actor: Actor, assignment_id: int, texts: Mapping[int, str], *,
                        expected_version: int | None, today: dt.date | None = None) -> SaveResult:
     """Save the subject comments of the assignment's term (students who left keep theirs unchanged)."""
@@ -434,7 +440,7 @@ def save_comment_sheet(session: Session, actor: Actor, assignment_id: int, texts
             except ValidationError as error:
                 bad[(enrolment_id, "comment")] = error.message_vi
             wanted[enrolment_id] = text
-        elif " ".join(text.split()) != row.comment:
+        elif _same_text(text) != row.comment:
             bad[(enrolment_id, "comment")] = f"Học sinh đã rời lớp ({row.note}): không sửa nhận xét ở đây được."
     if bad:
         raise GridInvalid(bad)
@@ -452,7 +458,7 @@ def unsaved(session: Session, grid: Grid, cells: Mapping[tuple[int, str], str]) 
     for (enrolment_id, key), typed in cells.items():
         row = rows.get(enrolment_id)
         if key == "comment":
-            if row is None or " ".join(typed.split()) != row.comment:
+            if row is None or _same_text(typed) != row.comment:
                 differ[(enrolment_id, key)] = typed
             continue
         current = row.values.get(key, "") if row else ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from decimal import Decimal
 
 import pytest
@@ -73,6 +74,8 @@ def school(tmp_path_factory):  # type: ignore[no-untyped-def]
         students.enrol_class(session, admin, class7, older)
         toan = session.get(Subject, ids.subject_id)
         setup.assign_teacher(session, admin, class7, toan, term1, teacher)
+        term2 = session.scalars(select(Term).where(Term.school_year_id == ids.year_id, Term.number == 2)).one()
+        setup.assign_teacher(session, admin, klass, toan, term2, teacher)
     engine.dispose()
     return ids
 
@@ -280,6 +283,30 @@ def test_a_stale_save_shows_the_conflict_and_loses_nothing(app, school):
     assert tab2.post(url, data=fields).status_code == 303
     stored = _marks(school)
     assert stored[(e[4], "tx", 1)] == Decimal("9.5") and stored[(e[5], "tx", 1)] == Decimal(4)
+    # a stale page that says what the server already holds: nothing to keep
+    again = tab2.post(url, data={"csrf_token": csrf_of(stale_page), "version": str(stale), f"m-{e[4]}-tx1": "9.5"})
+    assert again.status_code == 409 and "không còn gì phải lưu" in again.get_data(as_text=True)
+    assert 'id="conflict"' not in again.get_data(as_text=True)
+
+
+def test_typed_values_shown_back_keep_the_version_they_were_read_at(app, school):
+    """A bad cell on a stale page: once corrected, the save still meets the other writer's change."""
+    assignment = _assignment(school, "giaovien", "toan")
+    url = f"/giao-vien/phan-cong/{assignment}"
+    tab1, tab2 = _client(app, "giaovien"), _client(app, "giaovien")
+    e = _enrolments(school)[0]
+    stale_page = tab2.get(url).get_data(as_text=True)
+    stale = _version(stale_page)
+    assert _post(tab1, url, {f"m-{e[6]}-tx1": "8"}).status_code == 303
+    bad = tab2.post(url, data={"csrf_token": csrf_of(stale_page), "version": str(stale),
+                               f"m-{e[6]}-tx1": "2", f"m-{e[7]}-tx1": "99"})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and _version(html) == stale
+    assert f'name="m-{e[6]}-tx1" value="2"' in html  # what tab 2 typed, not yet checked against tab 1's save
+    again = tab2.post(url, data={"csrf_token": csrf_of(html), "version": str(_version(html)),
+                                 f"m-{e[6]}-tx1": "2", f"m-{e[7]}-tx1": "9"})
+    assert again.status_code == 409 and 'data-mine="2"' in again.get_data(as_text=True)
+    assert _marks(school)[(e[6], "tx", 1)] == Decimal(8)
 
 
 def test_subject_comments_save_conflict_and_refuse_hostile_text(app, school):
@@ -293,9 +320,12 @@ def test_subject_comments_save_conflict_and_refuse_hostile_text(app, school):
     assert texts[first] == "Tiếp thu nhanh, <b>chăm</b> chỉ."
     html = tab1.get(url).get_data(as_text=True)
     assert "&lt;b&gt;chăm&lt;/b&gt;" in html and "<b>chăm</b>" not in html
+    same_in_nfd = unicodedata.normalize("NFD", "Tiếp thu nhanh,  <b>chăm</b> chỉ.")
     conflict = tab2.post(url, data={"csrf_token": csrf_of(stale_page), "version": str(_version(stale_page)),
-                                    f"c-{first}": "Cần cố gắng hơn.", f"c-{second}": "Tốt."})
-    assert conflict.status_code == 409 and "Cần cố gắng hơn." in conflict.get_data(as_text=True)
+                                    f"c-{first}": same_in_nfd, f"c-{second}": "Cần cố gắng hơn."})
+    page = conflict.get_data(as_text=True)
+    assert conflict.status_code == 409 and "Cần cố gắng hơn." in page
+    assert page.count("data-mine=") == 1  # the same comment written in another Unicode form is no conflict
     for hostile, why in (("a\x00b", "ký tự điều khiển"), ("x" * 50_000, "dài quá")):
         bad = _post(tab1, url, {f"c-{second}": hostile})
         page = bad.get_data(as_text=True)
@@ -362,6 +392,21 @@ def test_a_tt58_class_gets_periodic_columns_and_its_average(app, school):
     assert f'<output data-compute="term-average">{str(expected).replace(".", ",")}</output>' in row[:row.index("</tr>")]
     refused = _post(client, url, {f"m-{enrolment}-gk1": "8"})  # no mid-term column under TT58
     assert refused.status_code == 400 and "Ô này không thuộc bảng điểm của lớp." in refused.get_data(as_text=True)
+
+
+def test_a_term_not_yet_begun_is_read_only(app, school):
+    assignment = _query(school, lambda s: s.scalar(
+        select(TeachingAssignment.id).join(Term, Term.id == TeachingAssignment.term_id)
+        .join(User, User.id == TeachingAssignment.teacher_id)
+        .where(Term.number == 2, User.username == "giaovien", TeachingAssignment.class_id == school.class_id)))
+    client = _client(app, "giaovien")
+    html = client.get("/giao-vien").get_data(as_text=True)
+    assert f"/giao-vien/phan-cong/{assignment}" not in html[html.index('id="my-classes"'):html.index("</table>")]
+    page = client.get(f"/giao-vien/phan-cong/{assignment}").get_data(as_text=True)
+    assert 'id="read-only"' in page and "chưa bắt đầu" in page and 'id="save"' not in page
+    first = _enrolments(school)[0][0]
+    refused = _post(client, f"/giao-vien/phan-cong/{assignment}", {f"m-{first}-tx1": "9"})
+    assert refused.status_code == 403
 
 
 def test_a_big_sheet_is_read_whole(app, school):
