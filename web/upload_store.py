@@ -45,7 +45,7 @@ class UploadStore:
 
     def keep(self, source: SpreadsheetFile, owner_id: int | None, options: dict[str, Any]) -> str:
         """Keep a file with its options; its digest (of the bytes, the owner and the options)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # personal data: the server user only
         self._expire()
         meta = {"name": source.name, "owner": owner_id, "options": options,
                 "sha256": hashlib.sha256(source.data).hexdigest(), "at": dt.datetime.now(dt.UTC).isoformat()}

@@ -2,7 +2,8 @@
 
 the office prints a class's mark book as an official edition and downloads the PDF (it opens and has pages);
 the principal revokes that edition with a reason on the editions page (withdrawing is the principal's right);
-the administrator uploads a class list, sees the dry run and applies it on the office's upload page.
+the office uploads a class list, sees the dry run and applies it (adding students is the administrator's
+right: the demo's office clerk, like many small schools' clerks, also holds the administrator role).
 Screenshots go to ``tests/web/_artifacts/``.
 """
 
@@ -100,8 +101,9 @@ def test_office_prints_a_class_book_principal_revokes_it_admin_imports_a_list(br
     context.close()
 
     context, page = _page(browser, server)
-    sign_in(page, server.base, server.users["administrator"])
-    page.goto(f"{server.base}/van-phong/nhap-du-lieu")
+    sign_in(page, server.base, server.users["office"])
+    page.goto(f"{server.base}/van-phong")
+    page.click("#office-nav >> text=Nhập dữ liệu từ tệp")
     csv_file = tmp_path / "lop-6a9.csv"
     csv_file.write_text(NEW_CLASS_CSV, encoding="utf-8")
     page.select_option("#kind", "students")

@@ -404,3 +404,52 @@ def test_an_official_grade_runs_in_the_background_through_the_batch_workers(app,
         editions = session.scalars(select(Edition).where(Edition.part == "term1")).all()
         assert len(editions) == 2 and all(e.created_by_name == LOGIN_OF[Role.OFFICE] for e in editions)
     engine.dispose()
+
+
+def test_a_book_that_fails_is_named_on_the_job_page_and_the_others_print(app, login_as, web_school):
+    from web import print_runner
+
+    engine = make_engine(web_school.url)
+    with session_scope(engine) as session:
+        office = Actor.by_username(session, LOGIN_OF[Role.OFFICE])
+        req = print_jobs.PrintRequest(web_school.school_id, web_school.year_id, "markbook", "class", False,
+                                      class_id=web_school.class_id)
+        job = print_jobs.request_print(session, office, req, out_root=str(Path(web_school.url[10:]).parent / "jobs"))
+        spec = json.loads(job.spec)
+        job.spec = json.dumps([*spec, {**spec[0], "ids": [999999], "label": "sổ của lớp đã xóa"}])
+        job.total = 2
+        job_id, user_id = job.id, office.user_id
+    engine.dispose()
+    ctx = print_runner.RunContext(app.extensions["sodientu.sessions"], web_school.url, user_id, None,
+                                  dt.date(2025, 10, 1), 0)
+    print_runner.run(job_id, ctx)
+    client = login_as(Role.OFFICE)
+    state = client.get(f"/van-phong/in/{job_id}/trang-thai").get_json()
+    assert state["status"] == "failed" and state["done"] == 2 and state["files"] == 1
+    assert state["errors"] and state["errors"][0].startswith("Không in được sổ của lớp đã xóa")
+    html = client.get(f"/van-phong/in/{job_id}").get_data(as_text=True)
+    assert "có lỗi" in html and "sổ của lớp đã xóa" in html and "6A1.pdf" in html
+
+
+def test_a_course_register_draft_on_a3_two_sided(login_as, web_school):
+    engine = make_engine(web_school.url)
+    with session_scope(engine) as session:
+        session.get(Student, web_school.student_id).course = "2025-2029"
+        office = Actor.by_username(session, LOGIN_OF[Role.OFFICE])
+        title, [book] = print_jobs.plan(session, office, print_jobs.PrintRequest(
+            web_school.school_id, web_school.year_id, "register", "course", False, course="2025-2029",
+            paper="a3", duplex=True))
+        assert title == "Sổ đăng bộ — khóa 2025-2029, A3, hai mặt — bản nháp"
+        assert book.options == {"school_code": "WEB01", "paper": "a3", "duplex": True}
+    engine.dispose()
+    office = login_as(Role.OFFICE)
+    job_id = _job_id(_print(office, book="register", year_id=web_school.year_id, course="2025-2029", paper="a3",
+                            duplex="1"))
+    state = office.get(f"/van-phong/in/{job_id}/trang-thai").get_json()
+    assert state["status"] == "done" and state["files"] == 1, state
+    html = office.get(f"/van-phong/in/{job_id}").get_data(as_text=True)
+    [link] = re.findall(r'href="(/van-phong/in/\d+/tep/[^"]+)"', html)
+    assert link.endswith("ban-nhap/so-dang-bo/2025-2029.pdf")
+    with pikepdf.open(io.BytesIO(office.get(link).data)) as pdf:
+        width, height = (float(v) for v in pdf.pages[0].mediabox[2:])
+        assert max(width, height) > 1150  # A3 (1191 pt), not A4 (842 pt)
