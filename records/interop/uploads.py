@@ -8,9 +8,11 @@ extensions and .xlsx files that inflate beyond 200 MB. A file sent by a browser 
   ``xl/workbook.xml``; a .csv is text (no NUL byte) — a PDF or an executable renamed is refused;
 * zip bombs: at most ``MAX_MEMBERS`` members, ``MAX_INFLATED`` bytes once inflated, and no member
   inflating more than ``MAX_RATIO`` times (Excel's own files compress 5–20×);
-* no formula: a cell holding a formula (.xlsx) or text starting with "=" (.csv) is refused, naming
-  the cell — the import reads values only, and a list from another platform never needs a formula
-  (the user pastes the values and uploads again).
+* formulas: the import reads the value Excel computed and saved with the file (as ``sodientu import``
+  does), so a list with an "STT" or age formula is taken as the values it shows. A formula cell with
+  no saved value (a file written by a program that never computed it) is refused, naming the cell —
+  the user opens and saves it in Excel, or pastes the values, and uploads again. In a .csv, text
+  starting with "=" is refused: a name or a date never starts so.
 """
 
 from __future__ import annotations
@@ -73,21 +75,24 @@ def _check_formulas(source: SpreadsheetFile) -> None:
     from openpyxl import load_workbook
 
     try:
-        workbook = load_workbook(io.BytesIO(source.data), read_only=True, data_only=False)
+        formulas = load_workbook(io.BytesIO(source.data), read_only=True, data_only=False)
+        values = load_workbook(io.BytesIO(source.data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
         raise ValidationError(f"Tệp «{source.name}» không phải là bảng tính Excel (.xlsx) hợp lệ.",
                               f"openpyxl cannot read the upload: {exc!r}") from None
     try:
-        for ws in workbook.worksheets:
-            for r, row in enumerate(ws.iter_rows(), 1):
-                for c, cell in enumerate(row, 1):
-                    if getattr(cell, "data_type", None) == "f":
+        for ws, saved in zip(formulas.worksheets, values.worksheets, strict=True):
+            for r, (row, saved_row) in enumerate(zip(ws.iter_rows(), saved.iter_rows(), strict=False), 1):
+                for c, (cell, value) in enumerate(zip(row, saved_row, strict=False), 1):
+                    if getattr(cell, "data_type", None) == "f" and getattr(value, "value", None) is None:
                         raise ValidationError(
-                            f"Trang «{ws.title}», ô {column_letter(c)}{r} chứa công thức: hệ thống chỉ nhận giá trị. "
-                            "Hãy sao chép và dán dạng giá trị (Paste Special → Values) rồi tải lên lại.",
-                            f"formula in {ws.title}!{column_letter(c)}{r}")
+                            f"Trang «{ws.title}», ô {column_letter(c)}{r} chứa công thức chưa có giá trị đã tính. "
+                            "Hãy mở tệp bằng Excel rồi lưu lại, hoặc sao chép và dán dạng giá trị "
+                            "(Paste Special → Values), rồi tải lên lại.",
+                            f"formula without a saved value in {ws.title}!{column_letter(c)}{r}")
     finally:
-        workbook.close()
+        formulas.close()
+        values.close()
 
 
 def _check_csv(source: SpreadsheetFile) -> None:

@@ -453,3 +453,34 @@ def test_a_course_register_draft_on_a3_two_sided(login_as, web_school):
     with pikepdf.open(io.BytesIO(office.get(link).data)) as pdf:
         width, height = (float(v) for v in pdf.pages[0].mediabox[2:])
         assert max(width, height) > 1150  # A3 (1191 pt), not A4 (842 pt)
+
+
+def _with_saved_values(xlsx: bytes, saved: dict[str, str]) -> bytes:
+    """The workbook as Excel saves it: each formula cell named in ``saved`` carries its computed value."""
+    import re
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                for ref, value in saved.items():
+                    text = re.sub(rf'(<c r="{ref}"[^>]*>\s*<f>[^<]*</f>)(\s*<v\s*/>|\s*<v>[^<]*</v>)?',
+                                  rf"\1<v>{value}</v>", text)
+                data = text.encode()
+            dst.writestr(item, data)
+    return out.getvalue()
+
+
+def test_a_list_whose_formulas_excel_computed_is_read_as_its_values(login_as, web_school):
+    rows = [["DANH SÁCH HỌC SINH LỚP 6A2 NĂM HỌC 2025-2026"], ["STT", "Họ và tên", "Ngày sinh", "Giới tính", "Dân tộc"],
+            ["=ROW()-2", "Nguyễn Văn An", "05/09/2014", "Nam", "Kinh"],
+            ["=A3+1", "Trần Thị Bình", "12/01/2014", "Nữ", "Tày"]]
+    admin = login_as(Role.ADMINISTRATOR)
+    refused = _upload(admin, "lop6a2.xlsx", _xlsx(rows))  # never computed: the cell is named
+    assert refused.status_code == 400 and "ô A3 chứa công thức chưa có giá trị" in refused.get_data(as_text=True)
+    response = _upload(admin, "lop6a2.xlsx", _with_saved_values(_xlsx(rows), {"A3": "1", "A4": "2"}))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html
+    assert 'id="refused"' not in html and "Trần Thị Bình" in html
