@@ -204,3 +204,15 @@ def test_results_and_the_check_before_locking(page, demo_server):  # noqa: F811
     shot(page, "homeroom-check-hk2")
     page.goto(class_url + "/kiem-tra?ky=hk1")
     shot(page, "homeroom-check-hk1")
+
+
+def test_the_attendance_grid_on_a_phone(browser, demo_server):  # noqa: F811
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN", is_mobile=True)
+    phone = context.new_page()
+    sign_in(phone, demo_server.base, demo_server.users["homeroom_teacher"])
+    class_url = _class_url(phone, demo_server.base)
+    phone.goto(class_url + "/diem-danh?thang=2026-03")
+    phone.locator(".wide").first.evaluate("div => div.scrollLeft = 300")  # the name column stays in view
+    assert phone.locator("#att-grid td.name").first.is_visible()
+    shot(phone, "homeroom-attendance-phone")
+    context.close()
