@@ -216,3 +216,16 @@ def test_the_attendance_grid_on_a_phone(browser, demo_server):  # noqa: F811
     assert phone.locator("#att-grid td.name").first.is_visible()
     shot(phone, "homeroom-attendance-phone")
     context.close()
+
+
+def test_a_locked_month_can_be_read_not_changed(page, demo_server):  # noqa: F811
+    class_url = _class_url(page, demo_server.base)
+    page.goto(class_url + "/diem-danh?thang=2025-11")  # term I: its mark book is locked in the demo
+    assert "đã khóa" in page.locator("#locked").inner_text()
+    assert page.locator("#save-attendance").is_disabled()
+    cell = page.locator("#att-grid input.cell").first
+    before = cell.input_value()
+    cell.focus()
+    page.keyboard.type("k")
+    assert cell.input_value() == before
+    shot(page, "homeroom-attendance-locked")
