@@ -430,3 +430,21 @@ def test_the_year_lists_name_the_subjects_to_re_assess(login_as, web_school):
     lists = html[html.index("Danh sách theo quyết định cuối năm"):]
     assert re.search(r"Nguyễn Văn An — kiểm tra lại: <b>Ngữ văn, Toán</b>", lists), lists[:1500]
     assert "Trần Thị Bình</li>" in lists and "Lên lớp (1)" in lists
+
+
+def test_every_comment_of_a_45_student_class_at_its_maximum_is_saved(login_as, web_school, big_class):
+    client = login_as(Role.HOMEROOM_TEACHER)
+    url = f"/chu-nhiem/lop/{big_class}/hanh-kiem?ky=cn"
+    html = client.get(url).get_data(as_text=True)
+    rows = re.findall(r'name="comment-(\d+)"', html)
+    assert len(rows) == 45
+    longest = ("Em chăm ngoan, lễ phép, tích cực tham gia hoạt động tập thể; cần rèn luyện thêm chữ viết. " * 30)[:2000]
+    data = {"csrf_token": csrf_of(html), "conduct_version": _version(html, "conduct_version"),
+            "comment_version": _version(html, "comment_version")}
+    data |= {f"comment-{e}": longest for e in rows}
+    response = client.post(url, data=data)  # about 1.7 MB once form-encoded
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    with _db(web_school) as session:
+        texts = session.scalars(select(HomeroomComment.text).where(
+            HomeroomComment.enrolment_id.in_([int(e) for e in rows]))).all()
+    assert len(texts) == 45 and all(len(t) == len(" ".join(longest.split())) for t in texts)
