@@ -347,7 +347,14 @@ def test_results_computed_by_the_homeroom_teacher_and_the_check_lists_what_is_mi
     page = client.get(base + "/ket-qua?ky=hk1").get_data(as_text=True)
     assert "Tính lúc" in page and "thiếu điểm" in page
     html = client.get(base + "/kiem-tra?ky=hk1").get_data(as_text=True)
-    assert "Chưa tính kết quả" not in html and "chưa được xếp loại" in html
+    assert "Chưa tính kết quả" not in html and "chưa được xếp loại" in html and "cần tính lại" not in html
+    # an absence recorded after the computation makes the term's results outdated
+    month = client.get(base + "/diem-danh?thang=2025-11").get_data(as_text=True)
+    cell = re.findall(r'name="(d-\d+-\d+)"', month)[0]
+    assert client.post(base + "/diem-danh?thang=2025-11", data={
+        "csrf_token": csrf_of(month), "version": _version(month), cell: "K"}).status_code == 303
+    assert "cần tính lại" in client.get(base + "/kiem-tra?ky=hk1").get_data(as_text=True)
+    assert 'id="stale"' in client.get(base + "/ket-qua?ky=hk1").get_data(as_text=True)
     assert client.get(base + "/ket-qua?ky=cn").status_code == 200
     assert client.get(base + "/kiem-tra?ky=xx").status_code == 400
 
