@@ -229,3 +229,13 @@ def test_a_locked_month_can_be_read_not_changed(page, demo_server):  # noqa: F81
     page.keyboard.type("k")
     assert cell.input_value() == before
     shot(page, "homeroom-attendance-locked")
+
+
+def test_a_row_pasted_from_a_spreadsheet_fills_the_days(page, demo_server):  # noqa: F811
+    class_url = _class_url(page, demo_server.base)
+    page.goto(class_url + "/diem-danh?thang=2026-04")
+    cells = page.locator("#att-grid tbody tr").nth(2).locator("input.cell")
+    cells.first.evaluate("""el => { const data = new DataTransfer(); data.setData('text/plain', 'p\\tK\\t\\tx\\tP\\r\\n');
+        el.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true})); }""")
+    assert [cells.nth(i).input_value() for i in range(5)] == ["P", "K", "", "", "P"]  # "x" is not a mark
+    assert page.locator("#att-grid tbody tr").nth(2).locator(".tot-p").inner_text() == "2"
