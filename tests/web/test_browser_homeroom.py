@@ -239,3 +239,21 @@ def test_a_row_pasted_from_a_spreadsheet_fills_the_days(page, demo_server):  # n
         el.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true})); }""")
     assert [cells.nth(i).input_value() for i in range(5)] == ["P", "K", "", "", "P"]  # "x" is not a mark
     assert page.locator("#att-grid tbody tr").nth(2).locator(".tot-p").inner_text() == "2"
+
+
+def test_the_year_levels_derived_by_the_regulation_fill_the_empty_boxes(page, demo_server):  # noqa: F811
+    class_url = _class_url(page, demo_server.base)
+    page.goto(class_url + "/hanh-kiem?ky=hk2")  # term II's level of the second student (term I's is in the demo)
+    page.locator("#conduct-grid select").nth(1).select_option(index=1)
+    with page.expect_navigation():
+        page.click("#save-conduct")
+    page.goto(class_url + "/hanh-kiem?ky=cn")
+    hints = page.locator("td.suggested")
+    filled = [i for i in range(hints.count()) if hints.nth(i).inner_text().strip()]
+    assert 1 in filled
+    assert page.locator("#conduct-grid select").nth(1).input_value() == ""
+    page.click("#apply-suggested")
+    for i in filled:
+        box = page.locator(f"#{hints.nth(i).get_attribute('data-for')}")
+        assert box.input_value() == hints.nth(i).inner_text().strip()
+    shot(page, "homeroom-conduct-year")
