@@ -37,7 +37,8 @@ PASSWORD = "sodientu-demo"
 def _figures(name: str, samples: list[float]) -> list[float]:
     ms = sorted(s * 1000 for s in samples)
     p95 = ms[max(0, round(len(ms) * 0.95) - 1)]
-    print(f"{name:<46} n={len(ms):<4} median {statistics.median(ms):7.1f} ms   p95 {p95:7.1f} ms   max {ms[-1]:7.1f} ms")
+    print(f"{name:<46} n={len(ms):<4} min {ms[0]:6.1f}   median {statistics.median(ms):6.1f}   p95 {p95:6.1f}   "
+          f"max {ms[-1]:6.1f} ms")
     return ms
 
 

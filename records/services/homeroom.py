@@ -13,8 +13,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from records.errors import BookLockedError, NotFoundError, PermissionDeniedError, ValidationError
@@ -32,6 +33,7 @@ from records.models import (
     Period,
     School,
     SchoolYear,
+    SheetVersion,
     Student,
     StudentResult,
     Subject,
@@ -477,8 +479,11 @@ def class_results(session: Session, actor: Actor, class_id: int, period: Period)
     newest = max(computed) if computed else None
     stale = False
     if newest is not None:
+        # a mark entered, or a sheet the results read (marks, conduct, attendance) saved after the computation
         last_mark = session.scalar(select(func.max(Mark.entered_at)).where(Mark.enrolment_id.in_(ids)))
-        stale = bool(last_mark and _aware(last_mark) > _aware(newest))
+        last_sheet = session.scalar(select(func.max(SheetVersion.updated_at)).where(
+            _sheets_of_period(klass, period)))
+        stale = any(t is not None and _aware(t) > _aware(newest) for t in (last_mark, last_sheet))
     counts: list[tuple[str, int]] = []
     lists: list[tuple[str, tuple[ResultRow, ...]]] = []
     if period is Period.YEAR:
@@ -494,6 +499,19 @@ def class_results(session: Session, actor: Actor, class_id: int, period: Period)
                         newest.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%H:%M %d/%m/%Y") if newest else "",
                         bool(results) and all(r.approved_by_id for r in results.values()), stale, locked,
                         tuple(counts), tuple(lists))
+
+
+def _sheets_of_period(klass: HomeroomClass, period: Period) -> Any:
+    """The sheets a period's results read: its terms' marks, its conduct, its months' attendance."""
+    numbers = {Period.TERM1: (1,), Period.TERM2: (2,), Period.YEAR: (1, 2)}[period]
+    terms = [(t, s, e) for t, n, s, e in klass.terms if n in numbers]
+    conduct = [Period.TERM1, Period.TERM2, Period.YEAR] if period is Period.YEAR else [period]
+    months = [dt.date(y, m, 1) for y, m in klass.months
+              if any(dt.date(y, m, 1) <= e and dt.date(y, m, calendar.monthrange(y, m)[1]) >= s for _, s, e in terms)]
+    exact = [versions.conduct_sheet(klass.id, p) for p in conduct] + [versions.attendance_sheet(klass.id, d)
+                                                                      for d in months]
+    return or_(SheetVersion.sheet.in_(exact),
+               *(SheetVersion.sheet.like(f"mark:{klass.id}:%:{t}") for t, _, _ in terms))
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

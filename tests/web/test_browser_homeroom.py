@@ -204,3 +204,56 @@ def test_results_and_the_check_before_locking(page, demo_server):  # noqa: F811
     shot(page, "homeroom-check-hk2")
     page.goto(class_url + "/kiem-tra?ky=hk1")
     shot(page, "homeroom-check-hk1")
+
+
+def test_the_attendance_grid_on_a_phone(browser, demo_server):  # noqa: F811
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN", is_mobile=True)
+    phone = context.new_page()
+    sign_in(phone, demo_server.base, demo_server.users["homeroom_teacher"])
+    class_url = _class_url(phone, demo_server.base)
+    phone.goto(class_url + "/diem-danh?thang=2026-03")
+    phone.locator(".wide").first.evaluate("div => div.scrollLeft = 300")  # the name column stays in view
+    assert phone.locator("#att-grid td.name").first.is_visible()
+    shot(phone, "homeroom-attendance-phone")
+    context.close()
+
+
+def test_a_locked_month_can_be_read_not_changed(page, demo_server):  # noqa: F811
+    class_url = _class_url(page, demo_server.base)
+    page.goto(class_url + "/diem-danh?thang=2025-11")  # term I: its mark book is locked in the demo
+    assert "đã khóa" in page.locator("#locked").inner_text()
+    assert page.locator("#save-attendance").is_disabled()
+    cell = page.locator("#att-grid input.cell").first
+    before = cell.input_value()
+    cell.focus()
+    page.keyboard.type("k")
+    assert cell.input_value() == before
+    shot(page, "homeroom-attendance-locked")
+
+
+def test_a_row_pasted_from_a_spreadsheet_fills_the_days(page, demo_server):  # noqa: F811
+    class_url = _class_url(page, demo_server.base)
+    page.goto(class_url + "/diem-danh?thang=2026-04")
+    cells = page.locator("#att-grid tbody tr").nth(2).locator("input.cell")
+    cells.first.evaluate("""el => { const data = new DataTransfer(); data.setData('text/plain', 'p\\tK\\t\\tx\\tP\\r\\n');
+        el.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true})); }""")
+    assert [cells.nth(i).input_value() for i in range(5)] == ["P", "K", "", "", "P"]  # "x" is not a mark
+    assert page.locator("#att-grid tbody tr").nth(2).locator(".tot-p").inner_text() == "2"
+
+
+def test_the_year_levels_derived_by_the_regulation_fill_the_empty_boxes(page, demo_server):  # noqa: F811
+    class_url = _class_url(page, demo_server.base)
+    page.goto(class_url + "/hanh-kiem?ky=hk2")  # term II's level of the second student (term I's is in the demo)
+    page.locator("#conduct-grid select").nth(1).select_option(index=1)
+    with page.expect_navigation():
+        page.click("#save-conduct")
+    page.goto(class_url + "/hanh-kiem?ky=cn")
+    hints = page.locator("td.suggested")
+    filled = [i for i in range(hints.count()) if hints.nth(i).inner_text().strip()]
+    assert 1 in filled
+    assert page.locator("#conduct-grid select").nth(1).input_value() == ""
+    page.click("#apply-suggested")
+    for i in filled:
+        box = page.locator(f"#{hints.nth(i).get_attribute('data-for')}")
+        assert box.input_value() == hints.nth(i).inner_text().strip()
+    shot(page, "homeroom-conduct-year")

@@ -347,7 +347,14 @@ def test_results_computed_by_the_homeroom_teacher_and_the_check_lists_what_is_mi
     page = client.get(base + "/ket-qua?ky=hk1").get_data(as_text=True)
     assert "Tính lúc" in page and "thiếu điểm" in page
     html = client.get(base + "/kiem-tra?ky=hk1").get_data(as_text=True)
-    assert "Chưa tính kết quả" not in html and "chưa được xếp loại" in html
+    assert "Chưa tính kết quả" not in html and "chưa được xếp loại" in html and "cần tính lại" not in html
+    # an absence recorded after the computation makes the term's results outdated
+    month = client.get(base + "/diem-danh?thang=2025-11").get_data(as_text=True)
+    cell = re.findall(r'name="(d-\d+-\d+)"', month)[0]
+    assert client.post(base + "/diem-danh?thang=2025-11", data={
+        "csrf_token": csrf_of(month), "version": _version(month), cell: "K"}).status_code == 303
+    assert "cần tính lại" in client.get(base + "/kiem-tra?ky=hk1").get_data(as_text=True)
+    assert 'id="stale"' in client.get(base + "/ket-qua?ky=hk1").get_data(as_text=True)
     assert client.get(base + "/ket-qua?ky=cn").status_code == 200
     assert client.get(base + "/kiem-tra?ky=xx").status_code == 400
 
@@ -430,3 +437,21 @@ def test_the_year_lists_name_the_subjects_to_re_assess(login_as, web_school):
     lists = html[html.index("Danh sách theo quyết định cuối năm"):]
     assert re.search(r"Nguyễn Văn An — kiểm tra lại: <b>Ngữ văn, Toán</b>", lists), lists[:1500]
     assert "Trần Thị Bình</li>" in lists and "Lên lớp (1)" in lists
+
+
+def test_every_comment_of_a_45_student_class_at_its_maximum_is_saved(login_as, web_school, big_class):
+    client = login_as(Role.HOMEROOM_TEACHER)
+    url = f"/chu-nhiem/lop/{big_class}/hanh-kiem?ky=cn"
+    html = client.get(url).get_data(as_text=True)
+    rows = re.findall(r'name="comment-(\d+)"', html)
+    assert len(rows) == 45
+    longest = ("Em chăm ngoan, lễ phép, tích cực tham gia hoạt động tập thể; cần rèn luyện thêm chữ viết. " * 30)[:2000]
+    data = {"csrf_token": csrf_of(html), "conduct_version": _version(html, "conduct_version"),
+            "comment_version": _version(html, "comment_version")}
+    data |= {f"comment-{e}": longest for e in rows}
+    response = client.post(url, data=data)  # about 1.7 MB once form-encoded
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    with _db(web_school) as session:
+        texts = session.scalars(select(HomeroomComment.text).where(
+            HomeroomComment.enrolment_id.in_([int(e) for e in rows]))).all()
+    assert len(texts) == 45 and all(len(t) == len(" ".join(longest.split())) for t in texts)

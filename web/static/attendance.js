@@ -34,16 +34,18 @@
   grid.addEventListener("keydown", function (e) {
     var el = e.target;
     if (!el.matches || !el.matches("input.cell") || e.altKey || e.metaKey) return;
-    if (e.ctrlKey) { if (e.key === "s" || e.key === "S") { e.preventDefault(); form.requestSubmit(); } return; }
+    var save = document.getElementById("save-attendance");
+    if (e.ctrlKey) { if ((e.key === "s" || e.key === "S") && save && !save.disabled) { e.preventDefault(); form.requestSubmit(); } return; }
     var k = e.key, moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0], Enter: [1, 0] };
     if (moves[k]) { e.preventDefault(); go(step(el, moves[k][0], moves[k][1])); return; }
+    if (el.readOnly) return;  // a locked month: move around, change nothing
     if (k === "p" || k === "P" || k === "k" || k === "K") { e.preventDefault(); set(el, k.toUpperCase()); go(step(el, 0, 1) || el); return; }
     if (k === " " || k === "Delete" || k === "Backspace") { e.preventDefault(); set(el, ""); if (k === " ") go(step(el, 0, 1) || el); return; }
     if (k.length === 1) e.preventDefault();  // nothing but P, K or blank goes into a cell
   });
   grid.addEventListener("paste", function (e) {  // a row copied from a spreadsheet: one value per day
     var el = e.target;
-    if (!el.matches || !el.matches("input.cell")) return;
+    if (!el.matches || !el.matches("input.cell") || el.readOnly) return;
     e.preventDefault();
     var values = (e.clipboardData.getData("text") || "").split(/\r?\n/)[0].split("\t");
     values.forEach(function (v) { if (el) { v = v.trim().toUpperCase(); set(el, v === "P" || v === "K" ? v : ""); el = step(el, 0, 1); } });
