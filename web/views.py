@@ -13,6 +13,9 @@ def register(app: Flask) -> None:
     app.register_blueprint(home_views.bp)
     app.register_blueprint(records_views.bp)
     app.register_blueprint(admin_views.bp)
+    from web import import_views
+
+    app.register_blueprint(import_views.bp)  # /nhap-du-lieu: spreadsheets in (rights: the services')
 
     @app.get("/healthz")
     def healthz() -> tuple[str, int]:

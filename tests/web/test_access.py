@@ -22,6 +22,7 @@ HELD = {role: {role} for role in Role} | {R.HOMEROOM_TEACHER: {R.HOMEROOM_TEACHE
 PUBLIC = {"static", "healthz", "xac_thuc.form", "xac_thuc.check", "xac_thuc.by_url", "xac_thuc.genuine_page",
           "auth.sign_in"}
 SIGNED_IN = {"home.index", "home.no_role", "auth.change_password", "auth.sign_out"}
+SIGNED_IN |= {"nhap.form", "nhap.upload"}  # the import page: the services refuse what a role may not import
 HOMES = {"home.principal": {R.PRINCIPAL}, "home.vice_principal": {R.VICE_PRINCIPAL},
          "home.department": {R.HEAD_OF_DEPARTMENT}, "home.homeroom": {R.HOMEROOM_TEACHER},
          "home.teacher": {R.SUBJECT_TEACHER}, "home.office": {R.OFFICE}, "home.inspector": {R.INSPECTOR}}
