@@ -233,3 +233,17 @@ def test_a_corrupted_object_stops_the_backup_naming_it(tmp_path, monkeypatch) ->
                                    "--key-dir", str(tmp_path / "k")])
     assert out.exit_code == 1 and "đã bị hỏng" in out.output and "archive check" in out.output, out.output
     assert not (tmp_path / "b.sdtbak").exists() and not (tmp_path / "b.sdtbak.part").exists()
+
+
+def test_a_backup_without_files_says_what_the_new_machine_lacks(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv(archive.ARCHIVE_ENV, str(tmp_path / "archive-a"))
+    (tmp_path / "a").mkdir()
+    source = f"sqlite:///{tmp_path / 'a' / 'school.sqlite'}"
+    _school(source)
+    backup_file = tmp_path / "b.sdtbak"
+    out = _run("backup", "-o", str(backup_file), "--db", source, "--key-dir", str(tmp_path / "k"))
+    assert out.exit_code == 0 and "2 mục lưu trữ, 0 tệp lưu trữ" in out.output, out.output
+    monkeypatch.setenv(archive.ARCHIVE_ENV, str(tmp_path / "archive-b"))
+    out = CliRunner().invoke(cli, ["restore", str(backup_file), "--db", f"sqlite:///{tmp_path / 'b.sqlite'}",
+                                   "--key-dir", str(tmp_path / "keys")])
+    assert out.exit_code == 0 and "thiếu 2 tệp: hãy chép kho lưu trữ cũ sang" in out.output, out.output
