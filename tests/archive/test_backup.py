@@ -129,7 +129,7 @@ def _rewrite(data: bytes, change: Callable[[dict[str, bytes], dict[str, Any]], N
     manifest = json.loads(members.pop("manifest.json"))
     change(members, manifest)
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as zf:
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, content in members.items():
             zf.writestr(name, content)
         zf.writestr("manifest.json", json.dumps(manifest))
@@ -185,7 +185,14 @@ def _bad_rows(members: dict[str, bytes], manifest: dict[str, Any]) -> None:
     manifest["members"][name]["sha256"] = hashlib.sha256(members[name]).hexdigest()
 
 
+def _bomb(members: dict[str, bytes], manifest: dict[str, Any]) -> None:
+    name = "tables/school.jsonl"
+    members[name] = bytes(64 * 1024 * 1024)  # deflates about 1,000 times
+    manifest["members"][name]["sha256"] = hashlib.sha256(members[name]).hexdigest()
+
+
 HOSTILE = {
+    "zip bomb": (lambda data: _rewrite(data, _bomb), IntegrityError),
     "truncated": (lambda data: data[: len(data) // 2], ValidationError),
     "a byte changed inside a member": (lambda data: _flip(data, len(data) // 3), IntegrityError),
     "archive file tampered": (lambda data: _rewrite(data, _tampered_file), IntegrityError),
