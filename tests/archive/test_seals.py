@@ -38,7 +38,7 @@ def test_seals_in_an_s3_archive_catch_a_truncated_or_rehashed_trail(db, tmp_path
     (tmp_path / "k.pem").write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
     (tmp_path / "k.pub").write_bytes(key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
     result = _run("audit", "seal", "--school", db["school"], "--key", str(tmp_path / "k.pem"),
-                  "--as", db["users"][Role.ADMINISTRATOR], "--db", db["url"])
+                  "--as", db["users"][Role.ADMINISTRATOR], "-o", str(tmp_path / "niem-phong.json"), "--db", db["url"])
     assert result.exit_code == 0, result.output
     listed = seaweed.client().list_objects_v2(Bucket=BUCKET, Prefix=f"{prefix}seals/").get("Contents", [])
     assert listed, "the seal is an object of the archive's bucket"
