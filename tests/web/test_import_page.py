@@ -83,3 +83,11 @@ def test_bad_form_values_and_files_get_a_message(login_as) -> None:
     not_a_sheet = admin.post("/nhap-du-lieu", content_type="multipart/form-data", data={
         "csrf_token": token, "kind": "students", "file": (io.BytesIO(b"\x00\x01 not a workbook"), "x.xlsx")})
     assert not_a_sheet.status_code == 400 and "Traceback" not in not_a_sheet.get_data(as_text=True)
+
+
+def test_a_file_over_the_request_limit_gets_413_not_a_traceback(login_as) -> None:
+    admin = login_as(Role.ADMINISTRATOR)
+    token = csrf_of(admin.get("/nhap-du-lieu").get_data(as_text=True))
+    response = admin.post("/nhap-du-lieu", content_type="multipart/form-data", data={
+        "csrf_token": token, "kind": "students", "file": (io.BytesIO(b"x" * (17 * 1024 * 1024)), "lon.xlsx")})
+    assert response.status_code == 413 and "Tệp gửi lên quá lớn" in response.get_data(as_text=True)
