@@ -34,9 +34,11 @@ ISSUE_LISTENER = "archive.items:deposit_issued"
 
 def install() -> None:
     """Deposit every edition issued from now on, in this process and in print workers (idempotent)."""
+    from archive import seals
     from layouts.publish import add_issue_listener
 
     add_issue_listener(ISSUE_LISTENER)
+    seals.install()  # an archive in an object store keeps the audit seals too
 
 
 __all__ = [

@@ -243,6 +243,9 @@ def deposit_issued(session: Session, actor: Actor, published: Any) -> ArchiveIte
     school year it was issued in (the latest year of the school begun by its issue date), as paper
     archives file documents by the year they were made.
     """
+    from archive import seals
+
+    seals.install()  # print workers install the listener by name only: the seal publisher comes with it
     edition: Edition = published.edition
     year_id = edition.school_year_id
     if year_id is None:  # a bound volume, a register: filed under the school year it was issued in

@@ -22,7 +22,7 @@ automatically at each executed lock, each recorded edition, and at the first wri
 (the previous day's head). After the transaction commits, each seal is appended to the **seal log**
 outside the database (``seal_log_path``: ``SODIENTU_SEAL_LOG``, else ``archive/audit-seals.jsonl`` beside a
 SQLite database file, else ``$SODIENTU_ARCHIVE/audit-seals.jsonl`` for a local archive folder), one JSON line per seal, never
-rewritten. ``verify(..., published=…)`` takes the last published seal of each chain (from that log, from
+rewritten; an archive in an object store keeps them as objects of their own (``add_seal_publisher``: ``archive.seals``). ``verify(..., published=…)`` takes the last published seal of each chain (from that log, from
 the file ``sodientu audit seal`` writes for the principal, or a sequence number) and fails when the chain
 is shorter than the seal, its entry at the seal differs, or the seal is missing from the database.
 """
@@ -420,10 +420,28 @@ def _forget_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
+#: Layers above that publish seals where the database cannot reach them (``add_seal_publisher``).
+_seal_publishers: list[Callable[[Session, list[PublishedSeal]], bool]] = []
+
+
+def add_seal_publisher(publisher: Callable[[Session, list[PublishedSeal]], bool]) -> None:
+    """Publish seals also through ``publisher(session, seals)``: True when it kept them (the archive's
+    object store), False to leave them to the seal log file. ``SODIENTU_SEAL_LOG``, when set, comes first."""
+    if publisher not in _seal_publishers:
+        _seal_publishers.append(publisher)
+
+
 def _publish_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, [])
     if not pending:
         return
+    if not os.environ.get(SEAL_LOG_ENV):
+        for publisher in _seal_publishers:
+            try:
+                if publisher(session, pending):
+                    return
+            except Exception as exc:  # noqa: BLE001 - the seal is in the database; the next one publishes the head
+                log.error("seal publisher %r failed: %r", publisher, exc)
     path = seal_log_path(session)
     if path is None:
         log.warning("no seal log configured (%s): %d seal(s) not published", SEAL_LOG_ENV, len(pending))
@@ -445,6 +463,15 @@ def append_seals(path: Path, seals: list[PublishedSeal]) -> None:
         os.close(fd)
 
 
+def seal_from_line(line: str) -> PublishedSeal:
+    """One published seal from its JSON line (ValueError, KeyError, TypeError, AttributeError when it is not)."""
+    obj = json.loads(line)
+    if obj.get("type") != SEAL_TYPE:
+        raise ValueError("not a seal")
+    return PublishedSeal(int(obj["chain"]), int(obj["seq"]), str(obj["hash"]), str(obj["at"]),
+                         str(obj.get("key_id", "")), str(obj.get("signature", "")), str(obj.get("reason", "")))
+
+
 def read_published_seals(path: Path) -> dict[int, PublishedSeal]:
     """The last seal of each chain in a seal log or a principal's seal file; raises ``IntegrityError``."""
     try:
@@ -457,11 +484,7 @@ def read_published_seals(path: Path) -> dict[int, PublishedSeal]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-            if obj.get("type") != SEAL_TYPE:
-                raise ValueError("not a seal")
-            found = PublishedSeal(int(obj["chain"]), int(obj["seq"]), str(obj["hash"]), str(obj["at"]),
-                                  str(obj.get("key_id", "")), str(obj.get("signature", "")), str(obj.get("reason", "")))
+            found = seal_from_line(line)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise IntegrityError(f"Tệp niêm phong {path} bị hỏng ở dòng {number}.",
                                  f"bad seal line {number} of {path}: {exc!r}") from None

@@ -304,8 +304,21 @@ def _check_member_name(name: Any, info: Any) -> None:
                              "không khôi phục.", f"archive member {name!r} not named by its sha256")
 
 
+#: a member inflating to more than this many times its compressed size (and past ``_BOMB_FLOOR``) is refused
+#: unread: JSON lines compress about 10-20 times, PDFs and scans hardly at all; a zip bomb about 1,000 times
+_BOMB_RATIO = 200
+_BOMB_FLOOR = 16 * 1024 * 1024
+
+
 def _check_members(zf: zipfile.ZipFile, manifest: dict[str, Any]) -> None:
     for name, info in manifest["members"].items():
+        try:
+            stored = zf.getinfo(name)
+        except KeyError:
+            raise IntegrityError(f"Bản sao lưu bị thiếu phần {name}.", f"member {name} missing") from None
+        if stored.file_size > _BOMB_FLOOR and stored.file_size > _BOMB_RATIO * max(stored.compress_size, 1):
+            raise IntegrityError(f"Bản sao lưu có phần {name} nén bất thường (bom nén?): không khôi phục.",
+                                 f"member {name}: {stored.file_size} bytes from {stored.compress_size}")
         digest = hashlib.sha256()
         try:
             with zf.open(name) as member:

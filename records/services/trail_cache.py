@@ -99,15 +99,17 @@ def _connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+    """The signed bytes are the stored bytes: no canonical order is needed, only one encoding."""
+    return _ENCODER.encode(value).encode()
 
 
 def _encode_values(values: dict[tuple[Any, ...], Any]) -> list[list[Any]]:
-    pairs = [[list(key), "t" if isinstance(value, tuple) else "v", list(value) if isinstance(value, tuple) else value]
-             for key, value in values.items()]
-    pairs.sort(key=lambda p: json.dumps(p[0]))
-    return pairs
+    return [[list(key), "t" if isinstance(value, tuple) else "v", list(value) if isinstance(value, tuple) else value]
+            for key, value in values.items()]
 
 
 def _decode_values(pairs: list[list[Any]]) -> dict[tuple[Any, ...], Any]:

@@ -129,7 +129,7 @@ def _rewrite(data: bytes, change: Callable[[dict[str, bytes], dict[str, Any]], N
     manifest = json.loads(members.pop("manifest.json"))
     change(members, manifest)
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as zf:
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, content in members.items():
             zf.writestr(name, content)
         zf.writestr("manifest.json", json.dumps(manifest))
@@ -185,7 +185,14 @@ def _bad_rows(members: dict[str, bytes], manifest: dict[str, Any]) -> None:
     manifest["members"][name]["sha256"] = hashlib.sha256(members[name]).hexdigest()
 
 
+def _bomb(members: dict[str, bytes], manifest: dict[str, Any]) -> None:
+    name = "tables/school.jsonl"
+    members[name] = bytes(64 * 1024 * 1024)  # deflates about 1,000 times
+    manifest["members"][name]["sha256"] = hashlib.sha256(members[name]).hexdigest()
+
+
 HOSTILE = {
+    "zip bomb": (lambda data: _rewrite(data, _bomb), IntegrityError),
     "truncated": (lambda data: data[: len(data) // 2], ValidationError),
     "a byte changed inside a member": (lambda data: _flip(data, len(data) // 3), IntegrityError),
     "archive file tampered": (lambda data: _rewrite(data, _tampered_file), IntegrityError),
@@ -233,3 +240,17 @@ def test_a_corrupted_object_stops_the_backup_naming_it(tmp_path, monkeypatch) ->
                                    "--key-dir", str(tmp_path / "k")])
     assert out.exit_code == 1 and "đã bị hỏng" in out.output and "archive check" in out.output, out.output
     assert not (tmp_path / "b.sdtbak").exists() and not (tmp_path / "b.sdtbak.part").exists()
+
+
+def test_a_backup_without_files_says_what_the_new_machine_lacks(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv(archive.ARCHIVE_ENV, str(tmp_path / "archive-a"))
+    (tmp_path / "a").mkdir()
+    source = f"sqlite:///{tmp_path / 'a' / 'school.sqlite'}"
+    _school(source)
+    backup_file = tmp_path / "b.sdtbak"
+    out = _run("backup", "-o", str(backup_file), "--db", source, "--key-dir", str(tmp_path / "k"))
+    assert out.exit_code == 0 and "2 mục lưu trữ, 0 tệp lưu trữ" in out.output, out.output
+    monkeypatch.setenv(archive.ARCHIVE_ENV, str(tmp_path / "archive-b"))
+    out = CliRunner().invoke(cli, ["restore", str(backup_file), "--db", f"sqlite:///{tmp_path / 'b.sqlite'}",
+                                   "--key-dir", str(tmp_path / "keys")])
+    assert out.exit_code == 0 and "thiếu 2 tệp: hãy chép kho lưu trữ cũ sang" in out.output, out.output

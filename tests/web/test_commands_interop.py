@@ -17,6 +17,7 @@ from records.models import KeyKind
 from records.permissions import Actor
 from records.services import editions
 from signing.keys import generate_private_key, key_id, public_key_pem
+from tests.factories import TEST_PASSWORD, TEST_PASSWORD_HASH
 from tests.records.interop.messy import xlsx
 from tests.records.school_setup import set_up_school
 from web.cli import cli
@@ -30,6 +31,7 @@ def db(tmp_path: Path):
     key = generate_private_key()
     with session_scope(engine) as session:
         s = set_up_school(session)
+        s.admin.password_hash = s.principal.password_hash = TEST_PASSWORD_HASH  # the commands sign them in
         s.klass(s.year(2025), 6, "6A1")
         system = Actor.system("kiểm thử")
         editions.register_key(session, system, key_id=key_id(key), kind=KeyKind.ED25519,
@@ -75,3 +77,19 @@ def test_import_export_backup_restore(db, tmp_path: Path) -> None:
     assert "1 điểm niêm phong, 1 chữ kí đã kiểm tra" in out.output, out.output
     again = run("restore", str(backup_file), "--db", copy)
     assert again.exit_code == 1 and "chỉ khôi phục vào một cơ sở dữ liệu trống" in again.output
+
+
+def test_import_and_export_act_for_someone_only_with_their_password(db, tmp_path: Path, monkeypatch) -> None:
+    listing = tmp_path / "6a1.xlsx"
+    listing.write_bytes(xlsx([["STT", "Họ và tên", "Ngày sinh", "Giới tính"], [1, "Lò Thị Mai", "02/03/2014", "Nữ"]],
+                             title="DANH SÁCH HỌC SINH LỚP 6A1 NĂM HỌC 2025-2026").data)
+    monkeypatch.setenv("SODIENTU_PASSWORD", "khong-phai-mat-khau")
+    refused = run("import", "students", str(listing), "--as", db["admin"], "--db", db["url"])
+    assert refused.exit_code == 1 and "mật khẩu không đúng" in refused.output
+    out = run("export", "statistics", "--year", "2025", "-o", str(tmp_path / "tk.xlsx"), "--as", db["principal"],
+              "--db", db["url"])
+    assert out.exit_code == 1 and "mật khẩu không đúng" in out.output and not (tmp_path / "tk.xlsx").exists()
+    monkeypatch.delenv("SODIENTU_PASSWORD")
+    monkeypatch.setenv(f"SODIENTU_PASSWORD_{db['admin'].upper()}", TEST_PASSWORD)
+    done = run("import", "students", str(listing), "--as", db["admin"], "--db", db["url"])
+    assert done.exit_code == 0, done.output

@@ -67,18 +67,7 @@ def test_two_workers_start_answer_and_stop(tmp_path: Path, stop: signal.Signals)
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     workers: set[int] = set()
     try:
-        deadline = time.monotonic() + 120  # imports are slow on a loaded machine
-        while time.monotonic() < deadline:
-            assert process.poll() is None, process.communicate()
-            workers = _children(process.pid)
-            if len(workers) == 2:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                    break
-                except OSError:
-                    pass
-            time.sleep(0.2)
-        assert len(workers) == 2, "two worker processes under the supervisor"
+        workers = _wait_for(process, port, lambda found: len(found) == 2)  # two workers under the supervisor
         for _ in range(20):  # many short connections: the kernel hands them to either worker
             status, body, server = _get(port, "/xac-thuc")
             assert status == 200 and "Xác thực trang sổ" in body and server == "sodientu"
@@ -94,6 +83,40 @@ def test_two_workers_start_answer_and_stop(tmp_path: Path, stop: signal.Signals)
     assert not any(_alive(pid) for pid in workers), "every worker ended with the supervisor"
     with socket.socket() as s:  # the port is free again
         s.bind(("127.0.0.1", port))
+
+
+def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
+    url, port = _database(tmp_path), _free_port()
+    process = subprocess.Popen([*CLI, "serve", "--db", url, "--port", str(port), "--workers", "2", "--threads", "2"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        workers = _wait_for(process, port, lambda found: len(found) == 2)
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        replaced = _wait_for(process, port, lambda found: len(found) == 2 and victim not in found)
+        assert victim not in replaced and len(replaced) == 2
+        for _ in range(10):
+            assert _get(port, "/xac-thuc")[0] == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 0 and "starting another" in err
+
+
+def _wait_for(process: subprocess.Popen[str], port: int, ready) -> set[int]:  # type: ignore[no-untyped-def]
+    """The worker pids once ``ready(pids)`` holds and the port answers (imports are slow on a loaded machine)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        found = _children(process.pid)
+        if ready(found):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                return found
+            except OSError:
+                pass
+        time.sleep(0.2)
+    raise AssertionError("the workers did not come up")
 
 
 def test_a_port_in_use_is_a_clear_error(tmp_path: Path) -> None:

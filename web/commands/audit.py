@@ -134,10 +134,14 @@ def verify_cmd(engine: Engine, school_code: str | None, public_key: str | None, 
         school_id = _school(session, school_code).id if school_code else None
         published: dict[int, Any] = {}
         source = seal_file
-        if source is None and seal_seq is None:
+        kept = _archive_seals(session) if source is None and seal_seq is None else None
+        if kept is not None:  # an archive in an object store keeps the seals (archive.seals)
+            published.update(kept[0])
+            source = kept[1]
+        elif source is None and seal_seq is None:
             log_path = audit.seal_log_path(session)
             source = str(log_path) if log_path is not None and log_path.is_file() else None
-        if source is not None:
+        if source is not None and kept is None:
             published.update(audit.read_published_seals(Path(source)))
         if seal_seq is not None:
             published[audit.chain_of(school_id)] = seal_seq
@@ -163,6 +167,13 @@ def verify_cmd(engine: Engine, school_code: str | None, public_key: str | None, 
         click.echo(f"  cũng hỏng: chuỗi {problem.chain}: {problem.reason_vi}", err=True)
     fail(f"Nhật kí lưu vết KHÔNG toàn vẹn — {chain}, mục hỏng đầu tiên: {bad.reason_vi}.",
          f"audit log broken (chain {bad.chain}): first bad entry {bad.entry_id}: {bad.reason}")
+
+
+def _archive_seals(session: Any) -> tuple[dict[int, Any], str] | None:
+    """The seals kept in the archive's bucket (None: the archive keeps a seal log file, or there is none)."""
+    from archive import seals
+
+    return seals.published(session)
 
 
 @audit_group.command("seal")

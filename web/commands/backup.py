@@ -114,8 +114,8 @@ def restore_cmd(engine: Engine, file: Path, key_dir: Path | None) -> None:
     click.echo(f"Đã khôi phục bản sao lưu ngày {summary.created_at}: {len(summary.tables)} bảng, {rows} dòng, "
                f"{len(summary.key_files)} tệp khóa công khai, {summary.archive_entries} mục lưu trữ, "
                f"{summary.archive_files} tệp lưu trữ.")
-    if sink is not None and summary.archive_files:
-        _check_archive(engine, sink)
+    if sink is not None and summary.archive_entries:
+        _check_archive(engine, sink, with_files=bool(summary.archive_files))
     report = summary.audit
     if not report.ok:
         bad = report.first_bad
@@ -125,7 +125,7 @@ def restore_cmd(engine: Engine, file: Path, key_dir: Path | None) -> None:
                f"niêm phong, {report.signatures_checked} chữ kí đã kiểm tra.")
 
 
-def _check_archive(engine: Engine, sink: Any) -> None:
+def _check_archive(engine: Engine, sink: Any, *, with_files: bool) -> None:
     """Re-hash every archived item of the restored database in the restored store."""
     from sqlalchemy.orm import Session
 
@@ -133,10 +133,15 @@ def _check_archive(engine: Engine, sink: Any) -> None:
 
     with Session(engine) as session:
         report = archive.check(session, store=sink.store)
-    if not report.ok:
+    if report.ok:
+        click.echo("Kho lưu trữ toàn vẹn: mọi tệp của các mục lưu trữ có mặt và đúng mã băm.")
+    elif with_files:
         fail(f"Kho lưu trữ sau khi khôi phục thiếu hoặc hỏng {len(report.problems)} tệp "
              "(chạy «sodientu archive check» để xem).", f"restored archive: {len(report.problems)} problems")
-    click.echo("Kho lưu trữ toàn vẹn: mọi tệp của các mục lưu trữ có mặt và đúng mã băm.")
+    else:
+        click.secho(f"Bản sao lưu không kèm tệp lưu trữ (--with-files) và kho lưu trữ ở máy này thiếu "
+                    f"{len(report.problems)} tệp: hãy chép kho lưu trữ cũ sang ({sink.store.location}), rồi chạy "
+                    "«sodientu archive check».", fg="yellow", err=True)
 
 
 def register(cli: click.Group) -> None:

@@ -8,9 +8,9 @@ import click
 from sqlalchemy import Engine
 
 from records.db import session_scope
-from records.permissions import Actor
 from web.cli import db_option, existing_folder
 from web.commands.data_import import school_id
+from web.passwords import signed_in_actor
 
 
 @click.group("export")
@@ -37,7 +37,7 @@ def statistics_cmd(engine: Engine, year: int, term: int | None, output: Path, as
     from records.interop.statistics import statistics
 
     with session_scope(engine) as session:
-        actor = Actor.by_username(session, username)
+        actor = signed_in_actor(session, username)
         school = resolve_school(session, school_id(session, school_code))
         export = statistics(session, actor, school, resolve_year(session, school, year), term)
         data = export.to_json() if as_json else export.to_xlsx()
@@ -63,7 +63,7 @@ def class_cmd(engine: Engine, class_name: str, year: int, term: int, output: Pat
     from records.interop.sheets import fold
 
     with session_scope(engine) as session:
-        actor = Actor.by_username(session, username)
+        actor = signed_in_actor(session, username)
         school = resolve_school(session, school_id(session, school_code))
         school_year = resolve_year(session, school, year)
         klass = classes_by_name(session, school_year).get(fold(class_name))

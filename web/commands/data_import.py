@@ -20,8 +20,8 @@ from records.interop.common import ImportOptions
 from records.interop.report import ImportReport
 from records.interop.sheets import SpreadsheetFile
 from records.models import School
-from records.permissions import Actor
 from web.cli import db_option, fail
+from web.passwords import signed_in_actor
 
 
 def school_id(session: Session, code: str | None) -> int | None:
@@ -77,7 +77,7 @@ def import_cmd(engine: Engine, kind: str, file: Path, username: str, school_code
     """Nhập danh sách học sinh, giáo viên, phân công hoặc bảng điểm từ tệp .xlsx / .csv."""
     source = SpreadsheetFile.from_path(file)
     with session_scope(engine) as session:
-        actor = Actor.by_username(session, username)
+        actor = signed_in_actor(session, username)
         options = ImportOptions(school_id=school_id(session, school_code), start_year=year, class_name=class_name,
                                 dry_run=dry_run, create_classes=create_classes, subject=subject, term=term)
         report = _importer(kind)(session, actor, source, options)
