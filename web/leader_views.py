@@ -11,6 +11,7 @@ table allows it, and the server refuses anyway.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +31,7 @@ from records.models import (
     Term,
 )
 from records.services import corrections, inspections, leadership, locks, reads, results
+from records.services.sheets import refuse_unprintable
 from web.app import db, today
 from web.auth import current_role, role_page, signed_in
 from web.forms import attempt, parse_date, text_field
@@ -73,8 +75,10 @@ def _get(model: type, ident: int | None, what_vi: str) -> Any:
 
 def _long_text(name: str, label: str, *, required: bool = True) -> str | None:
     """A multi-line text field (line breaks kept, other white space trimmed), bounded."""
-    raw = (request.form.get(name) or "").replace("\r\n", "\n").strip()
+    raw = unicodedata.normalize("NFC", request.form.get(name) or "").replace("\r\n", "\n").strip()
     text = "\n".join(" ".join(line.split()) for line in raw.split("\n")).strip()
+    for line in text.split("\n"):
+        refuse_unprintable(line, label.capitalize())
     if not text:
         if required:
             raise ValidationError(f"Cần nhập {label}.", f"{name} missing")
@@ -103,7 +107,8 @@ def lock_register() -> Any:
 
 
 def _reference() -> str:
-    reference = text_field("decision_ref", "số, ngày của quyết định")
+    reference = unicodedata.normalize("NFC", text_field("decision_ref", "số, ngày của quyết định"))
+    refuse_unprintable(reference, "Số, ngày của quyết định")
     if len(reference) > REFERENCE_MAX:
         raise ValidationError(f"Số, ngày của quyết định dài quá {REFERENCE_MAX} kí tự.", "decision_ref too long")
     return reference

@@ -311,6 +311,13 @@ def test_the_inspection_shows_what_is_missing_and_records_the_minutes(app, schoo
     empty = _post(principal, "/kiem-tra-so", {"nam": school.year_id, "thang": "2025-12", "findings": "  "},
                   "/kiem-tra-so")
     assert _flashes(principal, empty) == ["Cần nhập nội dung kiểm tra, nhận xét."]
+    control = _post(principal, "/kiem-tra-so", {"nam": school.year_id, "thang": "2025-12", "findings": "Đủ\x00 điểm"},
+                    "/kiem-tra-so")
+    assert _flashes(principal, control) == [
+        "Nội dung kiểm tra, nhận xét chứa ký tự điều khiển không in được (U+0000)."]
+    too_long = _post(principal, "/kiem-tra-so", {"nam": school.year_id, "thang": "2025-12", "findings": "x" * 2001},
+                     "/kiem-tra-so")
+    assert _flashes(principal, too_long) == ["Nội dung kiểm tra, nhận xét dài quá 2000 kí tự."]
     recorded = _post(principal, "/kiem-tra-so", {"nam": school.year_id, "thang": "2025-12", "lop": school.class_id,
                                                  "inspected_on": "28/12/2025", "findings": HOSTILE + "\nDòng hai.",
                                                  "conclusion": "Bổ sung điểm trước 05/01/2026."}, "/kiem-tra-so")
