@@ -150,6 +150,9 @@ def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, 
     assert flash(principal) == ["Đã lập biên bản kiểm tra tháng 3/2026; biên bản được in vào sổ."]
     assert findings in principal.inner_text("#inspections")
     shot(principal, "leader-principal-inspection")
+    principal.set_viewport_size({"width": 390, "height": 844})
+    shot(principal, "leader-principal-inspection-phone")
+    principal.set_viewport_size({"width": 1280, "height": 900})
 
     # the principal approves the class's term-I results (recomputed after the correction)
     principal.goto(f"{base}/phe-duyet-ket-qua")

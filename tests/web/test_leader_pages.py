@@ -190,6 +190,7 @@ def test_a_correction_from_the_teachers_form_to_the_applied_mark(app, school):
     detail = teacher.get(filed.location).get_data(as_text=True)
     assert "Chờ duyệt" in detail and "<script>alert" not in detail and "&lt;script&gt;" in detail
     assert 'id="approve"' not in detail
+    assert f'id="request-{request_id}"' in teacher.get(form_page).get_data(as_text=True)  # "Đơn đã gửi"
     twice = _post(teacher, "/giao-vien/de-nghi-sua-diem",
                   {"pc": pc, "enrolment": enrolment, "column": "tx:2", "new_value": "9", "reason": "lần hai"}, form_page)
     assert _flashes(teacher, twice) == [f"Đã có đơn đề nghị số {request_id} cho điểm này đang chờ xử lí."]
