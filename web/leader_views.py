@@ -176,6 +176,18 @@ def correction(request_id: int) -> Any:
     return render_template("leader/correction.html", d=detail, leaders=leaders, board=board)
 
 
+@bp.get("/sua-diem/<int:request_id>/in")
+@signed_in
+def print_correction(request_id: int) -> Response:
+    """The request form (and, once applied, the correction record) as a PDF for the board's files."""
+    from layouts.correction import print_correction as render
+
+    pdf = render(db(), request_id, g.actor)
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="don-de-nghi-sua-diem-{request_id}.pdf"'
+    return response
+
+
 @bp.post("/sua-diem/<int:request_id>/duyet")
 @role_page(Role.PRINCIPAL)
 def decide_correction(request_id: int) -> Response:

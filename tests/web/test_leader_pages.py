@@ -247,6 +247,12 @@ def test_a_correction_from_the_teachers_form_to_the_applied_mark(app, school):
     for step in ("Lập đơn", "Phê duyệt", "Sửa điểm", "Thực hiện sửa chữa"):
         assert f"<td>{step}</td>" in trail
     assert "Hà Văn Ban (Ban quản trị)" in trail and "Đã sửa" in trail
+    printed = teacher.get(f"{filed.location}/in")
+    assert printed.status_code == 200 and printed.mimetype == "application/pdf"
+    from layouts.render import extract_page_texts
+
+    pages = [" ".join(t.split()) for t in extract_page_texts(printed.data)]
+    assert len(pages) == 2 and "Lò Thị Mai" in pages[0] and "8,5" in pages[0] and "Hà Văn Ban" in pages[1]
 
 
 def _user_id(school: WebSchool, username: str) -> int:
@@ -277,6 +283,7 @@ def test_a_principal_of_another_school_sees_nothing_of_this_one(app, school):
     assert filed.status_code == 303
     stranger = _client(app, "hieutruong2")
     assert stranger.get(filed.location).status_code == 403
+    assert stranger.get(f"{filed.location}/in").status_code == 403
     assert "thiếu điểm" not in stranger.get("/sua-diem").get_data(as_text=True)
     before = _trail(school)
     page = "/hieu-truong"
