@@ -18,7 +18,13 @@ from typing import Any
 from flask import Blueprint, g, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from records.errors import NotFoundError, PermissionDeniedError, ValidationError
+from records.errors import (
+    BookLockedError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from records.models import (
     Book,
     Class,
@@ -356,6 +362,25 @@ def class_results(class_id: int) -> Any:
     """A class's results of a period (``?ky=hk1|hk2|cn``): counts by level and every student, before approving."""
     summary = leadership.class_results(db(), g.actor, class_id, _period())
     return render_template("leader/class_results.html", r=summary, periods=leadership.PERIODS)
+
+
+@bp.post("/phe-duyet-ket-qua/lop/<int:class_id>/tinh")
+@role_page(*LEADERS)
+def compute_results(class_id: int) -> Response:
+    """Compute (again) the class's results of the period from the marks, before approving them."""
+    period = _period()
+    klass = db().get(Class, class_id)
+    if klass is None:
+        raise NotFoundError("Không tìm thấy lớp.", f"class {class_id} not found")
+
+    def change() -> None:
+        try:
+            results.compute_class(db(), g.actor, klass, period)
+        except BookLockedError as locked:  # said on the page, like any refused value
+            raise ConflictError(locked.message_vi, str(locked)) from locked
+
+    return attempt(change, f"Đã tính kết quả {period.label_vi} của lớp {klass.name}.",
+                   url_for("leader.class_results", class_id=class_id, ky=period.value))
 
 
 @bp.post("/phe-duyet-ket-qua/lop/<int:class_id>")

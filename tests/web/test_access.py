@@ -44,7 +44,7 @@ READS |= {
     "leader.correction_form": ({R.SUBJECT_TEACHER}, None), "leader.file_correction": ({R.SUBJECT_TEACHER}, None),
     "leader.inspection": (LEADERS, None), "leader.record_inspection": (LEADERS, None),
     "leader.results_overview": (LEADERS, None), "leader.class_results": (LEADERS, LEADERS),
-    "leader.approve_results": ({R.PRINCIPAL}, {R.PRINCIPAL}),
+    "leader.approve_results": ({R.PRINCIPAL}, {R.PRINCIPAL}), "leader.compute_results": (LEADERS, LEADERS),
 }
 
 

@@ -371,14 +371,18 @@ def test_results_are_summarised_and_only_the_principal_approves(app, school):
     none_yet = _post(principal, f"/phe-duyet-ket-qua/lop/{school.other_class_id}", {"ky": "cn"}, page)
     assert _flashes(principal, none_yet) == ["Lớp 6A2 chưa có kết quả Cả năm để phê duyệt."]
     vice = _as(app, Role.VICE_PRINCIPAL)
+    computed = _post(vice, f"/phe-duyet-ket-qua/lop/{school.class_id}/tinh", {"ky": "cn"}, page)
+    assert _flashes(vice, computed) == ["Đã tính kết quả Cả năm của lớp 6A1."]
+    locked = _post(vice, f"/phe-duyet-ket-qua/lop/{school.class_id}/tinh", {"ky": "hk1"}, page)
+    assert _flashes(vice, locked)[0].startswith("Sổ gọi tên và ghi điểm lớp 6A1, Học kì I năm học 2025-2026 đã khóa")
     seen = vice.get(page).get_data(as_text=True)
-    assert "Lò Thị Mai" in seen and 'id="approve-results"' not in seen
+    assert "Lò Thị Mai" in seen and 'id="approve-results"' not in seen and 'id="compute-results"' in seen
     before = _trail(school)
     assert _post(vice, f"/phe-duyet-ket-qua/lop/{school.class_id}", {"ky": "cn"}, page).status_code == 403
     homeroom = _as(app, Role.HOMEROOM_TEACHER)
     assert homeroom.get(page).status_code == 403
-    assert _post(homeroom, f"/phe-duyet-ket-qua/lop/{school.class_id}", {"ky": "cn"}, "/chu-nhiem"
-                 ).status_code == 403
+    for path in (f"/phe-duyet-ket-qua/lop/{school.class_id}", f"/phe-duyet-ket-qua/lop/{school.class_id}/tinh"):
+        assert _post(homeroom, path, {"ky": "cn"}, "/chu-nhiem").status_code == 403
     assert _trail(school) == before
     assert principal.get(f"/phe-duyet-ket-qua/lop/{school.class_id}?ky=hk9").status_code == 400
 
