@@ -310,8 +310,10 @@ def inspection() -> Any:
         raise NotFoundError("Không tìm thấy năm học.", f"school year {year_id} not found")
     klass = _class_of_year(request.args.get("lop", type=int), year)
     progress = inspections.entry_progress(db(), g.actor, year, cal_year, month, klass=klass)
+    earlier = f"{cal_year - (month == 1):04d}-{(month - 2) % 12 + 1:02d}"
+    later = f"{cal_year + (month == 12):04d}-{month % 12 + 1:02d}"
     return render_template("leader/inspection.html", years=years, year_id=year_id, progress=progress,
-                           month_value=f"{cal_year:04d}-{month:02d}", klass=klass,
+                           month_value=f"{cal_year:04d}-{month:02d}", klass=klass, earlier=earlier, later=later,
                            classes=leadership.year_classes(db(), g.actor, year_id),
                            recorded=leadership.inspections_of(db(), g.actor, year_id), today=today(),
                            only_late=request.args.get("thieu") == "1")

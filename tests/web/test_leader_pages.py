@@ -307,6 +307,9 @@ def test_the_inspection_shows_what_is_missing_and_records_the_minutes(app, schoo
     page = principal.get(f"/kiem-tra-so?nam={school.year_id}&thang=2025-12").get_data(as_text=True)
     assert "Người giaovien" in page and "Lò Thị Mai" in page and 'class="late"' in page
     assert "Tính đến ngày <b>31/12/2025</b>" in page
+    assert "thang=2025-11" in page and "thang=2026-01" in page  # the months around
+    january = principal.get(f"/kiem-tra-so?nam={school.year_id}&thang=2026-01").get_data(as_text=True)
+    assert "thang=2025-12" in january and "thang=2026-02" in january
     one_class = principal.get(f"/kiem-tra-so?nam={school.year_id}&thang=2025-12&lop={school.class_id}")
     assert "lớp 6A1" in one_class.get_data(as_text=True)
     late_only = principal.get(f"/kiem-tra-so?nam={school.year_id}&thang=2025-12&thieu=1").get_data(as_text=True)
