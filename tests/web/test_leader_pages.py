@@ -329,6 +329,9 @@ def test_the_inspection_shows_what_is_missing_and_records_the_minutes(app, schoo
     too_long = _post(principal, "/kiem-tra-so", {"nam": school.year_id, "thang": "2025-12", "findings": "x" * 2001},
                      "/kiem-tra-so")
     assert _flashes(principal, too_long) == ["Nội dung kiểm tra, nhận xét dài quá 2000 kí tự."]
+    other_year = _post(principal, "/kiem-tra-so", {"nam": school.year_id, "thang": "2024-12", "findings": "x"},
+                       "/kiem-tra-so")
+    assert _flashes(principal, other_year) == ["Tháng 12/2024 không thuộc năm học 2025-2026."]
     recorded = _post(principal, "/kiem-tra-so", {"nam": school.year_id, "thang": "2025-12", "lop": school.class_id,
                                                  "inspected_on": "28/12/2025", "findings": HOSTILE + "\nDòng hai.",
                                                  "conclusion": "Bổ sung điểm trước 05/01/2026."}, "/kiem-tra-so")
