@@ -366,10 +366,8 @@ def class_results(class_id: int) -> Any:
     return render_template("leader/class_results.html", r=summary, periods=leadership.PERIODS)
 
 
-@bp.post("/phe-duyet-ket-qua/lop/<int:class_id>/tinh")
-@role_page(*LEADERS)
-def compute_results(class_id: int) -> Response:
-    """Compute (again) the class's results of the period from the marks, before approving them."""
+def _on_class_results(class_id: int, act: Any, done_vi: str) -> Response:
+    """Call ``act(session, actor, klass, period)`` for the class and the posted period; back to its results."""
     period = _period()
     klass = db().get(Class, class_id)
     if klass is None:
@@ -377,25 +375,23 @@ def compute_results(class_id: int) -> Response:
 
     def change() -> None:
         try:
-            results.compute_class(db(), g.actor, klass, period)
+            act(db(), g.actor, klass, period)
         except BookLockedError as locked:  # said on the page, like any refused value
             raise ConflictError(locked.message_vi, str(locked)) from locked
 
-    return attempt(change, f"Đã tính kết quả {period.label_vi} của lớp {klass.name}.",
+    return attempt(change, done_vi.format(period=period.label_vi, klass=klass.name),
                    url_for("leader.class_results", class_id=class_id, ky=period.value))
+
+
+@bp.post("/phe-duyet-ket-qua/lop/<int:class_id>/tinh")
+@role_page(*LEADERS)
+def compute_results(class_id: int) -> Response:
+    """Compute (again) the class's results of the period from the marks, before approving them."""
+    return _on_class_results(class_id, results.compute_class, "Đã tính kết quả {period} của lớp {klass}.")
 
 
 @bp.post("/phe-duyet-ket-qua/lop/<int:class_id>")
 @role_page(Role.PRINCIPAL)
 def approve_results(class_id: int) -> Response:
     """The principal approves the class's results of the period."""
-    period = _period()
-    klass = db().get(Class, class_id)
-    if klass is None:
-        raise NotFoundError("Không tìm thấy lớp.", f"class {class_id} not found")
-
-    def change() -> None:
-        results.approve_class(db(), g.actor, klass, period)
-
-    return attempt(change, f"Đã phê duyệt kết quả {period.label_vi} của lớp {klass.name}.",
-                   url_for("leader.class_results", class_id=class_id, ky=period.value))
+    return _on_class_results(class_id, results.approve_class, "Đã phê duyệt kết quả {period} của lớp {klass}.")
