@@ -231,7 +231,10 @@ def apply_correction(request_id: int) -> Response:
 @bp.get("/giao-vien/de-nghi-sua-diem")
 @role_page(Role.SUBJECT_TEACHER)
 def correction_form() -> Any:
-    """The teacher picks an assignment (``?pc=``), then the student, the column, the new value, the reason."""
+    """The teacher picks an assignment (``?pc=``), then the student, the column, the new value, the reason.
+
+    A mark grid links one locked cell as ``?pc=<assignment>&hs=<enrolment>&cot=<kind>:<slot>`` (preselected).
+    """
     assignments = reads.assignments_of(db(), g.actor)
     chosen = request.args.get("pc", type=int)
     form = sheet = None
@@ -239,7 +242,8 @@ def correction_form() -> Any:
         form = leadership.correction_form(db(), g.actor, chosen)
         sheet = reads.class_marks(db(), g.actor, form.class_id, form.subject_id, form.term_id)
     return render_template("leader/correction_form.html", assignments=assignments, chosen=chosen, form=form,
-                           sheet=sheet, mine=leadership.my_correction_requests(db(), g.actor))
+                           sheet=sheet, mine=leadership.my_correction_requests(db(), g.actor),
+                           student=request.args.get("hs", type=int), column=request.args.get("cot", ""))
 
 
 @bp.post("/giao-vien/de-nghi-sua-diem")

@@ -172,6 +172,8 @@ def test_a_correction_from_the_teachers_form_to_the_applied_mark(app, school):
     html = teacher.get(form_page).get_data(as_text=True)
     assert "Lò Thị Mai" in html and "ĐĐGtx1" in html and "ĐĐGck" in html
     enrolment = _enrolment(school)
+    linked = teacher.get(f"{form_page}&hs={enrolment}&cot=gk:1").get_data(as_text=True)
+    assert f'<option value="{enrolment}" selected>' in linked and '<option value="gk:1" selected>' in linked
     no_reason = _post(teacher, "/giao-vien/de-nghi-sua-diem",
                       {"pc": pc, "enrolment": enrolment, "column": "tx:2", "new_value": "8,5", "reason": " "}, form_page)
     assert _flashes(teacher, no_reason) == ["Cần nhập lí do đề nghị sửa."]
