@@ -199,6 +199,9 @@ def main() -> None:
             ("correction approved", _post(principal, f"/sua-diem/{request_id}/duyet", {"quyet-dinh": "duyet"},
                                           f"/sua-diem/{request_id}")),
         ]
+        t0 = time.perf_counter()
+        assert principal.get(f"/sua-diem/{request_id}/in").mimetype == "application/pdf"
+        writes.append(("correction form printed (PDF)", (time.perf_counter() - t0) * 1000))
         for name, ms in writes:
             print(f"write: {name:30} {ms:8.1f} ms")
         app.extensions["sodientu.engine"].dispose()

@@ -11,13 +11,20 @@ table allows it, and the server refuses anyway.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, g, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from records.errors import NotFoundError, PermissionDeniedError, ValidationError
+from records.errors import (
+    BookLockedError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from records.models import (
     Book,
     Class,
@@ -30,6 +37,7 @@ from records.models import (
     Term,
 )
 from records.services import corrections, inspections, leadership, locks, reads, results
+from records.services.sheets import refuse_unprintable
 from web.app import db, today
 from web.auth import current_role, role_page, signed_in
 from web.forms import attempt, parse_date, text_field
@@ -73,8 +81,10 @@ def _get(model: type, ident: int | None, what_vi: str) -> Any:
 
 def _long_text(name: str, label: str, *, required: bool = True) -> str | None:
     """A multi-line text field (line breaks kept, other white space trimmed), bounded."""
-    raw = (request.form.get(name) or "").replace("\r\n", "\n").strip()
+    raw = unicodedata.normalize("NFC", request.form.get(name) or "").replace("\r\n", "\n").strip()
     text = "\n".join(" ".join(line.split()) for line in raw.split("\n")).strip()
+    for line in text.split("\n"):
+        refuse_unprintable(line, label.capitalize())
     if not text:
         if required:
             raise ValidationError(f"Cần nhập {label}.", f"{name} missing")
@@ -103,7 +113,8 @@ def lock_register() -> Any:
 
 
 def _reference() -> str:
-    reference = text_field("decision_ref", "số, ngày của quyết định")
+    reference = unicodedata.normalize("NFC", text_field("decision_ref", "số, ngày của quyết định"))
+    refuse_unprintable(reference, "Số, ngày của quyết định")
     if len(reference) > REFERENCE_MAX:
         raise ValidationError(f"Số, ngày của quyết định dài quá {REFERENCE_MAX} kí tự.", "decision_ref too long")
     return reference
@@ -171,6 +182,18 @@ def correction(request_id: int) -> Any:
     return render_template("leader/correction.html", d=detail, leaders=leaders, board=board)
 
 
+@bp.get("/sua-diem/<int:request_id>/in")
+@signed_in
+def print_correction(request_id: int) -> Response:
+    """The request form (and, once applied, the correction record) as a PDF for the board's files."""
+    from layouts.correction import print_correction as render
+
+    pdf = render(db(), request_id, g.actor)
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="don-de-nghi-sua-diem-{request_id}.pdf"'
+    return response
+
+
 @bp.post("/sua-diem/<int:request_id>/duyet")
 @role_page(Role.PRINCIPAL)
 def decide_correction(request_id: int) -> Response:
@@ -208,7 +231,10 @@ def apply_correction(request_id: int) -> Response:
 @bp.get("/giao-vien/de-nghi-sua-diem")
 @role_page(Role.SUBJECT_TEACHER)
 def correction_form() -> Any:
-    """The teacher picks an assignment (``?pc=``), then the student, the column, the new value, the reason."""
+    """The teacher picks an assignment (``?pc=``), then the student, the column, the new value, the reason.
+
+    A mark grid links one locked cell as ``?pc=<assignment>&hs=<enrolment>&cot=<kind>:<slot>`` (preselected).
+    """
     assignments = reads.assignments_of(db(), g.actor)
     chosen = request.args.get("pc", type=int)
     form = sheet = None
@@ -216,7 +242,8 @@ def correction_form() -> Any:
         form = leadership.correction_form(db(), g.actor, chosen)
         sheet = reads.class_marks(db(), g.actor, form.class_id, form.subject_id, form.term_id)
     return render_template("leader/correction_form.html", assignments=assignments, chosen=chosen, form=form,
-                           sheet=sheet, mine=leadership.my_correction_requests(db(), g.actor))
+                           sheet=sheet, mine=leadership.my_correction_requests(db(), g.actor),
+                           student=request.args.get("hs", type=int), column=request.args.get("cot", ""))
 
 
 @bp.post("/giao-vien/de-nghi-sua-diem")
@@ -287,8 +314,10 @@ def inspection() -> Any:
         raise NotFoundError("Không tìm thấy năm học.", f"school year {year_id} not found")
     klass = _class_of_year(request.args.get("lop", type=int), year)
     progress = inspections.entry_progress(db(), g.actor, year, cal_year, month, klass=klass)
+    earlier = f"{cal_year - (month == 1):04d}-{(month - 2) % 12 + 1:02d}"
+    later = f"{cal_year + (month == 12):04d}-{month % 12 + 1:02d}"
     return render_template("leader/inspection.html", years=years, year_id=year_id, progress=progress,
-                           month_value=f"{cal_year:04d}-{month:02d}", klass=klass,
+                           month_value=f"{cal_year:04d}-{month:02d}", klass=klass, earlier=earlier, later=later,
                            classes=leadership.year_classes(db(), g.actor, year_id),
                            recorded=leadership.inspections_of(db(), g.actor, year_id), today=today(),
                            only_late=request.args.get("thieu") == "1")
@@ -341,17 +370,32 @@ def class_results(class_id: int) -> Any:
     return render_template("leader/class_results.html", r=summary, periods=leadership.PERIODS)
 
 
-@bp.post("/phe-duyet-ket-qua/lop/<int:class_id>")
-@role_page(Role.PRINCIPAL)
-def approve_results(class_id: int) -> Response:
-    """The principal approves the class's results of the period."""
+def _on_class_results(class_id: int, act: Any, done_vi: str) -> Response:
+    """Call ``act(session, actor, klass, period)`` for the class and the posted period; back to its results."""
     period = _period()
     klass = db().get(Class, class_id)
     if klass is None:
         raise NotFoundError("Không tìm thấy lớp.", f"class {class_id} not found")
 
     def change() -> None:
-        results.approve_class(db(), g.actor, klass, period)
+        try:
+            act(db(), g.actor, klass, period)
+        except BookLockedError as locked:  # said on the page, like any refused value
+            raise ConflictError(locked.message_vi, str(locked)) from locked
 
-    return attempt(change, f"Đã phê duyệt kết quả {period.label_vi} của lớp {klass.name}.",
+    return attempt(change, done_vi.format(period=period.label_vi, klass=klass.name),
                    url_for("leader.class_results", class_id=class_id, ky=period.value))
+
+
+@bp.post("/phe-duyet-ket-qua/lop/<int:class_id>/tinh")
+@role_page(*LEADERS)
+def compute_results(class_id: int) -> Response:
+    """Compute (again) the class's results of the period from the marks, before approving them."""
+    return _on_class_results(class_id, results.compute_class, "Đã tính kết quả {period} của lớp {klass}.")
+
+
+@bp.post("/phe-duyet-ket-qua/lop/<int:class_id>")
+@role_page(Role.PRINCIPAL)
+def approve_results(class_id: int) -> Response:
+    """The principal approves the class's results of the period."""
+    return _on_class_results(class_id, results.approve_class, "Đã phê duyệt kết quả {period} của lớp {klass}.")

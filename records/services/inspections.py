@@ -214,6 +214,15 @@ def record_inspection(session: Session, actor: Actor, school_year: SchoolYear, y
     require(session, actor, Action.INSPECTION_RECORD, scope, today=today)
     if not findings or not findings.strip():
         raise ValidationError("Biên bản kiểm tra phải ghi nội dung kiểm tra, nhận xét.", "findings required")
+    # the minutes print on the month's page of this year's book (June–August on May's): months of the year only
+    first, last = (school_year.starts_on.year, school_year.starts_on.month), (school_year.start_year + 1, 8)
+    if not first <= (year, month) <= last:
+        raise ValidationError(f"Tháng {month}/{year} không thuộc năm học {school_year.name}.",
+                              f"inspection month {year}-{month} outside school year {school_year.id}")
+    day = _today(today)
+    if (year, month) > (day.year, day.month):
+        raise ValidationError(f"Tháng {month}/{year} chưa đến: chưa lập được biên bản kiểm tra.",
+                              f"inspection month {year}-{month} is in the future ({day})")
     progress = entry_progress(session, actor, school_year, year, month, klass=klass, today=today)
     inspection = Inspection(school_id=school_year.school_id, school_year_id=school_year.id,
                             class_id=klass.id if klass else None, year=year, month=month,

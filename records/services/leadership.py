@@ -512,6 +512,7 @@ class ClassResults:
     titles: tuple[tuple[str, int], ...]
     promotion: tuple[tuple[str, int], ...]
     may_approve: bool
+    may_compute: bool
 
 
 def _counts(values: list[str]) -> tuple[tuple[str, int], ...]:
@@ -560,4 +561,4 @@ def class_results(session: Session, actor: Actor, class_id: int, period: Period 
         tuple(lines), _counts([r.learning or "" for r in computed]), _counts([r.conduct or "" for r in computed]),
         _counts([r.title for r in computed if r.title]) if computed else (),
         _counts([Promotion(r.promotion).label_vi for r in computed if r.promotion]) if period is Period.YEAR else (),
-        allowed(session, actor, Action.RESULTS_APPROVE, klass))
+        allowed(session, actor, Action.RESULTS_APPROVE, klass), allowed(session, actor, Action.RESULTS_COMPUTE, klass))

@@ -87,3 +87,17 @@ def test_record_inspection_and_minutes(session):
     assert len(inspections.inspection_minutes(session, world.other_class.id, world.year.id)) == 2
     assert [e.entity for e in audit.entries(session, school_id=world.school.id, entity="inspection")] == [
         "inspection", "inspection"]
+
+
+def test_an_inspection_belongs_to_a_month_of_the_year_that_has_begun(session):
+    world = make_world(session)
+    principal = world.actor(session, Role.PRINCIPAL)
+    for (cal_year, month), message in (((2025, 8), "không thuộc năm học"), ((2026, 9), "không thuộc năm học"),
+                                       ((2025, 12), "chưa đến")):
+        with pytest.raises(ValidationError) as refused:
+            inspections.record_inspection(session, principal, world.year, cal_year, month, findings="x",
+                                          today=dt.date(2025, 11, 20))
+        assert message in refused.value.message_vi
+    june = inspections.record_inspection(session, principal, world.year, 2026, 6, findings="Sau năm học.",
+                                         today=dt.date(2026, 6, 20))
+    assert june.month == 6

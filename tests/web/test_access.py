@@ -43,11 +43,12 @@ READS |= {
     "leader.lock_register": (GOVERNANCE, None), "leader.decide_lock": ({R.PRINCIPAL}, None),
     "leader.execute_lock": ({R.ADMINISTRATOR}, None),
     "leader.correction_list": (GOVERNANCE, None), "leader.correction": (ALL, None),  # any reader of 6A1's marks
+    "leader.print_correction": (ALL, None),
     "leader.decide_correction": ({R.PRINCIPAL}, None), "leader.apply_correction": ({R.ADMINISTRATOR}, None),
     "leader.correction_form": ({R.SUBJECT_TEACHER}, None), "leader.file_correction": ({R.SUBJECT_TEACHER}, None),
     "leader.inspection": (LEADERS, None), "leader.record_inspection": (LEADERS, None),
     "leader.results_overview": (LEADERS, None), "leader.class_results": (LEADERS, LEADERS),
-    "leader.approve_results": ({R.PRINCIPAL}, {R.PRINCIPAL}),
+    "leader.approve_results": ({R.PRINCIPAL}, {R.PRINCIPAL}), "leader.compute_results": (LEADERS, LEADERS),
 }
 
 #: The homeroom teacher's pages (/chu-nhiem/…): the class's own homeroom teacher only, on 6A1 and its students.

@@ -132,8 +132,6 @@ def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, 
     assert admin.inner_text("#status") == "Đã sửa"
     assert "Thực hiện sửa chữa" in admin.inner_text("#trace")
     shot(admin, "leader-admin-applied")
-    admin.goto(f"{base}/khoa-so")
-    shot(admin, "leader-admin-locks")
     from records.models import Mark
 
     with _session(demo_server) as session:
@@ -152,6 +150,9 @@ def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, 
     assert flash(principal) == ["Đã lập biên bản kiểm tra tháng 3/2026; biên bản được in vào sổ."]
     assert findings in principal.inner_text("#inspections")
     shot(principal, "leader-principal-inspection")
+    principal.set_viewport_size({"width": 390, "height": 844})
+    shot(principal, "leader-principal-inspection-phone")
+    principal.set_viewport_size({"width": 1280, "height": 900})
 
     # the principal approves the class's term-I results (recomputed after the correction)
     principal.goto(f"{base}/phe-duyet-ket-qua")
@@ -170,6 +171,23 @@ def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, 
                                         .where(Enrolment.class_id == target["class_id"],
                                                StudentResult.period == Period.TERM1)))
     assert approvers == {demo_server.users["principal"]}
+
+    # the principal decides to lock the transcripts of term I; the administrator executes the decision
+    principal.goto(f"{base}/hieu-truong")
+    principal.click("#leader-nav >> text=Khóa / mở sổ")
+    principal.select_option("#decide-lock select[name=book]", "transcripts")
+    principal.select_option("#decide-lock select[name=term]", label="Học kì I")
+    principal.fill("#decide-lock input[name=decision_ref]", "Quyết định số 31/QĐ-THCS ngày 10/03/2026")
+    principal.click("#decide-lock button[type=submit]")
+    assert flash(principal) == ["Đã ghi quyết định khóa sổ; quản trị hệ thống sẽ thực hiện."]
+    assert "Chờ quản trị hệ thống thực hiện" in principal.inner_text("#decisions")
+    shot(principal, "leader-principal-locks")
+    admin.goto(f"{base}/quan-tri")
+    admin.click("text=Thực hiện khóa / mở sổ")
+    shot(admin, "leader-admin-locks")
+    admin.click("#decisions button.execute")
+    assert flash(admin) == ["Đã thực hiện quyết định."]
+    assert admin.locator("#lock-states tr:has-text('6A') td").nth(4).inner_text() == "Khóa"  # Học bạ — Học kì I
 
     # the March inspection prints on the March minutes page of the class's mark book (draft)
     from layouts.documents import BookDocument

@@ -172,6 +172,8 @@ def test_a_correction_from_the_teachers_form_to_the_applied_mark(app, school):
     html = teacher.get(form_page).get_data(as_text=True)
     assert "Lò Thị Mai" in html and "ĐĐGtx1" in html and "ĐĐGck" in html
     enrolment = _enrolment(school)
+    linked = teacher.get(f"{form_page}&hs={enrolment}&cot=gk:1").get_data(as_text=True)
+    assert f'<option value="{enrolment}" selected>' in linked and '<option value="gk:1" selected>' in linked
     no_reason = _post(teacher, "/giao-vien/de-nghi-sua-diem",
                       {"pc": pc, "enrolment": enrolment, "column": "tx:2", "new_value": "8,5", "reason": " "}, form_page)
     assert _flashes(teacher, no_reason) == ["Cần nhập lí do đề nghị sửa."]
@@ -190,6 +192,7 @@ def test_a_correction_from_the_teachers_form_to_the_applied_mark(app, school):
     detail = teacher.get(filed.location).get_data(as_text=True)
     assert "Chờ duyệt" in detail and "<script>alert" not in detail and "&lt;script&gt;" in detail
     assert 'id="approve"' not in detail
+    assert f'id="request-{request_id}"' in teacher.get(form_page).get_data(as_text=True)  # "Đơn đã gửi"
     twice = _post(teacher, "/giao-vien/de-nghi-sua-diem",
                   {"pc": pc, "enrolment": enrolment, "column": "tx:2", "new_value": "9", "reason": "lần hai"}, form_page)
     assert _flashes(teacher, twice) == [f"Đã có đơn đề nghị số {request_id} cho điểm này đang chờ xử lí."]
@@ -246,6 +249,12 @@ def test_a_correction_from_the_teachers_form_to_the_applied_mark(app, school):
     for step in ("Lập đơn", "Phê duyệt", "Sửa điểm", "Thực hiện sửa chữa"):
         assert f"<td>{step}</td>" in trail
     assert "Hà Văn Ban (Ban quản trị)" in trail and "Đã sửa" in trail
+    printed = teacher.get(f"{filed.location}/in")
+    assert printed.status_code == 200 and printed.mimetype == "application/pdf"
+    from layouts.render import extract_page_texts
+
+    pages = [" ".join(t.split()) for t in extract_page_texts(printed.data)]
+    assert len(pages) == 2 and "Lò Thị Mai" in pages[0] and "8,5" in pages[0] and "Hà Văn Ban" in pages[1]
 
 
 def _user_id(school: WebSchool, username: str) -> int:
@@ -276,6 +285,7 @@ def test_a_principal_of_another_school_sees_nothing_of_this_one(app, school):
     assert filed.status_code == 303
     stranger = _client(app, "hieutruong2")
     assert stranger.get(filed.location).status_code == 403
+    assert stranger.get(f"{filed.location}/in").status_code == 403
     assert "thiếu điểm" not in stranger.get("/sua-diem").get_data(as_text=True)
     before = _trail(school)
     page = "/hieu-truong"
@@ -299,6 +309,9 @@ def test_the_inspection_shows_what_is_missing_and_records_the_minutes(app, schoo
     page = principal.get(f"/kiem-tra-so?nam={school.year_id}&thang=2025-12").get_data(as_text=True)
     assert "Người giaovien" in page and "Lò Thị Mai" in page and 'class="late"' in page
     assert "Tính đến ngày <b>31/12/2025</b>" in page
+    assert "thang=2025-11" in page and "thang=2026-01" in page  # the months around
+    january = principal.get(f"/kiem-tra-so?nam={school.year_id}&thang=2026-01").get_data(as_text=True)
+    assert "thang=2025-12" in january and "thang=2026-02" in january
     one_class = principal.get(f"/kiem-tra-so?nam={school.year_id}&thang=2025-12&lop={school.class_id}")
     assert "lớp 6A1" in one_class.get_data(as_text=True)
     late_only = principal.get(f"/kiem-tra-so?nam={school.year_id}&thang=2025-12&thieu=1").get_data(as_text=True)
@@ -311,6 +324,16 @@ def test_the_inspection_shows_what_is_missing_and_records_the_minutes(app, schoo
     empty = _post(principal, "/kiem-tra-so", {"nam": school.year_id, "thang": "2025-12", "findings": "  "},
                   "/kiem-tra-so")
     assert _flashes(principal, empty) == ["Cần nhập nội dung kiểm tra, nhận xét."]
+    control = _post(principal, "/kiem-tra-so", {"nam": school.year_id, "thang": "2025-12", "findings": "Đủ\x00 điểm"},
+                    "/kiem-tra-so")
+    assert _flashes(principal, control) == [
+        "Nội dung kiểm tra, nhận xét chứa ký tự điều khiển không in được (U+0000)."]
+    too_long = _post(principal, "/kiem-tra-so", {"nam": school.year_id, "thang": "2025-12", "findings": "x" * 2001},
+                     "/kiem-tra-so")
+    assert _flashes(principal, too_long) == ["Nội dung kiểm tra, nhận xét dài quá 2000 kí tự."]
+    other_year = _post(principal, "/kiem-tra-so", {"nam": school.year_id, "thang": "2024-12", "findings": "x"},
+                       "/kiem-tra-so")
+    assert _flashes(principal, other_year) == ["Tháng 12/2024 không thuộc năm học 2025-2026."]
     recorded = _post(principal, "/kiem-tra-so", {"nam": school.year_id, "thang": "2025-12", "lop": school.class_id,
                                                  "inspected_on": "28/12/2025", "findings": HOSTILE + "\nDòng hai.",
                                                  "conclusion": "Bổ sung điểm trước 05/01/2026."}, "/kiem-tra-so")
@@ -356,14 +379,18 @@ def test_results_are_summarised_and_only_the_principal_approves(app, school):
     none_yet = _post(principal, f"/phe-duyet-ket-qua/lop/{school.other_class_id}", {"ky": "cn"}, page)
     assert _flashes(principal, none_yet) == ["Lớp 6A2 chưa có kết quả Cả năm để phê duyệt."]
     vice = _as(app, Role.VICE_PRINCIPAL)
+    computed = _post(vice, f"/phe-duyet-ket-qua/lop/{school.class_id}/tinh", {"ky": "cn"}, page)
+    assert _flashes(vice, computed) == ["Đã tính kết quả Cả năm của lớp 6A1."]
+    locked = _post(vice, f"/phe-duyet-ket-qua/lop/{school.class_id}/tinh", {"ky": "hk1"}, page)
+    assert _flashes(vice, locked)[0].startswith("Sổ gọi tên và ghi điểm lớp 6A1, Học kì I năm học 2025-2026 đã khóa")
     seen = vice.get(page).get_data(as_text=True)
-    assert "Lò Thị Mai" in seen and 'id="approve-results"' not in seen
+    assert "Lò Thị Mai" in seen and 'id="approve-results"' not in seen and 'id="compute-results"' in seen
     before = _trail(school)
     assert _post(vice, f"/phe-duyet-ket-qua/lop/{school.class_id}", {"ky": "cn"}, page).status_code == 403
     homeroom = _as(app, Role.HOMEROOM_TEACHER)
     assert homeroom.get(page).status_code == 403
-    assert _post(homeroom, f"/phe-duyet-ket-qua/lop/{school.class_id}", {"ky": "cn"}, "/chu-nhiem"
-                 ).status_code == 403
+    for path in (f"/phe-duyet-ket-qua/lop/{school.class_id}", f"/phe-duyet-ket-qua/lop/{school.class_id}/tinh"):
+        assert _post(homeroom, path, {"ky": "cn"}, "/chu-nhiem").status_code == 403
     assert _trail(school) == before
     assert principal.get(f"/phe-duyet-ket-qua/lop/{school.class_id}?ky=hk9").status_code == 400
 
