@@ -54,8 +54,8 @@ from records.models.people import (
     TeachingAssignment,
     User,
 )
-from records.models.scans import InkCheck, ScanBatch, ScanPage, ScanPageStatus
 from records.models.print_jobs import PrintJob, PrintJobStatus
+from records.models.scans import InkCheck, ScanBatch, ScanPage, ScanPageStatus
 from records.models.school import (
     Assessment,
     Class,

@@ -63,7 +63,7 @@ def _get(port: int, path: str) -> tuple[int, str, str]:
 def test_two_workers_start_answer_and_stop(tmp_path: Path, stop: signal.Signals) -> None:
     url, port = _database(tmp_path), _free_port()
     env = {**os.environ, "SODIENTU_SECRET_KEY": "", "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([*CLI, "serve", "--db", url, "--port", str(port), "--workers", "2", "--threads", "2"],
+    process = subprocess.Popen([*CLI, "-v", "serve", "--db", url, "--port", str(port), "--workers", "2", "--threads", "2"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     workers: set[int] = set()
     try:
@@ -87,7 +87,7 @@ def test_two_workers_start_answer_and_stop(tmp_path: Path, stop: signal.Signals)
 
 def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
     url, port = _database(tmp_path), _free_port()
-    process = subprocess.Popen([*CLI, "serve", "--db", url, "--port", str(port), "--workers", "2", "--threads", "2"],
+    process = subprocess.Popen([*CLI, "-v", "serve", "--db", url, "--port", str(port), "--workers", "2", "--threads", "2"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         workers = _wait_for(process, port, lambda found: len(found) == 2)
