@@ -175,3 +175,14 @@ def test_audit_verify_shows_progress(db, monkeypatch) -> None:
     result = _run("audit", "verify", "--db", db["url"])
     assert result.exit_code == 0
     assert "Đang kiểm tra nhật kí lưu vết" in result.stderr and "Nhật kí toàn vẹn" in result.stdout
+
+
+def test_a_mistyped_command_line_is_one_vietnamese_line(tmp_path) -> None:
+    done = _sodientu("keys", "rotate", "--khong-co", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "Lỗi: Không có tùy chọn --khong-co. Xem «sodientu keys rotate --help»."]
+    done = _sodientu("in-so", cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.strip() == "Lỗi: Không có lệnh «in-so». Xem «sodientu --help»."
+    result = _run("edition", "revoke", "ABCD", "--as", "x")  # the test runner goes through the same main
+    assert result.exit_code == 2 and "Thiếu tùy chọn --reason." in result.output
