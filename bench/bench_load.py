@@ -42,7 +42,9 @@ def run_http(url: str, label: str, args: argparse.Namespace) -> bool:
     engine = make_engine(url)
     try:
         school = load.build_school(engine, classes=args.classes, students=args.students)
-        server = http_load.Server(url, threads=args.threads)
+        log = Path(tempfile.gettempdir()) / f"sodientu-bench-load-{label}.log"
+        log.unlink(missing_ok=True)
+        server = http_load.Server(url, threads=args.threads, log=log)
         try:
             outcome = http_load.run_writers(server.base, engine, school, writers=args.writers,
                                             seconds=args.seconds, password=TEST_PASSWORD)
@@ -53,7 +55,7 @@ def run_http(url: str, label: str, args: argparse.Namespace) -> bool:
         engine.dispose()
     saves = len(outcome.accepted) + outcome.conflicts
     print(f"{label + '/http':15} writers={args.writers} seconds={outcome.seconds:.1f} "
-          f"accepted={len(outcome.accepted)} conflicts={outcome.conflicts} "
+          f"accepted={len(outcome.accepted)} conflicts={outcome.conflicts} busy={outcome.busy} "
           f"other_refusals={len(outcome.other_refusals)} crashes={len(outcome.crashes)} "
           f"sheets={found.sheets_saved}")
     print(f"{'':15} accepted saves/s={len(outcome.accepted) / outcome.seconds:.1f} "
@@ -61,6 +63,10 @@ def run_http(url: str, label: str, args: argparse.Namespace) -> bool:
           f"p99={load.percentile(outcome.latencies, 0.99) * 1000:.0f} ms proof={'OK' if found.ok else 'FAILED'}")
     for problem in found.problems[:10] + outcome.other_refusals[:5]:
         print(f"{'':15} ! {problem}")
+    errors = [line for line in log.read_text().splitlines() if " ERROR " in line] if log.exists() else []
+    print(f"{'':15} server log {log}: {len(errors)} error line(s)")
+    for line in errors[:5]:
+        print(f"{'':15} ! {line[:300]}")
     return found.ok
 
 

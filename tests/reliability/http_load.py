@@ -4,8 +4,8 @@ Each writer is a thread with its own cookie session, signed in as the teacher of
 assignment (several writers per sheet: the same teacher in several tabs), working like a browser: GET
 the mark-entry grid (``/giao-vien/phan-cong/<id>``), change one to three cells, POST the whole grid
 with the version it read, follow the redirect. 303 is an accepted save (its version is read from the
-message on the page it redirects to), 409 a conflict reported to the writer; anything else is counted
-as another refusal or a crash. ``check`` then proves, per sheet: accepted saves have distinct versions
+message on the page it redirects to), 409 a conflict reported to the writer, 503 "busy, nothing saved,
+try again" (SQLite locked past its busy timeout); anything else is another refusal or a crash. ``check`` then proves, per sheet: accepted saves have distinct versions
 (no two saves built on the same version: no lost update), the grid stored at the end is exactly what the
 save with the highest version posted, and the audit chain verifies. Used by ``bench/bench_load.py
 --http`` and, short, by ``tests/reliability/test_http_load.py``.
@@ -50,11 +50,14 @@ def free_port() -> int:
 class Server:
     """``sodientu serve`` on loopback, in a child process, with the load's day fixed as "today"."""
 
-    def __init__(self, db_url: str, *, threads: int = 16) -> None:
+    def __init__(self, db_url: str, *, threads: int = 16, log: Path | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self.log = log
         env = {**os.environ, "PYTHONPATH": str(ROOT), "SODIENTU_TODAY": TODAY.isoformat(),
                "SODIENTU_SECRET_KEY": "khoa-phien-cua-bai-do-tai"}
+        if log is not None:
+            env["SODIENTU_LOG"] = str(log)  # the server's English log (errors with their tracebacks)
         self.process = subprocess.Popen(
             [sys.executable, "-c", "from web.cli import main; main()", "serve", "--db", db_url, "--port",
              str(self.port), "--threads", str(threads)], env=env, cwd=ROOT,
@@ -98,6 +101,7 @@ class Accepted:
 class HttpOutcome:
     accepted: list[Accepted] = field(default_factory=list)
     conflicts: int = 0
+    busy: int = 0  # 503: the database stayed locked past its busy timeout; nothing saved, the writer told
     other_refusals: list[str] = field(default_factory=list)
     crashes: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
@@ -129,11 +133,15 @@ def sign_in(base: str, username: str, password: str):  # type: ignore[no-untyped
     import requests
 
     session = requests.Session()
-    token = CSRF.search(session.get(base + "/dang-nhap", timeout=30).text)
-    assert token, "no sign-in form"
-    answer = session.post(base + "/dang-nhap", data={"username": username, "password": password,
-                                                     "csrf_token": token.group(1)},
-                          allow_redirects=False, timeout=30)
+    for _attempt in range(10):  # a busy database (503) asks to try again in a few seconds: so does a person
+        token = CSRF.search(session.get(base + "/dang-nhap", timeout=300).text)
+        assert token, "no sign-in form"
+        answer = session.post(base + "/dang-nhap", data={"username": username, "password": password,
+                                                         "csrf_token": token.group(1)},
+                              allow_redirects=False, timeout=300)
+        if answer.status_code != 503:
+            break
+        time.sleep(int(answer.headers.get("Retry-After", "5")))
     if answer.status_code != 302:
         raise AssertionError(f"{username} could not sign in: {answer.status_code}")
     return session
@@ -146,7 +154,7 @@ def _writer(base: str, username: str, password: str, assignment_id: int, stop_at
     try:
         client = sign_in(base, username, password)
         while time.monotonic() < stop_at:
-            version, token, cells = read_page(client.get(page, timeout=60).text)
+            version, token, cells = read_page(client.get(page, timeout=300).text)
             time.sleep(rng.uniform(0, 0.05))  # the teacher types
             changed = dict(cells)
             for key in rng.sample(sorted(cells), min(len(cells), rng.randint(1, 3))):
@@ -154,10 +162,10 @@ def _writer(base: str, username: str, password: str, assignment_id: int, stop_at
             form = {f"m-{e}-{k}": v for (e, k), v in changed.items()}
             form.update(version=str(version), csrf_token=token)
             started = time.perf_counter()
-            answer = client.post(page, data=form, allow_redirects=False, timeout=120)
+            answer = client.post(page, data=form, allow_redirects=False, timeout=300)
             elapsed = time.perf_counter() - started
             if answer.status_code == 303:
-                shown = client.get(page, timeout=60).text  # the browser follows the redirect
+                shown = client.get(page, timeout=300).text  # the browser follows the redirect
                 saved = SAVED_VERSION.search(shown)
                 if not saved:
                     raise AssertionError("an accepted save without its version on the page")
@@ -169,6 +177,11 @@ def _writer(base: str, username: str, password: str, assignment_id: int, stop_at
                 with out.lock:
                     out.conflicts += 1
                     out.latencies.append(elapsed)
+            elif answer.status_code == 503:  # "busy, nothing saved, try again": reported, and retried later
+                with out.lock:
+                    out.busy += 1
+                    out.latencies.append(elapsed)
+                time.sleep(int(answer.headers.get("Retry-After", "5")))
             else:
                 with out.lock:
                     out.other_refusals.append(f"{username}: HTTP {answer.status_code}")
@@ -227,7 +240,7 @@ def check(base: str, engine: Engine, school: LoadSchool, outcome: HttpOutcome, p
             problems.append(f"sheet {assignment_id}: two accepted saves produced the same version (lost update)")
         last = max(saves, key=lambda s: s.version)
         client = sign_in(base, names[assignment_id], password)
-        version, _token, cells = read_page(client.get(f"{base}/giao-vien/phan-cong/{assignment_id}", timeout=60).text)
+        version, _token, cells = read_page(client.get(f"{base}/giao-vien/phan-cong/{assignment_id}", timeout=300).text)
         stored = {k: normal(v) for k, v in cells.items()}
         if version != last.version:
             problems.append(f"sheet {assignment_id}: stored version {version}, last accepted save {last.version}")
