@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -147,6 +148,21 @@ def sign_in(base: str, username: str, password: str):  # type: ignore[no-untyped
     return session
 
 
+def get_grid(client: Any, page: str, out: HttpOutcome | None = None) -> str:
+    """GET the grid like a browser: a 503 (busy) is waited out as its Retry-After says, and counted."""
+    for _attempt in range(20):
+        answer = client.get(page, timeout=300)
+        if answer.status_code != 503:
+            if answer.status_code != 200:
+                raise AssertionError(f"GET {page}: HTTP {answer.status_code}")
+            return str(answer.text)
+        if out is not None:
+            with out.lock:
+                out.busy += 1
+        time.sleep(int(answer.headers.get("Retry-After", "5")))
+    raise AssertionError(f"GET {page}: still busy after 20 tries")
+
+
 def _writer(base: str, username: str, password: str, assignment_id: int, stop_at: float, seed: int,
             out: HttpOutcome) -> None:
     rng = random.Random(seed)
@@ -154,7 +170,7 @@ def _writer(base: str, username: str, password: str, assignment_id: int, stop_at
     try:
         client = sign_in(base, username, password)
         while time.monotonic() < stop_at:
-            version, token, cells = read_page(client.get(page, timeout=300).text)
+            version, token, cells = read_page(get_grid(client, page, out))
             time.sleep(rng.uniform(0, 0.05))  # the teacher types
             changed = dict(cells)
             for key in rng.sample(sorted(cells), min(len(cells), rng.randint(1, 3))):
@@ -165,7 +181,7 @@ def _writer(base: str, username: str, password: str, assignment_id: int, stop_at
             answer = client.post(page, data=form, allow_redirects=False, timeout=300)
             elapsed = time.perf_counter() - started
             if answer.status_code == 303:
-                shown = client.get(page, timeout=300).text  # the browser follows the redirect
+                shown = get_grid(client, page, out)  # the browser follows the redirect
                 saved = SAVED_VERSION.search(shown)
                 if not saved:
                     raise AssertionError("an accepted save without its version on the page")
@@ -240,7 +256,7 @@ def check(base: str, engine: Engine, school: LoadSchool, outcome: HttpOutcome, p
             problems.append(f"sheet {assignment_id}: two accepted saves produced the same version (lost update)")
         last = max(saves, key=lambda s: s.version)
         client = sign_in(base, names[assignment_id], password)
-        version, _token, cells = read_page(client.get(f"{base}/giao-vien/phan-cong/{assignment_id}", timeout=300).text)
+        version, _token, cells = read_page(get_grid(client, f"{base}/giao-vien/phan-cong/{assignment_id}"))
         stored = {k: normal(v) for k, v in cells.items()}
         if version != last.version:
             problems.append(f"sheet {assignment_id}: stored version {version}, last accepted save {last.version}")
