@@ -9,9 +9,15 @@ consistent with the database (see ``tests.reliability.crashes``).
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
+from tests.conftest import TEST_DB_ENV
 from tests.reliability.crashes import OPERATIONS, Harness, sample
+
+if os.environ.get(TEST_DB_ENV, "").startswith("postgresql"):
+    pytest.skip("runs on its own SQLite files: once, in the SQLite run of the suite", allow_module_level=True)
 
 KILL_POINTS = 6
 SLOW = {"scan_ingest": 4, "print_mark_book": 5}  # seconds a kill: fewer points in CI (all in bench/)

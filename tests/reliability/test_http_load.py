@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import pytest
 
 from records.db import make_engine
+from tests.conftest import TEST_DB_ENV
 from tests.factories import TEST_PASSWORD
 from tests.reliability import http_load, load
 
+if os.environ.get(TEST_DB_ENV, "").startswith("postgresql"):
+    pytest.skip("runs on its own SQLite files: once, in the SQLite run of the suite", allow_module_level=True)
 if importlib.util.find_spec("web.teacher_views") is None:
     pytest.skip("the mark-entry web page (web/teacher_views.py) is not in this tree", allow_module_level=True)
 
