@@ -1,8 +1,8 @@
 """Crash consistency: an operation SIGKILLed at a chosen step leaves the data wholly there or wholly absent.
 
 For each operation (a mark save, a correction applied, a lock executed, a signed mark book printed, a
-key rotation, an archive deposit) ``prepare`` builds a school in a folder (SQLite database, key folder,
-archive, passphrase file) once. Each trial copies that folder, runs the operation in a child process
+key rotation, an archive deposit, a scan ingest) ``prepare`` builds a school in a folder (SQLite
+database, key folder, archive, passphrase file) once. Each trial copies that folder, runs the operation in a child process
 (``tests.reliability.crash_child``) that kills itself at step N (a SQL statement, a commit, a file
 step), then ``check`` compares what is left:
 
