@@ -202,11 +202,12 @@ LOG_ENV = "SODIENTU_LOG"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def configure_logging(verbose: bool = False) -> None:
+def configure_logging(verbose: bool = False, *, server: bool = False) -> None:
     """English log lines go to ``$SODIENTU_LOG`` (a file), and to stderr only with ``-v``.
 
     The terminal shows the user one Vietnamese line per error (``fail``); the log keeps the English
-    detail for whoever maintains the system.
+    detail for whoever maintains the system. A server (``sodientu serve``) logs to stderr unless
+    ``$SODIENTU_LOG`` names a file: its stderr is its log.
     """
     import os
 
@@ -217,7 +218,7 @@ def configure_logging(verbose: bool = False) -> None:
     handlers: list[logging.Handler] = []
     if os.environ.get(LOG_ENV):
         handlers.append(logging.FileHandler(os.environ[LOG_ENV], encoding="utf-8"))
-    if verbose:
+    if verbose or (server and not handlers):
         handlers.append(logging.StreamHandler(sys.stderr))
     if not handlers:
         handlers.append(logging.NullHandler())  # nothing English on the terminal
@@ -237,7 +238,13 @@ cli.params.append(click.Option(["-v", "--verbose"], is_flag=True, is_eager=True,
                                callback=_verbose, help="Ghi nhật ký (tiếng Anh) ra màn hình."))
 
 
+def _serving(args: list[str]) -> bool:
+    """True when the command line runs the web server (its first word that is not an option)."""
+    words = [a for a in args if not a.startswith("-")]
+    return bool(words) and words[0] in ("serve", "run")
+
+
 def main() -> None:
     """Entry point of the ``sodientu`` console script."""
-    configure_logging()
+    configure_logging(server=_serving(sys.argv[1:]))
     cli.main(prog_name="sodientu")

@@ -212,3 +212,28 @@ def test_archive_check_shows_progress(db, tmp_path) -> None:
     result = _run("archive", "check", "--db", db["url"], env={"SODIENTU_ARCHIVE": str(tmp_path / "archive")})
     assert result.exit_code == 0, result.output
     assert "Đang băm lại các tệp lưu trữ" in result.stderr and "3 hồ sơ" in result.stdout
+
+
+def test_the_server_logs_to_stderr_and_other_commands_do_not(monkeypatch) -> None:
+    import logging
+
+    from web.cli import _serving, configure_logging
+
+    assert _serving(["serve", "--db", "sqlite:///x"]) and _serving(["-v", "run"])
+    assert not _serving(["keys", "list"]) and not _serving([])
+    monkeypatch.delenv("SODIENTU_LOG", raising=False)
+    root = logging.getLogger()
+    level = root.level
+
+    def ours() -> list[type]:
+        return [type(h) for h in root.handlers if getattr(h, "_sodientu", False)]
+
+    try:
+        configure_logging(server=True)
+        assert ours() == [logging.StreamHandler]
+        configure_logging()
+        assert ours() == [logging.NullHandler]
+    finally:
+        for handler in [h for h in root.handlers if getattr(h, "_sodientu", False)]:
+            root.removeHandler(handler)
+        root.setLevel(level)

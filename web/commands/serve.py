@@ -26,12 +26,6 @@ def serve_cmd(db_url: str | None, host: str, port: int, threads: int) -> None:
     from web.app import create_app
 
     refuse_missing_sqlite(db_url or default_url())
-    import os
-
-    from web.cli import LOG_ENV, configure_logging
-
-    if not os.environ.get(LOG_ENV):  # a server's log is its stderr unless $SODIENTU_LOG names a file
-        configure_logging(verbose=True)
     app = create_app(db_url)
     if not is_initialised(app.extensions["sodientu.engine"]):
         fail("Cơ sở dữ liệu chưa được khởi tạo. Hãy chạy: sodientu init --school-code … (hoặc sodientu demo).",
