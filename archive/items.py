@@ -17,11 +17,11 @@ import datetime as dt
 import json
 import mimetypes
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from archive.config import store_for
@@ -293,16 +293,29 @@ class CheckReport:
         return not self.problems
 
 
-def check(session: Session, *, school_id: int | None = None, store: Store | None = None) -> CheckReport:
-    """Re-hash every kept object and name the items whose content is missing or corrupted."""
-    store = store or store_for(session)
+def _kept(school_id: int | None) -> Select[tuple[ArchiveItem]]:
     query = select(ArchiveItem).where(ArchiveItem.deleted_at.is_(None)).order_by(ArchiveItem.id)
-    if school_id is not None:
-        query = query.where(ArchiveItem.school_id == school_id)
-    items = list(session.scalars(query))
+    return query if school_id is None else query.where(ArchiveItem.school_id == school_id)
+
+
+def count_kept(session: Session, *, school_id: int | None = None) -> int:
+    """How many items ``check`` reads (the length of its progress bar)."""
+    return int(session.scalar(select(func.count()).select_from(_kept(school_id).subquery())) or 0)
+
+
+def check(session: Session, *, school_id: int | None = None, store: Store | None = None,
+          progress: Callable[[int], None] | None = None) -> CheckReport:
+    """Re-hash every kept object and name the items whose content is missing or corrupted.
+
+    ``progress(1)`` is called for every item read (a progress bar; ``count_kept`` gives the total).
+    """
+    store = store or store_for(session)
+    items = list(session.scalars(_kept(school_id)))
     status: dict[str, str | None] = {}
     hashed = 0
     for item in items:
+        if progress is not None:
+            progress(1)
         if item.sha256 in status:
             continue
         try:

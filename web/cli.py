@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -125,8 +126,55 @@ class Group(FlaskGroup):
                  "biến SODIENTU_LOG hoặc chạy lại với «sodientu -v …».", "unexpected error (traceback above)")
 
 
-cli = Group(create_app=_create_app, add_default_commands=False, add_version_option=False,
-            help="Sổ điện tử — sổ điểm, học bạ, sổ đăng bộ cho trường THCS.")
+# Click's own messages (wrong options on the command line), in Vietnamese: one line and where to read more.
+_USAGE_VI = (
+    (re.compile(r"Missing option '([^']+)'.*"), r"Thiếu tùy chọn \1."),
+    (re.compile(r"Missing argument '([^']+)'.*"), r"Thiếu tham số \1."),
+    (re.compile(r"No such option:? '?([^'\s]+)'?.*"), r"Không có tùy chọn \1."),
+    (re.compile(r"No such command '([^']+)'.*"), r"Không có lệnh «\1»."),
+    (re.compile(r"Invalid value for '([^']+)': (.*)"), r"Giá trị không hợp lệ cho \1 (\2)."),
+    (re.compile(r"Got unexpected extra arguments? \((.*)\)"), r"Thừa tham số: \1."),
+    (re.compile(r"Option '([^']+)' requires an argument\.?"), r"Tùy chọn \1 cần một giá trị."),
+)
+
+
+def usage_vi(error: click.UsageError) -> str:
+    """A usage error as one Vietnamese line (Click's English kept in brackets when not translated)."""
+    english = error.format_message().splitlines()[0] if error.format_message() else ""
+    for pattern, vietnamese in _USAGE_VI:
+        if pattern.fullmatch(english):
+            text = pattern.sub(vietnamese, english)
+            break
+    else:
+        text = f"Lệnh không hợp lệ ({english})."
+    where = error.ctx.command_path if error.ctx is not None else "sodientu"
+    return f"{text} Xem «{where} --help»."
+
+
+class _Group(Group):
+    """The group of the console script: Click's usage errors and aborts as one Vietnamese line too."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs.pop("standalone_mode", True):
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)  # an int only from ctx.exit(n)
+        except click.UsageError as error:
+            log.error("usage error: %s", error.format_message())
+            click.secho(f"Lỗi: {usage_vi(error)}", fg="red", err=True)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("Đã hủy.", err=True)
+            sys.exit(1)
+        except click.ClickException as error:
+            log.error("%s", error.format_message())
+            click.secho(f"Lỗi: {error.format_message()}", fg="red", err=True)
+            sys.exit(error.exit_code)
+        sys.exit(code if isinstance(code, int) and not isinstance(code, bool) else 0)
+
+
+cli = _Group(create_app=_create_app, add_default_commands=False, add_version_option=False,
+             help="Sổ điện tử — sổ điểm, học bạ, sổ đăng bộ cho trường THCS.")
 
 
 def _register_commands() -> None:
@@ -154,11 +202,12 @@ LOG_ENV = "SODIENTU_LOG"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def configure_logging(verbose: bool = False) -> None:
+def configure_logging(verbose: bool = False, *, server: bool = False) -> None:
     """English log lines go to ``$SODIENTU_LOG`` (a file), and to stderr only with ``-v``.
 
     The terminal shows the user one Vietnamese line per error (``fail``); the log keeps the English
-    detail for whoever maintains the system.
+    detail for whoever maintains the system. A server (``sodientu serve``) logs to stderr unless
+    ``$SODIENTU_LOG`` names a file: its stderr is its log.
     """
     import os
 
@@ -169,7 +218,7 @@ def configure_logging(verbose: bool = False) -> None:
     handlers: list[logging.Handler] = []
     if os.environ.get(LOG_ENV):
         handlers.append(logging.FileHandler(os.environ[LOG_ENV], encoding="utf-8"))
-    if verbose:
+    if verbose or (server and not handlers):
         handlers.append(logging.StreamHandler(sys.stderr))
     if not handlers:
         handlers.append(logging.NullHandler())  # nothing English on the terminal
@@ -189,7 +238,13 @@ cli.params.append(click.Option(["-v", "--verbose"], is_flag=True, is_eager=True,
                                callback=_verbose, help="Ghi nhật ký (tiếng Anh) ra màn hình."))
 
 
+def _serving(args: list[str]) -> bool:
+    """True when the command line runs the web server (its first word that is not an option)."""
+    words = [a for a in args if not a.startswith("-")]
+    return bool(words) and words[0] in ("serve", "run")
+
+
 def main() -> None:
     """Entry point of the ``sodientu`` console script."""
-    configure_logging()
+    configure_logging(server=_serving(sys.argv[1:]))
     cli.main(prog_name="sodientu")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, g, jsonify, redirect, render_template, request, url_for
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from archive.errors import (
@@ -165,6 +166,18 @@ def register(app: Flask) -> None:
 
             flash("Phiên làm việc đã hết hạn: hãy đăng nhập lại.")
         return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(error: DBAPIError) -> Any:
+        # A database error no service turned into a domain error (e.g. SQLite still locked after its busy
+        # timeout under heavy load): the clear message of records.db.db_error (503 "busy, try again"),
+        # the transaction rolled back — not the generic 500 page.
+        from records.db import db_error
+
+        answer = _domain_error(db_error(error))
+        if isinstance(answer, tuple) and answer[1] == 503:
+            return answer[0], 503, {"Retry-After": "5"}
+        return answer
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:

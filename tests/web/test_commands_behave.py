@@ -175,3 +175,65 @@ def test_audit_verify_shows_progress(db, monkeypatch) -> None:
     result = _run("audit", "verify", "--db", db["url"])
     assert result.exit_code == 0
     assert "Đang kiểm tra nhật kí lưu vết" in result.stderr and "Nhật kí toàn vẹn" in result.stdout
+
+
+def test_a_mistyped_command_line_is_one_vietnamese_line(tmp_path) -> None:
+    done = _sodientu("keys", "rotate", "--khong-co", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "Lỗi: Không có tùy chọn --khong-co. Xem «sodientu keys rotate --help»."]
+    done = _sodientu("in-so", cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.strip() == "Lỗi: Không có lệnh «in-so». Xem «sodientu --help»."
+    result = _run("edition", "revoke", "ABCD", "--as", "x")  # the test runner goes through the same main
+    assert result.exit_code == 2 and "Thiếu tùy chọn --reason." in result.output
+
+
+def test_archive_check_shows_progress(db, tmp_path) -> None:
+    from archive import items
+
+    engine = make_engine(db["url"])
+    with session_scope(engine) as session:
+        from archive import LocalStore, use_store
+        from records.models import School
+        from records.permissions import Actor
+        from tests.factories import make_user
+
+        use_store(session, LocalStore(tmp_path / "archive"))
+        clerk = make_user(session, session.get(School, db["school"]), [Role.OFFICE])
+        for n in range(3):
+            items.deposit(session, Actor.load(session, clerk.id), f"tệp {n}".encode(), kind="other",
+                          school_id=db["school"])
+    with session_scope(engine) as session:
+        use_store(session, LocalStore(tmp_path / "archive"))
+        told: list[int] = []
+        report = items.check(session, progress=told.append)
+        assert items.count_kept(session) == 3 == sum(told) and report.ok
+    engine.dispose()
+    result = _run("archive", "check", "--db", db["url"], env={"SODIENTU_ARCHIVE": str(tmp_path / "archive")})
+    assert result.exit_code == 0, result.output
+    assert "Đang băm lại các tệp lưu trữ" in result.stderr and "3 hồ sơ" in result.stdout
+
+
+def test_the_server_logs_to_stderr_and_other_commands_do_not(monkeypatch) -> None:
+    import logging
+
+    from web.cli import _serving, configure_logging
+
+    assert _serving(["serve", "--db", "sqlite:///x"]) and _serving(["-v", "run"])
+    assert not _serving(["keys", "list"]) and not _serving([])
+    monkeypatch.delenv("SODIENTU_LOG", raising=False)
+    root = logging.getLogger()
+    level = root.level
+
+    def ours() -> list[type]:
+        return [type(h) for h in root.handlers if getattr(h, "_sodientu", False)]
+
+    try:
+        configure_logging(server=True)
+        assert ours() == [logging.StreamHandler]
+        configure_logging()
+        assert ours() == [logging.NullHandler]
+    finally:
+        for handler in [h for h in root.handlers if getattr(h, "_sodientu", False)]:
+            root.removeHandler(handler)
+        root.setLevel(level)

@@ -38,6 +38,25 @@ def test_pages_have_no_inline_script_the_policy_would_block(app, login_as) -> No
         assert "javascript:" not in html
 
 
+def test_no_template_has_a_script_the_policy_would_block() -> None:
+    """Every template: scripts only as files from web/static, no inline event handler, no javascript: URL.
+
+    (A page with ``<script>…</script>`` or ``onchange="…"`` silently loses its behaviour under the CSP:
+    move the code to a file in web/static and load it with ``<script src=… defer>``.)
+    """
+    from pathlib import Path
+
+    templates = Path(__file__).parents[2] / "web" / "templates"
+    found = []
+    for path in sorted(templates.rglob("*.html")):
+        text = path.read_text("utf-8")
+        name = path.relative_to(templates).as_posix()
+        found += [f"{name}: inline <script>" for tag in re.findall(r"<script\b[^>]*>", text) if "src=" not in tag]
+        found += [f"{name}: {m.group(0).strip()}" for m in re.finditer(r"\son[a-z]+\s*=\s*[\"']", text)]
+        found += [f"{name}: javascript: URL" for _ in re.finditer(r"javascript:", text)]
+    assert found == []
+
+
 def test_signed_in_pages_are_not_cached_and_the_session_cookie_is_guarded(app, login_as) -> None:
     from tests.web.conftest import LOGIN_OF, login
 

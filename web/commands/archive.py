@@ -103,12 +103,17 @@ def archive_group() -> None:
 @db_option
 def check_cmd(engine: Engine, school_code: str | None) -> None:
     """Băm lại mọi tệp lưu trữ; liệt kê tệp bị thiếu hoặc bị thay đổi."""
+    import sys
+
     from archive import check
+    from archive.items import count_kept
     from records.db import session_scope
 
     with session_scope(engine) as session:
         school_id = _resolve(session, school_code, None, None, None)[0] if school_code else None
-        report = check(session, school_id=school_id)
+        with click.progressbar(length=count_kept(session, school_id=school_id), label="Đang băm lại các tệp lưu trữ",
+                               file=sys.stderr, show_pos=True, show_eta=True) as bar:
+            report = check(session, school_id=school_id, progress=bar.update)
     click.echo(f"Kho lưu trữ {report.location}: {report.items} hồ sơ, {report.objects} tệp, "
                f"đã băm lại {_size(report.bytes)}.")
     for p in report.problems:

@@ -75,20 +75,31 @@ def issue_cmd(engine: Engine, number: str, username: str, duplex: bool, key_dir:
     from records.db import session_scope
     from records.services.copies import get_request
     from signing.payload import edition_short_id
-    from web.commands.print_books import _signing
+    from web.commands.print_books import _signing, _Staged
 
-    with session_scope(engine) as session:
-        request = get_request(session, number)
-        signing = _signing(session, engine, request.school_id, username, key_dir, passphrase_file)
-        issued = issue_copy(session, signing.actor, number, private_key=signing.private_key, duplex=duplex,
-                            pdf_signer=signing.pdf_signer)
-        stem = issued.request.number.replace("/", "-")
-        copy_pdf, papers_pdf = issued.copy.pdf, issued.papers.pdf
-        copy_code, papers_code = edition_short_id(issued.copy.edition.id), edition_short_id(issued.papers.edition.id)
-        subs = issued.substitutions
-    folder.mkdir(exist_ok=True)
-    (folder / f"ban-sao-hoc-ba-{stem}.pdf").write_bytes(copy_pdf)
-    (folder / f"don-va-bien-ban-{stem}.pdf").write_bytes(papers_pdf)
+    folder.mkdir(exist_ok=True)  # the folder itself; its parent must exist (-o never makes folders)
+    staged: list[_Staged] = []
+    try:
+        with session_scope(engine) as session:
+            request = get_request(session, number)
+            signing = _signing(session, engine, request.school_id, username, key_dir, passphrase_file)
+            issued = issue_copy(session, signing.actor, number, private_key=signing.private_key, duplex=duplex,
+                                pdf_signer=signing.pdf_signer)
+            stem = issued.request.number.replace("/", "-")
+            copy_code = edition_short_id(issued.copy.edition.id)
+            papers_code = edition_short_id(issued.papers.edition.id)
+            subs = issued.substitutions
+            # Both PDFs whole under temporary names before the commit; renamed once committed (as print_books).
+            for name, pdf in ((f"ban-sao-hoc-ba-{stem}.pdf", issued.copy.pdf),
+                              (f"don-va-bien-ban-{stem}.pdf", issued.papers.pdf)):
+                staged.append(_Staged(folder / name))
+                staged[-1].write(pdf)
+    except BaseException:
+        for file in staged:
+            file.discard()
+        raise
+    for file in staged:
+        file.publish()
     click.echo(f"Bản sao học bạ: {folder / f'ban-sao-hoc-ba-{stem}.pdf'} (bản in {copy_code}).")
     click.echo(f"Đơn và biên bản để ký: {folder / f'don-va-bien-ban-{stem}.pdf'} (bản in {papers_code}).")
     for s in subs:
