@@ -36,7 +36,7 @@ def _assignment(demo_server) -> tuple[int, str, str]:  # type: ignore[no-untyped
     return row[0], row[1], row[2]
 
 
-def _clear_sheet(demo_server, assignment: int) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def _clear_sheet(demo_server, assignment: int) -> None:  # type: ignore[no-untyped-def]
     """The demo has term II entered up to DEMO_TODAY: the teacher first clears the sheet (through the
     service, traced) so that the test types a whole term's columns into empty cells."""
     from records.models import Mark
