@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from layouts.correction import build_correction, correction_data, planned, print_correction, record_data
@@ -208,6 +209,10 @@ def test_the_longest_names_and_a_2000_character_reason_wrap_on_pages_of_the_form
     assert "Nguyệt Thượng" in texts[0] and "BIÊN BẢN CHỈNH SỬA DỮ LIỆU" in " ".join(texts[form_end + 1:])
     for i, image in enumerate(render_page_images(pdf, dpi=80)):
         image.save(tmp_path / f"correction-{i + 1}.png")
+    office, key = _office_with_key(session, world)  # published: the same pages, each with its QR code
+    published = print_correction(session, request.id, office, private_key=key)
+    assert page_count(published) == len(texts)
+    assert session.scalars(select(Edition)).one().page_count == len(texts)
 
 
 def _office_with_key(session, world: World):
