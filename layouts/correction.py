@@ -7,12 +7,14 @@ Ban quản trị … Khi sửa dữ liệu phải có sự chứng kiến của 
 ``records.services.corrections.correction_document(request)`` (plain data)
    │  ``build_correction(data, part=…)``   pure: formats and chooses the pages
    ▼
-BookDocument (book.kind "correction") with up to two pages:
+BookDocument (book.kind "correction") with up to two form pages:
    ``correction-request``  Đơn đề nghị chỉnh sửa điểm — the teacher's request, with the principal's
                            approval or rejection on the form itself (blank to fill in while pending);
    ``correction-record``   Biên bản chỉnh sửa dữ liệu — when, where, who was present, what the trace
                            says was changed (entry number, before/after), signed by the three witnesses.
                            Only once the correction was applied.
+   │  ``planned(doc)``   a form too long for its page (a long reason) continues on the next page of the
+   │                     same form, split where Typst says it no longer fits; nothing is shrunk (issue 9)
    │  ``render_correction(doc)`` → templates/correction.typ (+ common.typ)
    ▼
 PDF/A-3b. ``print_correction(session, request_id, actor)`` does all of it; with the school's signing key
@@ -22,7 +24,8 @@ it publishes the print as an edition (QR codes, attached data, recorded; ``layou
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
@@ -32,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from layouts.documents import REGIMES, BookDocument, BookMeta, Page
-from layouts.errors import RenderError
+from layouts.errors import LayoutOverflowError
 from layouts.render import render_document
 from records import audit
 from records.errors import ConflictError, NotFoundError, ValidationError
@@ -59,8 +62,8 @@ ACTION_LABELS = {
 }
 #: At most this many trace entries are listed (the rest are counted): the record stays one page.
 MAX_TRACE_ROWS = 10
-#: Body text sizes (pt) tried in turn: a long reason or many trace entries step the size down.
-SIZES: tuple[str, ...] = ("12", "11", "10", "9")
+#: Body text size (pt). Never stepped down: a reason too long for its page continues on the next one.
+BODY_PT = "12"
 DOTS_DATE = "ngày …… tháng …… năm 20……"
 
 
@@ -225,7 +228,7 @@ def request_data(data: Mapping[str, Any]) -> dict[str, Any]:
     else:
         state = "Chờ Hiệu trưởng phê duyệt."
     return {
-        "size": SIZES[0],
+        "size": BODY_PT,
         "place_date": dated_line(f.place, f.requested_at),
         "title": "ĐƠN ĐỀ NGHỊ CHỈNH SỬA ĐIỂM",
         "subtitle": "(Điều chỉnh sai sót điểm số đã nhập trên sổ điểm điện tử)",
@@ -310,7 +313,7 @@ def record_data(data: Mapping[str, Any]) -> dict[str, Any]:
         approval += f" (ý kiến: {f.decision_note})"
     entry_ids = ", ".join(c["entry"] for c in changes if c["entry"])
     return {
-        "size": SIZES[0],
+        "size": BODY_PT,
         "agency": f.agency,
         "school": f.school.upper(),
         "place_date": dated_line(f.place, f.applied_at),
@@ -376,26 +379,65 @@ def build_correction(data: Mapping[str, Any], *, part: Part = "all") -> BookDocu
     return BookDocument(book=book, pages=pages)
 
 
-def with_size(document: BookDocument, size: str) -> BookDocument:
-    """A copy whose pages are set in body text of ``size`` pt."""
-    return replace(document, pages=tuple(replace(p, data={**p.data, "size": size}) for p in document.pages))
+def _fits(book: BookMeta, kind: str, data: Mapping[str, Any]) -> bool:
+    """Whether one page of ``kind`` with ``data`` comes out of Typst as one page (measured, not estimated)."""
+    try:
+        render_document(TEMPLATE, BookDocument(book=book, pages=(Page(no=1, kind=kind, data=dict(data)),)))
+    except LayoutOverflowError:
+        return False
+    return True
 
 
-def fitted(document: BookDocument, render: Callable[[BookDocument], bytes]) -> tuple[BookDocument, bytes]:
-    """Render at the largest of ``SIZES`` at which every page fits one page (a long reason steps it down)."""
-    for size in SIZES:
-        attempt = with_size(document, size)
-        try:
-            return attempt, render(attempt)
-        except RenderError as error:
-            if "overflow" not in error.message_en or size == SIZES[-1]:
-                raise
-    raise AssertionError("unreachable")
+def _split_page(book: BookMeta, kind: str, data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One form page as the pages it takes: the reason wraps on and continues on the next page (the
+    form's title "(tiếp theo)" over it), the rest of the form after it. The share of the reason a page
+    holds is the most words Typst lays out on it (a binary search of one-page compiles)."""
+    words = re.findall(r"\S+\s*", str(data.get("reason") or ""))
+    pages: list[dict[str, Any]] = []
+    first = True
+    while True:
+        rest = "".join(words).strip()
+        last = {**data, "reason": rest, "head": first, "tail": True, "continued": not first}
+        if _fits(book, kind, last):
+            return [*pages, last]
+        low, high = 0, len(words)  # the most words that fit with the rest of the form on a later page
+        while low < high:
+            mid = (low + high + 1) // 2
+            share = {**last, "reason": "".join(words[:mid]).strip(), "tail": False}
+            if _fits(book, kind, share):
+                low = mid
+            else:
+                high = mid - 1
+        if low == 0 and not first:
+            raise LayoutOverflowError(
+                "Không in được đơn: một trang tiếp theo không chứa nổi phần còn lại. Vui lòng báo cho quản trị hệ thống.",
+                f"correction {kind}: not even one word of the reason fits a continuation page")
+        pages.append({**last, "reason": "".join(words[:low]).strip(), "tail": False})
+        words, first = words[low:], False
+
+
+def planned(document: BookDocument) -> BookDocument:
+    """The document with every form page split where Typst says it no longer fits (issue 9: nothing is
+    shrunk; a long reason wraps and continues on the next page of the same form). Unchanged — and one
+    compile — when every page fits, as almost every request does."""
+    try:
+        render_document(TEMPLATE, document)
+        return document
+    except LayoutOverflowError:
+        pass
+    data: list[tuple[str, dict[str, Any]]] = []
+    for page in document.pages:
+        if _fits(document.book, page.kind, page.data):
+            data.append((page.kind, dict(page.data)))
+        else:
+            data.extend((page.kind, d) for d in _split_page(document.book, page.kind, page.data))
+    book = replace(document.book, total_pages=len(data))
+    return BookDocument(book=book, pages=tuple(Page(no=i, kind=k, data=d) for i, (k, d) in enumerate(data, 1)))
 
 
 def render_correction(document: BookDocument) -> bytes:
-    """PDF/A-3b of a correction document (every page exactly one page; the text shrinks if it must)."""
-    return fitted(document, lambda doc: render_document(TEMPLATE, doc, pdf_standard=PDF_STANDARD))[1]
+    """PDF/A-3b of a correction document (every planned page exactly one page; nothing shrunk)."""
+    return render_document(TEMPLATE, planned(document), pdf_standard=PDF_STANDARD)
 
 
 # --- from the database --------------------------------------------------------------------
@@ -472,12 +514,8 @@ def print_correction(
         title += " và biên bản chỉnh sửa dữ liệu"
     title += f" — {name} — Lớp {document.book.class_name} — {document.book.year}"
 
-    def publish_at(doc: BookDocument) -> bytes:
-        # publish renders before it records anything: an overflow leaves no edition behind, so it may be retried
-        return publish(session, actor, doc, template=TEMPLATE, scope=scope, private_key=private_key,
-                       issued_on=issued_on, title=title[:300]).pdf
-
-    return fitted(document, publish_at)[1]
+    return publish(session, actor, planned(document), template=TEMPLATE, scope=scope, private_key=private_key,
+                   issued_on=issued_on, title=title[:300]).pdf
 
 
 __all__ = [

@@ -19,6 +19,12 @@ What is built, from ``DemoConfig.seed``:
   re-assessment and training, promotion, repeaters, transfers in and out, dropping out, graduation;
 - locks of each finished year's books, monthly inspections, and corrections (request → approve →
   apply before witnesses) after the current year's cut-off.
+
+Nothing is dated after ``today``: what would happen later (a departure, an arrival, a term's results,
+a lock, the June corrections, the summer) is not built, and the term under way holds the marks whose
+columns are due by ``today`` and the absences up to it (entered that day). Every stamp — the audit
+trail, entered / computed / decided times — is the simulated day's (``records.models.base.stamping_with``),
+not the wall clock's. ``tests/test_demo_as_of.py`` builds the demo as of 10 March 2026 and checks it.
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ from records.models import (
     Term,
     User,
 )
+from records.models.base import stamping_with
 from records.permissions import Actor
 from records.rules import Promotion, ruleset
 from records.services import (
@@ -74,7 +81,7 @@ from records.services import (
     setup,
     students,
 )
-from records.services.context import on_date
+from records.services.context import on_date, simulated_now
 
 __all__ = [
     "DEMO_SCHOOL_CODE",
@@ -506,6 +513,8 @@ class _Builder:
             pupil.traits = gen.Traits(max(pupil.traits.ability, -0.8), max(pupil.traits.behaviour, -0.5),
                                       pupil.traits.absence_rate)
             day = y.year.starts_on + dt.timedelta(days=r.randint(3, 18))
+            if day > self.cfg.today:  # not arrived yet
+                continue
             if has_history:
                 pupil.personal["code"] = f"CK{str(pupil.personal['code'])[2:]}"
                 with_history.append((pupil, level))
@@ -604,6 +613,8 @@ class _Builder:
             day = y.year.starts_on + dt.timedelta(days=r.randint(40, 230))
             if day in (TET[y.start],):
                 day += dt.timedelta(days=10)
+            if day > self.cfg.today:  # has not happened yet: the student is still on the roll
+                continue
             left[pupil.index] = day
             enrolment = self.s.get(Enrolment, pupil.enrolment_id)
             assert enrolment is not None
@@ -671,11 +682,13 @@ class _Builder:
         out[(MarkKind.FINAL, 1)] = term.ends_on - dt.timedelta(days=12)
         return out
 
-    def enter_marks(self, y: _Year, run: _ClassRun, term_no: int, missing: set[tuple[int, str, int]]) -> None:
-        """Each teacher of the class saves their whole mark sheet for the term (one call per assignment)."""
+    def enter_marks(self, y: _Year, run: _ClassRun, term_no: int, missing: set[tuple[int, str, int]],
+                    until: dt.date | None = None) -> None:
+        """Each teacher of the class saves their whole mark sheet for the term (one call per assignment);
+        ``until``: the term is under way, only the columns assessed by that day are entered (that day)."""
         term = y.terms[term_no]
         rs = ruleset(run.regime)
-        day = term.ends_on - dt.timedelta(days=4)
+        day = term.ends_on - dt.timedelta(days=4) if until is None else min(until, term.ends_on - dt.timedelta(days=4))
         assignments = list(self.s.scalars(select(TeachingAssignment).where(
             TeachingAssignment.class_id == run.klass.id, TeachingAssignment.term_id == term.id)
             .order_by(TeachingAssignment.id)))
@@ -689,7 +702,8 @@ class _Builder:
             extra = 1 if not comment and gen.rng(self.seed, "extra", y.start, run.klass.name, code,
                                                    term_no).random() < 0.15 else 0
             n_regular = required + extra
-            dates = self.column_dates(term, n_regular)
+            dates = {k: when for k, when in self.column_dates(term, n_regular).items()
+                     if until is None or when <= until}
             tas = by_subject[subject.id]
             sheets: list[list[marks.MarkInput]] = [[] for _ in tas]
             for pupil in run.pupils:
@@ -714,6 +728,8 @@ class _Builder:
                                                        assessed_on=when))
             with on_date(day):
                 for ta, sheet in zip(tas, sheets, strict=True):
+                    if not sheet:
+                        continue
                     teacher = self.s.get(User, ta.teacher_id)
                     assert teacher is not None
                     marks.save_marks(self.s, self.actor(teacher), ta, sheet)
@@ -744,12 +760,15 @@ class _Builder:
 
     # --- the homeroom teacher's work ------------------------------------------------------------
 
-    def homeroom_term(self, y: _Year, run: _ClassRun, term_no: int, heavy: set[int]) -> None:
+    def homeroom_term(self, y: _Year, run: _ClassRun, term_no: int, heavy: set[int],
+                      until: dt.date | None = None) -> None:
+        """Absences and conduct of the term; ``until``: the term is under way, absences up to that day only."""
         term = y.terms[term_no]
         teacher = self.s.get(User, run.klass.homeroom_teacher_id)
         assert teacher is not None
         actor = self.actor(teacher)
-        days = [d for d in y.days if term.starts_on <= d <= term.ends_on]
+        last = term.ends_on if until is None else min(until, term.ends_on)
+        days = [d for d in y.days if term.starts_on <= d <= last]
         rs = ruleset(run.regime)
         items = []
         for pupil in run.pupils:
@@ -760,6 +779,10 @@ class _Builder:
             r = gen.rng(self.seed, "absences", pupil.index, y.start, term_no)
             for day, excused, reason in gen.absences(r, pupil, mine, heavy=pupil.index in heavy):
                 items.append(attendance.Absence(pupil.enrolment_id, day, excused, reason))  # type: ignore[arg-type]
+        if until is not None:
+            with on_date(last):
+                attendance.save_absences(self.s, actor, run.klass, items)
+            return
         end = term.ends_on - dt.timedelta(days=2)
         with on_date(end):
             attendance.save_absences(self.s, actor, run.klass, items)
@@ -967,7 +990,14 @@ class _Builder:
         finals: dict[int, str | None] = {}
         for term_no in (1, 2):
             term = y.terms[term_no]
-            if term.ends_on - dt.timedelta(days=4) > today:
+            if term.ends_on + dt.timedelta(days=3) > today:  # its results are not approved yet
+                if term.starts_on < today:  # under way: the marks and absences due so far
+                    for run in y.classes:
+                        with self.timed("marks"):
+                            self.enter_marks(y, run, term_no, missing, until=today)
+                        with self.timed("attendance, conduct"):
+                            self.homeroom_term(y, run, term_no, heavy, until=today)
+                        self.step(f"{y.name}: điểm {term.name} lớp {run.klass.name}")
                 break
             for run in y.classes:
                 with self.timed("marks"):
@@ -996,7 +1026,7 @@ class _Builder:
                     self.lock_year(y, term_only=1, day=term.ends_on + dt.timedelta(days=10))
         with self.timed("locks, inspections, corrections"):
             self.inspect(y)
-            if current and dt.date(start + 1, 6, 10) <= today:
+            if current and dt.date(start + 1, 6, 11) <= today:  # requested 8 June, approved by the 11th
                 self.corrections_after_cutoff(y, missing)
         if dt.date(start + 1, 8, 10) <= today:
             with self.timed("results"):
@@ -1025,12 +1055,14 @@ def build_demo(session: Session, config: DemoConfig | None = None, *,
         session.execute(text("PRAGMA cache_size=-524288"))  # KiB: up to 512 MB, used only as needed
     builder = _Builder(session, config, progress)
     started, cpu = time.perf_counter(), time.process_time()
-    with builder.timed("setup"):
-        builder.build_school()
-    builder.step("Trường, cán bộ, giáo viên")
-    for start in range(config.first_year, config.current_year + 1):
-        builder.run_year(start)
-    session.flush()
+    # every stamp (the trail, entered / computed / decided times) on the simulated day, never after today
+    with stamping_with(lambda: simulated_now(config.today)):
+        with builder.timed("setup"):
+            builder.build_school()
+        builder.step("Trường, cán bộ, giáo viên")
+        for start in range(config.first_year, config.current_year + 1):
+            builder.run_year(start)
+        session.flush()
     builder.step("Hoàn tất")
     builder.timings["total"] = time.perf_counter() - started
     builder.timings["total (cpu)"] = time.process_time() - cpu

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 
 from sqlalchemy import DateTime, Enum, Integer, MetaData, TypeDecorator
@@ -65,9 +68,26 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC)
 
 
+#: A replacement for the wall clock inside ``stamping_with`` (None: the wall clock).
+_clock: ContextVar[Callable[[], dt.datetime] | None] = ContextVar("sodientu_clock", default=None)
+
+
 def utcnow() -> dt.datetime:
-    """Current time, timezone-aware UTC."""
-    return dt.datetime.now(dt.UTC)
+    """Current time, timezone-aware UTC: the wall clock, or the clock set by ``stamping_with``."""
+    clock = _clock.get()
+    return clock() if clock is not None else dt.datetime.now(dt.UTC)
+
+
+@contextmanager
+def stamping_with(clock: Callable[[], dt.datetime]) -> Iterator[None]:
+    """Stamp rows (audit entries, entered/computed/decided times, column defaults) with ``clock`` inside
+    the block. Only the demo uses it: its years of history are stamped on their simulated days, so a
+    demo built as of a past day holds nothing dated after that day. Never reachable from a request."""
+    token = _clock.set(clock)
+    try:
+        yield
+    finally:
+        _clock.reset(token)
 
 
 def str_enum(enum_cls: type, length: int) -> Enum:

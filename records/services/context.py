@@ -35,6 +35,13 @@ def now() -> dt.datetime:
     return dt.datetime.combine(fixed, wall.astimezone(VN_TZ).time(), VN_TZ).astimezone(dt.UTC)
 
 
+def simulated_now(default: dt.date) -> dt.datetime:
+    """``now()`` on the day set by ``on_date``, else on ``default`` (at the wall clock's time of day)."""
+    fixed = _today.get()
+    wall = dt.datetime.now(dt.UTC)
+    return dt.datetime.combine(fixed or default, wall.astimezone(VN_TZ).time(), VN_TZ).astimezone(dt.UTC)
+
+
 def vn_time(at: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
     """A stored time (aware, or naive meaning UTC) as Vietnam's wall-clock time, for people to read."""
     if at is None:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from layouts.correction import build_correction, correction_data, print_correction, record_data
-from layouts.render import extract_page_texts, page_count
+from layouts.correction import build_correction, correction_data, planned, print_correction, record_data
+from layouts.render import extract_page_texts, page_count, render_page_images
 from records import audit
 from records.db import make_engine, session_scope
 from records.errors import ConflictError, PermissionDeniedError
@@ -31,6 +32,7 @@ from signing.keys import generate_private_key, key_id, public_key_pem
 from signing.trust import DbTrustList
 from signing.verify import verify_file
 from tests.factories import make_user
+from tests.layouts.pdf_glyphs import MIN_PT, page_glyphs
 from tests.records.factories_gov import IN_TERM1, IN_TERM2, World, make_world
 from web.cli import cli
 
@@ -144,7 +146,7 @@ def test_only_readers_of_the_request_may_print_it(session) -> None:
         print_correction(session, request.id, world.user_actor(session, world.other_teacher))
 
 
-def test_times_are_printed_in_vietnam_time_and_a_long_reason_shrinks_to_one_page(session) -> None:
+def test_times_are_printed_in_vietnam_time_and_a_long_reason_stays_on_the_form(session) -> None:
     world = _world(session)
     long_reason = ("Trong buổi nhập điểm, do sơ suất khi đối chiếu danh sách lớp, tôi đã ghi nhầm 6 thay cho 8,5; "
                    "sổ theo dõi cá nhân và bài kiểm tra gốc của học sinh đều ghi 8,5 điểm. ") * 6
@@ -160,8 +162,57 @@ def test_times_are_printed_in_vietnam_time_and_a_long_reason_shrinks_to_one_page
     assert [p.kind for p in document.pages] == ["correction-request", "correction-record"]
     assert [p.kind for p in build_correction(data, part="record").pages] == ["correction-record"]
     pdf = print_correction(session, request.id, world.actor(session, Role.PRINCIPAL))
-    assert page_count(pdf) == 2
     assert "bài kiểm tra gốc của học sinh" in flat(extract_page_texts(pdf)[0])
+    assert min(g.smallest for g in page_glyphs(pdf)) >= MIN_PT
+
+
+#: Real-shaped names at the long end (compound family names, four-part given names; a school's full
+#: official name) and a 2,000-character reason.
+LONG_STUDENT = ("Công Tằng Tôn Nữ", "Thị Phương Hoàng", "Quỳnh Nguyệt Thượng")
+LONG_TEACHER = "Nguyễn Phúc Hoàng Phủ Ngọc Thượng Khuyến Nghiêng"
+LONG_SCHOOL = ("Trường Phổ thông Dân tộc Bán trú Trung học cơ sở Chiềng Khoong kết hợp Trung tâm Giáo dục "
+               "Nghề nghiệp - Giáo dục Thường xuyên huyện Sông Mã")
+LONG_REASON = ((
+    "Trong buổi nhập điểm kiểm tra thường xuyên của lớp, do sơ suất khi đối chiếu danh sách lớp với sổ theo "
+    "dõi cá nhân, tôi đã nhập nhầm điểm của em học sinh này sang dòng của em đứng liền trên; bài kiểm tra gốc "
+    "có chữ kí của phụ huynh và sổ theo dõi cá nhân của giáo viên đều ghi 8,5 điểm. ") * 8)[:2000]
+
+
+def test_the_longest_names_and_a_2000_character_reason_wrap_on_pages_of_the_form(session, tmp_path) -> None:
+    """Issue 9: nothing shrunk, nothing below 7 pt, nothing cut: the reason goes on over the next page of
+    the same form (its title "(tiếp theo)"), the pledge, signatures and approval after it."""
+    assert len(LONG_REASON) == 2000
+    world = _world(session)
+    world.school.name = LONG_SCHOOL
+    student = world.enrolments[0].student
+    student.family_name, student.middle_name, student.given_name = LONG_STUDENT
+    for role in (Role.SUBJECT_TEACHER, Role.PRINCIPAL, Role.VICE_PRINCIPAL):
+        world.users[role].full_name = LONG_TEACHER
+    session.flush()
+    request = _request(session, world, reason=LONG_REASON)
+    _apply(session, world, request)
+    pdf = print_correction(session, request.id, world.actor(session, Role.PRINCIPAL))
+    glyphs = page_glyphs(pdf)
+    assert [g.small for g in glyphs] == [""] * len(glyphs) and min(g.smallest for g in glyphs) >= MIN_PT
+    assert [g.outside for g in glyphs] == [""] * len(glyphs)
+    texts = [flat(t) for t in extract_page_texts(pdf)]
+    assert len(texts) >= 3  # the form over two pages at least, then the record
+    plan = planned(build_correction(correction_data(session, request)))
+    form = [p.data for p in plan.pages if p.kind == "correction-request"]
+    assert len(form) >= 2 and plan.book.total_pages == len(texts)
+    assert " ".join(d["reason"] for d in form if d["reason"]) == flat(LONG_REASON)  # whole, nothing dropped
+    for page_text, d in zip(texts, form, strict=False):
+        assert flat(d["reason"])[-40:] in page_text  # each share printed on its page
+    assert "(tiếp theo)" in texts[1] and "(xem tiếp trang sau)" in texts[0]
+    form_end = next(i for i, t in enumerate(texts) if "NGƯỜI LÀM ĐƠN" in t)
+    assert form_end >= 1 and "HIỆU TRƯỞNG" in texts[form_end]  # the approval box after the reason
+    assert "Nguyệt Thượng" in texts[0] and "BIÊN BẢN CHỈNH SỬA DỮ LIỆU" in " ".join(texts[form_end + 1:])
+    for i, image in enumerate(render_page_images(pdf, dpi=80)):
+        image.save(tmp_path / f"correction-{i + 1}.png")
+    office, key = _office_with_key(session, world)  # published: the same pages, each with its QR code
+    published = print_correction(session, request.id, office, private_key=key)
+    assert page_count(published) == len(texts)
+    assert session.scalars(select(Edition)).one().page_count == len(texts)
 
 
 def _office_with_key(session, world: World):

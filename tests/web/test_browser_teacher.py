@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from records.db import make_engine, session_scope
-from records.models import Class, Subject, TeachingAssignment, Term, User
+from records.models import Class, Enrolment, Subject, TeachingAssignment, Term, User
 from records.rules import ruleset
 from tests.web.browser import DEMO_TODAY, browser, demo_server, flash, shot, sign_in  # noqa: F401
 
@@ -34,6 +34,26 @@ def _assignment(demo_server) -> tuple[int, str, str]:  # type: ignore[no-untyped
     engine.dispose()
     assert row is not None
     return row[0], row[1], row[2]
+
+
+def _clear_sheet(demo_server, assignment: int) -> None:  # type: ignore[no-untyped-def]
+    """The demo has term II entered up to DEMO_TODAY: the teacher first clears the sheet (through the
+    service, traced) so that the test types a whole term's columns into empty cells."""
+    from records.models import Mark
+    from records.permissions import Actor
+    from records.services import marks
+    from records.services.context import on_date
+
+    engine = make_engine(demo_server.db_url)
+    with session_scope(engine) as session:
+        ta = session.get(TeachingAssignment, assignment)
+        rows = session.execute(select(Mark.enrolment_id, Mark.kind, Mark.slot).where(
+            Mark.term_id == ta.term_id, Mark.subject_id == ta.subject_id,
+            Mark.enrolment_id.in_(select(Enrolment.id).where(Enrolment.class_id == ta.class_id)))).all()
+        with on_date(DEMO_TODAY):
+            marks.save_marks(session, Actor.load(session, ta.teacher_id), ta,
+                             [marks.MarkInput(e, kind, slot, None) for e, kind, slot in rows])
+    engine.dispose()
 
 
 def _mark(i: int, salt: int) -> str:
@@ -68,6 +88,7 @@ def _averages(page) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_a_teacher_types_pastes_saves_and_meets_a_conflict(demo_server, browser):  # noqa: F811
     assignment, username, class_name = _assignment(demo_server)
+    _clear_sheet(demo_server, assignment)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
     page = context.new_page()
     sign_in(page, demo_server.base, username)

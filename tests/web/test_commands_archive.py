@@ -10,9 +10,13 @@ import stat
 import bagit
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import func, select
 
+from archive.items import ENTITY
+from records import audit
 from records.db import make_engine, session_scope
-from records.models import Base, Role
+from records.models import ArchiveItem, AuthSession, Base, InspectorAccess, Role, SignInAttempt, User
+from tests.factories import TEST_PASSWORD
 from tests.records.factories_gov import make_world
 from web.cli import cli
 
@@ -31,8 +35,8 @@ def db(tmp_path, monkeypatch):
     engine.dispose()
 
 
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+def run(*args: str, env: dict[str, str] | None = None, input: str | None = None):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False, env=env, input=input)
 
 
 def test_deposit_check_find_open_export_and_refusals(db, tmp_path):
@@ -97,3 +101,56 @@ def test_deletion_before_retention_is_refused(db, tmp_path):
         "--as", users[Role.OFFICE], "--db", db["url"])
     result = run("archive", "delete", "1", "--reason", "hết hạn", "--as", users[Role.PRINCIPAL], "--db", db["url"])
     assert result.exit_code == 1 and "chưa được hủy" in result.output
+
+
+def test_archive_and_inspect_act_for_someone_only_with_their_password(db, tmp_path, monkeypatch):
+    """Every archive / inspect command that acts ``--as NAME`` signs NAME in: a wrong or missing password is
+    refused before anything is read or written, and the refusal counts against the rate limits."""
+    users, inspector = db["users"], db["users"][Role.INSPECTOR]
+    monkeypatch.delenv("SODIENTU_PASSWORD")
+    scan = tmp_path / "don.pdf"
+    scan.write_bytes(b"%PDF-1.7 don de nghi sua diem")
+    today = dt.date.today()
+    commands = [
+        ("archive", "deposit", str(scan), "--kind", "correction_request", "--school", db["school"],
+         "--as", users[Role.OFFICE]),
+        ("archive", "delete", "1", "--reason", "hết hạn", "--as", users[Role.PRINCIPAL]),
+        ("inspect", "grant", "--inspector", inspector, "--school", db["school"], "--from", today.isoformat(),
+         "--to", today.isoformat(), "--reason", "Quyết định 5/QĐ", "--as", users[Role.ADMINISTRATOR]),
+        ("inspect", "revoke", "1", "--as", users[Role.ADMINISTRATOR]),
+        ("inspect", "access", "--as", inspector),
+        ("inspect", "find", "--school", db["school"], "--as", inspector),
+        ("inspect", "open", "1", "-o", str(tmp_path / "mo.pdf"), "--as", inspector),
+        ("inspect", "export", "--school", db["school"], "-o", str(tmp_path / "bag"), "--as", inspector),
+    ]
+    for args in commands:
+        wrong = run(*args, "--db", db["url"], env={"SODIENTU_PASSWORD": "doan-mo-123"})
+        assert wrong.exit_code == 1 and "mật khẩu không đúng" in wrong.output, (args, wrong.output)
+    office = users[Role.OFFICE]
+    deposit = commands[0]
+    nothing = run(*deposit, "--db", db["url"], input="\n")  # asked without echo; nothing typed
+    assert nothing.exit_code == 1 and "mật khẩu không đúng" in nothing.output
+    someone_else = run(*deposit, "--db", db["url"], env={"SODIENTU_PASSWORD": TEST_PASSWORD,
+                                                         f"SODIENTU_PASSWORD_{office.upper()}": "sai"})
+    assert someone_else.exit_code == 1  # NAME's own variable wins over the shared one
+    assert not (tmp_path / "mo.pdf").exists() and not (tmp_path / "bag").exists()
+
+    engine = make_engine(db["url"])
+    with session_scope(engine) as session:
+        failed = dict(session.execute(select(SignInAttempt.username, func.count()).where(
+            SignInAttempt.succeeded.is_(False)).group_by(SignInAttempt.username)).all())
+        assert failed == {office: 3, users[Role.PRINCIPAL]: 1, users[Role.ADMINISTRATOR]: 2, inspector: 4}
+        assert session.scalar(select(func.count()).select_from(ArchiveItem)) == 0
+        assert session.scalar(select(func.count()).select_from(InspectorAccess)) == 0
+        assert session.scalar(select(func.count()).select_from(AuthSession)) == 0
+
+    done = run(*deposit, "--db", db["url"], env={f"SODIENTU_PASSWORD_{office.upper()}": TEST_PASSWORD})
+    assert done.exit_code == 0 and "Đã lưu hồ sơ số 1" in done.output, done.output
+    assert TEST_PASSWORD not in done.output
+    with session_scope(engine) as session:  # the deposit names the command's session
+        cli_session = session.scalars(select(AuthSession)).one()
+        assert cli_session.channel == "cli" and cli_session.user_id == session.scalar(
+            select(User.id).where(User.username == office))
+        entry = next(e for e in audit.entries(session, entity=ENTITY) if e.action == "deposit")
+        assert audit.state(entry.after)["auth_session"] == cli_session.id
+    engine.dispose()

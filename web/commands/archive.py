@@ -23,9 +23,11 @@ from sqlalchemy.orm import Session
 
 from records.services.context import vn_time
 from web.cli import db_option, existing_folder, fail
+from web.passwords import signed_in_actor
 
 as_option = click.option("--as", "username", required=True, metavar="TÊN_ĐĂNG_NHẬP",
-                         help="Tên đăng nhập của người thực hiện (quyền được kiểm tra theo người này).")
+                         help="Tên đăng nhập của người thực hiện (quyền được kiểm tra theo người này; "
+                              "mật khẩu được hỏi, hoặc lấy từ SODIENTU_PASSWORD_<TÊN>).")
 
 
 def _scope_options(func):  # type: ignore[no-untyped-def]
@@ -142,11 +144,11 @@ def deposit_cmd(engine: Engine, file: Path, kind: str, school_code: str, year: s
     """Lưu một tệp vào kho lưu trữ (cán bộ văn phòng)."""
     from archive import deposit
     from records.db import session_scope
-    from records.permissions import Actor
 
     with session_scope(engine) as session, file.open("rb") as stream:
+        actor = signed_in_actor(session, username)
         school_id, year_id, class_id, student_id = _resolve(session, school_code, year, class_name, student_code)
-        item = deposit(session, Actor.by_username(session, username), stream, kind=kind, school_id=school_id,
+        item = deposit(session, actor, stream, kind=kind, school_id=school_id,
                        school_year_id=year_id, class_id=class_id,
                        student_ids=(student_id,) if student_id else (), edition_id=edition,
                        filename=file.name, title=title)
@@ -164,10 +166,9 @@ def delete_cmd(engine: Engine, item_id: int, reason: str, username: str) -> None
     """Hủy một hồ sơ đã hết thời hạn bảo quản (Hiệu trưởng); việc hủy được ghi lại."""
     from archive import delete_expired, purge
     from records.db import session_scope
-    from records.permissions import Actor
 
     with session_scope(engine) as session:
-        delete_expired(session, Actor.by_username(session, username), item_id, reason)
+        delete_expired(session, signed_in_actor(session, username), item_id, reason)
     with session_scope(engine) as session:  # the content goes only after the deletion is committed
         removed = purge(session)
     click.echo(f"Đã ghi nhận việc hủy hồ sơ số {item_id}; đã xóa {len(removed)} tệp khỏi kho.")
@@ -198,9 +199,10 @@ def grant_cmd(engine: Engine, inspector_name: str, school_code: str, year: str |
     from records.permissions import Actor
 
     with session_scope(engine) as session:
+        actor = signed_in_actor(session, username)
         school_id, year_id, _, _ = _resolve(session, school_code, year, None, None)
         inspector = Actor.by_username(session, inspector_name)
-        access = grant_access(session, Actor.by_username(session, username), inspector_id=inspector.user_id or 0,
+        access = grant_access(session, actor, inspector_id=inspector.user_id or 0,
                               school_id=school_id, school_year_id=year_id, starts_on=_date(starts, "bắt đầu"),
                               ends_on=_date(ends, "kết thúc"), reason=reason)
         line = (f"Đã cấp quyền số {access.id} cho {inspector.full_name}: trường {school_code}, "
@@ -216,10 +218,9 @@ def revoke_cmd(engine: Engine, access_id: int, username: str) -> None:
     """Thu hồi quyền xem hồ sơ lưu trữ của thanh tra trước hạn."""
     from archive.inspectors import revoke_access
     from records.db import session_scope
-    from records.permissions import Actor
 
     with session_scope(engine) as session:
-        revoke_access(session, Actor.by_username(session, username), access_id)
+        revoke_access(session, signed_in_actor(session, username), access_id)
     click.echo(f"Đã thu hồi quyền số {access_id}.")
 
 
@@ -231,10 +232,9 @@ def access_cmd(engine: Engine, username: str) -> None:
     from archive.inspectors import accesses
     from records.db import session_scope
     from records.models import School, SchoolYear
-    from records.permissions import Actor
 
     with session_scope(engine) as session:
-        actor = Actor.by_username(session, username)
+        actor = signed_in_actor(session, username)
         rows = accesses(session, actor.user_id or 0)
         lines = []
         for a in rows:
@@ -258,11 +258,11 @@ def find_cmd(engine: Engine, school_code: str, year: str | None, class_name: str
     """Tìm mọi hồ sơ được lưu về một trường, năm học, lớp hoặc học sinh (việc tra cứu được ghi vết)."""
     from archive.inspectors import find
     from records.db import session_scope
-    from records.permissions import Actor
 
     with session_scope(engine) as session:
+        actor = signed_in_actor(session, username)
         school_id, year_id, class_id, student_id = _resolve(session, school_code, year, class_name, student_code)
-        found = find(session, Actor.by_username(session, username), school_id=school_id, school_year_id=year_id,
+        found = find(session, actor, school_id=school_id, school_year_id=year_id,
                      class_id=class_id, student_id=student_id)
         lines = [f"{found.scope.description_vi}:", f"  {len(found.items)} hồ sơ lưu trữ:"]
         lines += [f"    số {i.id}: {i.kind.label_vi} — {i.title} ({_size(i.size)}, lưu {vn_time(i.deposited_at, '%d/%m/%Y')})"
@@ -283,12 +283,11 @@ def open_cmd(engine: Engine, item_id: int, output: Path, username: str) -> None:
     """Lấy một hồ sơ lưu trữ ra tệp chỉ đọc (đã kiểm tra mã băm; việc mở được ghi vết)."""
     from archive.inspectors import open_item
     from records.db import session_scope
-    from records.permissions import Actor
 
     if output.exists():
         fail(f"Tệp {output} đã có; hãy chọn tên khác.", f"{output} exists")
     with session_scope(engine) as session:
-        item, data = open_item(session, Actor.by_username(session, username), item_id)
+        item, data = open_item(session, signed_in_actor(session, username), item_id)
         title = item.title
     output.write_bytes(data)
     os.chmod(output, 0o444)
@@ -308,14 +307,14 @@ def export_cmd(engine: Engine, school_code: str, year: str | None, class_name: s
 
     from archive.inspectors import export_bag
     from records.db import session_scope
-    from records.permissions import Actor
 
     written = False
     try:
         with session_scope(engine) as session:
+            actor = signed_in_actor(session, username)
             school_id, year_id, class_id, student_id = _resolve(session, school_code, year, class_name,
                                                                 student_code)
-            export = export_bag(session, Actor.by_username(session, username), output, school_id=school_id,
+            export = export_bag(session, actor, output, school_id=school_id,
                                 school_year_id=year_id, class_id=class_id, student_id=student_id)
             written = True
     except BaseException:

@@ -18,6 +18,7 @@ import click
 from sqlalchemy import Engine
 
 from web.cli import db_option, existing_folder
+from web.passwords import signed_in_actor
 
 
 @click.group("copy")
@@ -40,7 +41,6 @@ def request_cmd(engine: Engine, student_code: str, requester: str, relation: str
                 address: str, received: str | None, username: str) -> None:
     """Tiếp nhận đơn đề nghị cấp bản sao học bạ (sau khi kiểm tra giấy tờ tùy thân)."""
     from records.db import session_scope
-    from records.permissions import Actor
     from records.services.copies import CopyRequestForm, record_request
     from web.cli import fail
 
@@ -51,7 +51,7 @@ def request_cmd(engine: Engine, student_code: str, requester: str, relation: str
         except ValueError:
             fail(f"Ngày nhận đơn không hợp lệ: «{received}» (dd/mm/yyyy).", f"bad date {received!r}")
     with session_scope(engine) as session:
-        request = record_request(session, Actor.by_username(session, username), CopyRequestForm(
+        request = record_request(session, signed_in_actor(session, username), CopyRequestForm(
             student_code=student_code, requester_name=requester, requester_relation=relation,
             id_document=id_document, reason=reason, requester_address=address, received_on=day))
         number = request.number
@@ -78,11 +78,12 @@ def issue_cmd(engine: Engine, number: str, username: str, duplex: bool, key_dir:
     from web.commands.print_books import _signing, _Staged
 
     folder.mkdir(exist_ok=True)  # the folder itself; its parent must exist (-o never makes folders)
+    with session_scope(engine) as session:
+        school_id = get_request(session, number).school_id
     staged: list[_Staged] = []
     try:
-        with session_scope(engine) as session:
-            request = get_request(session, number)
-            signing = _signing(session, engine, request.school_id, username, key_dir, passphrase_file)
+        with session_scope(engine) as session:  # signs in first: a refused password is recorded (rate limits)
+            signing = _signing(session, engine, school_id, username, key_dir, passphrase_file)
             issued = issue_copy(session, signing.actor, number, private_key=signing.private_key, duplex=duplex,
                                 pdf_signer=signing.pdf_signer)
             stem = issued.request.number.replace("/", "-")
@@ -116,12 +117,11 @@ def archive_cmd(engine: Engine, number: str, files: tuple[str, ...], username: s
     """Lưu bản quét đơn và biên bản đã ký vào kho lưu trữ; đóng hồ sơ khi đủ trang."""
     from records.db import session_scope
     from records.models import CopyStatus
-    from records.permissions import Actor
     from scans.copies import file_signed_papers
     from scans.report import report_lines
 
     with session_scope(engine) as session:
-        report, request = file_signed_papers(session, Actor.by_username(session, username), number, list(files))
+        report, request = file_signed_papers(session, signed_in_actor(session, username), number, list(files))
         for line in report_lines(report):
             click.echo(line)
         done = request.status is CopyStatus.ARCHIVED

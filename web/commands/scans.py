@@ -6,6 +6,7 @@ import click
 from sqlalchemy import Engine
 
 from web.cli import db_option, fail
+from web.passwords import signed_in_actor
 
 
 @click.group("scans")
@@ -27,19 +28,19 @@ def ingest_cmd(engine: Engine, files: tuple[str, ...], username: str, school_id:
                editions: tuple[str, ...], workers: int | None, progress: bool) -> None:
     """Đọc các tệp quét (PDF nhiều trang, TIFF, JPEG, PNG), đối chiếu từng trang với bản in và lưu trữ."""
     from records.db import session_scope
-    from records.permissions import Actor
     from scans.codes import editions_by_code
     from scans.ingest import ingest
     from scans.report import report_lines
 
     with session_scope(engine) as session:
+        actor = signed_in_actor(session, username)
         expected = []
         for code in editions:
             found = editions_by_code(session, code)
             if len(found) != 1:
                 fail(f"Không xác định được bản in «{code}».", f"edition {code!r}: {len(found)} matches")
             expected.append(found[0].id)
-        report = ingest(session, Actor.by_username(session, username), list(files), school_id=school_id,
+        report = ingest(session, actor, list(files), school_id=school_id,
                         expected=expected, workers=workers, progress=progress)
         for line in report_lines(report):
             click.echo(line)
@@ -73,12 +74,11 @@ def unmatched_cmd(engine: Engine, school_id: int | None) -> None:
 def assign_cmd(engine: Engine, scan_page_id: int, edition: str, page_number: int, username: str) -> None:
     """Nhận diện bằng tay: trang quét SCAN_PAGE_ID là trang PAGE_NUMBER của bản in EDITION."""
     from records.db import session_scope
-    from records.permissions import Actor
     from scans.ingest import assign_page
     from signing.payload import edition_short_id
 
     with session_scope(engine) as session:
-        row = assign_page(session, Actor.by_username(session, username), scan_page_id, edition, page_number)
+        row = assign_page(session, signed_in_actor(session, username), scan_page_id, edition, page_number)
         click.echo(f"Trang quét #{row.id} là trang {row.page_number} của bản in "
                    f"{edition_short_id(row.edition_id) if row.edition_id else ''} ({row.status.value}).")
 
