@@ -77,7 +77,6 @@ def issue_cmd(engine: Engine, number: str, username: str, duplex: bool, key_dir:
     from signing.payload import edition_short_id
     from web.commands.print_books import _signing, _Staged
 
-    folder.mkdir(exist_ok=True)  # the folder itself; its parent must exist (-o never makes folders)
     with session_scope(engine) as session:
         school_id = get_request(session, number).school_id
     staged: list[_Staged] = []
@@ -90,6 +89,7 @@ def issue_cmd(engine: Engine, number: str, username: str, duplex: bool, key_dir:
             copy_code = edition_short_id(issued.copy.edition.id)
             papers_code = edition_short_id(issued.papers.edition.id)
             subs = issued.substitutions
+            folder.mkdir(exist_ok=True)  # the folder itself; its parent must exist (-o never makes folders)
             # Both PDFs whole under temporary names before the commit; renamed once committed (as print_books).
             for name, pdf in ((f"ban-sao-hoc-ba-{stem}.pdf", issued.copy.pdf),
                               (f"don-va-bien-ban-{stem}.pdf", issued.papers.pdf)):
