@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from layouts.documents import BookDocument
@@ -240,30 +240,16 @@ def year_end_jobs(session: Session, school_code: str, start_year: int, *, volume
     """The books a school prints at the end of a year: every class's mark book (part "all"), the
     transcript of the year of every student on the roll of grades 6–8, the bound volume (all years,
     this one included) of every grade-9 student, and the register of every course of the school."""
-    from records.models import Class, Enrolment, EnrolmentStatus, Grade, School, SchoolYear, Student
+    from records.books.year_books import year_books
 
-    school = session.scalars(select(School).where(School.code == school_code)).one_or_none()
-    if school is None:
-        raise NotFoundError(f"Không có trường mã «{school_code}».", f"no school {school_code!r}")
-    year = session.scalars(select(SchoolYear).where(SchoolYear.school_id == school.id,
-                                                    SchoolYear.start_year == start_year)).one_or_none()
-    if year is None:
-        raise NotFoundError(f"Trường {school.code} không có năm học {start_year}-{start_year + 1}.",
-                            f"no year {start_year} in school {school.code}")
-    name = year.name
+    books = year_books(session, school_code, start_year)
+    name = books.year_name
     jobs: list[Job] = []
-    classes = session.execute(select(Class.id, Class.name).join(Grade, Grade.id == Class.grade_id)
-                              .where(Grade.school_year_id == year.id).order_by(Grade.level, Class.name)).all()
-    for class_id, class_name in classes:
+    for class_id, class_name in books.classes:
         jobs.append(make_job(MARKBOOK, class_id, f"sổ theo dõi và đánh giá lớp {class_name} năm học {name}",
                              part="all"))
-    rows = session.execute(
-        select(Student.code, Grade.level, Class.name).join(Enrolment, Enrolment.student_id == Student.id)
-        .join(Class, Class.id == Enrolment.class_id).join(Grade, Grade.id == Class.grade_id)
-        .where(Grade.school_year_id == year.id, Enrolment.status == EnrolmentStatus.ACTIVE)
-        .order_by(Grade.level, Class.name, Enrolment.roll_number)).all()
     seen: set[str] = set()
-    for code, level, class_name in rows:
+    for code, level, class_name in books.roll:
         if code in seen:
             continue
         seen.add(code)
@@ -273,11 +259,8 @@ def year_end_jobs(session: Session, school_code: str, start_year: int, *, volume
         # year's pages: no separate print of the year for those students.
         jobs.append(make_job(TRANSCRIPT, code, label, year=None if volume else name, volume=volume))
     if registers:
-        courses = session.scalars(select(Student.course).where(Student.school_id == school.id,
-                                                               Student.course.is_not(None))
-                                  .distinct().order_by(Student.course)).all()
-        for course in courses:
-            jobs.append(make_job(REGISTER, course, f"sổ đăng bộ khóa {course}", school_code=school.code))
+        for course in books.courses:
+            jobs.append(make_job(REGISTER, course, f"sổ đăng bộ khóa {course}", school_code=books.school_code))
     return jobs
 
 
@@ -431,7 +414,7 @@ def print_book(session: Session, actor: Any, job: Job, *, private_key: Any = Non
     from records.services.context import today
 
     issued = issued_on or today()
-    docs = _load(session, job, issued)
+    docs = _load(session, actor, job, issued)
     if draft:
         from layouts.render import render_document
 
@@ -477,10 +460,10 @@ def _init_worker() -> None:
     # waiting forever. Safe at any point: an uncommitted task rolls back, a committed one is journaled.
     threading.Thread(target=_exit_with_parent, args=(_PARENT,), name="parent-watch", daemon=True).start()
     import layouts.markbook
-    import layouts.markbook_source
     import layouts.publish
     import layouts.register
     import layouts.transcript  # noqa: F401
+    import records.books.markbook  # noqa: F401
 
 
 def _exit_with_parent(parent: int, every: float = 0.5) -> None:
@@ -581,12 +564,12 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...]) -> tuple[list[JobOutco
     # 1. read: inputs, documents, rights and key (short read transaction)
     with Session(state.read_engine) as session:
         t0 = time.perf_counter()
-        students = _prefetch_students(session, jobs)
+        students = _prefetch_students(session, state.actor, jobs)
         prefetch_share = (time.perf_counter() - t0) / max(1, len(students))
         for job in jobs:
             t0 = time.perf_counter() - (prefetch_share if job.kind == TRANSCRIPT else 0.0)
             try:
-                job_docs = _load(session, job, issued, students)
+                job_docs = _load(session, state.actor, job, issued, students)
                 _check(session, state.actor, state.private_key, job_docs)
             except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the others
                 session.rollback()
@@ -653,65 +636,62 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...]) -> tuple[list[JobOutco
     return outcomes, _stats()
 
 
-def _prefetch_students(session: Session, jobs: Sequence[Job]) -> dict[str, tuple[Any, int, int]]:
+def _prefetch_students(session: Session, actor: Any, jobs: Sequence[Job]) -> dict[str, tuple[Any, int, int]]:
     """Transcript inputs, student and school ids of the task's students, read together."""
-    from layouts.transcript import load_transcript_inputs
-    from records.models import Student
+    from records.books.owners import student_owners
+    from records.books.transcript import read_transcripts
 
     codes = [str(job.ids[0]) for job in jobs if job.kind == TRANSCRIPT and job.ids]
     if not codes:
         return {}
     try:
-        inputs = load_transcript_inputs(session, codes)
-        ids = {code: (sid, school) for code, sid, school in session.execute(
-            select(Student.code, Student.id, Student.school_id).where(Student.code.in_(codes)))}
+        inputs = read_transcripts(session, actor, codes)
+        owners = student_owners(session, codes)
     except Exception:
         log.debug("prefetching transcripts failed", exc_info=True)
         session.rollback()
         return {}
-    return {code: (inp, *ids[code]) for code, inp in inputs.items() if code in ids}
+    return {code: (inp, owners[code].student_id, owners[code].school_id)
+            for code, inp in inputs.items() if code in owners}
 
 
-def _load(session: Session, job: Job, issued: dt.date,
+def _load(session: Session, actor: Any, job: Job, issued: dt.date,
           students: dict[str, tuple[Any, int, int]] | None = None) -> list[_Doc]:
-    """The documents of a job, built from the records."""
+    """The documents of a job, built from what the records' read services give the actor."""
     if job.kind == MARKBOOK:
-        return [_markbook_doc(session, job)]
+        return [_markbook_doc(session, actor, job)]
     if job.kind == TRANSCRIPT:
-        return _transcript_docs(session, job, (students or {}).get(str(job.ids[0])))
+        return _transcript_docs(session, actor, job, (students or {}).get(str(job.ids[0])))
     if job.kind == REGISTER:
-        return [_register_doc(session, job, issued)]
+        return [_register_doc(session, actor, job, issued)]
     raise ValidationError(f"Không biết in loại sổ «{job.kind}».", f"unknown job kind {job.kind!r}")
 
 
-def _markbook_doc(session: Session, job: Job) -> _Doc:
+def _markbook_doc(session: Session, actor: Any, job: Job) -> _Doc:
     from layouts.markbook import PrintOptions, build_markbook
-    from layouts.markbook_source import load_markbook_input
     from layouts.publish import Scope
-    from records.models import Class, Grade, SchoolYear
+    from records.books.markbook import read_markbook
+    from records.books.owners import class_owner
 
     class_id = int(job.ids[0])
-    row = session.execute(select(Class.name, Class.school_id, SchoolYear.id, SchoolYear.start_year)
-                          .join(Grade, Grade.id == Class.grade_id)
-                          .join(SchoolYear, SchoolYear.id == Grade.school_year_id)
-                          .where(Class.id == class_id)).one_or_none()
-    if row is None:
-        raise NotFoundError("Không tìm thấy lớp cần in sổ.", f"class {class_id} not found")
-    name, school_id, year_id, start = row
+    owner = class_owner(session, class_id)
+    name, start = owner.class_name, owner.start_year
     plan = job.option("plan")
     opts = PrintOptions(paper=job.option("paper", "a4"), duplex=bool(job.option("duplex", False)),
                         part=job.option("part", "all"), plan=dict(plan) if plan else None)
-    document = build_markbook(load_markbook_input(session, class_id), opts)
-    year = f"{start}-{start + 1}"
+    document = build_markbook(read_markbook(session, actor, class_id), opts)
+    year = f"{start}-{start + 1}"  # type: ignore[operator]
     suffix = "" if opts.part == "all" else f"-{opts.part}"
     return _Doc(job, FILE_MARKBOOK, f"{FOLDERS[FILE_MARKBOOK]}/{year}/{_safe(name)}{suffix}.pdf", "markbook",
-                document, Scope(school_id, class_id=class_id, school_year_id=year_id), year, name)
+                document, Scope(owner.school_id, class_id=class_id, school_year_id=owner.school_year_id), year, name)
 
 
-def _transcript_docs(session: Session, job: Job, prefetched: tuple[Any, int, int] | None = None) -> list[_Doc]:
+def _transcript_docs(session: Session, actor: Any, job: Job,
+                     prefetched: tuple[Any, int, int] | None = None) -> list[_Doc]:
     from layouts.publish import Scope
-    from layouts.transcript import build_transcript, load_transcript_input
-    from records.models import SchoolYear, Student
+    from layouts.transcript import build_transcript
+    from records.books.owners import student_owner
+    from records.books.transcript import read_transcript
 
     code = str(job.ids[0])
     year = job.option("year")
@@ -721,9 +701,9 @@ def _transcript_docs(session: Session, job: Job, prefetched: tuple[Any, int, int
     if prefetched is not None:
         inp, student_id, school_id = prefetched
     else:
-        inp = load_transcript_input(session, code)
-        student_id, school_id = session.execute(select(Student.id, Student.school_id)
-                                                .where(Student.code == code)).one()
+        inp = read_transcript(session, actor, code)
+        owner = student_owner(session, code)
+        student_id, school_id = owner.student_id, owner.school_id
     if not inp.years:
         raise NotFoundError(f"Học sinh {inp.identity.full_name} chưa có năm học nào để in học bạ.",
                             f"student {code} has no enrolment")
@@ -731,8 +711,7 @@ def _transcript_docs(session: Session, job: Job, prefetched: tuple[Any, int, int
     if year:
         document = build_transcript(inp, year=year, duplex=duplex, copy=copy)
         start = int(str(year).split("-")[0])
-        year_id = session.scalar(select(SchoolYear.id).where(SchoolYear.school_id == school_id,
-                                                             SchoolYear.start_year == start))
+        year_id = student_owner(session, code, start).school_year_id
         name = f"{start}-{start + 1}"
         docs.append(_Doc(job, FILE_TRANSCRIPT, f"{FOLDERS[FILE_TRANSCRIPT]}/{name}/{_safe(code)}.pdf", "transcript",
                          document, Scope(school_id, student_id=student_id, school_year_id=year_id), name,
@@ -747,23 +726,18 @@ def _transcript_docs(session: Session, job: Job, prefetched: tuple[Any, int, int
     return docs
 
 
-def _register_doc(session: Session, job: Job, issued: dt.date) -> _Doc:
+def _register_doc(session: Session, actor: Any, job: Job, issued: dt.date) -> _Doc:
     from layouts.publish import Scope
-    from layouts.register import build_register, load_register_input
-    from records.models import School
+    from layouts.register import build_register
+    from records.books.register import read_register, register_school
 
     course = str(job.ids[0])
-    code = job.option("school_code")
-    inp = load_register_input(session, course, school_code=code, printed_on=issued)
-    query = select(School.id).where(School.code == code) if code else select(School.id).where(
-        School.name == inp.school.school, School.external.is_(False))
-    school_id = session.scalars(query).first()
-    if school_id is None:
-        raise NotFoundError(f"Không tìm thấy trường của khóa học {course}.", f"no school for course {course}")
+    school = register_school(session, course, job.option("school_code"))
+    inp = read_register(session, actor, course, school_code=school.code, printed_on=issued)
     # the course tells the registers of a school apart (a new print supersedes that course's only)
     return _Doc(job, FILE_REGISTER, f"{FOLDERS[FILE_REGISTER]}/{_safe(inp.course)}.pdf", "register",
                 build_register(inp, paper=job.option("paper", "a3"), duplex=bool(job.option("duplex", False))),
-                Scope(school_id, part=inp.course), inp.course)
+                Scope(school.id, part=inp.course), inp.course)
 
 
 def _check(session: Session, actor: Any, private_key: Any, docs: list[_Doc]) -> None:

@@ -4,7 +4,7 @@
 Ban quản trị … Khi sửa dữ liệu phải có sự chứng kiến của đại diện Ban giám hiệu, Ban quản trị và người
 đề nghị chỉnh sửa số liệu và được ghi nhận đầy đủ các điều chỉnh trong hồ sơ lưu trữ."
 
-``records.services.corrections.correction_document(request)`` (plain data)
+``records.books.correction.read_correction(session, actor, request_id)`` (plain data, the read right checked)
    │  ``build_correction(data, part=…)``   pure: formats and chooses the pages
    ▼
 BookDocument (book.kind "correction") with up to two form pages:
@@ -28,19 +28,20 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from layouts.documents import REGIMES, BookDocument, BookMeta, Page
 from layouts.errors import LayoutOverflowError
 from layouts.render import render_document
-from records import audit
-from records.errors import ConflictError, NotFoundError, ValidationError
-from records.models import Class, CorrectionRequest, CorrectionStatus, Enrolment, Grade, User
-from records.permissions import Action, Actor, require
+from records.books.correction import read_correction
+from records.errors import ConflictError, ValidationError
+from records.models import CorrectionStatus
+from records.permissions import Actor
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 TEMPLATE = "correction"
 PDF_STANDARD = "a-3b"
@@ -440,42 +441,6 @@ def render_correction(document: BookDocument) -> bytes:
     return render_document(TEMPLATE, planned(document), pdf_standard=PDF_STANDARD)
 
 
-# --- from the database --------------------------------------------------------------------
-
-
-def correction_data(session: Session, request: CorrectionRequest) -> dict[str, Any]:
-    """``correction_document`` plus what the record shows from the trace: each ``correct`` entry's before/after."""
-    from records.services.corrections import correction_document
-
-    # correction_document reads the people through relationships, which a flush does not refresh: in the
-    # session that just approved or applied the request they would still be empty.
-    session.flush()
-    session.expire(request, ["requested_by", "decided_by", "applied_by", "witness_leader", "witness_board"])
-    data = correction_document(request, session)
-    entries = audit.entries(session, school_id=request.school_id, request_id=request.id)
-    actor_ids = {e.actor_id for e in entries if e.actor_id is not None}
-    names = {u.id: u.full_name for u in session.scalars(select(User).where(User.id.in_(actor_ids)))}
-    by_id = {e.id: e for e in entries}
-    for item in data.get("trace") or ():  # the trace keeps usernames; the record prints full names
-        entry = by_id.get(item.get("id"))
-        if entry is not None and entry.actor_id in names:
-            item["actor_name"] = names[entry.actor_id]
-    changes = []
-    for entry in entries:
-        if entry.entity != "mark" or entry.action != "correct":
-            continue
-        before, after = audit.state(entry.before) or {}, audit.state(entry.after)
-        changes.append({"entry_id": entry.id, "before": before.get("value"),
-                        "after": after.get("value") if after else "(xóa)"})
-    data["changes"] = changes
-    enrolment = session.get(Enrolment, request.enrolment_id)
-    klass = session.get(Class, enrolment.class_id) if enrolment else None
-    grade = session.get(Grade, klass.grade_id) if klass else None
-    if grade is not None:
-        data["regime"] = str(getattr(grade.regime, "value", grade.regime))
-    return data
-
-
 def print_correction(
     session: Session,
     request_id: int,
@@ -492,24 +457,17 @@ def print_correction(
     ``layouts.publish`` (the office's right; QR codes, attached data, recorded; the caller commits), one
     edition scope per request, so a reprint after approval or application supersedes the earlier print.
     """
-    request = session.get(CorrectionRequest, request_id)
-    if request is None:
-        raise NotFoundError(f"Không có đơn đề nghị sửa chữa số {request_id}.",
-                            f"correction request {request_id} not found")
-    require(session, actor, Action.RECORDS_READ, request)
-    document = build_correction(correction_data(session, request), part=part)
+    read = read_correction(session, actor, request_id)
+    document = build_correction(read.data, part=part)
     if private_key is None:
         return render_correction(document)
     from layouts.publish import Scope, publish
 
-    enrolment = session.get(Enrolment, request.enrolment_id)
-    klass = session.get(Class, enrolment.class_id) if enrolment else None
-    grade = session.get(Grade, klass.grade_id) if klass else None
-    scope = Scope(request.school_id, student_id=enrolment.student_id if enrolment else None,
-                  school_year_id=grade.school_year_id if grade else None,
-                  part=f"correction-{request.id}" if part == "all" else f"correction-{request.id}-{part[0]}")
+    owner = read.owner
+    scope = Scope(owner.school_id, student_id=owner.student_id, school_year_id=owner.school_year_id,
+                  part=f"correction-{request_id}" if part == "all" else f"correction-{request_id}-{part[0]}")
     name = (document.pages[0].data.get("rows") or [["", ""]])[0][1]
-    title = f"Đơn đề nghị chỉnh sửa điểm số {request.id}"
+    title = f"Đơn đề nghị chỉnh sửa điểm số {request_id}"
     if any(p.kind == "correction-record" for p in document.pages):
         title += " và biên bản chỉnh sửa dữ liệu"
     title += f" — {name} — Lớp {document.book.class_name} — {document.book.year}"
@@ -523,7 +481,6 @@ __all__ = [
     "PARTS",
     "VN_TZ",
     "build_correction",
-    "correction_data",
     "mark_text",
     "print_correction",
     "record_data",

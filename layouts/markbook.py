@@ -1,8 +1,8 @@
 """The class mark book (Sổ gọi tên và ghi điểm / Sổ theo dõi và đánh giá học sinh) as a book document.
 
-Pure functions from :class:`MarkBookInput` (plain values: what the book records, with marks as
-``Decimal``) to a :class:`~layouts.documents.BookDocument` (strings only, paginated, one entry
-per physical page). Nothing here reads the database or applies assessment rules: averages,
+Pure functions from :class:`~records.books.markbook.MarkBookInput` (plain values read by
+``records.books.markbook.read_markbook``: what the book records, with marks as ``Decimal``) to a
+:class:`~layouts.documents.BookDocument` (strings only, paginated, one entry per physical page). Nothing here reads the database or applies assessment rules: averages,
 results and lists arrive computed in the input; this module orders, formats and paginates.
 
 Book order (BOOKS.md §1.2, §1.3; Sơn La CV 1540/2017 adjustments, BOOKS.md §4):
@@ -48,7 +48,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from layouts.documents import REGIMES, BookDocument, BookMeta, Page, Part, Regime
+from layouts.documents import REGIMES, BookDocument, BookMeta, Page, Part
 from layouts.errors import RenderError
 from layouts.formatting import (
     dated_line,
@@ -59,149 +59,24 @@ from layouts.formatting import (
     guardian_line,
     person,
 )
+from records.books.markbook import (
+    Absence,
+    Inspection,
+    InspectionLine,
+    MarkBookInput,
+    Period,
+    StudentInput,
+    SubjectInput,
+    SubjectMarks,
+    SummaryRow,
+    YearOutcome,
+)
 from records.rules import Promotion, ruleset
-
-Status = Literal["active", "transferred_out", "transferred_in", "dropped_out"]
-MarkValue = Decimal | str  # a score, or "Đ" / "CĐ" for comment-assessed subjects (layouts.formatting)
-Period = Literal["hk1", "hk2", "cn"]
 
 TERM1_MONTHS: tuple[int, ...] = (9, 10, 11, 12)
 TERM2_MONTHS: tuple[int, ...] = (1, 2, 3, 4, 5)
 
 WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
-
-
-# --- input -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StudentInput:
-    """A student of the class, in roll order (``no`` is the STT kept on every page)."""
-
-    no: int
-    full_name: str
-    birth_date: date
-    female: bool
-    ethnicity: str
-    birth_place: str
-    address: str
-    father: str = ""
-    father_job: str = ""
-    mother: str = ""
-    mother_job: str = ""
-    guardian: str = ""  # printed on the roll when no parent is recorded (as the register does)
-    guardian_job: str = ""
-    status: Status = "active"
-    status_date: date | None = None  # date of transfer out / in, or of dropping out
-
-
-@dataclass(frozen=True)
-class SubjectInput:
-    """A subject of the class for the year, with the teachers of each term."""
-
-    code: str
-    name: str
-    assessment: Literal["score", "comment"]
-    # Required number of entries per mark kind and term, in column order. Kinds: "tx", "gk",
-    # "ck" (TT22/TT26); "m" (oral), "v15" (15-minute), "v45" (1-period), "hk" (TT58).
-    required: tuple[tuple[str, int], ...] = (("tx", 4), ("gk", 1), ("ck", 1))
-    teachers_term1: tuple[str, ...] = ()
-    teachers_term2: tuple[str, ...] = ()
-    short_name: str = ""
-
-
-@dataclass(frozen=True)
-class SubjectMarks:
-    """The marks of one student in one subject and term, and the results computed from them."""
-
-    student_no: int
-    subject: str  # SubjectInput.code
-    term: int  # 1 or 2
-    marks: tuple[tuple[str, tuple[MarkValue, ...]], ...] = ()  # kind -> entries in order
-    average: MarkValue | None = None  # ĐTBmhk, or the term's Đ/CĐ
-    year_average: MarkValue | None = None  # ĐTBmcn or the year's Đ/CĐ (term 2 only)
-    corrected: tuple[tuple[str, int], ...] = ()  # (kind, 0-based entry) changed by an approved correction
-
-
-@dataclass(frozen=True)
-class Absence:
-    """One day a student was absent: excused (P, có phép) or not (K, không phép)."""
-
-    student_no: int
-    day: date
-    excused: bool
-
-
-@dataclass(frozen=True)
-class SummaryRow:
-    """A student's results for a term or the year, as decided by the rules and the principal."""
-
-    student_no: int
-    period: Period
-    overall_average: Decimal | None = None  # ĐTBhk / ĐTBcn (TT58, TT26); None under TT22
-    learning: str = ""  # học lực / kết quả học tập, e.g. "Giỏi", "Tốt"
-    conduct: str = ""  # hạnh kiểm / kết quả rèn luyện
-    absent_excused: int = 0
-    absent_unexcused: int = 0
-    title: str = ""  # danh hiệu, e.g. "Học sinh Giỏi"
-
-
-@dataclass(frozen=True)
-class YearOutcome:
-    """End-of-year decision for a student, and what happened in the summer."""
-
-    student_no: int
-    decision: str  # "Lên lớp", "Kiểm tra lại", "Rèn luyện hè", "Ở lại lớp", "Hoàn thành chương trình THCS"
-    reassess: tuple[tuple[str, MarkValue | None], ...] = ()  # subject code -> re-assessment result
-    summer_training: str = ""  # result of summer training, e.g. "Đạt"
-    final: str = ""  # decision after the summer, e.g. "Lên lớp"
-
-
-@dataclass(frozen=True)
-class InspectionLine:
-    """Entry progress of one subject and teacher at a monthly inspection."""
-
-    subject: str  # SubjectInput.code
-    teacher: str
-    expected: int
-    entered: int
-    late: int = 0
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Inspection:
-    """A monthly inspection of the electronic book (biên bản kiểm tra hằng tháng)."""
-
-    month: int
-    held_on: date
-    inspectors: tuple[tuple[str, str], ...]  # (name, role)
-    lines: tuple[InspectionLine, ...] = ()
-    findings: str = ""
-    requests: str = ""
-
-
-@dataclass(frozen=True)
-class MarkBookInput:
-    """Everything a class's mark book shows, for one school year."""
-
-    school: str  # "Trường THCS Tô Hiệu"
-    district: str  # "Huyện Vân Hồ"
-    province: str  # "Tỉnh Sơn La"
-    class_name: str
-    year_start: int  # 2025 for 2025-2026
-    regime: Regime
-    homeroom_teacher: str
-    principal: str
-    students: tuple[StudentInput, ...]
-    subjects: tuple[SubjectInput, ...]
-    marks: tuple[SubjectMarks, ...] = ()
-    absences: tuple[Absence, ...] = ()
-    summaries: tuple[SummaryRow, ...] = ()
-    outcomes: tuple[YearOutcome, ...] = ()
-    inspections: tuple[Inspection, ...] = ()
-    place: str = ""  # place name for dated signatures, e.g. "Vân Hồ"
-    grade: int = 0  # 6..9; 9 prints "Hoàn thành chương trình THCS" wording where relevant
 
 
 @dataclass(frozen=True)

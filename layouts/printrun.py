@@ -39,7 +39,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from layouts.batch import (
@@ -156,7 +155,7 @@ class Resumed:
 
 def resume_state(session: Session, out_dir: str | Path, jobs: Sequence[Job]) -> Resumed:
     """Read the journal against the database (see the module docstring); move or delete leftovers."""
-    from records.models import Edition, EditionStatus
+    from records.services.editions import current_pdf_digests
 
     root = Path(out_dir)
     wanted = {job_key(job): job for job in jobs}
@@ -165,13 +164,7 @@ def resume_state(session: Session, out_dir: str | Path, jobs: Sequence[Job]) -> 
     for entry in lines:
         with contextlib.suppress(ValueError, TypeError, AttributeError):
             ids.add(uuid.UUID(str(entry["edition"])))
-    current: dict[str, str | None] = {}
-    id_list = sorted(ids)
-    for i in range(0, len(id_list), 500):
-        for edition_id, digest in session.execute(
-                select(Edition.id, Edition.pdf_sha256).where(Edition.id.in_(id_list[i:i + 500]),
-                                                             Edition.status == EditionStatus.CURRENT)):
-            current[str(edition_id)] = digest
+    current = {str(k): v for k, v in current_pdf_digests(session, ids).items()}
     files: dict[str, dict[str, PrintedFile]] = {}
     recovered = 0
     for entry in lines:
@@ -309,18 +302,14 @@ def print_run(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | Non
 
 def school_year_jobs(session: Session, school_code: str | None, year: str) -> tuple[str, int, list[Job]]:
     """(school code, start year, the year's books) of a school; the only school when no code is given."""
-    from records.models import School
+    from records.books.year_books import only_school_code
 
     match = re.fullmatch(r"\s*(\d{4})(?:\s*-\s*(\d{4}))?\s*", year or "")
     if match is None or (match.group(2) and int(match.group(2)) != int(match.group(1)) + 1):
         raise ValidationError(f"Năm học không hợp lệ: «{year}». Ghi ví dụ 2025-2026.", f"bad year {year!r}")
     start = int(match.group(1))
     if not school_code:
-        codes = session.scalars(select(School.code).where(School.external.is_(False))).all()
-        if len(codes) != 1:
-            raise ValidationError("Cơ sở dữ liệu có nhiều trường: hãy ghi --school MÃ_TRƯỜNG.",
-                                  f"{len(codes)} schools, --school needed")
-        school_code = codes[0]
+        school_code = only_school_code(session)
     return school_code, start, year_end_jobs(session, school_code, start)
 
 

@@ -31,12 +31,11 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pikepdf
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pikepdf.models.metadata import encode_pdf_date
-from sqlalchemy.orm import Session
 
 from layouts.documents import QR_SLOT_MM, BookDocument, Page
 from layouts.errors import RenderError
@@ -69,6 +68,9 @@ from signing.payload import (
 )
 from signing.pdfsign import PdfSigner, sign_pdf
 from signing.qr import DEFAULT_MODULE_MM, qr_svg
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 PDF_STANDARD = "a-3b"
 CREATOR_TOOL = "sodientu"
@@ -329,7 +331,7 @@ def record_publication(session: Session, actor: Actor, produced: Produced, *, sc
 
 # --- issue listeners: layers above (the archive) learn of every issued edition ------------------
 
-IssueListener = Callable[[Session, Actor, Published], object]
+IssueListener = Callable[["Session", Actor, Published], object]
 _issue_listeners: dict[str, IssueListener | None] = {}
 
 

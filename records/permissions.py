@@ -385,8 +385,10 @@ POLICY: Mapping[Action, tuple[Rule, ...]] = MappingProxyType({
     Action.LOCK_DECIDE: (Rule(R.PRINCIPAL),),
     Action.LOCK_EXECUTE: (Rule(R.ADMINISTRATOR),),
     Action.MARKS_WRITE: (Rule(R.SUBJECT_TEACHER, OWN_ASSIGNMENT_CURRENT_TERM),),
+    # The installation reads every record: drafts printed on the server's command line without a user
+    # (``sodientu print … --draft``) read through the same checked services as everyone else.
     Action.RECORDS_READ: (
-        Rule(R.PRINCIPAL), Rule(R.VICE_PRINCIPAL), Rule(R.ADMINISTRATOR), Rule(R.HEAD_OF_DEPARTMENT),
+        Rule(None), Rule(R.PRINCIPAL), Rule(R.VICE_PRINCIPAL), Rule(R.ADMINISTRATOR), Rule(R.HEAD_OF_DEPARTMENT),
         Rule(R.OFFICE), Rule(R.INSPECTOR), Rule(R.HOMEROOM_TEACHER, OWN_HOMEROOM),
         Rule(R.SUBJECT_TEACHER, TEACHES_CLASS),
     ),

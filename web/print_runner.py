@@ -192,15 +192,15 @@ def _run_official(job_id: int, books: list[BookSpec], out_dir: str, ctx: RunCont
     run_batch(config, jobs, progress=progress)
 
 
-def _draft_pdf(session: Session, book: BookSpec, today: Any) -> tuple[str, bytes]:
-    """A book as a draft: its file name under ``ban-nhap/`` and its PDF."""
+def _draft_pdf(session: Session, actor: Actor, book: BookSpec, today: Any) -> tuple[str, bytes]:
+    """A book as a draft: its file name under ``ban-nhap/`` and its PDF (read as the job's user)."""
     opts = book.options
     if book.kind == print_jobs.MARKBOOK:
         from layouts.markbook import PrintOptions, build_markbook
-        from layouts.markbook_source import load_markbook_input
         from layouts.render import render_document
+        from records.books.markbook import read_markbook
 
-        inp = load_markbook_input(session, int(book.ids[0]))
+        inp = read_markbook(session, actor, int(book.ids[0]))
         doc = build_markbook(inp, PrintOptions(paper=opts.get("paper", "a4"), duplex=bool(opts.get("duplex")),
                                                part=opts.get("part", "all")))
         suffix = "" if opts.get("part", "all") == "all" else f"-{opts['part']}"
@@ -211,7 +211,7 @@ def _draft_pdf(session: Session, book: BookSpec, today: Any) -> tuple[str, bytes
 
         code = str(book.ids[0])
         year = opts.get("year")
-        pdf = print_transcript(session, code, year=year, volume=bool(opts.get("volume")),
+        pdf = print_transcript(session, actor, code, year=year, volume=bool(opts.get("volume")),
                                duplex=bool(opts.get("duplex")))
         folder = f"hoc-ba/{_safe(year)}" if year else "hoc-ba/toan-cap"
         return f"{folder}/{_safe(code)}.pdf", pdf
@@ -219,7 +219,7 @@ def _draft_pdf(session: Session, book: BookSpec, today: Any) -> tuple[str, bytes
 
     course = str(book.ids[0])
     return f"so-dang-bo/{_safe(course)}.pdf", print_register(
-        session, course, school_code=opts.get("school_code"), printed_on=today, paper=opts.get("paper", "a3"),
+        session, actor, course, school_code=opts.get("school_code"), printed_on=today, paper=opts.get("paper", "a3"),
         duplex=bool(opts.get("duplex")))
 
 
@@ -231,7 +231,7 @@ def _run_drafts(job_id: int, books: list[BookSpec], out_dir: str, ctx: RunContex
         error = None
         try:
             with ctx.sessions() as session:
-                name, pdf = _draft_pdf(session, book, ctx.today)
+                name, pdf = _draft_pdf(session, Actor.load(session, ctx.actor_id), book, ctx.today)
                 session.rollback()
             path = f"ban-nhap/{name}"
             target = Path(out_dir) / path

@@ -304,6 +304,18 @@ def edition_state(session: Session, edition_id: uuid.UUID) -> EditionState | Non
     )
 
 
+def current_pdf_digests(session: Session, edition_ids: Sequence[uuid.UUID] | set[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+    """The PDF digest of each of these editions that is still current (a resumed print run's check)."""
+    ids = sorted(edition_ids)
+    out: dict[uuid.UUID, str | None] = {}
+    for i in range(0, len(ids), 500):
+        for edition_id, digest in session.execute(
+                select(Edition.id, Edition.pdf_sha256).where(Edition.id.in_(ids[i:i + 500]),
+                                                             Edition.status == EditionStatus.CURRENT)):
+            out[edition_id] = digest
+    return out
+
+
 def list_editions(session: Session, *, school_id: int | None = None, limit: int = 100) -> list[Edition]:
     """The latest editions (newest first)."""
     query = select(Edition).order_by(Edition.created_at.desc()).limit(limit)
@@ -420,6 +432,7 @@ __all__: Sequence[str] = [
     "authorize_print",
     "authorize_revoke",
     "create_edition",
+    "current_pdf_digests",
     "edition_state",
     "find_editions",
     "find_key",

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from sqlalchemy import select
 
-from layouts.correction import build_correction, correction_data, planned, print_correction, record_data
+from layouts.correction import build_correction, planned, print_correction, record_data
 from layouts.render import extract_page_texts, page_count, render_page_images
 from records import audit
+from records.books.correction import read_correction
 from records.db import make_engine, session_scope
 from records.errors import ConflictError, PermissionDeniedError
 from records.models import (
@@ -152,7 +153,7 @@ def test_times_are_printed_in_vietnam_time_and_a_long_reason_stays_on_the_form(s
                    "sổ theo dõi cá nhân và bài kiểm tra gốc của học sinh đều ghi 8,5 điểm. ") * 6
     request = _request(session, world, reason=long_reason)
     _apply(session, world, request)
-    data = correction_data(session, request)
+    data = read_correction(session, world.actor(session, Role.PRINCIPAL), request.id).data
     late = copy.deepcopy(data)
     late["application"]["at"] = "31/12/2025 20:30 UTC"
     page = record_data(late)
@@ -197,7 +198,7 @@ def test_the_longest_names_and_a_2000_character_reason_wrap_on_pages_of_the_form
     assert [g.outside for g in glyphs] == [""] * len(glyphs)
     texts = [flat(t) for t in extract_page_texts(pdf)]
     assert len(texts) >= 3  # the form over two pages at least, then the record
-    plan = planned(build_correction(correction_data(session, request)))
+    plan = planned(build_correction(read_correction(session, world.actor(session, Role.PRINCIPAL), request.id).data))
     form = [p.data for p in plan.pages if p.kind == "correction-request"]
     assert len(form) >= 2 and plan.book.total_pages == len(texts)
     assert " ".join(d["reason"] for d in form if d["reason"]) == flat(LONG_REASON)  # whole, nothing dropped

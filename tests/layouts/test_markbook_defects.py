@@ -22,8 +22,8 @@ from layouts.markbook import (
     build_markbook,
     minutes_page_data,
 )
-from layouts.markbook_source import decision_label
 from layouts.render import render_document
+from records.books.markbook import decision_label
 from records.rules import Promotion, ruleset
 from tests.layouts.adversarial import GUARDIAN_ONLY, adversarial_markbook_input
 from tests.layouts.factories import make_markbook_input

@@ -1,4 +1,4 @@
-"""The mark book read from the database: ``load_markbook_input`` → build → render, and
+"""The mark book read from the database: ``records.books.markbook.read_markbook`` → build → render, and
 ``sodientu print mark-book`` end to end (SQLite, and PostgreSQL when configured)."""
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from layouts.markbook import PrintOptions, build_markbook, format_average
-from layouts.markbook_source import (
+from layouts.render import extract_page_texts, page_count, render_document
+from records.books.markbook import (
     find_class,
-    load_markbook_input,
     parse_school_year,
+    read_markbook,
     with_admin_word,
 )
-from layouts.render import extract_page_texts, page_count, render_document
 from records.db import make_engine, session_scope
 from records.errors import NotFoundError, ValidationError
 from records.models import (
@@ -64,6 +64,7 @@ from tests.factories import (
 from web.cli import cli
 
 D = Decimal
+READER = Actor.system("kiểm thử: đọc sổ")  # the installation may read every record
 
 # Given names sort the roll (name_sort_key: given, middle, family); all distinct, never a teacher's.
 CLASS_A = [
@@ -215,7 +216,7 @@ def world(session: Session) -> Built:
 # --- the input ----------------------------------------------------------------------------------
 
 def test_input_reads_the_class(session: Session, world: Built) -> None:
-    inp = load_markbook_input(session, world.klass.id)
+    inp = read_markbook(session, READER, world.klass.id)
     assert (inp.school, inp.district, inp.province) == ("Trường THCS Tô Hiệu", "Huyện Vân Hồ", "Tỉnh Sơn La")
     assert (inp.class_name, inp.year_start, inp.regime, inp.grade, inp.place) == ("9A1", 2025, "tt22", 9, "Vân Hồ")
     assert inp.homeroom_teacher == world.homeroom and inp.principal == "Nguyễn Văn Hiệu"
@@ -239,7 +240,7 @@ def test_input_reads_the_class(session: Session, world: Built) -> None:
 def test_principal_falls_back_to_the_school_record(session: Session) -> None:
     school = make_school(session, district="Thành phố Sơn La", province="Tỉnh Sơn La", principal_name="Lê Văn Tâm")
     klass = make_class(session, make_year(session, school, 2025), 6, "6A1")
-    inp = load_markbook_input(session, klass.id)
+    inp = read_markbook(session, READER, klass.id)
     assert (inp.principal, inp.district, inp.province, inp.place) == ("Lê Văn Tâm", "Thành phố Sơn La",
                                                                         "Tỉnh Sơn La", "Sơn La")
     assert inp.students == () and inp.marks == ()
@@ -258,7 +259,7 @@ def test_tt58_marks_map_to_the_old_columns(session: Session) -> None:
                           (MarkKind.PERIODIC, 1, "6.5"), (MarkKind.PERIODIC, 2, "7"), (MarkKind.FINAL, 1, "8.5")):
         session.add(Mark(enrolment_id=e.id, subject_id=toan.id, term_id=term1.id, kind=kind, slot=slot, score=D(v)))
     session.flush()
-    inp = load_markbook_input(session, klass.id)
+    inp = read_markbook(session, READER, klass.id)
     (sm,) = inp.marks
     assert dict(sm.marks) == {"m": (D(9),), "v15": (D(7), "", D(8)), "v45": (D("6.5"), D(7)), "hk": (D("8.5"),)}
     doc = build_markbook(inp)
@@ -278,7 +279,7 @@ def test_a_fixed_number_of_queries(session: Session, world: Built) -> None:
         target = session.connection()
         event.listen(target, "before_cursor_execute", count)
         try:
-            load_markbook_input(session, class_id)
+            read_markbook(session, READER, class_id)
         finally:
             event.remove(target, "before_cursor_execute", count)
         counts.append(len([s for s in seen if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE"))]))
@@ -298,7 +299,7 @@ def _row_tokens(row: dict[str, object]) -> Counter[str]:
 def test_rendered_book_shows_the_records_where_they_belong(
     session: Session, world: Built, row_text: Callable[..., str], paper: str
 ) -> None:
-    inp = load_markbook_input(session, world.klass.id)
+    inp = read_markbook(session, READER, world.klass.id)
     doc = build_markbook(inp, PrintOptions(paper=paper))  # type: ignore[arg-type]
     pdf = render_document("markbook", doc)
     texts = extract_page_texts(pdf)
@@ -350,7 +351,7 @@ def test_rendered_book_shows_the_records_where_they_belong(
 
 
 def test_year_results_lists(session: Session, world: Built) -> None:
-    doc = build_markbook(load_markbook_input(session, world.klass.id))
+    doc = build_markbook(read_markbook(session, READER, world.klass.id))
     results = next(p for p in doc.pages if p.kind == "results").data
     lists = {x["title"]: x["items"] for x in results["lists"]}
     reassess = next(v for k, v in lists.items() if k.startswith("Học sinh phải kiểm tra lại"))
@@ -539,7 +540,7 @@ def test_guardian_and_corrected_marks_are_read(session: Session, world: Built) -
                            at=dt.datetime(2026, 6, 2, tzinfo=dt.UTC), actor_name="admin", action="correct",
                            entity="mark", entity_id=str(mark.id), request_id=req.id, prev_hash="0" * 64, hash="1" * 64))
     session.flush()
-    inp = load_markbook_input(session, world.klass.id)
+    inp = read_markbook(session, READER, world.klass.id)
     first = inp.students[0]
     assert (first.father, first.mother, first.guardian, first.guardian_job) == ("", "", "Hà Thị Lan", "Y sĩ")
     doc = build_markbook(inp, PrintOptions(part="all"))

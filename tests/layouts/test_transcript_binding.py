@@ -2,7 +2,7 @@
 
 The page numbers of a year printed at the end of that year are those of the planned complete book.
 When the year before it was printed (its edition's last page number, ``TranscriptInput.printed_ends``
-read by ``load_transcript_input``), the year starts on the next page and only its own pages are laid
+read by ``records.books.transcript.read_transcript``), the year starts on the next page and only its own pages are laid
 out; the result is the same document as laying every year out again (issue 9: a year's print cost
 about four times its share of the volume)."""
 
@@ -16,8 +16,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from layouts import transcript
-from layouts.transcript import CorrectionNote, build_transcript, load_transcript_input, load_transcript_inputs
+from layouts.transcript import CorrectionNote, build_transcript
+from records.books.transcript import read_transcript, read_transcripts
 from records.models import Edition, EditionKind, EditionPage, EditionStatus
+from records.permissions import Actor
 from tests.factories import enrol, make_class, make_school, make_student, make_year
 from tests.layouts.transcript_samples import sample_input
 
@@ -97,8 +99,8 @@ def test_loading_reads_the_last_page_of_each_years_latest_print(session: Session
     _edition(session, school.id, student.id, y1.id, range(3, 9), minute=3, copy=True)  # a copy: not the binder's
     _edition(session, school.id, student.id, y1.id, range(3, 9), minute=4, status=EditionStatus.REVOKED)
     _edition(session, school.id, student.id, None, range(1, 7), minute=5)  # a volume: no year
-    inp = load_transcript_input(session, student.code, corrections=lambda s, e: CorrectionNote())
+    inp = read_transcript(session, Actor.system("kiểm thử"), student.code, corrections=lambda s, e: CorrectionNote())
     assert inp.printed_ends == ((2022, 5),)
-    assert load_transcript_inputs(session, [student.code])[student.code].printed_ends == ((2022, 5),)  # the batch's
+    assert read_transcripts(session, Actor.system("kiểm thử"), [student.code])[student.code].printed_ends == ((2022, 5),)  # the batch's
     doc = build_transcript(inp, year=2023)
     assert [p.no for p in doc.pages] == [6, 7]

@@ -154,8 +154,10 @@ def _portrait(path) -> None:  # type: ignore[no-untyped-def]
 def test_a_photo_cropped_in_the_browser_prints_on_the_transcript(page, demo_server, tmp_path):  # noqa: F811
     import pypdfium2
 
-    from layouts.transcript import build_transcript, load_transcript_input, render_transcript
+    from layouts.transcript import build_transcript, render_transcript
+    from records.books.transcript import read_transcript
     from records.models import Student
+    from records.permissions import Actor
 
     class_url = _class_url(page, demo_server.base)
     page.goto(class_url)
@@ -182,7 +184,7 @@ def test_a_photo_cropped_in_the_browser_prints_on_the_transcript(page, demo_serv
         with Image.open(io.BytesIO(student.photo)) as stored:
             assert stored.size == (354, 472)
             assert stored.getpixel((177, 100))[0] > 200  # the face (skin tone), not the sky: the left crop was kept
-        document = build_transcript(load_transcript_input(session, student.code), volume=True)
+        document = build_transcript(read_transcript(session, Actor.system("kiểm thử"), student.code), volume=True)
     pdf = pypdfium2.PdfDocument(render_transcript(document))
     index = next(i for i, p in enumerate(document.pages) if p.kind == "transcript-identity")
     assert document.pages[index].data["photo"].startswith("<svg")  # the stored photo, not the empty box

@@ -192,11 +192,12 @@ def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, 
     # the March inspection prints on the March minutes page of the class's mark book (draft)
     from layouts.documents import BookDocument
     from layouts.markbook import build_markbook
-    from layouts.markbook_source import load_markbook_input
     from layouts.render import extract_page_texts, render_document, render_page_images
+    from records.books.markbook import read_markbook
+    from records.permissions import Actor
 
     with _session(demo_server) as session:
-        doc = build_markbook(load_markbook_input(session, int(target["class_id"])))  # type: ignore[arg-type]
+        doc = build_markbook(read_markbook(session, Actor.system("kiểm thử"), int(target["class_id"])))  # type: ignore[arg-type]
     march = [p for p in doc.pages if p.kind == "inspection" and "3/2026" in str(p.data.get("subtitle", ""))]
     assert len(march) == 1
     pdf = render_document("markbook", BookDocument(book=doc.book, pages=tuple(march)).as_draft())

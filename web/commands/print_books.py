@@ -201,7 +201,7 @@ def register_cmd(engine: Engine, course: str, school_code: str | None, paper: st
                  username: str | None, key_dir: str | None, passphrase_file: str | None, output: Path) -> None:
     """In sổ đăng bộ của một khóa học (bản chính thức có mã QR, hoặc bản nháp với --draft)."""
     from layouts.batch import REGISTER, make_job
-    from layouts.register import parse_course, register_school
+    from records.books.register import parse_course, register_school
     from records.db import session_scope
 
     _require_printer(draft, username)
@@ -262,7 +262,7 @@ def mark_book_cmd(engine: Engine, class_name: str | None, year: str | None, scho
 
     from layouts.batch import MARKBOOK, make_job
     from layouts.markbook import plan_from_pdf
-    from layouts.markbook_source import find_class
+    from records.books.markbook import find_class
     from records.db import session_scope
 
     with _staged(output) as staged, session_scope(engine) as session:
@@ -289,8 +289,11 @@ def _print_one(session: Session, engine: Engine, job: Any, school_id: int, draft
     """The one book of a single-book command, through ``layouts.batch.print_book`` (draft or signed)."""
     from layouts.batch import print_book
 
-    if draft:
-        books = print_book(session, None, job, draft=True)
+    if draft:  # read as the user named, else as the installation (the server's command line)
+        from records.permissions import Actor
+
+        actor = signed_in_actor(session, username) if username else Actor.system("in bản nháp bằng dòng lệnh")
+        books = print_book(session, actor, job, draft=True)
     else:
         signing = _signing(session, engine, school_id, username or "", key_dir, passphrase_file)
         books = print_book(session, signing.actor, job, private_key=signing.private_key,

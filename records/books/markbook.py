@@ -1,4 +1,10 @@
-"""The mark book's input read from the database: ``load_markbook_input(session, class_id)``.
+"""The mark book's input: :class:`MarkBookInput` (plain values) and ``read_markbook(session, actor, class_id)``.
+
+The reader checks the actor's read right on the class (``Action.RECORDS_READ``: the office, the
+leadership, the class's homeroom and subject teachers, inspectors; the installation for command-line
+drafts) and returns plain frozen dataclasses that ``layouts.markbook`` builds the book from.
+
+The class's book
 
 Everything a class's book shows for its school year, in a fixed handful of queries whatever the
 size of the class (class and school; terms; principal; roll; curriculum; teaching assignments;
@@ -35,23 +41,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from layouts.markbook import (
-    Absence,
-    Inspection,
-    InspectionLine,
-    MarkBookInput,
-    MarkValue,
-    StudentInput,
-    SubjectInput,
-    SubjectMarks,
-    SummaryRow,
-    YearOutcome,
-)
 from records.errors import NotFoundError, ValidationError
 from records.models import (
     Assessment,
@@ -78,7 +75,147 @@ from records.models import (
     Term,
     User,
 )
+from records.permissions import Action, Actor, require
 from records.rules import Promotion, ruleset
+
+Status = Literal["active", "transferred_out", "transferred_in", "dropped_out"]
+MarkValue = Decimal | str  # a score, or "Đ" / "CĐ" for comment-assessed subjects (layouts.formatting)
+Period = Literal["hk1", "hk2", "cn"]
+Regime = Literal["tt58", "tt26", "tt22"]
+
+
+
+@dataclass(frozen=True)
+class StudentInput:
+    """A student of the class, in roll order (``no`` is the STT kept on every page)."""
+
+    no: int
+    full_name: str
+    birth_date: date
+    female: bool
+    ethnicity: str
+    birth_place: str
+    address: str
+    father: str = ""
+    father_job: str = ""
+    mother: str = ""
+    mother_job: str = ""
+    guardian: str = ""  # printed on the roll when no parent is recorded (as the register does)
+    guardian_job: str = ""
+    status: Status = "active"
+    status_date: date | None = None  # date of transfer out / in, or of dropping out
+
+
+@dataclass(frozen=True)
+class SubjectInput:
+    """A subject of the class for the year, with the teachers of each term."""
+
+    code: str
+    name: str
+    assessment: Literal["score", "comment"]
+    # Required number of entries per mark kind and term, in column order. Kinds: "tx", "gk",
+    # "ck" (TT22/TT26); "m" (oral), "v15" (15-minute), "v45" (1-period), "hk" (TT58).
+    required: tuple[tuple[str, int], ...] = (("tx", 4), ("gk", 1), ("ck", 1))
+    teachers_term1: tuple[str, ...] = ()
+    teachers_term2: tuple[str, ...] = ()
+    short_name: str = ""
+
+
+@dataclass(frozen=True)
+class SubjectMarks:
+    """The marks of one student in one subject and term, and the results computed from them."""
+
+    student_no: int
+    subject: str  # SubjectInput.code
+    term: int  # 1 or 2
+    marks: tuple[tuple[str, tuple[MarkValue, ...]], ...] = ()  # kind -> entries in order
+    average: MarkValue | None = None  # ĐTBmhk, or the term's Đ/CĐ
+    year_average: MarkValue | None = None  # ĐTBmcn or the year's Đ/CĐ (term 2 only)
+    corrected: tuple[tuple[str, int], ...] = ()  # (kind, 0-based entry) changed by an approved correction
+
+
+@dataclass(frozen=True)
+class Absence:
+    """One day a student was absent: excused (P, có phép) or not (K, không phép)."""
+
+    student_no: int
+    day: date
+    excused: bool
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """A student's results for a term or the year, as decided by the rules and the principal."""
+
+    student_no: int
+    period: Period
+    overall_average: Decimal | None = None  # ĐTBhk / ĐTBcn (TT58, TT26); None under TT22
+    learning: str = ""  # học lực / kết quả học tập, e.g. "Giỏi", "Tốt"
+    conduct: str = ""  # hạnh kiểm / kết quả rèn luyện
+    absent_excused: int = 0
+    absent_unexcused: int = 0
+    title: str = ""  # danh hiệu, e.g. "Học sinh Giỏi"
+
+
+@dataclass(frozen=True)
+class YearOutcome:
+    """End-of-year decision for a student, and what happened in the summer."""
+
+    student_no: int
+    decision: str  # "Lên lớp", "Kiểm tra lại", "Rèn luyện hè", "Ở lại lớp", "Hoàn thành chương trình THCS"
+    reassess: tuple[tuple[str, MarkValue | None], ...] = ()  # subject code -> re-assessment result
+    summer_training: str = ""  # result of summer training, e.g. "Đạt"
+    final: str = ""  # decision after the summer, e.g. "Lên lớp"
+
+
+@dataclass(frozen=True)
+class InspectionLine:
+    """Entry progress of one subject and teacher at a monthly inspection."""
+
+    subject: str  # SubjectInput.code
+    teacher: str
+    expected: int
+    entered: int
+    late: int = 0
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """A monthly inspection of the electronic book (biên bản kiểm tra hằng tháng)."""
+
+    month: int
+    held_on: date
+    inspectors: tuple[tuple[str, str], ...]  # (name, role)
+    lines: tuple[InspectionLine, ...] = ()
+    findings: str = ""
+    requests: str = ""
+
+
+@dataclass(frozen=True)
+class MarkBookInput:
+    """Everything a class's mark book shows, for one school year."""
+
+    school: str  # "Trường THCS Tô Hiệu"
+    district: str  # "Huyện Vân Hồ"
+    province: str  # "Tỉnh Sơn La"
+    class_name: str
+    year_start: int  # 2025 for 2025-2026
+    regime: Regime
+    homeroom_teacher: str
+    principal: str
+    students: tuple[StudentInput, ...]
+    subjects: tuple[SubjectInput, ...]
+    marks: tuple[SubjectMarks, ...] = ()
+    absences: tuple[Absence, ...] = ()
+    summaries: tuple[SummaryRow, ...] = ()
+    outcomes: tuple[YearOutcome, ...] = ()
+    inspections: tuple[Inspection, ...] = ()
+    place: str = ""  # place name for dated signatures, e.g. "Vân Hồ"
+    grade: int = 0  # 6..9; 9 prints "Hoàn thành chương trình THCS" wording where relevant
+
+
+# --- reading ----------------------------------------------------------------------------------
 
 DISTRICT_WORDS = ("huyện", "quận", "thị xã", "thành phố", "tp.", "tp ")
 PROVINCE_WORDS = ("tỉnh", "thành phố", "tp.", "tp ")
@@ -231,8 +368,10 @@ def find_class(session: Session, class_name: str, year: str, *, school_code: str
                         f"no class {name!r} in {label}")
 
 
-def load_markbook_input(session: Session, class_id: int) -> MarkBookInput:
-    """Everything the class's mark book shows for its school year, read in a fixed number of queries."""
+def read_markbook(session: Session, actor: Actor, class_id: int) -> MarkBookInput:
+    """Everything the class's mark book shows for its school year, read in a fixed number of queries.
+
+    Raises NotFoundError for an unknown class, PermissionDeniedError unless the actor may read it."""
     homeroom = aliased(User)
     row = session.execute(
         select(Class, Grade, SchoolYear, School, homeroom.full_name)
@@ -245,6 +384,7 @@ def load_markbook_input(session: Session, class_id: int) -> MarkBookInput:
     if row is None:
         raise NotFoundError("Không tìm thấy lớp cần in sổ.", f"class {class_id} not found")
     klass, grade, year, school, homeroom_name = row
+    require(session, actor, Action.RECORDS_READ, klass)
     regime = grade.regime
     terms = {t.id: t.number for t in session.scalars(select(Term).where(Term.school_year_id == year.id))}
 
@@ -484,4 +624,21 @@ def _inspections(session: Session, klass: Class, year: SchoolYear, subjects: lis
     return out
 
 
-__all__ = ["bare_place", "decision_label", "find_class", "load_markbook_input", "parse_school_year", "with_admin_word"]
+__all__ = [
+    "Absence",
+    "Inspection",
+    "InspectionLine",
+    "MarkBookInput",
+    "MarkValue",
+    "StudentInput",
+    "SubjectInput",
+    "SubjectMarks",
+    "SummaryRow",
+    "YearOutcome",
+    "bare_place",
+    "decision_label",
+    "find_class",
+    "parse_school_year",
+    "read_markbook",
+    "with_admin_word",
+]
