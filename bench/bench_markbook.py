@@ -194,8 +194,9 @@ def bench_command(runs: int, paper: str, duplex: bool) -> None:
     """Median database read (warm process) and whole-command time (new process each run)."""
     from sqlalchemy.orm import Session
 
-    from layouts.markbook_source import find_class, load_markbook_input
+    from records.books.markbook import find_class, read_markbook
     from records.db import make_engine
+    from records.permissions import Actor
 
     med = statistics.median
     with tempfile.TemporaryDirectory() as tmp:
@@ -213,12 +214,12 @@ def bench_command(runs: int, paper: str, duplex: bool) -> None:
             with Session(engine) as session:
                 klass = find_class(session, "9A1", "2025-2026")
                 t1, c1 = time.perf_counter(), _cpu()
-                inp = load_markbook_input(session, klass.id)
+                inp = read_markbook(session, Actor.system("bench"), klass.id)
                 load_t.append(time.perf_counter() - t1)
                 load_cpu.append(_cpu() - c1)
                 marks = sum(len(v) for m in inp.marks for _, v in m.marks)
             engine.dispose()
-        print(f"  load_markbook_input ({len(inp.students)} rows, {len(inp.subjects)} subjects, {marks} marks): "
+        print(f"  read_markbook ({len(inp.students)} rows, {len(inp.subjects)} subjects, {marks} marks): "
               f"median {med(load_t[1:]) * 1000:.0f} ms wall, {med(load_cpu[1:]) * 1000:.0f} ms CPU")
         exe = str(Path(sys.executable).parent / "sodientu")
         wall_t, cpu_t = [], []

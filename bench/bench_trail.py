@@ -28,10 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import select
 
 from layouts.markbook import PrintOptions, build_markbook
-from layouts.markbook_source import load_markbook_input
+from records.books.markbook import read_markbook
 from records.db import make_engine, session_scope
 from records.demo.build import DemoConfig, build_demo, prepare_database
 from records.models import AuditEntry, Class, Enrolment, Grade, SchoolYear
+from records.permissions import Actor
 from records.services import trail, trail_cache
 from signing.keys import TrailCacheSigner, generate_private_key
 
@@ -58,7 +59,7 @@ def main() -> None:
             rows = []
             for i, klass in enumerate(classes):
                 ids = list(session.scalars(select(Enrolment.id).where(Enrolment.class_id == klass.id)))
-                pages = len(build_markbook(load_markbook_input(session, klass.id), PrintOptions()).pages)
+                pages = len(build_markbook(read_markbook(session, Actor.system("bench"), klass.id), PrintOptions()).pages)
                 t0 = time.perf_counter()
                 report = trail.check_traced(session, ids)
                 elapsed = time.perf_counter() - t0

@@ -83,7 +83,7 @@ def bench_volume(runs: int, base: int) -> list[float]:
 def bench_year_cost(students: int, base: int) -> tuple[float, float, float]:
     """CPU seconds per student (``time.process_time``, this process) of: the year-end print of the
     third year laying every year out to number its pages; the same print following last year's
-    print on record (``printed_ends``, as ``load_transcript_input`` reads it from the edition); a
+    print on record (``printed_ends``, as ``records.books.transcript.read_transcript`` reads it from the edition); a
     quarter of the four-year volume's print. Each is timed on students of its own (Typst memoises
     layouts across compiles in a process); last year's print is made first, untimed."""
     def student(seed: int, years: int = 3):

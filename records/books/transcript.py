@@ -293,7 +293,7 @@ def _require_read(session: Session, actor: Actor, students: Sequence[Student]) -
 
 @dataclass
 class _Prefetched:
-    """Rows of many enrolments read at once (``load_transcript_inputs``), in id order."""
+    """Rows of many enrolments read at once (``read_transcripts``), in id order."""
 
     results: dict[int, list[SubjectResult]]
     comments: dict[int, list[SubjectComment]]
