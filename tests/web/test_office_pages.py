@@ -229,6 +229,23 @@ def test_a_teacher_cannot_print_an_official_edition(login_as, web_school, school
     engine.dispose()
 
 
+
+def test_a_teacher_draft_reads_the_book_as_the_teacher(web_school):
+    """The draft runner reads through records/books as the job's user: their own class, not another."""
+    from web.print_runner import _draft_pdf
+
+    engine = make_engine(web_school.url)
+    with session_scope(engine) as session:
+        teacher = Actor.by_username(session, LOGIN_OF[Role.HOMEROOM_TEACHER])
+        name, pdf = _draft_pdf(session, teacher, print_jobs.BookSpec(print_jobs.MARKBOOK, (web_school.class_id,),
+                                                                     {"part": "term1"}), dt.date(2026, 1, 10))
+        assert name.startswith("so-diem/") and name.endswith("-term1.pdf") and pdf.startswith(b"%PDF")
+        with pytest.raises(PermissionDeniedError):
+            _draft_pdf(session, teacher, print_jobs.BookSpec(print_jobs.MARKBOOK, (web_school.other_class_id,)),
+                       dt.date(2026, 1, 10))
+        session.rollback()
+    engine.dispose()
+
 def test_bad_choices_are_said_on_the_form(login_as, web_school):
     office = login_as(Role.OFFICE)
     for fields, message in (
