@@ -636,7 +636,7 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...]) -> tuple[list[JobOutco
     return outcomes, _stats()
 
 
-def _prefetch_students(session: Session, actor: Any, jobs: Sequence[Job]) -> dict[str, tuple[Any, int, int]]:
+def _prefetch_students(session: Session, actor: Any, jobs: Sequence[Job]) -> dict[str, tuple[Any, int | None, int]]:
     """Transcript inputs, student and school ids of the task's students, read together."""
     from records.books.owners import student_owners
     from records.books.transcript import read_transcripts
@@ -656,7 +656,7 @@ def _prefetch_students(session: Session, actor: Any, jobs: Sequence[Job]) -> dic
 
 
 def _load(session: Session, actor: Any, job: Job, issued: dt.date,
-          students: dict[str, tuple[Any, int, int]] | None = None) -> list[_Doc]:
+          students: dict[str, tuple[Any, int | None, int]] | None = None) -> list[_Doc]:
     """The documents of a job, built from what the records' read services give the actor."""
     if job.kind == MARKBOOK:
         return [_markbook_doc(session, actor, job)]
@@ -687,7 +687,7 @@ def _markbook_doc(session: Session, actor: Any, job: Job) -> _Doc:
 
 
 def _transcript_docs(session: Session, actor: Any, job: Job,
-                     prefetched: tuple[Any, int, int] | None = None) -> list[_Doc]:
+                     prefetched: tuple[Any, int | None, int] | None = None) -> list[_Doc]:
     from layouts.publish import Scope
     from layouts.transcript import build_transcript
     from records.books.owners import student_owner
