@@ -690,7 +690,7 @@ def _transcript_docs(session: Session, actor: Any, job: Job,
                      prefetched: tuple[Any, int | None, int] | None = None) -> list[_Doc]:
     from layouts.publish import Scope
     from layouts.transcript import build_transcript
-    from records.books.owners import student_owner
+    from records.books.owners import school_year_id, student_owner
     from records.books.transcript import read_transcript
 
     code = str(job.ids[0])
@@ -711,7 +711,7 @@ def _transcript_docs(session: Session, actor: Any, job: Job,
     if year:
         document = build_transcript(inp, year=year, duplex=duplex, copy=copy)
         start = int(str(year).split("-")[0])
-        year_id = student_owner(session, code, start).school_year_id
+        year_id = school_year_id(session, school_id, start)
         name = f"{start}-{start + 1}"
         docs.append(_Doc(job, FILE_TRANSCRIPT, f"{FOLDERS[FILE_TRANSCRIPT]}/{name}/{_safe(code)}.pdf", "transcript",
                          document, Scope(school_id, student_id=student_id, school_year_id=year_id), name,

@@ -61,9 +61,14 @@ def student_owner(session: Session, student_code: str, start_year: int | None = 
                             f"no student with code {student_code!r}")
     if start_year is None:
         return owner
-    year_id = session.scalar(select(SchoolYear.id).where(SchoolYear.school_id == owner.school_id,
-                                                         SchoolYear.start_year == start_year))
-    return Owner(owner.school_id, student_id=owner.student_id, school_year_id=year_id, start_year=start_year)
+    return Owner(owner.school_id, student_id=owner.student_id,
+                 school_year_id=school_year_id(session, owner.school_id, start_year), start_year=start_year)
 
 
-__all__ = ["Owner", "class_owner", "student_owner", "student_owners"]
+def school_year_id(session: Session, school_id: int, start_year: int) -> int | None:
+    """The id of the school's year that starts in ``start_year`` (None when the school has no such year)."""
+    return session.scalar(select(SchoolYear.id).where(SchoolYear.school_id == school_id,
+                                                      SchoolYear.start_year == start_year))
+
+
+__all__ = ["Owner", "class_owner", "school_year_id", "student_owner", "student_owners"]
