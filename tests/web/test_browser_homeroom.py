@@ -50,9 +50,9 @@ def test_a_month_of_attendance_typed_with_the_keyboard(page, demo_server):  # no
     assert page.locator("#roll tbody tr").count() > 10
     page.goto(class_url + "/diem-danh?thang=2026-02")
     shot(page, "homeroom-attendance-before")
-    first = page.locator("#att-grid input.cell").first
+    first = page.locator("#att-grid td.cell input").first
     first.focus()
-    row = int(first.get_attribute("data-r") or 0)
+    row = first.evaluate("el => el.closest('tr').dataset.row")
     name = first.get_attribute("name") or ""
     enrolment = int(name.split("-")[1])
     # clear the first five cells of the row (space moves right), go back, then type P, K, right, P
@@ -76,7 +76,7 @@ def test_a_month_of_attendance_typed_with_the_keyboard(page, demo_server):  # no
     assert re.search(r"diem-danh\?thang=2026-02$", page.url)
     assert any("Đã lưu điểm danh tháng 2/2026" in m for m in flash(page))
     shot(page, "homeroom-attendance-saved")
-    cells = page.locator(f"#att-grid tbody tr[data-row='{row}'] input.cell")
+    cells = page.locator(f"#att-grid tbody tr[data-row='{row}'] td.cell input")
     values = [cells.nth(i).input_value() for i in range(4)]
     assert values == ["P", "K", "", "P"]
     days = [int((cells.nth(i).get_attribute("name") or "").split("-")[2]) for i in range(4)]
@@ -96,16 +96,16 @@ def test_two_tabs_on_one_month_the_second_save_shows_the_conflict(page, demo_ser
     other = page.context.new_page()
     other.goto(class_url + "/diem-danh?thang=2026-03")
     page.goto(class_url + "/diem-danh?thang=2026-03")
-    page.locator("#att-grid input.cell").nth(2).focus()
+    page.locator("#att-grid td.cell input").nth(2).focus()
     page.keyboard.type("p")
     with page.expect_navigation():
         page.click("#save-attendance")
-    other.locator("#att-grid input.cell").nth(3).focus()
+    other.locator("#att-grid td.cell input").nth(3).focus()
     other.keyboard.type("k")
     with other.expect_navigation():
         other.click("#save-attendance")
     assert "CHƯA được lưu" in other.locator("#error").inner_text()
-    assert other.locator("#att-grid input.cell").nth(3).input_value() == "K"  # what was typed is kept
+    assert other.locator("#att-grid td.cell input").nth(3).input_value() == "K"  # what was typed is kept
     assert other.locator("td.differs").count() >= 1
     shot(other, "homeroom-attendance-conflict")
     other.close()
@@ -223,7 +223,7 @@ def test_a_locked_month_can_be_read_not_changed(page, demo_server):  # noqa: F81
     page.goto(class_url + "/diem-danh?thang=2025-11")  # term I: its mark book is locked in the demo
     assert "đã khóa" in page.locator("#locked").inner_text()
     assert page.locator("#save-attendance").is_disabled()
-    cell = page.locator("#att-grid input.cell").first
+    cell = page.locator("#att-grid td.cell input").first
     before = cell.input_value()
     cell.focus()
     page.keyboard.type("k")
@@ -234,7 +234,7 @@ def test_a_locked_month_can_be_read_not_changed(page, demo_server):  # noqa: F81
 def test_a_row_pasted_from_a_spreadsheet_fills_the_days(page, demo_server):  # noqa: F811
     class_url = _class_url(page, demo_server.base)
     page.goto(class_url + "/diem-danh?thang=2026-04")
-    cells = page.locator("#att-grid tbody tr").nth(2).locator("input.cell")
+    cells = page.locator("#att-grid tbody tr").nth(2).locator("td.cell input")
     cells.first.evaluate("""el => { const data = new DataTransfer(); data.setData('text/plain', 'p\\tK\\t\\tx\\tP\\r\\n');
         el.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true})); }""")
     assert [cells.nth(i).input_value() for i in range(5)] == ["P", "K", "", "", "P"]  # "x" is not a mark
