@@ -105,9 +105,18 @@ def test_two_tabs_on_one_month_the_second_save_shows_the_conflict(page, demo_ser
     with other.expect_navigation():
         other.click("#save-attendance")
     assert "CHƯA được lưu" in other.locator("#error").inner_text()
-    assert other.locator("#att-grid td.cell input").nth(3).input_value() == "K"  # what was typed is kept
-    assert other.locator("td.differs").count() >= 1
+    cells = other.locator("#att-grid td.cell input")
+    assert cells.nth(2).input_value() == "P" and cells.nth(3).input_value() == ""  # the server's values
+    assert other.locator("#att-grid td.conflict").count() == 1  # only the cell this tab changed
+    assert "Bạn: K" in other.locator("#att-grid td.conflict").inner_text()  # what was typed, beside it
+    assert "Ngày" in other.locator("#conflict-table").inner_text()
     shot(other, "homeroom-attendance-conflict")
+    other.click("[data-apply-mine]")
+    assert cells.nth(3).input_value() == "K" and cells.nth(2).input_value() == "P"  # tab 1's P not undone
+    with other.expect_navigation():
+        other.click("#save-attendance")
+    assert any("Đã lưu điểm danh" in m for m in flash(other))
+    assert cells.nth(2).input_value() == "P" and cells.nth(3).input_value() == "K"
     other.close()
 
 
@@ -257,3 +266,30 @@ def test_the_year_levels_derived_by_the_regulation_fill_the_empty_boxes(page, de
         box = page.locator(f"#{hints.nth(i).get_attribute('data-for')}")
         assert box.input_value() == hints.nth(i).inner_text().strip()
     shot(page, "homeroom-conduct-year")
+
+
+def test_two_tabs_on_the_conduct_sheet_the_second_re_applies_its_comment(page, demo_server):
+    """The same conflict display as the mark grid: the server's values, the user's under each changed field."""
+    class_url = _class_url(page, demo_server.base)
+    other = page.context.new_page()
+    other.goto(class_url + "/hanh-kiem?ky=hk2")
+    page.goto(class_url + "/hanh-kiem?ky=hk2")
+    page.locator("#conduct-grid select").nth(3).select_option(index=1)
+    with page.expect_navigation():
+        page.click("#save-conduct")
+    comment = other.locator("#conduct-grid textarea").nth(4)
+    comment.fill("Hăng hái xây dựng bài.")
+    with other.expect_navigation():
+        other.click("#save-conduct")
+    assert "CHƯA được lưu" in other.locator("#error").inner_text()
+    assert other.locator("#conduct-grid td.conflict").count() == 1  # tab 1's level is not offered back
+    assert other.locator("#conduct-grid select").nth(3).input_value() != ""  # the level tab 1 saved, shown
+    assert "Bạn: Hăng hái xây dựng bài." in other.locator("#conduct-grid td.conflict").inner_text()
+    shot(other, "homeroom-conduct-conflict")
+    other.click("[data-apply-mine]")
+    assert other.locator("#conduct-grid textarea").nth(4).input_value() == "Hăng hái xây dựng bài."
+    with other.expect_navigation():
+        other.click("#save-conduct")
+    assert any("Đã lưu" in m for m in flash(other))
+    assert other.locator("#conduct-grid select").nth(3).input_value() != ""
+    other.close()

@@ -8,6 +8,7 @@
  *   [data-grid-status]   a line that says how many cells are missing / invalid
  *   [data-grid-dirty]    shown (hidden removed) once a cell differs from the page as loaded
  *   [data-apply-mine]    a button that puts every [data-mine] value back (after a save conflict; any page)
+ *   form[data-sheet]     posts the names of the fields changed on the page in "changed" (see trackChanges)
  * Cells are addressed by table column (td index): a td without an input (a day a student was not on the roll)
  * or with a disabled one is skipped when moving; a readonly input is visited but never changed.
  * Keys: arrows move (left/right when the caret is at the edge), Enter moves down (Shift+Enter up), Tab is
@@ -315,11 +316,37 @@
     if (table && table.sodientuGrid) { table.sodientuGrid.report(text); } else if (status) { status.textContent = text; }
   }
 
+  /* A sheet form (form[data-sheet]) posts, in a hidden "changed" field, the names of the fields the user changed
+     on this page (plus those of data-changed: values typed before the page was shown again), so that after a
+     save conflict only what the user changed is offered back as theirs — not the stale copy of cells someone
+     else changed meanwhile. Without script no such field is posted and every differing cell is offered. */
+  function differs(f) {
+    if (f.tagName === "SELECT") {
+      var d = Array.prototype.filter.call(f.options, function (o) { return o.defaultSelected; })[0] || f.options[0];
+      return f.value !== (d ? d.value : "");
+    }
+    return f.value !== f.defaultValue;
+  }
+  function trackChanges(form) {
+    form.addEventListener("submit", function () {
+      var names = (form.dataset.changed || "").split(" ").filter(Boolean);
+      Array.prototype.forEach.call(form.elements, function (f) {
+        if (f.name && f.type !== "hidden" && f.type !== "submit" && !f.disabled && differs(f) && names.indexOf(f.name) < 0) {
+          names.push(f.name);
+        }
+      });
+      var box = form.querySelector("input[name=changed]");
+      if (!box) { box = document.createElement("input"); box.type = "hidden"; box.name = "changed"; form.appendChild(box); }
+      box.value = names.join(" ");
+    });
+  }
+
   window.SodientuGrid = {computers: computers, problem: problem, tenths: tenths};
   function start() {
     Array.prototype.forEach.call(document.querySelectorAll("table[data-grid]"), function (t) { t.sodientuGrid = new Grid(t); });
     Array.prototype.forEach.call(document.querySelectorAll(".js-only"), function (el) { el.classList.add("js-on"); });
     Array.prototype.forEach.call(document.querySelectorAll("[data-apply-mine]"), function (b) { b.addEventListener("click", applyMine); });
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-sheet]"), trackChanges);
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 }());
