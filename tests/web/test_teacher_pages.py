@@ -247,6 +247,7 @@ def test_another_teacher_may_read_but_not_write(app, school):
     page = other.get(url)
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'id="read-only"' in html and 'id="save"' not in html
+    assert "de-nghi-sua-diem" not in html  # not their assignment: no correction links
     before = _marks(school)
     token = csrf_of(other.get("/doi-mat-khau").get_data(as_text=True))
     first = _enrolments(school)[0][0]
@@ -367,6 +368,12 @@ def test_a_locked_book_or_a_passed_cut_off_refuses_on_the_page_keeping_the_value
     _query(school, lock)
     page = client.get(url).get_data(as_text=True)
     assert 'id="read-only"' in page and "đã khóa" in page
+    # each cell of the locked sheet and the banner link to the correction request form
+    assert f'href="/giao-vien/de-nghi-sua-diem?pc={assignment}"' in page
+    link = f'/giao-vien/de-nghi-sua-diem?pc={assignment}&amp;hs={first}&amp;cot=tx:1'
+    assert f'href="{link}"' in page or f'href="{link.replace(":", "%3A")}"' in page
+    form = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert re.search(rf'<option value="{first}"[^>]*selected', form) and re.search(r'<option value="tx:1"[^>]*selected', form)
     response = client.post(url, data={"csrf_token": csrf_of(page), "version": str(_version(page)),
                                       f"m-{first}-tx5": "3,5"})
     assert response.status_code == 423 and "đã khóa" in response.get_data(as_text=True)
