@@ -14,7 +14,7 @@ from flask import Flask, request, url_for
 from records.models import Role
 from web.auth import current_role
 
-Page = tuple[str, str, dict[str, str]]
+Page = tuple[str, str, dict[str, Any]]
 
 _EDITIONS: Page = ("Bản in đã phát hành", "office.edition_list_page", {})
 _LEADERS: tuple[Page, ...] = (
