@@ -205,3 +205,24 @@ def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, 
     assert "10/03/2026" in text
     (ARTIFACTS / "leader-minutes-march.pdf").write_bytes(pdf)
     render_page_images(pdf, dpi=110)[0].save(ARTIFACTS / "leader-minutes-march.png")
+
+
+def test_the_head_of_department_home_shows_the_departments_progress(demo_server, browser):  # noqa: F811
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    sign_in(page, demo_server.base, demo_server.users["head_of_department"])
+    page.goto(f"{demo_server.base}/to-chuyen-mon")
+    assert page.locator("#department-progress").is_visible()
+    assert page.locator("#department-teachers tbody tr").count() >= 2
+    assert page.locator("#page-nav a.here").inner_text() == "Tiến độ của tổ"
+    shot(page, "department-home")
+    context.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    sign_in(page, demo_server.base, demo_server.users["principal"])
+    page.click("#leader-tasks >> text=Bản in đã phát hành")
+    page.wait_for_url("**/van-phong/ban-in")
+    assert page.locator("#page-nav a.here").inner_text() == "Bản in đã phát hành"
+    page.goto(f"{demo_server.base}/hieu-truong")
+    shot(page, "principal-home")
+    context.close()
