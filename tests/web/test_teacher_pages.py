@@ -288,6 +288,13 @@ def test_a_stale_save_shows_the_conflict_and_loses_nothing(app, school):
     again = tab2.post(url, data={"csrf_token": csrf_of(stale_page), "version": str(stale), f"m-{e[4]}-tx1": "9.5"})
     assert again.status_code == 409 and "không còn gì phải lưu" in again.get_data(as_text=True)
     assert 'id="conflict"' not in again.get_data(as_text=True)
+    # with script, the form names the cells the user changed: a stale copy of a cell they never touched (e[3]'s
+    # empty tx2 → someone else's 8 now) is not offered back, their own change is
+    assert _post(tab1, url, {f"m-{e[3]}-tx2": "8"}).status_code == 303
+    picky = tab2.post(url, data={"csrf_token": csrf_of(stale_page), "version": str(stale), f"m-{e[3]}-tx2": "",
+                                 f"m-{e[5]}-tx2": "5", "changed": f"m-{e[5]}-tx2"}).get_data(as_text=True)
+    assert 'data-mine="5"' in picky and f'<input type="hidden" name="m-{e[5]}-tx2" value="5">' in picky
+    assert f'name="m-{e[3]}-tx2" value="8,0"' in picky and f'<input type="hidden" name="m-{e[3]}-tx2"' not in picky
 
 
 def test_typed_values_shown_back_keep_the_version_they_were_read_at(app, school):
