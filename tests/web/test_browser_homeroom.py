@@ -50,9 +50,9 @@ def test_a_month_of_attendance_typed_with_the_keyboard(page, demo_server):  # no
     assert page.locator("#roll tbody tr").count() > 10
     page.goto(class_url + "/diem-danh?thang=2026-02")
     shot(page, "homeroom-attendance-before")
-    first = page.locator("#att-grid input.cell").first
+    first = page.locator("#att-grid td.cell input").first
     first.focus()
-    row = int(first.get_attribute("data-r") or 0)
+    row = first.evaluate("el => el.closest('tr').dataset.row")
     name = first.get_attribute("name") or ""
     enrolment = int(name.split("-")[1])
     # clear the first five cells of the row (space moves right), go back, then type P, K, right, P
@@ -76,7 +76,7 @@ def test_a_month_of_attendance_typed_with_the_keyboard(page, demo_server):  # no
     assert re.search(r"diem-danh\?thang=2026-02$", page.url)
     assert any("Đã lưu điểm danh tháng 2/2026" in m for m in flash(page))
     shot(page, "homeroom-attendance-saved")
-    cells = page.locator(f"#att-grid tbody tr[data-row='{row}'] input.cell")
+    cells = page.locator(f"#att-grid tbody tr[data-row='{row}'] td.cell input")
     values = [cells.nth(i).input_value() for i in range(4)]
     assert values == ["P", "K", "", "P"]
     days = [int((cells.nth(i).get_attribute("name") or "").split("-")[2]) for i in range(4)]
@@ -96,18 +96,27 @@ def test_two_tabs_on_one_month_the_second_save_shows_the_conflict(page, demo_ser
     other = page.context.new_page()
     other.goto(class_url + "/diem-danh?thang=2026-03")
     page.goto(class_url + "/diem-danh?thang=2026-03")
-    page.locator("#att-grid input.cell").nth(2).focus()
+    page.locator("#att-grid td.cell input").nth(2).focus()
     page.keyboard.type("p")
     with page.expect_navigation():
         page.click("#save-attendance")
-    other.locator("#att-grid input.cell").nth(3).focus()
+    other.locator("#att-grid td.cell input").nth(3).focus()
     other.keyboard.type("k")
     with other.expect_navigation():
         other.click("#save-attendance")
     assert "CHƯA được lưu" in other.locator("#error").inner_text()
-    assert other.locator("#att-grid input.cell").nth(3).input_value() == "K"  # what was typed is kept
-    assert other.locator("td.differs").count() >= 1
+    cells = other.locator("#att-grid td.cell input")
+    assert cells.nth(2).input_value() == "P" and cells.nth(3).input_value() == ""  # the server's values
+    assert other.locator("#att-grid td.conflict").count() == 1  # only the cell this tab changed
+    assert "Bạn: K" in other.locator("#att-grid td.conflict").inner_text()  # what was typed, beside it
+    assert "Ngày" in other.locator("#conflict-table").inner_text()
     shot(other, "homeroom-attendance-conflict")
+    other.click("[data-apply-mine]")
+    assert cells.nth(3).input_value() == "K" and cells.nth(2).input_value() == "P"  # tab 1's P not undone
+    with other.expect_navigation():
+        other.click("#save-attendance")
+    assert any("Đã lưu điểm danh" in m for m in flash(other))
+    assert cells.nth(2).input_value() == "P" and cells.nth(3).input_value() == "K"
     other.close()
 
 
@@ -223,7 +232,7 @@ def test_a_locked_month_can_be_read_not_changed(page, demo_server):  # noqa: F81
     page.goto(class_url + "/diem-danh?thang=2025-11")  # term I: its mark book is locked in the demo
     assert "đã khóa" in page.locator("#locked").inner_text()
     assert page.locator("#save-attendance").is_disabled()
-    cell = page.locator("#att-grid input.cell").first
+    cell = page.locator("#att-grid td.cell input").first
     before = cell.input_value()
     cell.focus()
     page.keyboard.type("k")
@@ -234,7 +243,7 @@ def test_a_locked_month_can_be_read_not_changed(page, demo_server):  # noqa: F81
 def test_a_row_pasted_from_a_spreadsheet_fills_the_days(page, demo_server):  # noqa: F811
     class_url = _class_url(page, demo_server.base)
     page.goto(class_url + "/diem-danh?thang=2026-04")
-    cells = page.locator("#att-grid tbody tr").nth(2).locator("input.cell")
+    cells = page.locator("#att-grid tbody tr").nth(2).locator("td.cell input")
     cells.first.evaluate("""el => { const data = new DataTransfer(); data.setData('text/plain', 'p\\tK\\t\\tx\\tP\\r\\n');
         el.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true})); }""")
     assert [cells.nth(i).input_value() for i in range(5)] == ["P", "K", "", "", "P"]  # "x" is not a mark
@@ -257,3 +266,30 @@ def test_the_year_levels_derived_by_the_regulation_fill_the_empty_boxes(page, de
         box = page.locator(f"#{hints.nth(i).get_attribute('data-for')}")
         assert box.input_value() == hints.nth(i).inner_text().strip()
     shot(page, "homeroom-conduct-year")
+
+
+def test_two_tabs_on_the_conduct_sheet_the_second_re_applies_its_comment(page, demo_server):
+    """The same conflict display as the mark grid: the server's values, the user's under each changed field."""
+    class_url = _class_url(page, demo_server.base)
+    other = page.context.new_page()
+    other.goto(class_url + "/hanh-kiem?ky=hk2")
+    page.goto(class_url + "/hanh-kiem?ky=hk2")
+    page.locator("#conduct-grid select").nth(3).select_option(index=1)
+    with page.expect_navigation():
+        page.click("#save-conduct")
+    comment = other.locator("#conduct-grid textarea").nth(4)
+    comment.fill("Hăng hái xây dựng bài.")
+    with other.expect_navigation():
+        other.click("#save-conduct")
+    assert "CHƯA được lưu" in other.locator("#error").inner_text()
+    assert other.locator("#conduct-grid td.conflict").count() == 1  # tab 1's level is not offered back
+    assert other.locator("#conduct-grid select").nth(3).input_value() != ""  # the level tab 1 saved, shown
+    assert "Bạn: Hăng hái xây dựng bài." in other.locator("#conduct-grid td.conflict").inner_text()
+    shot(other, "homeroom-conduct-conflict")
+    other.click("[data-apply-mine]")
+    assert other.locator("#conduct-grid textarea").nth(4).input_value() == "Hăng hái xây dựng bài."
+    with other.expect_navigation():
+        other.click("#save-conduct")
+    assert any("Đã lưu" in m for m in flash(other))
+    assert other.locator("#conduct-grid select").nth(3).input_value() != ""
+    other.close()
