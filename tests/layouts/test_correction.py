@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from sqlalchemy import select
 
 from layouts.correction import build_correction, correction_data, planned, print_correction, record_data
 from layouts.render import extract_page_texts, page_count, render_page_images

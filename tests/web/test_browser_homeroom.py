@@ -13,13 +13,13 @@ import pytest
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 
-from tests.web.browser import ARTIFACTS, browser, demo_server, flash, shot, sign_in  # noqa: F401
+from tests.web.browser import ARTIFACTS, browser, demo_server, flash, shot, sign_in
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def page(browser, demo_server):  # type: ignore[no-untyped-def]  # noqa: F811
+def page(browser, demo_server):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN")
     tab = context.new_page()
     sign_in(tab, demo_server.base, demo_server.users["homeroom_teacher"])
@@ -35,13 +35,13 @@ def _class_url(page, base: str) -> str:  # type: ignore[no-untyped-def]
     return base + href
 
 
-def _db(demo_server):  # type: ignore[no-untyped-def]  # noqa: F811
+def _db(demo_server):  # type: ignore[no-untyped-def]
     from records.db import make_engine, session_scope
 
     return session_scope(make_engine(demo_server.db_url))
 
 
-def test_a_month_of_attendance_typed_with_the_keyboard(page, demo_server):  # noqa: F811
+def test_a_month_of_attendance_typed_with_the_keyboard(page, demo_server):
     from records.models import Attendance
 
     class_url = _class_url(page, demo_server.base)
@@ -91,7 +91,7 @@ def test_a_month_of_attendance_typed_with_the_keyboard(page, demo_server):  # no
             Attendance.enrolment_id == below_enrolment, Attendance.day == dt.date(2026, 2, below_day))).one() is False
 
 
-def test_two_tabs_on_one_month_the_second_save_shows_the_conflict(page, demo_server):  # noqa: F811
+def test_two_tabs_on_one_month_the_second_save_shows_the_conflict(page, demo_server):
     class_url = _class_url(page, demo_server.base)
     other = page.context.new_page()
     other.goto(class_url + "/diem-danh?thang=2026-03")
@@ -120,7 +120,7 @@ def test_two_tabs_on_one_month_the_second_save_shows_the_conflict(page, demo_ser
     other.close()
 
 
-def test_a_conduct_grade_and_comment_for_term_two(page, demo_server):  # noqa: F811
+def test_a_conduct_grade_and_comment_for_term_two(page, demo_server):
     from records.models import Conduct, HomeroomComment, Period
 
     class_url = _class_url(page, demo_server.base)
@@ -160,7 +160,7 @@ def _portrait(path) -> None:  # type: ignore[no-untyped-def]
     image.save(path, "JPEG", quality=90)
 
 
-def test_a_photo_cropped_in_the_browser_prints_on_the_transcript(page, demo_server, tmp_path):  # noqa: F811
+def test_a_photo_cropped_in_the_browser_prints_on_the_transcript(page, demo_server, tmp_path):
     import pypdfium2
 
     from layouts.transcript import build_transcript, load_transcript_input, render_transcript
@@ -200,7 +200,7 @@ def test_a_photo_cropped_in_the_browser_prints_on_the_transcript(page, demo_serv
     rendered.save(ARTIFACTS / "homeroom-transcript-identity.png")
 
 
-def test_results_and_the_check_before_locking(page, demo_server):  # noqa: F811
+def test_results_and_the_check_before_locking(page, demo_server):
     class_url = _class_url(page, demo_server.base)
     page.goto(class_url + "/ket-qua?ky=hk1")
     assert page.locator("#results tbody tr").count() > 10
@@ -215,7 +215,7 @@ def test_results_and_the_check_before_locking(page, demo_server):  # noqa: F811
     shot(page, "homeroom-check-hk1")
 
 
-def test_the_attendance_grid_on_a_phone(browser, demo_server):  # noqa: F811
+def test_the_attendance_grid_on_a_phone(browser, demo_server):
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN", is_mobile=True)
     phone = context.new_page()
     sign_in(phone, demo_server.base, demo_server.users["homeroom_teacher"])
@@ -227,7 +227,7 @@ def test_the_attendance_grid_on_a_phone(browser, demo_server):  # noqa: F811
     context.close()
 
 
-def test_a_locked_month_can_be_read_not_changed(page, demo_server):  # noqa: F811
+def test_a_locked_month_can_be_read_not_changed(page, demo_server):
     class_url = _class_url(page, demo_server.base)
     page.goto(class_url + "/diem-danh?thang=2025-11")  # term I: its mark book is locked in the demo
     assert "đã khóa" in page.locator("#locked").inner_text()
@@ -240,7 +240,7 @@ def test_a_locked_month_can_be_read_not_changed(page, demo_server):  # noqa: F81
     shot(page, "homeroom-attendance-locked")
 
 
-def test_a_row_pasted_from_a_spreadsheet_fills_the_days(page, demo_server):  # noqa: F811
+def test_a_row_pasted_from_a_spreadsheet_fills_the_days(page, demo_server):
     class_url = _class_url(page, demo_server.base)
     page.goto(class_url + "/diem-danh?thang=2026-04")
     cells = page.locator("#att-grid tbody tr").nth(2).locator("td.cell input")
@@ -250,7 +250,7 @@ def test_a_row_pasted_from_a_spreadsheet_fills_the_days(page, demo_server):  # n
     assert page.locator("#att-grid tbody tr").nth(2).locator(".tot-p").inner_text() == "2"
 
 
-def test_the_year_levels_derived_by_the_regulation_fill_the_empty_boxes(page, demo_server):  # noqa: F811
+def test_the_year_levels_derived_by_the_regulation_fill_the_empty_boxes(page, demo_server):
     class_url = _class_url(page, demo_server.base)
     page.goto(class_url + "/hanh-kiem?ky=hk2")  # term II's level of the second student (term I's is in the demo)
     page.locator("#conduct-grid select").nth(1).select_option(index=1)

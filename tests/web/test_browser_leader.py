@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tests.web.browser import ARTIFACTS, DemoServer, browser, demo_server, flash, shot, sign_in  # noqa: F401
+from tests.web.browser import ARTIFACTS, DemoServer, browser, demo_server, flash, shot, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +75,7 @@ def _board_member(server: DemoServer) -> int:
             User.school_id.is_not(None)).order_by(User.id)))
 
 
-def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, browser) -> None:  # noqa: F811
+def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, browser) -> None:
     base = demo_server.base
     target = _locked_mark(demo_server)
     new_text = str(target["new"]).replace(".", ",")
@@ -207,7 +207,7 @@ def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, 
     render_page_images(pdf, dpi=110)[0].save(ARTIFACTS / "leader-minutes-march.png")
 
 
-def test_the_head_of_department_home_shows_the_departments_progress(demo_server, browser):  # noqa: F811
+def test_the_head_of_department_home_shows_the_departments_progress(demo_server, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
     page = context.new_page()
     sign_in(page, demo_server.base, demo_server.users["head_of_department"])

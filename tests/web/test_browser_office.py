@@ -15,7 +15,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from tests.web.browser import DEMO_TODAY, browser, make_demo_server, shot, sign_in  # noqa: F401
+from tests.web.browser import DEMO_TODAY, browser, make_demo_server, shot, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -46,14 +46,14 @@ def office_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ob
         yield server, key.passphrase
 
 
-def _page(browser, server):  # type: ignore[no-untyped-def]  # noqa: F811
+def _page(browser, server):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(120_000)
     return context, page
 
 
-def test_office_prints_a_class_book_principal_revokes_it_admin_imports_a_list(browser, office_server,  # noqa: F811
+def test_office_prints_a_class_book_principal_revokes_it_admin_imports_a_list(browser, office_server,
                                                                                tmp_path: Path):
     server, passphrase = office_server
     context, page = _page(browser, server)

@@ -16,12 +16,12 @@ from sqlalchemy import select
 from records.db import make_engine, session_scope
 from records.models import Class, Enrolment, Subject, TeachingAssignment, Term, User
 from records.rules import ruleset
-from tests.web.browser import DEMO_TODAY, browser, demo_server, flash, shot, sign_in  # noqa: F401
+from tests.web.browser import DEMO_TODAY, browser, demo_server, flash, shot, sign_in
 
 pytestmark = pytest.mark.slow
 
 
-def _assignment(demo_server) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]  # noqa: F811
+def _assignment(demo_server) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
     """Toán of the first grade-6 class this term: its id, its teacher's user name, the class name."""
     engine = make_engine(demo_server.db_url)
     with session_scope(engine) as session:
@@ -86,7 +86,7 @@ def _averages(page) -> list[str]:  # type: ignore[no-untyped-def]
     return page.locator("tbody tr:not(.left) output[data-compute]").all_inner_texts()
 
 
-def test_a_teacher_types_pastes_saves_and_meets_a_conflict(demo_server, browser):  # noqa: F811
+def test_a_teacher_types_pastes_saves_and_meets_a_conflict(demo_server, browser):
     assignment, username, class_name = _assignment(demo_server)
     _clear_sheet(demo_server, assignment)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
@@ -205,7 +205,7 @@ def test_a_teacher_types_pastes_saves_and_meets_a_conflict(demo_server, browser)
     context.close()
 
 
-def test_the_grid_works_without_javascript(demo_server, browser):  # noqa: F811
+def test_the_grid_works_without_javascript(demo_server, browser):
     assignment, username, _ = _assignment(demo_server)
     context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -220,7 +220,7 @@ def test_the_grid_works_without_javascript(demo_server, browser):  # noqa: F811
     context.close()
 
 
-def test_the_page_computes_averages_exactly_as_the_rules(demo_server, browser):  # noqa: F811
+def test_the_page_computes_averages_exactly_as_the_rules(demo_server, browser):
     """grid.js's preview against ``records.rules`` on many random rows, half-up boundaries included."""
     import random
 
@@ -278,7 +278,7 @@ def test_the_page_computes_averages_exactly_as_the_rules(demo_server, browser): 
 
 
 
-def test_a_locked_cell_opens_the_correction_request_for_it(demo_server, browser):  # noqa: F811
+def test_a_locked_cell_opens_the_correction_request_for_it(demo_server, browser):
     """Term I's sheet of the same teacher (its book locked in the demo): each cell links to the request form with
     the student and the column chosen."""
     _, username, class_name = _assignment(demo_server)
