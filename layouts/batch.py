@@ -204,6 +204,7 @@ class BatchReport:
     worker_cpu: float
     worker_peak_rss_mb: float
     cache_trims: int = 0
+    warmup_cpu: float = 0.0  # of worker_cpu: starting the workers (imports, Compiler, tables), before the jobs
 
     @property
     def files(self) -> tuple[PrintedFile, ...]:
@@ -360,6 +361,7 @@ def run_batch(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | Non
         own_pool = pool = BatchPool(min(workers, len(tasks)) if tasks else 0)
     outcomes: list[JobOutcome] = []
     stats: list[TaskStats] = []
+    warm_cpu = 0.0
 
     def done(results: list[JobOutcome]) -> None:
         for outcome in results:
@@ -393,6 +395,7 @@ def run_batch(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | Non
             for warm in pool._warm:
                 if warm.done() and warm.exception() is None:
                     stats.append(warm.result())
+                    warm_cpu += warm.result().cpu
     finally:
         if own_pool is not None:
             own_pool.close()
@@ -404,7 +407,7 @@ def run_batch(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | Non
             per_pid[s.pid] = s
     return BatchReport(tuple(outcomes), time.perf_counter() - started, pool.workers,
                        sum(s.cpu for s in per_pid.values()), max((s.peak_rss_mb for s in stats), default=0.0),
-                       sum(s.trims for s in per_pid.values()))
+                       sum(s.trims for s in per_pid.values()), warm_cpu)
 
 
 @dataclass(frozen=True)
