@@ -24,6 +24,7 @@ from archive.errors import (
     RetentionError,
 )
 from layouts.errors import LayoutOverflowError, RenderError
+from layouts.printqueue import QueueUnavailableError
 from records.demo.build import DemoExistsError
 from records.errors import (
     AuthenticationError,
@@ -96,6 +97,7 @@ ERRORS: dict[type[SodientuError], Answer] = {
     InspectorAccessError: Answer(403, "Ngoài phạm vi được cấp"),
     ScanError: Answer(400, "Không nhập được bản quét"),
     ScanFileError: Answer(400, "Tệp quét bị từ chối"),
+    QueueUnavailableError: Answer(503, "Hàng đợi in không hoạt động"),
 }
 
 HTTP_TITLES = {
