@@ -21,6 +21,7 @@ import json
 import os
 import struct
 import threading
+import time
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -71,6 +72,21 @@ def _compiler() -> typst.Compiler:
     return comp
 
 
+_query_cpu = 0.0  # CPU seconds spent in query_document by this process (benchmarks split them out)
+_dump_dir: Path | None = None
+
+
+def query_seconds() -> float:
+    """CPU seconds this process spent in :func:`query_document` (the measuring passes) so far."""
+    return _query_cpu
+
+
+def set_dump_dir(folder: str | Path | None) -> None:
+    """Benchmarks: write every measuring document (template + JSON) into ``folder`` (None: stop)."""
+    global _dump_dir
+    _dump_dir = Path(folder) if folder is not None else None
+
+
 def query_document(template: str, document: Any, selector: str) -> list[Any]:
     """Lay a book document out and return the ``value`` of every ``metadata`` matching ``selector``.
 
@@ -81,6 +97,11 @@ def query_document(template: str, document: Any, selector: str) -> list[Any]:
     path = template_path(template)
     text = document_json(doc)
     check_glyphs(text, what="document")
+    global _query_cpu
+    if _dump_dir is not None:
+        _dump_dir.mkdir(parents=True, exist_ok=True)
+        (_dump_dir / f"measure-{template}.{os.getpid()}.{time.perf_counter_ns()}.json").write_text(text, "utf-8")
+    started = time.process_time()
     comp = typst.Compiler(input=str(path), root=str(TEMPLATES_DIR), font_paths=_fonts(),
                           ignore_system_fonts=True, sys_inputs={"doc": text})
     try:
@@ -90,6 +111,8 @@ def query_document(template: str, document: Any, selector: str) -> list[Any]:
             "Không in được sổ: lỗi trong mẫu in. Vui lòng báo cho quản trị hệ thống.",
             f"typst query of {path.name} failed: {getattr(exc, 'message', exc)}\n{getattr(exc, 'diagnostic', '')}",
         ) from exc
+    finally:
+        _query_cpu += time.process_time() - started
 
 
 def template_path(template: str) -> Path:
