@@ -33,6 +33,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -147,6 +148,52 @@ def floor(dump: Path, workers: int) -> Floor:
     return Floor(wall, sum(c for c, _ in results), per)
 
 
+class TreeRss:
+    """Samples the resident memory of this process and its children (summed) every 0.1 s: the run's peak."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @staticmethod
+    def _tree(pid: int) -> list[int]:
+        out, todo = [], [pid]
+        while todo:
+            p = todo.pop()
+            out.append(p)
+            for task in Path(f"/proc/{p}/task").glob("*"):
+                try:
+                    todo += [int(c) for c in (task / "children").read_text().split()]
+                except OSError:
+                    pass
+        return out
+
+    def _loop(self) -> None:
+        page = os.sysconf("SC_PAGE_SIZE") / 2**20
+        while not self._stop.wait(0.1):
+            total = 0.0
+            for pid in self._tree(os.getpid()):
+                try:
+                    total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page
+                except (OSError, ValueError, IndexError):
+                    pass
+            self.peak_mb = max(self.peak_mb, total)
+
+
+PEAKS: list[float] = []
+
+
 def one_run(source: Path, work: Path, workers: int | None, per_task: int, cache_mb: float) -> tuple[BatchReport, Floor]:
     """Print everything once on a fresh copy of the database, then compile the same documents bare."""
     work = Path(tempfile.mkdtemp(dir=work))  # a fresh folder: no WAL file of an earlier run beside the copy
@@ -172,7 +219,9 @@ def one_run(source: Path, work: Path, workers: int | None, per_task: int, cache_
     config = BatchConfig(url, str(out), str(key.private_file), key.passphrase, office, issued_on=TODAY,
                          transcripts_per_task=per_task, cache_limit_mb=cache_mb, dump_dir=str(dump))
     try:
-        report = run_batch(config, jobs, pool=pool)
+        with TreeRss() as rss:
+            report = run_batch(config, jobs, pool=pool)
+        PEAKS.append(rss.peak_mb)
     finally:
         pool.close()
     return report, floor(dump, report.workers)
@@ -204,8 +253,9 @@ def report(measured: list[tuple[BatchReport, Floor]]) -> None:
           f"per CPU second {last.pages / statistics.median(cpus):6.1f}")
     parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak = max(r.worker_peak_rss_mb for r in runs)
-    print(f"peak RSS of a worker {peak:.0f} MB; whole run at most {last.workers} x {peak:.0f} + parent {parent:.0f} "
-          f"= {last.workers * peak + parent:.0f} MB; Typst cache trims {last.cache_trims}")
+    print(f"peak RSS of a worker {peak:.0f} MB (bound: {last.workers} x {peak:.0f} + parent {parent:.0f} = "
+          f"{last.workers * peak + parent:.0f} MB); sampled peak of the whole run (parent + workers) "
+          f"{_fmt(PEAKS, 0)} MB; Typst cache trims {last.cache_trims}")
     print(f"  {'book':<20} {'files':>5} {'pages':>6} {'median s':>9}   CPU s summed over the books, per step")
     for kind, (n, pages, seconds) in last.medians().items():
         files = [f for f in last.files if f.kind == kind]
