@@ -129,7 +129,7 @@ class BatchConfig:
     workers: int | None = None  # default: one per available core; 0: in this process
     transcripts_per_task: int = 8
     p12_file: str | None = None  # PAdES-sign every PDF with this PKCS#12 (slower; optional)
-    cache_limit_mb: float = 400.0  # a worker above this flushes Typst's cache after a big book (peak < 500 MB)
+    cache_limit_mb: float = 300.0  # a worker above this flushes Typst's cache after a big book and returns the memory
     # issue listeners of the parent (layouts.publish.add_issue_listener), installed in every worker
     issue_listeners: tuple[str, ...] = field(default_factory=lambda: _parent_issue_listeners())
     # ``layouts.printrun``: each task writes a journal line per edition before its commit (resume)
