@@ -142,10 +142,11 @@ def run_queued(redis_url: str, config: BatchConfig, jobs: Sequence[Job], *,
                 if rq_job is None:
                     continue
                 status = rq_job.get_status(refresh=False)
-                if status == "finished":
-                    results, stat = rq_job.return_value()
+                value = rq_job.return_value() if status == "finished" else None
+                if value is not None:
+                    results, stat = value
                     stats.append(stat)
-                elif status in ("failed", "stopped", "canceled"):
+                elif status in ("finished", "failed", "stopped", "canceled"):
                     reason = RuntimeError(f"queue job {rq_job.id} {status}: {(rq_job.exc_info or '')[-300:]}")
                     results = [_failed(job, reason, "queued task failed") for job in by_id[rq_job.id]]
                 else:

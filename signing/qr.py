@@ -78,7 +78,7 @@ def qr_symbol(text: str) -> QrSymbol:
     except (ValueError, RuntimeError) as exc:
         raise PayloadError("Nội dung quá dài cho một mã QR.", f"QR encoding failed: {exc}") from None
     image = barcode.to_image(scale=1, add_quiet_zones=False)
-    flat = bytes(memoryview(image)).translate(_DARK_BYTES)
+    flat = bytes(memoryview(image)).translate(_DARK_BYTES)  # type: ignore[arg-type]  # zxingcpp.Image is a buffer
     n = image.shape[1]
     rows = tuple(flat[i:i + n] for i in range(0, len(flat), n))
     if len(rows) != n or (n - 17) % 4:
