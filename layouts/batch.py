@@ -26,6 +26,12 @@ every book. Jobs travel in tasks (a mark book or a register alone, transcripts b
 
 A job that fails is reported (``JobOutcome.error_vi`` for the user, ``error_en`` for the log) and the
 other jobs go on; a worker that dies fails the jobs of its unfinished tasks only.
+
+``print_book(session, actor, job)`` runs the same steps for one job in the caller's session (the
+single-book ``sodientu print`` commands). With ``BatchConfig.journal`` each task journals its editions
+before committing them (``layouts.printrun``: resumable runs); a pool worker commits nothing once the
+process that started it is gone, and exits. ``BatchConfig.dump_dir`` (benchmarks) keeps every compiled
+document. The per-step ``timings`` are CPU seconds (all threads of the worker).
 """
 
 from __future__ import annotations
