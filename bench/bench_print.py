@@ -1,5 +1,11 @@
 """Benchmark of printing the demo school's books (``layouts.batch``, as ``sodientu demo`` does).
 
+Each run also measures the FLOOR: the bare Typst compile of the very documents the pipeline compiled
+(QR codes included; dumped by the batch with ``BatchConfig.dump_dir``), by as many fresh worker
+processes, each with one reused ``typst.Compiler`` and nothing else (no glyph check, no signing, no
+manifest, no attachment, no database). The ratio pipeline / floor (CPU seconds and wall seconds,
+measured in the same run) is what issue 15 asks to bring within 1.3.
+
 Usage: .venv/bin/python bench/bench_print.py [--students 600] [--db sqlite:///demo.sqlite] [--runs 3]
                                               [--workers 2] [--per-task 8]
 
@@ -16,13 +22,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import multiprocessing
 import os
+import resource
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -30,6 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from layouts.batch import BatchConfig, BatchPool, BatchReport, run_batch, year_end_jobs
+from layouts.publish import PDF_STANDARD
 from records.db import make_engine, session_scope
 from records.demo.build import DemoConfig, build_demo, prepare_database
 from records.models import Role, School
@@ -51,13 +63,147 @@ def build(path: Path, students: int, seed: int) -> float:
     return time.perf_counter() - started
 
 
-def one_run(source: Path, work: Path, workers: int | None, per_task: int, cache_mb: float) -> BatchReport:
-    """Print everything once on a fresh copy of the database."""
+@dataclass(frozen=True)
+class Floor:
+    """The bare compile of the pipeline's documents: wall and CPU seconds, per-template CPU seconds."""
+
+    wall: float
+    cpu: float
+    per_template: dict[str, tuple[int, float]]  # template -> (documents, CPU seconds summed)
+
+    @property
+    def render_cpu(self) -> float:
+        """CPU seconds of the final compiles only (the floor proper)."""
+        return sum(c for t, (_n, c) in self.per_template.items() if not t.startswith("measure-"))
+
+    @property
+    def measure_cpu(self) -> float:
+        """CPU seconds of the measuring passes (page plans) of the same books."""
+        return sum(c for t, (_n, c) in self.per_template.items() if t.startswith("measure-"))
+
+
+def _floor_init() -> None:
+    from layouts import render
+
+    render._compiler()
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _floor_task(paths: list[str]) -> tuple[float, list[tuple[str, float]]]:
+    """Compile each dumped document as the pipeline does, bare (a measuring document: its query);
+    (CPU seconds, per-document seconds)."""
+    import typst
+
+    from layouts import render
+
+    c0 = _cpu()
+    out = []
+    comp = render._compiler()
+    for path in paths:
+        template = Path(path).name.split(".")[0]
+        text = Path(path).read_text(encoding="utf-8")
+        t0 = _cpu()
+        if template.startswith("measure-"):
+            source = render.template_path(template.removeprefix("measure-"))
+            typst.Compiler(input=str(source), root=str(render.TEMPLATES_DIR), font_paths=render._fonts(),
+                           ignore_system_fonts=True, sys_inputs={"doc": text}).query("<measure>", field="value")
+        else:
+            comp.compile(input=str(render.template_path(template)), format="pdf", sys_inputs={"doc": text},
+                         pdf_standards=[PDF_STANDARD], timestamp=render.FIXED_TIMESTAMP, pdf_tags=False,
+                         root=str(render.TEMPLATES_DIR))
+        out.append((template, _cpu() - t0))
+    return _cpu() - c0, out
+
+
+def floor(dump: Path, workers: int) -> Floor:
+    """Compile every dumped document again, bare, in ``workers`` fresh processes (warmed up first)."""
+    docs = sorted(dump.glob("*.json"), key=lambda p: -p.stat().st_size)  # big ones first, as the batch
+    tasks: list[list[str]] = []
+    small: list[str] = []
+    for p in docs:
+        if p.name.startswith(("transcript.", "measure-transcript.")):
+            small.append(str(p))
+            if len(small) == 8:
+                tasks.append(small)
+                small = []
+        else:
+            tasks.append([str(p)])
+    if small:
+        tasks.append(small)
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max(1, workers), mp_context=ctx, initializer=_floor_init) as pool:
+        list(pool.map(time.sleep, [0.3] * max(1, workers)))  # every worker started and warm
+        started = time.perf_counter()
+        results = list(pool.map(_floor_task, tasks))
+        wall = time.perf_counter() - started
+    per: dict[str, tuple[int, float]] = {}
+    for _cpu_s, items in results:
+        for template, seconds in items:
+            n, total = per.get(template, (0, 0.0))
+            per[template] = (n + 1, total + seconds)
+    return Floor(wall, sum(c for c, _ in results), per)
+
+
+class TreeRss:
+    """Samples the resident memory of this process and its children (summed) every 0.1 s: the run's peak."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @staticmethod
+    def _tree(pid: int) -> list[int]:
+        out, todo = [], [pid]
+        while todo:
+            p = todo.pop()
+            out.append(p)
+            for task in Path(f"/proc/{p}/task").glob("*"):
+                try:
+                    todo += [int(c) for c in (task / "children").read_text().split()]
+                except OSError:
+                    pass
+        return out
+
+    def _loop(self) -> None:
+        page = os.sysconf("SC_PAGE_SIZE") / 2**20
+        while not self._stop.wait(0.1):
+            total = 0.0
+            for pid in self._tree(os.getpid()):
+                try:
+                    total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page
+                except (OSError, ValueError, IndexError):
+                    pass
+            self.peak_mb = max(self.peak_mb, total)
+
+
+PEAKS: list[float] = []
+
+
+def one_run(source: Path, work: Path, workers: int | None, per_task: int, cache_mb: float) -> tuple[BatchReport, Floor]:
+    """Print everything once on a fresh copy of the database, then compile the same documents bare."""
+    work = Path(tempfile.mkdtemp(dir=work))  # a fresh folder: no WAL file of an earlier run beside the copy
     db = work / "demo.sqlite"
     shutil.copyfile(source, db)
     out = work / "out"
     shutil.rmtree(out, ignore_errors=True)
     shutil.rmtree(work / "keys", ignore_errors=True)
+    dump = work / "documents"
+    shutil.rmtree(dump, ignore_errors=True)
     url = f"sqlite:///{db}"
     engine = make_engine(url)
     pool = BatchPool(workers)
@@ -71,25 +217,46 @@ def one_run(source: Path, work: Path, workers: int | None, per_task: int, cache_
     engine.dispose()
     time.sleep(3.0)  # the demo builds its data meanwhile: the workers are warm when printing starts
     config = BatchConfig(url, str(out), str(key.private_file), key.passphrase, office, issued_on=TODAY,
-                         transcripts_per_task=per_task, cache_limit_mb=cache_mb)
+                         transcripts_per_task=per_task, cache_limit_mb=cache_mb, dump_dir=str(dump))
     try:
-        return run_batch(config, jobs, pool=pool)
+        with TreeRss() as rss:
+            report = run_batch(config, jobs, pool=pool)
+        PEAKS.append(rss.peak_mb)
     finally:
         pool.close()
+    return report, floor(dump, report.workers)
 
 
-def report(runs: list[BatchReport]) -> None:
+def _fmt(values: list[float], digits: int = 2) -> str:
+    return f"median {statistics.median(values):6.{digits}f}  ({', '.join(f'{v:.{digits}f}' for v in values)})"
+
+
+def report(measured: list[tuple[BatchReport, Floor]]) -> None:
+    runs = [r for r, _f in measured]
+    floors = [f for _r, f in measured]
     last = runs[-1]
     walls = [r.wall for r in runs]
-    cpus = [r.worker_cpu for r in runs]
+    cpus = [r.worker_cpu - r.warmup_cpu for r in runs]
     print(f"files {len(last.files)}, pages {last.pages}, failures {len(last.failures)}, workers {last.workers}")
-    print(f"wall  median {statistics.median(walls):6.2f} s  ({', '.join(f'{w:.2f}' for w in walls)})")
-    print(f"CPU   median {statistics.median(cpus):6.2f} s  (workers, warm-up included; "
-          f"{', '.join(f'{c:.1f}' for c in cpus)})")
+    print(f"pipeline wall s   {_fmt(walls)}")
+    print(f"pipeline CPU s    {_fmt(cpus)}  (workers, warm-up excluded)")
+    print(f"Typst wall s      {_fmt([f.wall for f in floors])}  (final compiles + measuring passes, same workers)")
+    print(f"floor CPU s       {_fmt([f.render_cpu for f in floors])}  (bare Typst compile of the same documents)")
+    print(f"measure CPU s     {_fmt([f.measure_cpu for f in floors])}  (Typst's measuring passes of the same books)")
+    print(f"ratio CPU pipeline / floor            {_fmt([(r.worker_cpu - r.warmup_cpu) / f.render_cpu for r, f in measured])}")
+    print(f"ratio CPU pipeline / (floor+measure)  {_fmt([(r.worker_cpu - r.warmup_cpu) / f.cpu for r, f in measured])}")
+    print(f"ratio wall pipeline / Typst wall      {_fmt([r.wall / f.wall for r, f in measured])}")
+    for template in sorted(floors[-1].per_template):
+        n, total = floors[-1].per_template[template]
+        print(f"  floor {template:<12} {n:4d} documents, {total:7.2f} CPU s, {1000 * total / n:7.1f} ms each")
     print(f"pages per second (wall) {last.pages / statistics.median(walls):6.1f}; "
           f"per CPU second {last.pages / statistics.median(cpus):6.1f}")
-    print(f"peak RSS of a worker {max(r.worker_peak_rss_mb for r in runs):.0f} MB; Typst cache trims {last.cache_trims}")
-    print(f"  {'book':<20} {'files':>5} {'pages':>6} {'median s':>9}   time summed over the books (s)")
+    parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = max(r.worker_peak_rss_mb for r in runs)
+    print(f"peak RSS of a worker {peak:.0f} MB (bound: {last.workers} x {peak:.0f} + parent {parent:.0f} = "
+          f"{last.workers * peak + parent:.0f} MB); sampled peak of the whole run (parent + workers) "
+          f"{_fmt(PEAKS, 0)} MB; Typst cache trims {last.cache_trims}")
+    print(f"  {'book':<20} {'files':>5} {'pages':>6} {'median s':>9}   CPU s summed over the books, per step")
     for kind, (n, pages, seconds) in last.medians().items():
         files = [f for f in last.files if f.kind == kind]
         totals: dict[str, float] = {}

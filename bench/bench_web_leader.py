@@ -159,6 +159,7 @@ def main() -> None:
             ("admin", admin, f"/sua-diem/{request_id}"),
             ("teacher", teacher, "/giao-vien/de-nghi-sua-diem"),
             ("teacher", teacher, f"/giao-vien/de-nghi-sua-diem?pc={info['assignment']}"),
+            ("head of dept", _client(app, users["head_of_department"]), "/to-chuyen-mon"),
         ]
         # Python's full (generation-2) garbage collections walk every live object: in this process that includes
         # what the demo build left behind, and one pass takes 0.2 s on the loaded test machine. Measured as is,

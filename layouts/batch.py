@@ -26,6 +26,12 @@ every book. Jobs travel in tasks (a mark book or a register alone, transcripts b
 
 A job that fails is reported (``JobOutcome.error_vi`` for the user, ``error_en`` for the log) and the
 other jobs go on; a worker that dies fails the jobs of its unfinished tasks only.
+
+``print_book(session, actor, job)`` runs the same steps for one job in the caller's session (the
+single-book ``sodientu print`` commands). With ``BatchConfig.journal`` each task journals its editions
+before committing them (``layouts.printrun``: resumable runs); a pool worker commits nothing once the
+process that started it is gone, and exits. ``BatchConfig.dump_dir`` (benchmarks) keeps every compiled
+document. The per-step ``timings`` are CPU seconds (all threads of the worker).
 """
 
 from __future__ import annotations
@@ -129,7 +135,7 @@ class BatchConfig:
     workers: int | None = None  # default: one per available core; 0: in this process
     transcripts_per_task: int = 8
     p12_file: str | None = None  # PAdES-sign every PDF with this PKCS#12 (slower; optional)
-    cache_limit_mb: float = 400.0  # a worker above this flushes Typst's cache after a big book (peak < 500 MB)
+    cache_limit_mb: float = 300.0  # a worker above this flushes Typst's cache after a big book and returns the memory
     # issue listeners of the parent (layouts.publish.add_issue_listener), installed in every worker
     issue_listeners: tuple[str, ...] = field(default_factory=lambda: _parent_issue_listeners())
     # ``layouts.printrun``: each task writes a journal line per edition before its commit (resume)
@@ -153,7 +159,7 @@ class PrintedFile:
     school_year: str | None = None
     class_name: str | None = None
     student_code: str | None = None
-    timings: tuple[tuple[str, float], ...] = ()
+    timings: tuple[tuple[str, float], ...] = ()  # CPU seconds per step (load, measure, sign_qr, render, …)
 
     def manifest_entry(self) -> Any:
         """The ``records.demo.manifest.ManifestEntry`` of the file."""
@@ -204,6 +210,7 @@ class BatchReport:
     worker_cpu: float
     worker_peak_rss_mb: float
     cache_trims: int = 0
+    warmup_cpu: float = 0.0  # of worker_cpu: starting the workers (imports, Compiler, tables), before the jobs
 
     @property
     def files(self) -> tuple[PrintedFile, ...]:
@@ -343,6 +350,7 @@ def run_batch(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | Non
         own_pool = pool = BatchPool(min(workers, len(tasks)) if tasks else 0)
     outcomes: list[JobOutcome] = []
     stats: list[TaskStats] = []
+    warm_cpu = 0.0
 
     def done(results: list[JobOutcome]) -> None:
         for outcome in results:
@@ -376,6 +384,7 @@ def run_batch(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | Non
             for warm in pool._warm:
                 if warm.done() and warm.exception() is None:
                     stats.append(warm.result())
+                    warm_cpu += warm.result().cpu
     finally:
         if own_pool is not None:
             own_pool.close()
@@ -387,7 +396,7 @@ def run_batch(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | Non
             per_pid[s.pid] = s
     return BatchReport(tuple(outcomes), time.perf_counter() - started, pool.workers,
                        sum(s.cpu for s in per_pid.values()), max((s.peak_rss_mb for s in stats), default=0.0),
-                       sum(s.trims for s in per_pid.values()))
+                       sum(s.trims for s in per_pid.values()), warm_cpu)
 
 
 @dataclass(frozen=True)
@@ -550,6 +559,10 @@ class _Doc:
 
 def _run_task(config: BatchConfig, jobs: tuple[Job, ...]) -> tuple[list[JobOutcome], TaskStats]:
     """Read, produce, record and write the jobs of one task; one outcome per job."""
+    from layouts.render import query_seconds, set_dump_dir
+
+    if config.dump_dir is not None:
+        set_dump_dir(config.dump_dir)
     errors: dict[Job, tuple[str, str, str | None]] = {}
     docs: list[_Doc] = []
     try:
@@ -563,22 +576,38 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...]) -> tuple[list[JobOutco
 
     # 1. read: inputs, documents, rights and key (short read transaction)
     with Session(state.read_engine) as session:
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         students = _prefetch_students(session, state.actor, jobs)
-        prefetch_share = (time.perf_counter() - t0) / max(1, len(students))
+        prefetch_share = (time.process_time() - t0) / max(1, len(students))
+        loaded: dict[Job, list[_Doc]] = {}
         for job in jobs:
-            t0 = time.perf_counter() - (prefetch_share if job.kind == TRANSCRIPT else 0.0)
+            t0 = time.process_time() - (prefetch_share if job.kind == TRANSCRIPT else 0.0)
+            measured = query_seconds()
             try:
                 job_docs = _load(session, state.actor, job, issued, students)
-                _check(session, state.actor, state.private_key, job_docs)
             except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the others
                 session.rollback()
                 errors[job] = _messages(job, exc)
                 continue
-            share = (time.perf_counter() - t0) / max(1, len(job_docs))
+            measure = query_seconds() - measured  # Typst's measuring passes (page plans), inside the load
+            share = (time.process_time() - t0 - measure) / max(1, len(job_docs))
             for doc in job_docs:
                 doc.timings["load"] = share
+                doc.timings["measure"] = measure / len(job_docs)
+            loaded[job] = job_docs
+        t0 = time.process_time()
+        traced = _traced_together(session, jobs, loaded, state.private_key)
+        for job, job_docs in loaded.items():
+            try:
+                _check(session, state.actor, state.private_key, job_docs, traced=traced)
+            except Exception as exc:  # noqa: BLE001
+                session.rollback()
+                errors[job] = _messages(job, exc)
+                continue
             docs.extend(job_docs)
+        share = (time.process_time() - t0) / max(1, len(docs))
+        for doc in docs:
+            doc.timings["check"] = share
         session.rollback()  # nothing to keep: end the read transaction
 
     # 2. produce (no database)
@@ -600,7 +629,7 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...]) -> tuple[list[JobOutco
         try:
             with Session(state.write_engine, expire_on_commit=False) as session:
                 for doc in ready:
-                    t0 = time.perf_counter()
+                    t0 = time.process_time()
                     try:
                         with session.begin_nested():
                             doc.published = record_publication(session, state.actor, doc.produced, scope=doc.scope)
@@ -609,7 +638,7 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...]) -> tuple[list[JobOutco
                         recorded.append(doc)
                     except Exception as exc:  # noqa: BLE001
                         _add_error(errors, doc.job, exc)
-                    doc.timings["record"] = time.perf_counter() - t0
+                    doc.timings["record"] = time.process_time() - t0
                 if config.journal and recorded:  # before the commit: a committed edition is always journaled
                     from layouts.printrun import journal_editions
 
@@ -740,11 +769,28 @@ def _register_doc(session: Session, actor: Any, job: Job, issued: dt.date) -> _D
                 Scope(school.id, part=inp.course), inp.course)
 
 
-def _check(session: Session, actor: Any, private_key: Any, docs: list[_Doc]) -> None:
+def _check(session: Session, actor: Any, private_key: Any, docs: list[_Doc], *, traced: bool = False) -> None:
     from layouts.publish import check_publication
 
     for doc in docs:
-        doc.edition_kind = check_publication(session, actor, doc.document, scope=doc.scope, private_key=private_key)
+        doc.edition_kind = check_publication(session, actor, doc.document, scope=doc.scope, private_key=private_key,
+                                             traced=traced)
+
+
+def _traced_together(session: Session, jobs: Sequence[Job], docs: dict[Job, list[_Doc]], private_key: Any) -> bool:
+    """Check the values of all the task's books against the trail at once (True: all match)."""
+    from layouts.publish import require_traced_scopes
+    from records.errors import IntegrityError
+
+    scopes = [doc.scope for job in jobs for doc in docs.get(job, ())]
+    if len(scopes) < 2:
+        return False
+    try:
+        require_traced_scopes(session, scopes, private_key)
+    except IntegrityError:
+        session.rollback()
+        return False  # some book differs from the trail: each is checked alone, to fail that one only
+    return True
 
 
 def _produce(private_key: Any, pdf_signer: Any, doc: _Doc, issued: dt.date, cache_limit_mb: float,
@@ -778,11 +824,11 @@ def _write_tmp(config: BatchConfig, doc: _Doc) -> Path:
 
 def _write(config: BatchConfig, doc: _Doc) -> PrintedFile:
     """Put the PDF written before the commit in place (atomically) and describe it."""
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     target = Path(config.out_dir) / doc.path
     tmp = doc.tmp if doc.tmp is not None else _write_tmp(config, doc)
     tmp.replace(target)
-    doc.timings["write"] = time.perf_counter() - t0
+    doc.timings["write"] = time.process_time() - t0
     return _printed(doc)
 
 

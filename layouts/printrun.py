@@ -260,8 +260,12 @@ class RunReport:
 
 def print_run(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | None = None,
               progress: Callable[[JobOutcome], None] | None = None, reprint: bool = False,
-              on_resume: Callable[[Resumed], None] | None = None) -> RunReport:
+              on_resume: Callable[[Resumed], None] | None = None,
+              execute: Callable[..., BatchReport] | None = None) -> RunReport:
     """Print the jobs into ``config.out_dir``, skipping those an earlier run finished (module docstring).
+
+    ``execute`` runs the remaining jobs (default ``run_batch``: local worker processes;
+    ``layouts.printqueue.queued(url)``: the RQ queue) with the same signature as ``run_batch``.
 
     Ctrl-C (KeyboardInterrupt) stops the run after the tasks under way: the report says
     ``interrupted`` and running the same jobs again continues.
@@ -293,7 +297,8 @@ def print_run(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | Non
         batch = None
         interrupted = False
         try:
-            batch = run_batch(replace(config, journal=True), todo, pool=pool, progress=done) if todo else None
+            run = execute or run_batch
+            batch = run(replace(config, journal=True), todo, pool=pool, progress=done) if todo else None
         except KeyboardInterrupt:
             interrupted = True
         return RunReport(batch, earlier, len(jobs), len(jobs) - len(todo), resumed.recovered, interrupted,

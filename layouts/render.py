@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import threading
+import time
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -71,6 +71,21 @@ def _compiler() -> typst.Compiler:
     return comp
 
 
+_query_cpu = 0.0  # CPU seconds spent in query_document by this process (benchmarks split them out)
+_dump_dir: Path | None = None
+
+
+def query_seconds() -> float:
+    """CPU seconds this process spent in :func:`query_document` (the measuring passes) so far."""
+    return _query_cpu
+
+
+def set_dump_dir(folder: str | Path | None) -> None:
+    """Benchmarks: write every measuring document (template + JSON) into ``folder`` (None: stop)."""
+    global _dump_dir
+    _dump_dir = Path(folder) if folder is not None else None
+
+
 def query_document(template: str, document: Any, selector: str) -> list[Any]:
     """Lay a book document out and return the ``value`` of every ``metadata`` matching ``selector``.
 
@@ -81,6 +96,11 @@ def query_document(template: str, document: Any, selector: str) -> list[Any]:
     path = template_path(template)
     text = document_json(doc)
     check_glyphs(text, what="document")
+    global _query_cpu
+    if _dump_dir is not None:
+        _dump_dir.mkdir(parents=True, exist_ok=True)
+        (_dump_dir / f"measure-{template}.{os.getpid()}.{time.perf_counter_ns()}.json").write_text(text, "utf-8")
+    started = time.process_time()
     comp = typst.Compiler(input=str(path), root=str(TEMPLATES_DIR), font_paths=_fonts(),
                           ignore_system_fonts=True, sys_inputs={"doc": text})
     try:
@@ -90,6 +110,8 @@ def query_document(template: str, document: Any, selector: str) -> list[Any]:
             "Không in được sổ: lỗi trong mẫu in. Vui lòng báo cho quản trị hệ thống.",
             f"typst query of {path.name} failed: {getattr(exc, 'message', exc)}\n{getattr(exc, 'diagnostic', '')}",
         ) from exc
+    finally:
+        _query_cpu += time.process_time() - started
 
 
 def template_path(template: str) -> Path:
@@ -215,113 +237,60 @@ def trim_cache(limit_mb: float = 320.0) -> bool:
     compiler = _compiler()
     for _ in range(_EVICT_AGE):
         compiler.compile(input=_EMPTY_SOURCE, format="pdf")
+    _release_free_memory()
     return True
+
+
+def _release_free_memory() -> None:
+    """Give the memory freed by the eviction back to the system (glibc ``malloc_trim``; elsewhere nothing).
+
+    Without it the freed memory stays in the allocator's free lists and the resident size never
+    drops (measured: a process at 302 MB after three mark books stayed at 302 MB after the eviction,
+    and came down to 169 MB with ``malloc_trim``).
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    try:
+        trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return
+    trim(0)
 
 
 # --- glyph coverage -------------------------------------------------------------------
 
 def _cmap_codepoints(font_file: Path) -> frozenset[int]:
-    """Code points mapped by a TrueType font's cmap (formats 4 and 12)."""
-    data = font_file.read_bytes()
-    num_tables = struct.unpack_from(">H", data, 4)[0]
-    cmap_off = None
-    for i in range(num_tables):
-        tag, _check, off, _len = struct.unpack_from(">4sIII", data, 12 + 16 * i)
-        if tag == b"cmap":
-            cmap_off = off
-    if cmap_off is None:
-        raise RenderError("Phông chữ hỏng.", f"{font_file.name} has no cmap table")
-    points: set[int] = set()
-    n_sub = struct.unpack_from(">H", data, cmap_off + 2)[0]
-    for i in range(n_sub):
-        platform, encoding, sub_off = struct.unpack_from(">HHI", data, cmap_off + 4 + 8 * i)
-        if (platform, encoding) not in ((3, 1), (3, 10), (0, 3), (0, 4)):
-            continue
-        base = cmap_off + sub_off
-        fmt = struct.unpack_from(">H", data, base)[0]
-        if fmt == 4:
-            seg_x2 = struct.unpack_from(">H", data, base + 6)[0]
-            segs = seg_x2 // 2
-            ends = struct.unpack_from(f">{segs}H", data, base + 14)
-            starts = struct.unpack_from(f">{segs}H", data, base + 16 + seg_x2)
-            deltas = struct.unpack_from(f">{segs}h", data, base + 16 + 2 * seg_x2)
-            ro_base = base + 16 + 3 * seg_x2
-            ranges = struct.unpack_from(f">{segs}H", data, ro_base)
-            for s in range(segs):
-                for cp in range(starts[s], ends[s] + 1):
-                    if cp == 0xFFFF:
-                        continue
-                    if ranges[s] == 0:
-                        gid = (cp + deltas[s]) & 0xFFFF
-                    else:
-                        addr = ro_base + 2 * s + ranges[s] + 2 * (cp - starts[s])
-                        gid = struct.unpack_from(">H", data, addr)[0]
-                        if gid:
-                            gid = (gid + deltas[s]) & 0xFFFF
-                    if gid:
-                        points.add(cp)
-        elif fmt == 12:
-            n_groups = struct.unpack_from(">I", data, base + 12)[0]
-            for g in range(n_groups):
-                start, end, start_gid = struct.unpack_from(">III", data, base + 16 + 12 * g)
-                for cp in range(start, end + 1):
-                    if start_gid + (cp - start):
-                        points.add(cp)
-    return frozenset(points)
+    """Code points mapped by a font's best Unicode cmap (fontTools), .notdef excluded.
 
+    fontTools replaced a hand-written cmap parser: the same code points, 7.7 ms against 1.7 ms for the
+    four text fonts, once per process (``covered_codepoints`` is cached).
+    """
+    from fontTools.ttLib import TTFont, TTLibError
 
-def _table(data: bytes, want: bytes) -> int:
-    num_tables = struct.unpack_from(">H", data, 4)[0]
-    for i in range(num_tables):
-        tag, _check, off, _len = struct.unpack_from(">4sIII", data, 12 + 16 * i)
-        if tag == want:
-            return int(off)
-    raise RenderError("Phông chữ hỏng.", f"font has no {want.decode()} table")
-
-
-def _glyph_ids(data: bytes, cmap_off: int) -> dict[int, int]:
-    """Code point -> glyph id from the Unicode BMP format-4 subtable."""
-    out: dict[int, int] = {}
-    n_sub = struct.unpack_from(">H", data, cmap_off + 2)[0]
-    for i in range(n_sub):
-        platform, encoding, sub_off = struct.unpack_from(">HHI", data, cmap_off + 4 + 8 * i)
-        base = cmap_off + sub_off
-        if (platform, encoding) != (3, 1) or struct.unpack_from(">H", data, base)[0] != 4:
-            continue
-        seg_x2 = struct.unpack_from(">H", data, base + 6)[0]
-        segs = seg_x2 // 2
-        ends = struct.unpack_from(f">{segs}H", data, base + 14)
-        starts = struct.unpack_from(f">{segs}H", data, base + 16 + seg_x2)
-        deltas = struct.unpack_from(f">{segs}h", data, base + 16 + 2 * seg_x2)
-        ro_base = base + 16 + 3 * seg_x2
-        ranges = struct.unpack_from(f">{segs}H", data, ro_base)
-        for s in range(segs):
-            for cp in range(starts[s], ends[s] + 1):
-                if ranges[s] == 0:
-                    gid = (cp + deltas[s]) & 0xFFFF
-                else:
-                    gid = struct.unpack_from(">H", data, ro_base + 2 * s + ranges[s] + 2 * (cp - starts[s]))[0]
-                    gid = (gid + deltas[s]) & 0xFFFF if gid else 0
-                if gid and cp != 0xFFFF:
-                    out[cp] = gid
-    return out
+    try:
+        with TTFont(font_file, lazy=True) as font:
+            cmap = font.getBestCmap()
+    except (TTLibError, OSError, KeyError) as exc:
+        raise RenderError("Phông chữ hỏng.", f"{font_file.name}: cannot read its cmap ({exc})") from None
+    if cmap is None:
+        raise RenderError("Phông chữ hỏng.", f"{font_file.name} has no Unicode cmap")
+    return frozenset(cp for cp, glyph in cmap.items() if glyph != ".notdef")
 
 
 def advance_widths(font_file: Path, codepoints: Iterable[int]) -> dict[str, float]:
-    """Advance width in em of each given character that the font maps (hmtx, no kerning)."""
-    data = font_file.read_bytes()
-    upm = struct.unpack_from(">H", data, _table(data, b"head") + 18)[0]
-    n_hmetrics = struct.unpack_from(">H", data, _table(data, b"hhea") + 34)[0]
-    hmtx = _table(data, b"hmtx")
-    gids = _glyph_ids(data, _table(data, b"cmap"))
-    out: dict[str, float] = {}
-    for cp in codepoints:
-        gid = gids.get(cp)
-        if gid is None:
-            continue
-        adv = struct.unpack_from(">H", data, hmtx + 4 * min(gid, n_hmetrics - 1))[0]
-        out[chr(cp)] = round(adv / upm, 4)
-    return out
+    """Advance width in em of each given character that the font maps (hmtx, no kerning; fontTools)."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(font_file, lazy=True) as font:
+        cmap = font.getBestCmap() or {}
+        upm = font["head"].unitsPerEm
+        metrics = font["hmtx"].metrics
+        return {chr(cp): round(metrics[cmap[cp]][0] / upm, 4) for cp in codepoints
+                if cp in cmap and cmap[cp] != ".notdef"}
 
 
 #: Characters whose widths the templates know (Vietnamese text, digits, punctuation).

@@ -61,6 +61,9 @@ def create_app(db_url: str | None = None, **config: Any) -> Flask:
     csrf.register(app)
     auth.register(app)
     views.register(app)
+    from web import navigation
+
+    navigation.register(app)  # each role's pages in base.html's navigation bar
     from web import security
 
     security.register(app)  # CSP, frame-ancestors, nosniff, referrer policy (web/security.py)

@@ -25,6 +25,7 @@ from archive.errors import (
     RetentionError,
 )
 from layouts.errors import LayoutOverflowError, RenderError
+from layouts.printqueue import QueueUnavailableError
 from records.demo.build import DemoExistsError
 from records.errors import (
     AuthenticationError,
@@ -99,6 +100,7 @@ ERRORS: dict[type[SodientuError], Answer] = {
     ScanError: Answer(400, "Không nhập được bản quét"),
     ScanFileError: Answer(400, "Tệp quét bị từ chối"),
     GridInvalid: Answer(400, "Có ô chưa hợp lệ"),
+    QueueUnavailableError: Answer(503, "Hàng đợi in không hoạt động"),
 }
 
 HTTP_TITLES = {

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, g, redirect, render_template, url_for
 
 from records.models import Role
-from records.services import mark_entry, reads
+from records.services import leadership, mark_entry, reads
 from web.app import db
 from web.auth import home_url, role_page, signed_in
 
@@ -56,10 +56,12 @@ def vice_principal() -> Any:
 @bp.get("/to-chuyen-mon")
 @role_page(Role.HEAD_OF_DEPARTMENT)
 def department() -> Any:
-    """The head of department: the school's classes and their own teaching."""
+    """The head of department: their department's entry progress, the school's classes, their own teaching."""
+    schools = _schools()
+    departments = [d for s in schools if (d := leadership.department_progress(db(), g.actor, s.id))]
     return render_template("home/teacher.html", title="Tổ trưởng chuyên môn",
-                           assignments=reads.assignments_of(db(), g.actor),
-                           overview=[(s, *reads.school_classes(db(), g.actor, s.id)) for s in _schools()])
+                           assignments=reads.assignments_of(db(), g.actor), departments=departments,
+                           overview=[(s, *reads.school_classes(db(), g.actor, s.id)) for s in schools])
 
 
 @bp.get("/chu-nhiem")

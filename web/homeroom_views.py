@@ -19,6 +19,7 @@ from records.services import attendance, conduct, homeroom, photos, results, stu
 from records.services.attendance import Absence
 from records.services.context import today as service_today
 from records.services.limits import FIELD_LABELS_VI
+from web import sheets
 from web.app import db
 from web.auth import role_page
 from web.forms import attempt, parse_date
@@ -135,24 +136,41 @@ def _month(class_id: int) -> tuple[homeroom.HomeroomClass, int, int]:
     return klass, year, month
 
 
-def _grid(sheet: homeroom.AttendanceMonth, posted: dict[tuple[int, int], str] | None) -> list[tuple[Any, list[Any]]]:
-    """Each row with its cells (column, input name or None, value shown, stored value, differs) for the template."""
+def _grid(sheet: homeroom.AttendanceMonth, typed: dict[tuple[int, int], str] | None) -> list[tuple[Any, list[Any]]]:
+    """Each row with its cells (column, input name or None, value shown, stored value) for the template."""
     lines = []
     for row in sheet.rows:
         cells = []
         for column, day in enumerate(sheet.days):
             stored = row.cells.get(day, "")
-            value = posted.get((row.enrolment_id, day), stored) if posted else stored
+            value = sheets.echo(typed.get((row.enrolment_id, day), stored)) if typed else stored
             name = f"d-{row.enrolment_id}-{day}" if day in row.open_days else None
-            cells.append((column, name, value, stored, value != stored))
+            cells.append((column, name, value, stored))
         lines.append((row, cells))
     return lines
 
 
-def _attendance(sheet: homeroom.AttendanceMonth, posted: dict[tuple[int, int], str] | None, version: int,
-                error: str = "") -> str:
-    return render_template("homeroom/attendance.html", sheet=sheet, lines=_grid(sheet, posted), version=version,
-                           error=error)
+def _typed_changed(sheet: homeroom.AttendanceMonth, typed: dict[tuple[int, int], str] | None) -> str:
+    """The cells whose typed value (shown back after a refusal) differs from the stored one (``data-changed``)."""
+    rows = {r.enrolment_id: r for r in sheet.rows}
+    return " ".join(f"d-{e}-{d}" for (e, d), v in (typed or {}).items()
+                    if e in rows and v != rows[e].cells.get(d, ""))
+
+
+def _attendance(sheet: homeroom.AttendanceMonth, typed: dict[tuple[int, int], str] | None, version: int,
+                error: str = "", conflict: sheets.Conflict | None = None) -> str:
+    return render_template("homeroom/attendance.html", sheet=sheet, lines=_grid(sheet, typed), version=version,
+                           error=error, conflict=conflict, typed_changed=_typed_changed(sheet, typed))
+
+
+def _attendance_conflict(sheet: homeroom.AttendanceMonth, posted: dict[tuple[int, int], str]) -> sheets.Conflict:
+    """The cells the user changed that differ from the month now stored."""
+    mine = sheets.only_changed({f"d-{e}-{d}": v for (e, d), v in posted.items()}, request.form)
+    lines = [sheets.Line(name, f"{row.roll_number}. {row.full_name}", f"Ngày {day}/{sheet.month}", mine[name],
+                         row.cells.get(day, ""))
+             for row in sheet.rows for day in sorted(row.open_days)
+             if (name := f"d-{row.enrolment_id}-{day}") in mine and mine[name] != row.cells.get(day, "")]
+    return sheets.conflict(lines, {"version": sheet.version})
 
 
 @bp.get("/lop/<int:class_id>/diem-danh")
@@ -206,12 +224,6 @@ def _status(error: Exception) -> int:
     return 409 if isinstance(error, StaleSheetError) else 423 if isinstance(error, BookLockedError) else 400
 
 
-def _conflict_text(error: Exception) -> str:
-    if isinstance(error, StaleSheetError):
-        return ("Trong lúc bạn nhập, bảng này đã được lưu ở nơi khác (một thẻ hay máy khác). Dữ liệu bạn vừa nhập "
-                "CHƯA được lưu và vẫn hiện dưới đây; ô tô vàng là ô khác với bản vừa được lưu. Kiểm tra lại, rồi "
-                "bấm «Lưu» để ghi bản của bạn.")
-    return getattr(error, "message_vi", str(error))
 
 
 @bp.post("/lop/<int:class_id>/diem-danh")
@@ -226,11 +238,15 @@ def save_attendance(class_id: int) -> Any:
         saved = attendance.save_absences(db(), g.actor, _class(class_id), items, expected_version=version)
     except _Refused as refused:
         return _attendance(sheet, refused.posted, version, refused.error.message_vi), 400
+    except StaleSheetError:
+        db().rollback()
+        fresh = homeroom.attendance_month(db(), g.actor, class_id, year, month)
+        conflict = _attendance_conflict(fresh, posted)
+        return _attendance(fresh, None, fresh.version, sheets.stale_message(bool(conflict.lines)), conflict), 409
     except REFUSED as error:
         db().rollback()
         fresh = homeroom.attendance_month(db(), g.actor, class_id, year, month)
-        return _attendance(fresh, posted, fresh.version if isinstance(error, StaleSheetError) else version,
-                           _conflict_text(error)), _status(error)
+        return _attendance(fresh, posted, version, error.message_vi), _status(error)
     db().commit()
     flash(f"Đã lưu điểm danh tháng {month}/{year}: {saved.created} ô ghi mới, {saved.updated} ô sửa, "
           f"{saved.deleted} ô xóa.")
@@ -245,7 +261,7 @@ def save_attendance(class_id: int) -> Any:
 def conduct_page(class_id: int) -> Any:
     """Conduct / training levels and the homeroom teacher's comments for a period (``?ky=hk1|hk2|cn``)."""
     sheet = homeroom.conduct_sheet(db(), g.actor, class_id, homeroom.parse_period(request.args.get("ky")))
-    return render_template("homeroom/conduct.html", sheet=sheet, posted=None,
+    return render_template("homeroom/conduct.html", sheet=sheet, posted=None, conflict=None, typed_changed="",
                            versions=(sheet.conduct_version, sheet.comment_version))
 
 
@@ -266,16 +282,52 @@ def save_conduct(class_id: int) -> Any:
         a = conduct.save_conduct(db(), g.actor, klass, period, levels, expected_version=kept[0]) if levels else None
         b = conduct.save_homeroom_comments(db(), g.actor, klass, period, comments,
                                            expected_version=kept[1]) if comments else None
+    except StaleSheetError:
+        db().rollback()
+        fresh = homeroom.conduct_sheet(db(), g.actor, class_id, period)
+        conflict = _conduct_conflict(fresh, levels, comments)
+        return render_template("homeroom/conduct.html", sheet=fresh, posted=None, conflict=conflict, typed_changed="",
+                               versions=(fresh.conduct_version, fresh.comment_version),
+                               error=sheets.stale_message(bool(conflict.lines))), 409
     except REFUSED as error:
         db().rollback()
         fresh = homeroom.conduct_sheet(db(), g.actor, class_id, period)
-        shown = (fresh.conduct_version, fresh.comment_version) if isinstance(error, StaleSheetError) else kept
-        return render_template("homeroom/conduct.html", sheet=fresh, posted=posted, versions=shown,
-                               error=_conflict_text(error)), _status(error)
+        return render_template("homeroom/conduct.html", sheet=fresh, posted=posted, versions=kept, conflict=None,
+                               typed_changed=_conduct_changed(fresh, levels, comments),
+                               error=error.message_vi), _status(error)
     db().commit()
     changed = sum(x.created + x.updated + x.deleted for x in (a, b) if x is not None)
     flash(f"Đã lưu {sheet.klass.conduct_kind_vi.lower()} và nhận xét {period.label_vi}: {changed} thay đổi.")
     return redirect(url_for("homeroom.conduct_page", class_id=class_id, ky=period.value), code=303)
+
+
+def _text(value: str | None) -> str:
+    return (value or "").replace("\r\n", "\n").strip()
+
+
+def _conduct_differences(sheet: homeroom.ConductSheet, levels: dict[int, str | None],
+                         comments: dict[int, str]) -> list[sheets.Line]:
+    """Each posted level or comment that differs from the stored sheet."""
+    lines = []
+    for row in sheet.rows:
+        who, eid = f"{row.roll_number}. {row.full_name}", row.enrolment_id
+        if eid in levels and (levels[eid] or "") != (row.level or ""):
+            lines.append(sheets.Line(f"level-{eid}", who, sheet.klass.conduct_kind_vi, levels[eid] or "", row.level or ""))
+        if eid in comments and _text(comments[eid]) != _text(row.comment):
+            lines.append(sheets.Line(f"comment-{eid}", who, "Nhận xét", comments[eid], row.comment or ""))
+    return lines
+
+
+def _conduct_conflict(sheet: homeroom.ConductSheet, levels: dict[int, str | None],
+                      comments: dict[int, str]) -> sheets.Conflict:
+    mine = sheets.only_changed({line.name: line for line in _conduct_differences(sheet, levels, comments)},
+                               request.form)
+    return sheets.conflict(mine.values(), {"conduct_version": sheet.conduct_version,
+                                           "comment_version": sheet.comment_version})
+
+
+def _conduct_changed(sheet: homeroom.ConductSheet, levels: dict[int, str | None], comments: dict[int, str]) -> str:
+    return " ".join(line.name for line in _conduct_differences(sheet, levels, comments))
 
 
 # --- results and the check before locking ---------------------------------------------------------

@@ -22,8 +22,8 @@ from flask import Blueprint, flash, g, redirect, render_template, request
 from records.errors import BookLockedError, CutoffPassedError, StaleSheetError, ValidationError
 from records.models import Role
 from records.services import mark_entry
-from records.services.limits import SUBJECT_COMMENT_MAX
 from records.services.mark_entry import Grid, GridInvalid
+from web import sheets
 from web.app import db
 from web.auth import role_page
 
@@ -33,8 +33,6 @@ _CELL = re.compile(r"^m-(\d{1,12})-((?:tx|dk|gk|ck)\d{1,2})$")
 _COMMENT = re.compile(r"^c-(\d{1,12})$")
 
 Cells = dict[tuple[int, str], str]
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-ECHO_MAX = 2 * SUBJECT_COMMENT_MAX
 GRID, COMMENTS = "teacher/grid.html", "teacher/comments.html"
 
 
@@ -66,9 +64,21 @@ def _posted_comments() -> dict[int, str]:
 
 
 def _echo(cells: Mapping[tuple[int, str], str] | None) -> dict[tuple[int, str], str]:
-    """Typed values as the page shows them again: control characters made visible, at most
-    ``ECHO_MAX`` characters (a mark cell is never that long; a comment is refused beyond it anyway)."""
-    return {k: _CONTROL.sub("\ufffd", v[:ECHO_MAX]) for k, v in (cells or {}).items()}
+    """Typed values as the page shows them again (``sheets.echo``)."""
+    return {k: sheets.echo(v) for k, v in (cells or {}).items()}
+
+
+def field_name(enrolment_id: int, key: str) -> str:
+    """The form field of a cell: ``m-<enrolment>-<column>``, or ``c-<enrolment>`` for a subject comment."""
+    return f"c-{enrolment_id}" if key == "comment" else f"m-{enrolment_id}-{key}"
+
+
+def _conflict(grid: Grid, columns: list[tuple[str, str]], mine: Mapping[tuple[int, str], str],
+              version: int) -> sheets.Conflict:
+    lines = [sheets.Line(field_name(row.enrolment_id, key), f"{row.roll_number}. {row.full_name}", label,
+                         mine[(row.enrolment_id, key)], row.comment if key == "comment" else row.values.get(key, ""))
+             for row in grid.rows for key, label in columns if (row.enrolment_id, key) in mine]
+    return sheets.conflict(lines, {"version": version})
 
 
 def _page(grid: Grid, template: str, *, typed: Mapping[tuple[int, str], str] | None = None,
@@ -87,9 +97,13 @@ def _page(grid: Grid, template: str, *, typed: Mapping[tuple[int, str], str] | N
     order = {(r.enrolment_id, key): i for i, (r, key) in enumerate((r, k) for r in grid.rows for k in labels)}
     problems = [f"{names.get(e, 'Học sinh không thuộc lớp')}, {labels.get(k, k)}: {why}"
                 for (e, k), why in sorted(invalid.items(), key=lambda item: order.get(item[0], len(order)))]
-    return render_template(template, grid=grid, typed=_echo(typed), invalid=invalid, mine=_echo(mine),
-                           problems=problems, error=error, sheet_columns=sheet_columns,
-                           version_now=version_now,
+    conflict = _conflict(grid, sheet_columns, mine, version_now) if mine else None
+    rows = {r.enrolment_id: r for r in grid.rows}
+    stored = {(e, k): (row.comment if k == "comment" else row.values.get(k, "")) for (e, k) in (typed or {})
+              if (row := rows.get(e))}
+    typed_changed = " ".join(field_name(*k) for k, v in (typed or {}).items() if v != stored.get(k, ""))
+    return render_template(template, grid=grid, typed=_echo(typed), invalid=invalid, conflict=conflict,
+                           typed_changed=typed_changed, problems=problems, error=error, field_name=field_name,
                            form_version=version_now if read_at is None else read_at), status
 
 
@@ -103,15 +117,12 @@ def _save(template: str, cells: Mapping[tuple[int, str], str], save: Any, done: 
         grid = mark_entry.read_grid(db(), g.actor, assignment_id)
         return _page(grid, template, typed=cells, invalid=bad.cells, error=bad.message_vi, status=400,
                      read_at=version)
-    except StaleSheetError as stale:
+    except StaleSheetError:
         db().rollback()
         grid = mark_entry.read_grid(db(), g.actor, assignment_id)
-        mine = mark_entry.unsaved(db(), grid, cells)
-        told = (f"Bảng này vừa được lưu từ một trang khác (phiên bản {stale.expected} → {stale.current}); "
-                "lần lưu của bạn chưa được ghi. ")
-        told += ("Các giá trị bạn nhập vẫn còn, ở bên dưới." if mine else
-                 "Mọi giá trị bạn gửi đều trùng với dữ liệu hiện có: không còn gì phải lưu.")
-        return _page(grid, template, mine=mine, error=told, status=409)
+        kept = sheets.only_changed({field_name(*k): k for k in cells}, request.form).values()
+        mine = mark_entry.unsaved(db(), grid, {k: cells[k] for k in kept})
+        return _page(grid, template, mine=mine, error=sheets.stale_message(bool(mine)), status=409)
     except (BookLockedError, CutoffPassedError) as refused:
         db().rollback()
         grid = mark_entry.read_grid(db(), g.actor, assignment_id)

@@ -9,6 +9,7 @@ are frozen dataclasses already worded for display. The decisions themselves are 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -44,7 +45,7 @@ from records.models import (
 )
 from records.permissions import Action, Actor, allowed, require
 from records.rules import Promotion
-from records.services import context, corrections, locks
+from records.services import context, corrections, inspections, locks
 from records.services.marks import KINDS_OF_REGIME, MAX_SLOTS
 
 VN = context.VN_TZ
@@ -562,3 +563,35 @@ def class_results(session: Session, actor: Actor, class_id: int, period: Period 
         _counts([r.title for r in computed if r.title]) if computed else (),
         _counts([Promotion(r.promotion).label_vi for r in computed if r.promotion]) if period is Period.YEAR else (),
         allowed(session, actor, Action.RESULTS_APPROVE, klass), allowed(session, actor, Action.RESULTS_COMPUTE, klass))
+
+
+# --- the head of department's home ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DepartmentProgress:
+    """The entry progress of a head of department's teachers in the school's current year, as of today."""
+
+    department: str
+    year_name: str
+    progress: inspections.EntryProgress  # only the assignments of the department's teachers
+
+
+def department_progress(session: Session, actor: Actor, school_id: int, *, today: dt.date | None = None
+                        ) -> DepartmentProgress | None:
+    """What the monthly inspection shows, for the actor's own department (``User.department``) only; ``None``
+    when the actor has no department or the school no year. Reading needs ``RECORDS_READ`` on the school."""
+    years = school_years(session, actor, school_id, today=today)
+    me = session.get(User, actor.user_id)
+    current = next((y for y in years if y.current), None)
+    if me is None or not me.department or current is None:
+        return None
+    year = session.get(SchoolYear, current.id)
+    assert year is not None
+    as_of = min(context.today(today), year.ends_on)
+    progress = inspections.entry_progress(session, actor, year, as_of.year, as_of.month, today=today)
+    members = set(session.scalars(select(User.id).where(User.department == me.department,
+                                                        User.school_id == school_id)))
+    rows = tuple(r for r in progress.rows if r.teacher_id in members)
+    return DepartmentProgress(me.department, year.name, dataclasses.replace(progress, rows=rows))
+

@@ -121,6 +121,9 @@ class Grid(AssignmentHead):
     writable: bool  # the actor may save marks now
     comments_writable: bool
     refusal: str  # why not (Vietnamese), "" when writable
+    #: marks cannot be saved here (a lock, the cut-off, the term over) but the actor may ask for a correction
+    #: of this assignment (``Action.CORRECTION_REQUEST``): the grid links each cell to the request form
+    correctable: bool = False
 
     @property
     def missing(self) -> int:
@@ -306,7 +309,8 @@ def read_grid(session: Session, actor: Actor, assignment_id: int, *, today: dt.d
                 regime, _REGIME_VI.get(regime, regime.upper()), ctx.comment, required, columns, tuple(lines),
                 versions.version_of(session, versions.mark_sheet(ctx.ta)),
                 versions.version_of(session, versions.subject_comment_sheet(ctx.ta, ctx.period)),
-                not mark_refusal, not comment_refusal, mark_refusal)
+                not mark_refusal, not comment_refusal, mark_refusal,
+                bool(mark_refusal) and allowed(session, actor, Action.CORRECTION_REQUEST, ctx.ta, today=today))
 
 
 def progress_of(session: Session, actor: Actor, *, today: dt.date | None = None) -> list[Progress]:

@@ -10,14 +10,11 @@ the commit and the move of a file, on a changed file and on a stale temporary fi
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -27,43 +24,15 @@ from sqlalchemy.orm import Session
 from layouts.batch import TRANSCRIPT, make_job
 from layouts.printrun import JOURNAL_DIR, _journal_lines, job_key, print_run, resume_state, school_year_jobs
 from records.db import make_engine
-from records.demo.build import DEMO_PASSWORD, DEMO_SCHOOL_CODE, DemoConfig, build_demo, prepare_database
+from records.demo.build import DEMO_PASSWORD
 from records.demo.manifest import file_sha256, read_manifest
-from records.models import Edition, EditionStatus, Role
-from web.commands.demo import DEMO_PASSPHRASE, _user_with_role, create_demo_key
+from records.models import Edition, EditionStatus
+from tests.layouts.print_school_fixtures import TODAY, YEAR, School, school_fixture  # noqa: F401 - a fixture
+from web.commands.demo import DEMO_PASSPHRASE
 
 pytestmark = pytest.mark.slow
 
-TODAY = dt.date(2026, 6, 15)
-YEAR = "2025-2026"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass(frozen=True)
-class School:
-    url: str
-    keys: Path
-    office: str
-    folder: Path
-
-
-@pytest.fixture(scope="module")
-def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
-    folder = tmp_path_factory.mktemp("print-school")
-    url = f"sqlite:///{folder / 'school.sqlite'}"
-    engine = make_engine(url)
-    prepare_database(engine, reset=True)
-    with Session(engine) as session:
-        build_demo(session, DemoConfig(students=80, classes_per_grade=1, seed=11, today=TODAY))
-        session.commit()
-    create_demo_key(engine, DEMO_SCHOOL_CODE, folder / "keys", TODAY)
-    with Session(engine) as session:
-        from records.models import School as SchoolRow
-
-        school_id = session.scalars(select(SchoolRow.id).where(SchoolRow.code == DEMO_SCHOOL_CODE)).one()
-        office = _user_with_role(session, school_id, Role.OFFICE)
-    engine.dispose()
-    yield School(url, folder / "keys", office, folder)
 
 
 def _command(school: School, out: Path, *extra: str) -> list[str]:

@@ -105,3 +105,16 @@ def test_requests_and_the_teachers_form(session):
     leaders, board = leadership.witnesses(session, world.actor(session, Role.ADMINISTRATOR), world.school.id)
     assert {p.id for p in leaders} == {world.users[Role.PRINCIPAL].id, world.users[Role.VICE_PRINCIPAL].id}
     assert {p.id for p in board} == {world.board_witness.id}  # the applier is not offered as a witness
+
+
+def test_the_head_of_department_sees_only_the_own_departments_teachers(session):
+    world = make_world(session)
+    head = world.actor(session, Role.HEAD_OF_DEPARTMENT)
+    with on_date(IN_TERM2):
+        mine = leadership.department_progress(session, head, world.school.id)
+    assert mine is not None and mine.department == "Tổ Toán - Tin" and mine.year_name == world.year.name
+    teachers = {r.teacher_id for r in mine.progress.rows}
+    assert teachers == {world.users[Role.SUBJECT_TEACHER].id}  # not the other department's Toán teacher
+    assert mine.progress.rows and all(r.expected >= r.entered for r in mine.progress.rows)
+    with pytest.raises(PermissionDeniedError):  # reading needs RECORDS_READ on the school
+        leadership.department_progress(session, world.actor(session, Role.SUBJECT_TEACHER), world.school.id)

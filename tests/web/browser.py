@@ -105,7 +105,8 @@ def sign_in(page, base: str, username: str, password: str = DEMO_PASSWORD) -> No
     page.goto(f"{base}/dang-nhap")
     page.fill("#username", username)
     page.fill("#password", password)
-    page.click("button[type=submit]")
+    with page.expect_navigation():  # the answer (a home page, or the form again with its error) has loaded
+        page.click("button[type=submit]")
 
 
 def flash(page) -> list[str]:  # type: ignore[no-untyped-def]

@@ -15,7 +15,9 @@ from collections.abc import Iterator
 import pytest
 from click.testing import CliRunner
 
-from tests.web.browser import browser, flash, shot, sign_in
+from tests.web.browser import browser, playwright_api, shot, sign_in
+
+expect = playwright_api.expect
 
 ADMIN_PASSWORD = "mat-khau-quan-tri-1"
 FIRST_PASSWORD = "mat-khau-ban-dau-1"
@@ -71,10 +73,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app.extensions["sodientu.engine"].dispose()
 
 
+def flashed(page, *messages: str | re.Pattern[str]) -> None:  # type: ignore[no-untyped-def]
+    """The page (once it has loaded after a click) shows exactly these flash messages; Playwright retries the
+    check until they appear, so a click's answer still on its way is waited for, not read too early."""
+    expect(page.locator(".flash")).to_have_text(list(messages))
+
+
 def sign_out(page) -> None:  # type: ignore[no-untyped-def]
     page.click("#sign-out")
-    assert page.url.endswith("/dang-nhap")
-    assert page.locator(".flash").inner_text() == "Bạn đã đăng xuất."
+    page.wait_for_url("**/dang-nhap")
+    flashed(page, "Bạn đã đăng xuất.")
 
 
 def test_a_school_from_nothing_to_a_first_class_then_every_role(server, browser):
@@ -87,19 +95,20 @@ def test_a_school_from_nothing_to_a_first_class_then_every_role(server, browser)
 
     # a wrong password is refused
     sign_in(page, base, "quantri", "khong-dung-mat-khau")
-    assert page.locator("#login-error").inner_text() == "Tên đăng nhập hoặc mật khẩu không đúng."
+    expect(page.locator("#login-error")).to_have_text("Tên đăng nhập hoặc mật khẩu không đúng.")
     shot(page, "02-sai-mat-khau")
 
     # the administrator sets the school up: a year, the staff, a class with its homeroom teacher and teachers
     sign_in(page, base, "quantri", ADMIN_PASSWORD)
-    assert page.url == f"{base}/quan-tri"
-    assert page.locator("#who-role").inner_text() == "Quản trị hệ thống"
+    page.wait_for_url(f"{base}/quan-tri")
+    expect(page.locator("#who-role")).to_have_text("Quản trị hệ thống")
     page.fill("#new-year input[name=start_year]", "2025")
     page.click("#new-year button")
-    assert flash(page) == ["Đã tạo năm học 2025-2026."]
+    flashed(page, "Đã tạo năm học 2025-2026.")
     year_url = page.url
     shot(page, "03-nam-hoc")
     page.click("text=Tài khoản")
+    page.wait_for_url("**/quan-tri/tai-khoan")
     for login, name, roles in STAFF:
         page.fill("#nu-username", login)
         page.fill("#nu-full", name)
@@ -108,22 +117,23 @@ def test_a_school_from_nothing_to_a_first_class_then_every_role(server, browser)
             page.check(f"#new-user input[value={role}]")
         page.fill("#nu-password", FIRST_PASSWORD)
         page.click("#new-user button")
-        assert flash(page) == [f"Đã tạo tài khoản {login}."]
+        flashed(page, f"Đã tạo tài khoản {login}.")
     shot(page, "04-tai-khoan")
     page.goto(year_url)
     page.fill("#new-class input[name=name]", "6A1")
     page.select_option("#new-class select[name=level]", "6")
     page.select_option("#new-class select[name=homeroom_teacher_id]", label="Phạm Văn Nam (gv.nam)")
     page.click("#new-class button")
-    assert flash(page) == ["Đã tạo lớp 6A1."]
+    flashed(page, "Đã tạo lớp 6A1.")
     page.click("#classes >> text=6A1")
+    page.wait_for_url(re.compile(r"/quan-tri/lop/\d+$"))
     for subject, teacher in (("Toán", "Đỗ Thị Thu (gv.thu)"), ("Ngữ văn", "Phạm Văn Nam (gv.nam)"),
                              ("Khoa học tự nhiên", "Lê Thị Hoa (tt.hoa)")):
         page.select_option("#new-assignment select[name=subject_id]", label=subject)
         page.select_option("#new-assignment select[name=teacher_id]", label=teacher)
         page.click("#new-assignment button")
-        assert flash(page)[0].startswith(f"Đã phân công {teacher.split(' (')[0]} dạy {subject}")
-    assert page.locator("#assignments tbody tr").count() == 3
+        flashed(page, re.compile("^" + re.escape(f"Đã phân công {teacher.split(' (')[0]} dạy {subject}")))
+    expect(page.locator("#assignments tbody tr")).to_have_count(3)
     shot(page, "05-phan-cong")
 
     # a form posted without its CSRF token is refused (the token removed from the page, then submitted)
@@ -131,7 +141,7 @@ def test_a_school_from_nothing_to_a_first_class_then_every_role(server, browser)
     page.eval_on_selector("#new-class input[name=csrf_token]", "e => e.remove()")
     page.fill("#new-class input[name=name]", "6A9")
     page.click("#new-class button")
-    assert page.locator("h1").inner_text() == "Biểu mẫu không hợp lệ"
+    expect(page.locator("h1")).to_have_text("Biểu mẫu không hợp lệ")
     shot(page, "06-thieu-csrf")
     page.goto(year_url)
     assert "6A9" not in page.locator("#classes").inner_text()
@@ -146,15 +156,15 @@ def test_a_school_from_nothing_to_a_first_class_then_every_role(server, browser)
             page.fill("#new_password", OWN_PASSWORD)
             page.fill("#confirm_password", OWN_PASSWORD)
             page.click("main button[type=submit]")
-            assert flash(page) == ["Đã đổi mật khẩu."]
-        assert page.url == f"{base}{home}", login
-        assert page.locator("#who-role").inner_text() == role_label
-        assert f"({login})" in page.locator("#who").inner_text()
+            flashed(page, "Đã đổi mật khẩu.")
+        page.wait_for_url(f"{base}{home}")
+        expect(page.locator("#who-role")).to_have_text(role_label)
+        expect(page.locator("#who")).to_contain_text(f"({login})")
         shot(page, f"10-trang-chu-{home.strip('/')}")
         if login == "gv.thu":
             assert page.locator("#assignments").inner_text().count("6A1") == 1
             page.click("text=Xem điểm")
-            assert page.locator("h1").inner_text() == "Toán — lớp 6A1 — Học kì I"
+            expect(page.locator("h1")).to_have_text("Toán — lớp 6A1 — Học kì I")
             shot(page, "11-xem-diem")
         sign_out(page)
 
@@ -162,7 +172,7 @@ def test_a_school_from_nothing_to_a_first_class_then_every_role(server, browser)
     sign_in(page, base, "vp.tho", OWN_PASSWORD)
     response = page.goto(f"{base}/giao-vien")
     assert response.status == 403
-    assert page.locator("#error-message").inner_text() == "Trang này chỉ dành cho: Giáo viên bộ môn."
+    expect(page.locator("#error-message")).to_have_text("Trang này chỉ dành cho: Giáo viên bộ môn.")
     shot(page, "12-tu-choi")
     sign_out(page)
     context.close()
@@ -173,9 +183,10 @@ def test_pages_fit_a_phone(server, browser):
                                   has_touch=True, locale="vi-VN")
     page = context.new_page()
     sign_in(page, server, "quantri", ADMIN_PASSWORD)
-    assert page.url.endswith("/quan-tri")
+    page.wait_for_url("**/quan-tri")
     for path, name in (("/quan-tri", "20-dien-thoai-quan-tri"), ("/quan-tri/tai-khoan", "21-dien-thoai-tai-khoan")):
         page.goto(f"{server}{path}")
+        page.wait_for_load_state("load")  # styles and images in: the width measured is the final layout's
         # nothing but the wide tables (which scroll inside their box) is wider than the screen
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= 360, f"{path} is {overflow}px wide on a 360px phone"
@@ -183,7 +194,8 @@ def test_pages_fit_a_phone(server, browser):
     year = page.goto(f"{server}/quan-tri")
     assert year.status == 200
     page.click("#years a")
-    assert re.search(r"/quan-tri/nam-hoc/\d+$", page.url)
+    page.wait_for_url(re.compile(r"/quan-tri/nam-hoc/\d+$"))
+    page.wait_for_load_state("load")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "22-dien-thoai-nam-hoc")
     context.close()

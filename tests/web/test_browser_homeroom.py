@@ -13,13 +13,13 @@ import pytest
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 
-from tests.web.browser import ARTIFACTS, browser, demo_server, flash, shot, sign_in  # noqa: F401
+from tests.web.browser import ARTIFACTS, browser, demo_server, flash, shot, sign_in
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def page(browser, demo_server):  # type: ignore[no-untyped-def]  # noqa: F811
+def page(browser, demo_server):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN")
     tab = context.new_page()
     sign_in(tab, demo_server.base, demo_server.users["homeroom_teacher"])
@@ -35,13 +35,13 @@ def _class_url(page, base: str) -> str:  # type: ignore[no-untyped-def]
     return base + href
 
 
-def _db(demo_server):  # type: ignore[no-untyped-def]  # noqa: F811
+def _db(demo_server):  # type: ignore[no-untyped-def]
     from records.db import make_engine, session_scope
 
     return session_scope(make_engine(demo_server.db_url))
 
 
-def test_a_month_of_attendance_typed_with_the_keyboard(page, demo_server):  # noqa: F811
+def test_a_month_of_attendance_typed_with_the_keyboard(page, demo_server):
     from records.models import Attendance
 
     class_url = _class_url(page, demo_server.base)
@@ -50,9 +50,9 @@ def test_a_month_of_attendance_typed_with_the_keyboard(page, demo_server):  # no
     assert page.locator("#roll tbody tr").count() > 10
     page.goto(class_url + "/diem-danh?thang=2026-02")
     shot(page, "homeroom-attendance-before")
-    first = page.locator("#att-grid input.cell").first
+    first = page.locator("#att-grid td.cell input").first
     first.focus()
-    row = int(first.get_attribute("data-r") or 0)
+    row = first.evaluate("el => el.closest('tr').dataset.row")
     name = first.get_attribute("name") or ""
     enrolment = int(name.split("-")[1])
     # clear the first five cells of the row (space moves right), go back, then type P, K, right, P
@@ -76,7 +76,7 @@ def test_a_month_of_attendance_typed_with_the_keyboard(page, demo_server):  # no
     assert re.search(r"diem-danh\?thang=2026-02$", page.url)
     assert any("Đã lưu điểm danh tháng 2/2026" in m for m in flash(page))
     shot(page, "homeroom-attendance-saved")
-    cells = page.locator(f"#att-grid tbody tr[data-row='{row}'] input.cell")
+    cells = page.locator(f"#att-grid tbody tr[data-row='{row}'] td.cell input")
     values = [cells.nth(i).input_value() for i in range(4)]
     assert values == ["P", "K", "", "P"]
     days = [int((cells.nth(i).get_attribute("name") or "").split("-")[2]) for i in range(4)]
@@ -91,27 +91,36 @@ def test_a_month_of_attendance_typed_with_the_keyboard(page, demo_server):  # no
             Attendance.enrolment_id == below_enrolment, Attendance.day == dt.date(2026, 2, below_day))).one() is False
 
 
-def test_two_tabs_on_one_month_the_second_save_shows_the_conflict(page, demo_server):  # noqa: F811
+def test_two_tabs_on_one_month_the_second_save_shows_the_conflict(page, demo_server):
     class_url = _class_url(page, demo_server.base)
     other = page.context.new_page()
     other.goto(class_url + "/diem-danh?thang=2026-03")
     page.goto(class_url + "/diem-danh?thang=2026-03")
-    page.locator("#att-grid input.cell").nth(2).focus()
+    page.locator("#att-grid td.cell input").nth(2).focus()
     page.keyboard.type("p")
     with page.expect_navigation():
         page.click("#save-attendance")
-    other.locator("#att-grid input.cell").nth(3).focus()
+    other.locator("#att-grid td.cell input").nth(3).focus()
     other.keyboard.type("k")
     with other.expect_navigation():
         other.click("#save-attendance")
     assert "CHƯA được lưu" in other.locator("#error").inner_text()
-    assert other.locator("#att-grid input.cell").nth(3).input_value() == "K"  # what was typed is kept
-    assert other.locator("td.differs").count() >= 1
+    cells = other.locator("#att-grid td.cell input")
+    assert cells.nth(2).input_value() == "P" and cells.nth(3).input_value() == ""  # the server's values
+    assert other.locator("#att-grid td.conflict").count() == 1  # only the cell this tab changed
+    assert "Bạn: K" in other.locator("#att-grid td.conflict").inner_text()  # what was typed, beside it
+    assert "Ngày" in other.locator("#conflict-table").inner_text()
     shot(other, "homeroom-attendance-conflict")
+    other.click("[data-apply-mine]")
+    assert cells.nth(3).input_value() == "K" and cells.nth(2).input_value() == "P"  # tab 1's P not undone
+    with other.expect_navigation():
+        other.click("#save-attendance")
+    assert any("Đã lưu điểm danh" in m for m in flash(other))
+    assert cells.nth(2).input_value() == "P" and cells.nth(3).input_value() == "K"
     other.close()
 
 
-def test_a_conduct_grade_and_comment_for_term_two(page, demo_server):  # noqa: F811
+def test_a_conduct_grade_and_comment_for_term_two(page, demo_server):
     from records.models import Conduct, HomeroomComment, Period
 
     class_url = _class_url(page, demo_server.base)
@@ -151,7 +160,7 @@ def _portrait(path) -> None:  # type: ignore[no-untyped-def]
     image.save(path, "JPEG", quality=90)
 
 
-def test_a_photo_cropped_in_the_browser_prints_on_the_transcript(page, demo_server, tmp_path):  # noqa: F811
+def test_a_photo_cropped_in_the_browser_prints_on_the_transcript(page, demo_server, tmp_path):
     import pypdfium2
 
     from layouts.transcript import build_transcript, render_transcript
@@ -193,7 +202,7 @@ def test_a_photo_cropped_in_the_browser_prints_on_the_transcript(page, demo_serv
     rendered.save(ARTIFACTS / "homeroom-transcript-identity.png")
 
 
-def test_results_and_the_check_before_locking(page, demo_server):  # noqa: F811
+def test_results_and_the_check_before_locking(page, demo_server):
     class_url = _class_url(page, demo_server.base)
     page.goto(class_url + "/ket-qua?ky=hk1")
     assert page.locator("#results tbody tr").count() > 10
@@ -208,7 +217,7 @@ def test_results_and_the_check_before_locking(page, demo_server):  # noqa: F811
     shot(page, "homeroom-check-hk1")
 
 
-def test_the_attendance_grid_on_a_phone(browser, demo_server):  # noqa: F811
+def test_the_attendance_grid_on_a_phone(browser, demo_server):
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN", is_mobile=True)
     phone = context.new_page()
     sign_in(phone, demo_server.base, demo_server.users["homeroom_teacher"])
@@ -220,12 +229,12 @@ def test_the_attendance_grid_on_a_phone(browser, demo_server):  # noqa: F811
     context.close()
 
 
-def test_a_locked_month_can_be_read_not_changed(page, demo_server):  # noqa: F811
+def test_a_locked_month_can_be_read_not_changed(page, demo_server):
     class_url = _class_url(page, demo_server.base)
     page.goto(class_url + "/diem-danh?thang=2025-11")  # term I: its mark book is locked in the demo
     assert "đã khóa" in page.locator("#locked").inner_text()
     assert page.locator("#save-attendance").is_disabled()
-    cell = page.locator("#att-grid input.cell").first
+    cell = page.locator("#att-grid td.cell input").first
     before = cell.input_value()
     cell.focus()
     page.keyboard.type("k")
@@ -233,17 +242,17 @@ def test_a_locked_month_can_be_read_not_changed(page, demo_server):  # noqa: F81
     shot(page, "homeroom-attendance-locked")
 
 
-def test_a_row_pasted_from_a_spreadsheet_fills_the_days(page, demo_server):  # noqa: F811
+def test_a_row_pasted_from_a_spreadsheet_fills_the_days(page, demo_server):
     class_url = _class_url(page, demo_server.base)
     page.goto(class_url + "/diem-danh?thang=2026-04")
-    cells = page.locator("#att-grid tbody tr").nth(2).locator("input.cell")
+    cells = page.locator("#att-grid tbody tr").nth(2).locator("td.cell input")
     cells.first.evaluate("""el => { const data = new DataTransfer(); data.setData('text/plain', 'p\\tK\\t\\tx\\tP\\r\\n');
         el.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true})); }""")
     assert [cells.nth(i).input_value() for i in range(5)] == ["P", "K", "", "", "P"]  # "x" is not a mark
     assert page.locator("#att-grid tbody tr").nth(2).locator(".tot-p").inner_text() == "2"
 
 
-def test_the_year_levels_derived_by_the_regulation_fill_the_empty_boxes(page, demo_server):  # noqa: F811
+def test_the_year_levels_derived_by_the_regulation_fill_the_empty_boxes(page, demo_server):
     class_url = _class_url(page, demo_server.base)
     page.goto(class_url + "/hanh-kiem?ky=hk2")  # term II's level of the second student (term I's is in the demo)
     page.locator("#conduct-grid select").nth(1).select_option(index=1)
@@ -259,3 +268,30 @@ def test_the_year_levels_derived_by_the_regulation_fill_the_empty_boxes(page, de
         box = page.locator(f"#{hints.nth(i).get_attribute('data-for')}")
         assert box.input_value() == hints.nth(i).inner_text().strip()
     shot(page, "homeroom-conduct-year")
+
+
+def test_two_tabs_on_the_conduct_sheet_the_second_re_applies_its_comment(page, demo_server):
+    """The same conflict display as the mark grid: the server's values, the user's under each changed field."""
+    class_url = _class_url(page, demo_server.base)
+    other = page.context.new_page()
+    other.goto(class_url + "/hanh-kiem?ky=hk2")
+    page.goto(class_url + "/hanh-kiem?ky=hk2")
+    page.locator("#conduct-grid select").nth(3).select_option(index=1)
+    with page.expect_navigation():
+        page.click("#save-conduct")
+    comment = other.locator("#conduct-grid textarea").nth(4)
+    comment.fill("Hăng hái xây dựng bài.")
+    with other.expect_navigation():
+        other.click("#save-conduct")
+    assert "CHƯA được lưu" in other.locator("#error").inner_text()
+    assert other.locator("#conduct-grid td.conflict").count() == 1  # tab 1's level is not offered back
+    assert other.locator("#conduct-grid select").nth(3).input_value() != ""  # the level tab 1 saved, shown
+    assert "Bạn: Hăng hái xây dựng bài." in other.locator("#conduct-grid td.conflict").inner_text()
+    shot(other, "homeroom-conduct-conflict")
+    other.click("[data-apply-mine]")
+    assert other.locator("#conduct-grid textarea").nth(4).input_value() == "Hăng hái xây dựng bài."
+    with other.expect_navigation():
+        other.click("#save-conduct")
+    assert any("Đã lưu" in m for m in flash(other))
+    assert other.locator("#conduct-grid select").nth(3).input_value() != ""
+    other.close()

@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tests.web.browser import ARTIFACTS, DemoServer, browser, demo_server, flash, shot, sign_in  # noqa: F401
+from tests.web.browser import ARTIFACTS, DemoServer, browser, demo_server, flash, shot, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +75,7 @@ def _board_member(server: DemoServer) -> int:
             User.school_id.is_not(None)).order_by(User.id)))
 
 
-def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, browser) -> None:  # noqa: F811
+def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, browser) -> None:
     base = demo_server.base
     target = _locked_mark(demo_server)
     new_text = str(target["new"]).replace(".", ",")
@@ -103,7 +103,7 @@ def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, 
     # the principal approves it from the list
     principal = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     sign_in(principal, base, demo_server.users["principal"])
-    principal.click("#leader-nav >> text=Đơn đề nghị sửa điểm")
+    principal.click("#page-nav >> text=Đơn đề nghị sửa điểm")
     principal.click("#status-filter >> text=chờ duyệt")
     principal.click(f"a[href='{request_url[len(base):]}']")
     principal.fill("#note", "Đồng ý cho sửa; lưu đơn vào hồ sơ Ban quản trị.")
@@ -139,7 +139,7 @@ def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, 
 
     # the principal inspects March for the class and records the minutes
     principal.goto(f"{base}/hieu-truong")
-    principal.click("#leader-nav >> text=Kiểm tra sổ hằng tháng")
+    principal.click("#page-nav >> text=Kiểm tra sổ hằng tháng")
     principal.select_option("#pick-month select[name=lop]", str(target["class_id"]))
     principal.click("#pick-month button")
     assert "10/03/2026" in principal.inner_text("#progress-summary")
@@ -174,7 +174,7 @@ def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, 
 
     # the principal decides to lock the transcripts of term I; the administrator executes the decision
     principal.goto(f"{base}/hieu-truong")
-    principal.click("#leader-nav >> text=Khóa / mở sổ")
+    principal.click("#page-nav >> text=Khóa / mở sổ")
     principal.select_option("#decide-lock select[name=book]", "transcripts")
     principal.select_option("#decide-lock select[name=term]", label="Học kì I")
     principal.fill("#decide-lock input[name=decision_ref]", "Quyết định số 31/QĐ-THCS ngày 10/03/2026")
@@ -206,3 +206,24 @@ def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, 
     assert "10/03/2026" in text
     (ARTIFACTS / "leader-minutes-march.pdf").write_bytes(pdf)
     render_page_images(pdf, dpi=110)[0].save(ARTIFACTS / "leader-minutes-march.png")
+
+
+def test_the_head_of_department_home_shows_the_departments_progress(demo_server, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    sign_in(page, demo_server.base, demo_server.users["head_of_department"])
+    page.goto(f"{demo_server.base}/to-chuyen-mon")
+    assert page.locator("#department-progress").is_visible()
+    assert page.locator("#department-teachers tbody tr").count() >= 2
+    assert page.locator("#page-nav a.here").inner_text() == "Tiến độ của tổ"
+    shot(page, "department-home")
+    context.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    sign_in(page, demo_server.base, demo_server.users["principal"])
+    page.click("#leader-tasks >> text=Bản in đã phát hành")
+    page.wait_for_url("**/van-phong/ban-in")
+    assert page.locator("#page-nav a.here").inner_text() == "Bản in đã phát hành"
+    page.goto(f"{demo_server.base}/hieu-truong")
+    shot(page, "principal-home")
+    context.close()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from tests.web.browser import DEMO_TODAY, browser, make_demo_server, shot, sign_in  # noqa: F401
+from tests.web.browser import DEMO_TODAY, browser, make_demo_server, shot, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -46,20 +46,20 @@ def office_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ob
         yield server, key.passphrase
 
 
-def _page(browser, server):  # type: ignore[no-untyped-def]  # noqa: F811
+def _page(browser, server):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(120_000)
     return context, page
 
 
-def test_office_prints_a_class_book_principal_revokes_it_admin_imports_a_list(browser, office_server,  # noqa: F811
+def test_office_prints_a_class_book_principal_revokes_it_admin_imports_a_list(browser, office_server,
                                                                                tmp_path: Path):
     server, passphrase = office_server
     context, page = _page(browser, server)
     sign_in(page, server.base, server.users["office"])
     page.goto(f"{server.base}/van-phong")
-    page.click("#office-nav >> text=In sổ")
+    page.click("#page-nav >> text=In sổ")
     page.select_option("#scope", label=page.locator("#scope option").first.inner_text())
     class_label = page.locator("#scope option").first.inner_text()
     page.check("input[name=edition][value=official]")
@@ -78,7 +78,7 @@ def test_office_prints_a_class_book_principal_revokes_it_admin_imports_a_list(br
     with pikepdf.open(target) as pdf:
         assert len(pdf.pages) > 3
         assert "/AF" in pdf.Root  # the published edition carries its data and manifest
-    page.click("#office-nav >> text=Bản in đã phát hành")
+    page.click("#page-nav >> text=Bản in đã phát hành")
     row = page.locator("#editions tr[data-status=current]").first
     edition_id = row.get_attribute("data-edition")
     assert "còn hiệu lực" in row.inner_text()
@@ -103,7 +103,7 @@ def test_office_prints_a_class_book_principal_revokes_it_admin_imports_a_list(br
     context, page = _page(browser, server)
     sign_in(page, server.base, server.users["office"])
     page.goto(f"{server.base}/van-phong")
-    page.click("#office-nav >> text=Nhập dữ liệu từ tệp")
+    page.click("#page-nav >> text=Nhập dữ liệu từ tệp")
     csv_file = tmp_path / "lop-6a9.csv"
     csv_file.write_text(NEW_CLASS_CSV, encoding="utf-8")
     page.select_option("#kind", "students")

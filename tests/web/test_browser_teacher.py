@@ -16,12 +16,12 @@ from sqlalchemy import select
 from records.db import make_engine, session_scope
 from records.models import Class, Enrolment, Subject, TeachingAssignment, Term, User
 from records.rules import ruleset
-from tests.web.browser import DEMO_TODAY, browser, demo_server, flash, shot, sign_in  # noqa: F401
+from tests.web.browser import DEMO_TODAY, browser, demo_server, flash, shot, sign_in
 
 pytestmark = pytest.mark.slow
 
 
-def _assignment(demo_server) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]  # noqa: F811
+def _assignment(demo_server) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
     """Toán of the first grade-6 class this term: its id, its teacher's user name, the class name."""
     engine = make_engine(demo_server.db_url)
     with session_scope(engine) as session:
@@ -86,7 +86,7 @@ def _averages(page) -> list[str]:  # type: ignore[no-untyped-def]
     return page.locator("tbody tr:not(.left) output[data-compute]").all_inner_texts()
 
 
-def test_a_teacher_types_pastes_saves_and_meets_a_conflict(demo_server, browser):  # noqa: F811
+def test_a_teacher_types_pastes_saves_and_meets_a_conflict(demo_server, browser):
     assignment, username, class_name = _assignment(demo_server)
     _clear_sheet(demo_server, assignment)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
@@ -205,7 +205,7 @@ def test_a_teacher_types_pastes_saves_and_meets_a_conflict(demo_server, browser)
     context.close()
 
 
-def test_the_grid_works_without_javascript(demo_server, browser):  # noqa: F811
+def test_the_grid_works_without_javascript(demo_server, browser):
     assignment, username, _ = _assignment(demo_server)
     context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -220,7 +220,7 @@ def test_the_grid_works_without_javascript(demo_server, browser):  # noqa: F811
     context.close()
 
 
-def test_the_page_computes_averages_exactly_as_the_rules(demo_server, browser):  # noqa: F811
+def test_the_page_computes_averages_exactly_as_the_rules(demo_server, browser):
     """grid.js's preview against ``records.rules`` on many random rows, half-up boundaries included."""
     import random
 
@@ -276,3 +276,34 @@ def test_the_page_computes_averages_exactly_as_the_rules(demo_server, browser): 
     assert sum(1 for e in expected if e) > 150
     context.close()
 
+
+
+def test_a_locked_cell_opens_the_correction_request_for_it(demo_server, browser):
+    """Term I's sheet of the same teacher (its book locked in the demo): each cell links to the request form with
+    the student and the column chosen."""
+    _, username, class_name = _assignment(demo_server)
+    engine = make_engine(demo_server.db_url)
+    with session_scope(engine) as session:
+        past = session.scalar(
+            select(TeachingAssignment.id).join(User, User.id == TeachingAssignment.teacher_id)
+            .join(Class, Class.id == TeachingAssignment.class_id).join(Subject, Subject.id == TeachingAssignment.subject_id)
+            .join(Term, Term.id == TeachingAssignment.term_id)
+            .where(User.username == username, Class.name == class_name, Subject.code == "toan",
+                   Term.ends_on < DEMO_TODAY).order_by(Term.ends_on.desc()).limit(1))
+    engine.dispose()
+    assert past is not None
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    sign_in(page, demo_server.base, username)
+    page.goto(f"{demo_server.base}/giao-vien/phan-cong/{past}")
+    assert page.locator("#read-only").is_visible() and page.locator("#correction-link").is_visible()
+    cell = page.locator("tbody tr:not(.left) td.cell").nth(1)
+    name = cell.locator("input").get_attribute("name") or ""
+    cell.locator("a.fix").hover()
+    shot(page, "teacher-grid-locked")
+    cell.locator("a.fix").click()
+    page.wait_for_url("**/giao-vien/de-nghi-sua-diem?*")
+    assert page.locator("#enrolment").input_value() == name.split("-")[1]
+    assert page.locator("#column").input_value() == "tx:2"
+    shot(page, "teacher-correction-from-grid")
+    context.close()

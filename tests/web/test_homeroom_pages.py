@@ -274,17 +274,26 @@ def test_attendance_month_saved_with_its_version_and_a_stale_save_shown_without_
     with _db(web_school) as session:
         rows = {(a.enrolment_id, a.day.day): a.excused for a in session.scalars(select(Attendance))}
     assert rows == {(ids["An"], 6): True, (ids["An"], 7): False}
-    # the second tab still presents the old version: refused, nothing written, its grid shown again
+    # the second tab still presents the old version: refused, nothing written; the grid shows the server's values,
+    # what tab 2 typed under its cell (data-mine, "Bạn: K") and in the conflict table, with a form to save it
     before = _trail(web_school)
-    response = tab2.post(url, data={"csrf_token": csrf_of(stale_page), "version": _version(stale_page),
-                                    f"d-{ids['Bình']}-8": "K"})
+    stale = {"csrf_token": csrf_of(stale_page), "version": _version(stale_page), f"d-{ids['Bình']}-8": "K",
+             f"d-{ids['An']}-6": ""}  # An's 6th: tab 2's stale copy of a cell it never touched
+    response = tab2.post(url, data={**stale, "changed": f"d-{ids['Bình']}-8"})  # grid.js names what was changed
     html = response.get_data(as_text=True)
     assert response.status_code == 409 and "CHƯA được lưu" in html
-    assert re.search(rf'name="d-{ids["Bình"]}-8" value="K"', html)  # what tab 2 typed is kept
+    assert re.search(rf'name="d-{ids["Bình"]}-8" value=""[^>]*data-mine="K"', html)
+    an6 = re.search(rf'<input name="d-{ids["An"]}-6"[^>]*>', html).group(0)  # type: ignore[union-attr]
+    assert 'value="P"' in an6 and "data-mine" not in an6
+    assert "Bạn: K" in html and 'id="conflict-table"' in html
+    assert f'<input type="hidden" name="d-{ids["Bình"]}-8" value="K">' in html
+    assert f'<input type="hidden" name="d-{ids["An"]}-6"' not in html  # not offered back: it would undo tab 1
     assert int(_version(html)) > int(old)  # saving again now overwrites knowingly
     assert _trail(web_school) == before
+    without_script = tab2.post(url, data=stale).get_data(as_text=True)  # no "changed": every difference offered
+    assert f'<input type="hidden" name="d-{ids["An"]}-6" value="">' in without_script
     response = tab2.post(url, data={"csrf_token": csrf_of(html), "version": _version(html),
-                                    f"d-{ids['Bình']}-8": "K"})
+                                    f"d-{ids['Bình']}-8": "K"})  # the "save mine now" form
     assert response.status_code == 303
     # a value that is not P, K or blank is refused and shown back
     html = client.get(url).get_data(as_text=True)
@@ -319,8 +328,10 @@ def test_conduct_levels_come_from_the_regulation_and_a_wrong_level_is_refused(lo
         assert session.scalars(select(HomeroomComment.text)).all() == ["Chăm ngoan, lễ phép."]
     response = client.post(url, data={**data, f"level-{ids['An']}": levels[1]})  # the versions read before
     assert response.status_code == 409
-    html = response.get_data(as_text=True)
-    assert re.search(rf'<option selected>{levels[1]}</option>', html)
+    html = response.get_data(as_text=True)  # the stored level selected, the one typed beside it
+    assert re.search(rf'name="level-{ids["An"]}"[^>]*data-mine="{levels[1]}"[^>]*><option value="">—</option>'
+                     rf'(<option>[^<]*</option>)*<option selected>{levels[0]}</option>', html)
+    assert f"Bạn: {levels[1]}" in html and 'id="conflict-table"' in html
     too_long = "x" * 2001
     html = client.get(url).get_data(as_text=True)
     response = client.post(url, data={"csrf_token": csrf_of(html), "conduct_version": _version(html, "conduct_version"),
@@ -404,7 +415,7 @@ def test_a_45_student_class_with_the_longest_names_saves_a_whole_month(login_as,
         stored = session.scalar(select(func.count(Attendance.id)).where(Attendance.enrolment_id.in_(ids)))
     assert stored == sum(1 for i in range(len(cells)) if i % 3 != 2)
     page = client.get(url).get_data(as_text=True)
-    assert page.count('value="P"') + page.count('value="K"') == stored
+    assert len(re.findall(r'<input name="d-\d+-\d+" value="[PK]"', page)) == stored
     # a save without its version is refused: it would skip the conflict check
     response = client.post(url, data={"csrf_token": csrf_of(page), cells[0]: "K"})
     assert response.status_code == 400 and "phiên bản" in response.get_data(as_text=True)

@@ -86,6 +86,7 @@ def test_two_workers_start_answer_and_stop(tmp_path: Path, stop: signal.Signals)
 
 
 def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
+    """(``-v``: the supervisor's English log lines go to stderr only when asked, see ``configure_logging``.)"""
     url, port = _database(tmp_path), _free_port()
     process = subprocess.Popen([*CLI, "-v", "serve", "--db", url, "--port", str(port), "--workers", "2", "--threads", "2"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -133,3 +134,22 @@ def test_a_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_default_workers_is_one_per_core() -> None:
     assert prefork.default_workers() == max(1, os.cpu_count() or 1)
+
+
+def test_the_served_application_has_its_start_up_heap_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each worker freezes the heap once its app is built (``gc.freeze``): a full collection then skips the
+    start-up objects. Checked on the one-process path, waitress replaced by a recorder."""
+    import gc
+
+    import waitress
+
+    seen: dict[str, object] = {}
+    app = object()
+    monkeypatch.setattr(waitress, "serve", lambda served, **_: seen.update(app=served, frozen=gc.get_freeze_count()))
+    gc.unfreeze()
+    try:
+        assert prefork.serve(lambda: app, host="127.0.0.1", port=0, workers=1, threads=1) == 0
+    finally:
+        gc.unfreeze()
+    assert seen["app"] is app
+    assert isinstance(seen["frozen"], int) and seen["frozen"] > 0

@@ -247,6 +247,7 @@ def test_another_teacher_may_read_but_not_write(app, school):
     page = other.get(url)
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'id="read-only"' in html and 'id="save"' not in html
+    assert "de-nghi-sua-diem?pc=" not in html  # not their assignment: no correction links
     before = _marks(school)
     token = csrf_of(other.get("/doi-mat-khau").get_data(as_text=True))
     first = _enrolments(school)[0][0]
@@ -287,6 +288,13 @@ def test_a_stale_save_shows_the_conflict_and_loses_nothing(app, school):
     again = tab2.post(url, data={"csrf_token": csrf_of(stale_page), "version": str(stale), f"m-{e[4]}-tx1": "9.5"})
     assert again.status_code == 409 and "không còn gì phải lưu" in again.get_data(as_text=True)
     assert 'id="conflict"' not in again.get_data(as_text=True)
+    # with script, the form names the cells the user changed: a stale copy of a cell they never touched (e[3]'s
+    # empty tx2 → someone else's 8 now) is not offered back, their own change is
+    assert _post(tab1, url, {f"m-{e[3]}-tx2": "8"}).status_code == 303
+    picky = tab2.post(url, data={"csrf_token": csrf_of(stale_page), "version": str(stale), f"m-{e[3]}-tx2": "",
+                                 f"m-{e[5]}-tx2": "5", "changed": f"m-{e[5]}-tx2"}).get_data(as_text=True)
+    assert 'data-mine="5"' in picky and f'<input type="hidden" name="m-{e[5]}-tx2" value="5">' in picky
+    assert f'name="m-{e[3]}-tx2" value="8,0"' in picky and f'<input type="hidden" name="m-{e[3]}-tx2"' not in picky
 
 
 def test_typed_values_shown_back_keep_the_version_they_were_read_at(app, school):
@@ -367,6 +375,12 @@ def test_a_locked_book_or_a_passed_cut_off_refuses_on_the_page_keeping_the_value
     _query(school, lock)
     page = client.get(url).get_data(as_text=True)
     assert 'id="read-only"' in page and "đã khóa" in page
+    # each cell of the locked sheet and the banner link to the correction request form
+    assert f'href="/giao-vien/de-nghi-sua-diem?pc={assignment}"' in page
+    link = f'/giao-vien/de-nghi-sua-diem?pc={assignment}&amp;hs={first}&amp;cot=tx:1'
+    assert f'href="{link}"' in page or f'href="{link.replace(":", "%3A")}"' in page
+    form = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert re.search(rf'<option value="{first}"[^>]*selected', form) and re.search(r'<option value="tx:1"[^>]*selected', form)
     response = client.post(url, data={"csrf_token": csrf_of(page), "version": str(_version(page)),
                                       f"m-{first}-tx5": "3,5"})
     assert response.status_code == 423 and "đã khóa" in response.get_data(as_text=True)

@@ -326,6 +326,11 @@ def print_books(engine: Engine, out_dir: Path, summary: DemoSummary, key: DemoKe
         bar.close()
     if run.interrupted or run.batch is None:
         raise KeyboardInterrupt
+    import shutil
+
+    from layouts.printrun import JOURNAL_DIR
+
+    shutil.rmtree(out_dir / JOURNAL_DIR, ignore_errors=True)  # a demo is never resumed: rebuilt from scratch
     return run.batch
 
 

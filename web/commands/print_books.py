@@ -312,13 +312,18 @@ def _print_one(session: Session, engine: Engine, job: Any, school_id: int, draft
 @click.option("--reprint", is_flag=True,
               help="In lại mọi sổ (bản in mới thay bản cũ), kể cả các sổ một lượt in trước đã in xong.")
 @click.option("--quiet", is_flag=True, help="Không hiện thanh tiến trình.")
+@click.option("--queue", "queue_url", default=None, metavar="REDIS_URL",
+              help="In qua hàng đợi (RQ trên Redis, ví dụ redis://127.0.0.1:6379/0): các máy chạy «sodientu worker» "
+                   "nhận việc; không ghi thì in bằng các tiến trình của máy này.")
+@click.option("--queue-name", default="sodientu-print", show_default=True, help="Tên hàng đợi in.")
 @click.option("--as", "username", required=True, metavar="TÊN_ĐĂNG_NHẬP", help="Người in (cán bộ văn phòng).")
 @click.option("--key-dir", default=None, metavar="THƯ_MỤC", help="Thư mục khóa ký (mặc định: keys/ cạnh CSDL).")
 @click.option("--passphrase-file", default=None, metavar="TỆP",
               help="Tệp chứa mật khẩu khóa ký (hoặc biến môi trường SODIENTU_KEY_PASSPHRASE).")
 @db_option
 def school_cmd(engine: Engine, year: str, school_code: str | None, out_dir: Path, workers: int | None,
-               reprint: bool, quiet: bool, username: str, key_dir: str | None, passphrase_file: str | None) -> None:
+               reprint: bool, quiet: bool, queue_url: str | None, queue_name: str, username: str,
+               key_dir: str | None, passphrase_file: str | None) -> None:
     """In mọi sổ của một năm học: sổ theo dõi và đánh giá của mọi lớp, học bạ năm học của mọi học sinh,
     học bạ toàn cấp của học sinh lớp 9, sổ đăng bộ; kèm manifest.json.
 
@@ -341,9 +346,19 @@ def school_cmd(engine: Engine, year: str, school_code: str | None, out_dir: Path
     config = BatchConfig(db_url=engine.url.render_as_string(hide_password=False), out_dir=str(out_dir),
                          key_file=str(key.key_file), passphrase=key.passphrase, username=username,
                          workers=workers, p12_file=str(key.p12_file) if key.p12_file else None)
+    execute = None
+    if queue_url:
+        from layouts.printqueue import queued, settle_earlier_runs
+
+        # an earlier queued run into this folder: its queued jobs are cancelled, its started ones finish first
+        settle_earlier_runs(queue_url, str(out_dir), queue_name=queue_name)
+        execute = queued(queue_url, queue_name=queue_name)
     bar = PrintProgress(jobs, quiet)
-    report = print_run(config, jobs, progress=bar.update, reprint=reprint, on_resume=bar.resumed)
-    bar.close()
+    try:
+        report = print_run(config, jobs, progress=bar.update, reprint=reprint, on_resume=bar.resumed,
+                           execute=execute)
+    finally:
+        bar.close()
     info = {"generator": "sodientu print school", "school": school_name, "school_code": code, "school_year": name}
     manifest = write_run_manifest(out_dir, report.files, info=info)
     click.echo(f"Đã in {len(report.files)} tệp PDF có ký ({report.pages} trang) của năm học {name} vào {out_dir}"
