@@ -156,7 +156,7 @@ def demo_cmd(engine: Engine, students: int, seed: int, out_dir: Path, reset: boo
     if report is not None and key is not None:
         _echo_printing(report, key, checkpoint)
     click.echo(f"Danh sách tệp: {manifest}")
-    _echo_accounts(engine, summary.school_id)
+    _echo_accounts(engine, summary.school_id, config.today)
     total = time.perf_counter() - started
     parts = ", ".join(f"{_PHASE_VI[name]} {phases.wall[name]:.1f}" for name in phases.wall)
     click.echo(f"Thời gian: {parts}; tổng {total:.1f} giây.")
@@ -264,7 +264,7 @@ def demo_accounts(session: Session, school_id: int) -> list[tuple[Role, str, str
     return out
 
 
-def _echo_accounts(engine: Engine, school_id: int) -> None:
+def _echo_accounts(engine: Engine, school_id: int, today: dt.date) -> None:
     from records.db import session_scope
     from records.demo.build import DEMO_PASSWORD
 
@@ -272,7 +272,13 @@ def _echo_accounts(engine: Engine, school_id: int) -> None:
     with session_scope(engine) as session:
         rows = demo_accounts(session, school_id)
     click.echo("")
-    click.echo(f"Chạy ứng dụng web:  sodientu serve --db {url}")
+    # The demo school lives on its own «today»: the web application runs on that day (SODIENTU_TODAY), so the
+    # current term, the cut-off and the locks are the demo's, not the calendar's.
+    click.echo(f"Chạy ứng dụng web (theo ngày của trường mẫu, {today:%d/%m/%Y}):  "
+               f"SODIENTU_TODAY={today.isoformat()} sodientu serve --db {url}")
+    if today.month in (6, 7):
+        click.echo("  (sau hạn chốt điểm 31/5: sổ chỉ xem, in, khóa. Muốn thử nhập điểm giữa năm: "
+                   "sodientu demo --reset --today 2026-03-10, rồi SODIENTU_TODAY=2026-03-10 sodientu serve)")
     click.echo("rồi mở http://127.0.0.1:8000/dang-nhap — mọi tài khoản mẫu có mật khẩu: " + DEMO_PASSWORD)
     width = max(len(role.label_vi) for role, _, _ in rows)
     for role, login, name in rows:
