@@ -115,9 +115,17 @@ def scratch_database(kind: str, folder: Path, name: str) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         conn.execute(text(f"CREATE DATABASE {name}"))
+    # Its own seal log, as a SQLite file has its own beside it: seals published by other databases of the
+    # run (the shared archive's log) are not this database's.
+    previous = os.environ.get("SODIENTU_SEAL_LOG")
+    os.environ["SODIENTU_SEAL_LOG"] = str(folder / f"{name}-seals.jsonl")
     try:
         yield make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
+        if previous is None:
+            os.environ.pop("SODIENTU_SEAL_LOG", None)
+        else:
+            os.environ["SODIENTU_SEAL_LOG"] = previous
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()

@@ -88,7 +88,7 @@ def test_a_killed_run_resumes_without_reprinting_or_reissuing(school: School, tm
     workers: set[int] = set()
     while time.monotonic() < deadline and proc.poll() is None:
         workers |= _children(proc.pid)
-        if out.is_dir() and sum(1 for _ in _journal_lines(out)) >= 12:
+        if out.is_dir() and sum(1 for _ in _journal_lines(out)) >= 1:  # the first task committed: most of the run is still to do
             break
         time.sleep(0.05)
     assert proc.poll() is None, f"the run ended before it could be killed: {log.read_text()}"
