@@ -24,11 +24,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from demo_school import build_demo_school
 from sqlalchemy import func, select
 
 from records.db import make_engine, session_scope
-from records.demo.build import DemoConfig, build_demo, prepare_database
 from records.models import (
     Assessment,
     Class,
@@ -103,13 +104,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.db or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         if args.db is None:
-            started = time.perf_counter()
-            engine = make_engine(url)
-            prepare_database(engine)
-            with session_scope(engine) as session:
-                build_demo(session, DemoConfig(students=args.students, today=TODAY))
-            engine.dispose()
-            print(f"demo school of {args.students} students built in {time.perf_counter() - started:.0f} s")
+            seconds = build_demo_school(url, args.students, TODAY)
+            print(f"demo school of {args.students} students built in {seconds:.0f} s")
         assignment, username, size = _prepare(url)
         app = create_app(url, SODIENTU_TODAY=TODAY)
         client = app.test_client()

@@ -24,11 +24,12 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from demo_school import build_demo_school
 from sqlalchemy import select
 
 from records.db import make_engine, session_scope
-from records.demo.build import DemoConfig, build_demo, prepare_database
 from records.models import Class, EditionKind, Enrolment, Role, RoleGrant, User
 from records.permissions import Actor
 from records.services import editions as es
@@ -84,11 +85,7 @@ def main() -> None:
         url = args.db or f"sqlite:///{Path(tmp) / 'demo.sqlite'}"
         if args.db is None:
             t0 = time.perf_counter()
-            engine = make_engine(url)
-            prepare_database(engine)
-            with session_scope(engine) as session:
-                build_demo(session, DemoConfig(students=args.students, today=TODAY))
-            engine.dispose()
+            build_demo_school(url, args.students, TODAY)
             _editions(url, args.editions)
             print(f"demo school: {args.students} students, {args.editions} editions built in "
                   f"{time.perf_counter() - t0:.0f} s")
