@@ -276,13 +276,14 @@ def _echo_accounts(engine: Engine, school_id: int, today: dt.date) -> None:
     # current term, the cut-off and the locks are the demo's, not the calendar's.
     click.echo(f"Chạy ứng dụng web (theo ngày của trường mẫu, {today:%d/%m/%Y}):  "
                f"SODIENTU_TODAY={today.isoformat()} sodientu serve --db {url}")
-    if today.month in (6, 7):
-        click.echo("  (sau hạn chốt điểm 31/5: sổ chỉ xem, in, khóa. Muốn thử nhập điểm giữa năm: "
-                   "sodientu demo --reset --today 2026-03-10, rồi SODIENTU_TODAY=2026-03-10 sodientu serve)")
     click.echo("rồi mở http://127.0.0.1:8000/dang-nhap — mọi tài khoản mẫu có mật khẩu: " + DEMO_PASSWORD)
     width = max(len(role.label_vi) for role, _, _ in rows)
     for role, login, name in rows:
         click.echo(f"  {role.label_vi:<{width}}  {login:<14} ({name})")
+    if today.month in (6, 7):
+        click.echo("Ngày của trường mẫu đã qua hạn chốt điểm (31/5): sổ để xem, kiểm tra, khóa và in. Muốn thử nhập "
+                   "điểm giữa năm: sodientu demo --reset --today 2026-03-10 --no-print, rồi "
+                   "SODIENTU_TODAY=2026-03-10 sodientu serve.")
 
 
 def _user_with_role(session: Session, school_id: int, role: Role) -> str:
