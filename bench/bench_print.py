@@ -155,6 +155,7 @@ class TreeRss:
         import threading
 
         self.peak_mb = 0.0
+        self.peak_parts: dict[int, float] = {}  # the processes' resident MB at the peak
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -182,13 +183,14 @@ class TreeRss:
     def _loop(self) -> None:
         page = os.sysconf("SC_PAGE_SIZE") / 2**20
         while not self._stop.wait(0.1):
-            total = 0.0
-            for pid in self._tree(os.getpid()):
+            parts: dict[int, float] = {}
+            for pid in set(self._tree(os.getpid())):
                 try:
-                    total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page
+                    parts[pid] = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page
                 except (OSError, ValueError, IndexError):
                     pass
-            self.peak_mb = max(self.peak_mb, total)
+            if sum(parts.values()) > self.peak_mb:
+                self.peak_mb, self.peak_parts = sum(parts.values()), parts
 
 
 PEAKS: list[float] = []
@@ -222,6 +224,7 @@ def one_run(source: Path, work: Path, workers: int | None, per_task: int, cache_
         with TreeRss() as rss:
             report = run_batch(config, jobs, pool=pool)
         PEAKS.append(rss.peak_mb)
+        print("sampled peak by process (MB):", {pid: round(mb) for pid, mb in sorted(rss.peak_parts.items())})
     finally:
         pool.close()
     return report, floor(dump, report.workers)

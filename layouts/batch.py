@@ -77,7 +77,6 @@ FILE_REGISTER = "register"
 FOLDERS = {FILE_MARKBOOK: "so-diem", FILE_TRANSCRIPT: "hoc-ba", FILE_VOLUME: "hoc-ba/toan-cap",
            FILE_REGISTER: "so-dang-bo"}
 
-BIG_BOOK_PAGES = 12  # after a book of this many pages a worker may flush Typst's cache (small ones age out)
 
 
 # --- what to print -----------------------------------------------------------------------------
@@ -135,7 +134,7 @@ class BatchConfig:
     workers: int | None = None  # default: one per available core; 0: in this process
     transcripts_per_task: int = 8
     p12_file: str | None = None  # PAdES-sign every PDF with this PKCS#12 (slower; optional)
-    cache_limit_mb: float = 300.0  # a worker above this flushes Typst's cache after a big book and returns the memory
+    cache_limit_mb: float = 350.0  # a worker above this after a book flushes Typst's cache and returns the memory
     # issue listeners of the parent (layouts.publish.add_issue_listener), installed in every worker
     issue_listeners: tuple[str, ...] = field(default_factory=lambda: _parent_issue_listeners())
     # ``layouts.printrun``: each task writes a journal line per edition before its commit (resume)
@@ -805,7 +804,9 @@ def _produce(private_key: Any, pdf_signer: Any, doc: _Doc, issued: dt.date, cach
                            pdf_signer=pdf_signer, copy=bool(doc.job.option("copy", False)))
     if dump_dir is not None and doc.produced.rendered is not None:
         _dump(dump_dir, doc)
-    if len(document.pages) >= BIG_BOOK_PAGES and trim_cache(cache_limit_mb):
+    # after every book, not only big ones: the layouts of the last 10 small books (a volume: 10 pages)
+    # kept 300-400 MB more per worker (bench/README.md, "Memory")
+    if trim_cache(cache_limit_mb):
         global _TRIMS
         _TRIMS += 1
     t = doc.produced.timings
