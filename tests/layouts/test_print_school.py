@@ -10,11 +10,13 @@ the commit and the move of a file, on a changed file and on a stale temporary fi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,17 @@ def _command(school: School, out: Path, *extra: str) -> list[str]:
 def _env() -> dict[str, str]:
     return {**os.environ, "SODIENTU_PASSWORD": DEMO_PASSWORD, "SODIENTU_KEY_PASSPHRASE": DEMO_PASSPHRASE,
             "SODIENTU_TODAY": TODAY.isoformat()}
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C reaches the command started inside as in a terminal: a suite started in the background by a
+    script (as ``.ci/run`` starts the PostgreSQL run) has SIGINT ignored, and an ignored signal is inherited."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _children(pid: int) -> set[int]:
@@ -82,7 +95,8 @@ def test_a_killed_run_resumes_without_reprinting_or_reissuing(school: School, tm
     total_before, _ = _editions(school.url)
     out = tmp_path / "out"
     log = tmp_path / "first.log"
-    with open(log, "w") as fh:  # a file, not a pipe: nothing waits on the workers' inherited ends
+    # a file, not a pipe: nothing waits on the workers' inherited ends
+    with open(log, "w") as fh, _interruptible():
         proc = subprocess.Popen(_command(school, out), cwd=ROOT, env=_env(), stdout=fh, stderr=fh)
     deadline = time.monotonic() + 300
     workers: set[int] = set()
