@@ -10,6 +10,14 @@ from records.errors import NotFoundError
 from records.models import Class, Grade, School, SchoolYear, Subject, Term, User
 
 
+def school_by_id(session: Session, school_id: int) -> School:
+    """A school by its id."""
+    school = session.get(School, school_id)
+    if school is None:
+        raise NotFoundError("Không tìm thấy trường.", f"school {school_id} not found")
+    return school
+
+
 def school_by_code(session: Session, code: str) -> School:
     """A school by its code."""
     school = session.scalars(select(School).where(School.code == code.strip())).one_or_none()

@@ -38,6 +38,7 @@ from records.models import (
 )
 from records.permissions import Action, Actor, allowed, require
 from records.services import editions as edition_service
+from records.services.lookups import school_by_id
 
 ENTITY = "print_job"
 MARKBOOK, TRANSCRIPT, REGISTER = "markbook", "transcript", "register"
@@ -249,13 +250,6 @@ def request_print(session: Session, actor: Actor, req: PrintRequest, *, out_root
     return job
 
 
-def _school(session: Session, school_id: int) -> School:
-    school = session.get(School, school_id)
-    if school is None:
-        raise NotFoundError("Không tìm thấy trường.", f"school {school_id} not found")
-    return school
-
-
 def _job(session: Session, job_id: int) -> PrintJob:
     job = session.get(PrintJob, job_id)
     if job is None:
@@ -322,7 +316,7 @@ class PrintChoices:
 
 def print_choices(session: Session, actor: Actor, school_id: int, year_id: int | None = None) -> PrintChoices:
     """The choices of the print page (those who may read the school's records)."""
-    require(session, actor, Action.RECORDS_READ, _school(session, school_id))
+    require(session, actor, Action.RECORDS_READ, school_by_id(session, school_id))
     years = [(y.id, y.name) for y in session.scalars(select(SchoolYear).where(SchoolYear.school_id == school_id)
                                                       .order_by(SchoolYear.start_year.desc()))]
     chosen = year_id if year_id in {y for y, _ in years} else (years[0][0] if years else None)
@@ -372,7 +366,7 @@ def _view(job: PrintJob) -> JobView:
 
 def jobs_of(session: Session, actor: Actor, school_id: int, *, limit: int = 30) -> list[JobView]:
     """The latest print jobs of a school (those who may print there)."""
-    require(session, actor, Action.BOOKS_PRINT, _school(session, school_id))
+    require(session, actor, Action.BOOKS_PRINT, school_by_id(session, school_id))
     rows = session.scalars(select(PrintJob).where(PrintJob.school_id == school_id)
                            .order_by(PrintJob.id.desc()).limit(limit))
     return [_view(job) for job in rows]

@@ -37,6 +37,7 @@ from records.models import (
 )
 from records.permissions import Action, Actor, allowed, require
 from records.services import context
+from records.services.lookups import school_by_id
 
 STATUS_VI = {EnrolmentStatus.ACTIVE: "", EnrolmentStatus.TRANSFERRED_OUT: "Chuyển đi",
              EnrolmentStatus.DROPPED_OUT: "Bỏ học"}
@@ -162,13 +163,6 @@ def display_date(day: dt.date | None) -> str:
     return day.strftime("%d/%m/%Y") if day else ""
 
 
-def _school(session: Session, school_id: int) -> School:
-    school = session.get(School, school_id)
-    if school is None:
-        raise NotFoundError("Không tìm thấy trường.", f"school {school_id} not found")
-    return school
-
-
 def _class(session: Session, class_id: int) -> Class:
     klass = session.get(Class, class_id)
     if klass is None:
@@ -242,7 +236,7 @@ def homerooms_of(session: Session, actor: Actor) -> list[ClassRow]:
 def school_classes(session: Session, actor: Actor, school_id: int, *, start_year: int | None = None
                    ) -> tuple[str, list[ClassRow]]:
     """The classes of a school's year (default: its latest), for leaders, the office and inspectors."""
-    school = _school(session, school_id)
+    school = school_by_id(session, school_id)
     require(session, actor, Action.RECORDS_READ, school)
     query = select(SchoolYear).where(SchoolYear.school_id == school.id)
     if start_year is not None:
@@ -269,7 +263,7 @@ def class_roll(session: Session, actor: Actor, class_id: int) -> ClassRoll:
     assert grade is not None
     terms = tuple((t.id, t.name) for t in session.scalars(select(Term).where(
         Term.school_year_id == grade.school_year_id).order_by(Term.number)))
-    school = _school(session, klass.school_id)
+    school = school_by_id(session, klass.school_id)
     return ClassRoll(class_rows(session, [klass])[0], school.name, lines, subjects, terms)
 
 
@@ -317,7 +311,7 @@ def student_record(session: Session, actor: Actor, student_id: int) -> StudentRe
 
 def audit_trail(session: Session, actor: Actor, school_id: int, *, limit: int = 200) -> list[TrailLine]:
     """The latest entries of a school's audit trail, newest first (leaders, administrator, inspectors)."""
-    school = _school(session, school_id)
+    school = school_by_id(session, school_id)
     require(session, actor, Action.AUDIT_READ, school)
     rows = session.scalars(select(AuditEntry).where(AuditEntry.chain == audit.chain_of(school.id))
                            .order_by(AuditEntry.seq.desc()).limit(limit))
@@ -333,7 +327,7 @@ def audit_trail(session: Session, actor: Actor, school_id: int, *, limit: int = 
 
 def editions_of(session: Session, actor: Actor, school_id: int) -> list[EditionRow]:
     """The printed editions of a school, newest first (leaders, administrator, office, inspectors)."""
-    school = _school(session, school_id)
+    school = school_by_id(session, school_id)
     require(session, actor, Action.EDITIONS_READ, school)
     rows = session.scalars(select(Edition).where(Edition.school_id == school.id)
                            .order_by(Edition.created_at.desc()).limit(500))

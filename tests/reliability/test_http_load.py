@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 
 import pytest
@@ -14,8 +13,6 @@ from tests.reliability import http_load, load
 
 if os.environ.get(TEST_DB_ENV, "").startswith("postgresql"):
     pytest.skip("runs on its own SQLite files: once, in the SQLite run of the suite", allow_module_level=True)
-if importlib.util.find_spec("web.teacher_views") is None:
-    pytest.skip("the mark-entry web page (web/teacher_views.py) is not in this tree", allow_module_level=True)
 
 
 def test_writers_through_http_lose_no_update(tmp_path) -> None:
