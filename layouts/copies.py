@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from layouts.documents import BookDocument, BookMeta, Page
+from layouts.formatting import format_date
 
 TEMPLATE = "copies"
 FIRST_PAGE_ROWS = 8  # substitutes that fit under the minutes' text on its first page
@@ -61,10 +62,6 @@ class CopyPapers:
     substitutes: tuple[Substitute, ...] = ()
 
 
-def _date(d: dt.date) -> str:
-    return f"{d.day:02d}/{d.month:02d}/{d.year}"
-
-
 def _long_date(place: str, d: dt.date) -> str:
     return f"{place}, ngày {d.day:02d} tháng {d.month:02d} năm {d.year}"
 
@@ -83,7 +80,7 @@ def _request_page(p: CopyPapers) -> dict[str, object]:
         "id_document": p.id_document,
         "address": p.address or "……",
         "student": p.student,
-        "date_of_birth": _date(p.date_of_birth),
+        "date_of_birth": format_date(p.date_of_birth),
         "years": p.years,
         "register_number": p.register_number or "……",
         "reason": p.reason,
@@ -94,7 +91,7 @@ def _request_page(p: CopyPapers) -> dict[str, object]:
             {"title": "NGƯỜI NHẬN ĐƠN", "note": "(Ký và ghi rõ họ tên)", "name": p.clerk},
             {"title": "NGƯỜI LÀM ĐƠN", "note": "(Ký và ghi rõ họ tên)", "name": p.requester},
         ],
-        "office_note": f"Đơn số {p.number}, nhận ngày {_date(p.received_on)}. Văn phòng đã kiểm tra giấy tờ tùy thân "
+        "office_note": f"Đơn số {p.number}, nhận ngày {format_date(p.received_on)}. Văn phòng đã kiểm tra giấy tờ tùy thân "
                        f"của người làm đơn ({p.id_document}). Đơn được lưu cùng biên bản cấp bản sao học bạ "
                        "trong hồ sơ phục vụ công tác thanh tra, kiểm tra.",
     }
@@ -152,11 +149,11 @@ def build_copy_papers(p: CopyPapers, *, duplex: bool = False) -> BookDocument:
                 "opening": f"Hôm nay, {_long_date(p.district, p.issued_on).split(', ', 1)[1]}, tại {p.school}, "
                            "chúng tôi gồm:",
                 "present": present,
-                "basis": f"Căn cứ đơn đề nghị cấp bản sao học bạ số {p.number} ngày {_date(p.received_on)} của ông (bà) "
+                "basis": f"Căn cứ đơn đề nghị cấp bản sao học bạ số {p.number} ngày {format_date(p.received_on)} của ông (bà) "
                          f"{p.requester}; lý do: {p.reason}",
-                "printed": f"Nhà trường đã in bản sao học bạ của học sinh {p.student} (sinh ngày {_date(p.date_of_birth)}, "
+                "printed": f"Nhà trường đã in bản sao học bạ của học sinh {p.student} (sinh ngày {format_date(p.date_of_birth)}, "
                            f"số đăng bộ {p.register_number or '……'}) từ dữ liệu sổ điện tử của nhà trường, mã bản in "
-                           f"{p.copy_code}, gồm {p.copy_pages} trang, ngày in {_date(p.issued_on)}.",
+                           f"{p.copy_code}, gồm {p.copy_pages} trang, ngày in {format_date(p.issued_on)}.",
                 "checked": "Nội dung bản sao đã được đối chiếu với hồ sơ lưu tại nhà trường (sổ theo dõi và đánh giá "
                            "học sinh, sổ đăng bộ đã lưu trữ).",
                 "substitutes_intro": subs_intro,

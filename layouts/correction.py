@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from layouts.documents import REGIMES, BookDocument, BookMeta, Page
 from layouts.errors import LayoutOverflowError
+from layouts.formatting import BLANK_DATE, BLANK_PLACE, format_date
 from layouts.render import render_document
 from records.books.correction import read_correction
 from records.errors import ConflictError, ValidationError
@@ -65,7 +66,7 @@ ACTION_LABELS = {
 MAX_TRACE_ROWS = 10
 #: Body text size (pt). Never stepped down: a reason too long for its page continues on the next one.
 BODY_PT = "12"
-DOTS_DATE = "ngày …… tháng …… năm 20……"
+DOTS_DATE = BLANK_DATE
 
 
 # --- formatting -----------------------------------------------------------------------------
@@ -107,12 +108,12 @@ def long_date(at: dt.datetime | dt.date | None) -> str:
 
 def dated_line(place: str, at: dt.datetime | dt.date | None) -> str:
     """"Vân Hồ, ngày 12 tháng 03 năm 2026" — the place-and-date line of a Vietnamese form."""
-    return f"{place or '……………'}, {long_date(at)}"
+    return f"{place or BLANK_PLACE}, {long_date(at)}"
 
 
 def short_date(at: dt.datetime | None) -> str:
     """"12/03/2026"."""
-    return at.strftime("%d/%m/%Y") if at else "……/……/………"
+    return format_date(at) if at else "……/……/………"
 
 
 def clock(at: dt.datetime | None) -> str:

@@ -21,13 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from layouts.documents import BookDocument, BookMeta, Page, Paper, page_sides
 from layouts.paginate import Flow, paginate
-from layouts.transcript import fmt_date, long_date, school_upper
-from records.books.register import (
+from layouts.register.inputs import (
     RegisterInput,
-    RegisterLine,
-    YearTrack,
     parse_course,
 )
+from layouts.register.vocabulary import TITLE
 from records.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -37,60 +35,14 @@ if TYPE_CHECKING:
     from layouts.publish import Published
     from records.permissions import Actor
     from signing.pdfsign import PdfSigner
+from layouts.register.pages import (
+    closing_data,
+    cover_data,
+    line_cells,
+    list_head,
+)
 
 TEMPLATE = "register"
-
-#: The columns of the list, in table order.
-COLUMNS = ("number", "name", "dob", "gender", "ethnicity", "birthplace", "address", "parents", "entry_date",
-           "entry_class", "entry_from", "g6", "g7", "g8", "g9", "left_date", "left_reason", "notes")
-#: Column widths in mm per paper (landscape content: A3 381 mm at 8 pt, A4 265 mm at 7 pt), sent to
-#: the template with each list page. Each holds its longest unbreakable value on one line: a date,
-#: "1234/THCS" (A3; "123/THCS" on A4), "(2023-2024)".
-COLUMNS_MM: dict[str, tuple[float, ...]] = {
-    "a3": (17, 36, 16, 9, 12, 29, 34, 40, 16, 9, 24, 20, 20, 20, 20, 16, 27, 16),
-    "a4": (13, 22, 14.5, 7, 9, 18, 20, 25, 14.5, 7.5, 14, 14, 14, 14, 14, 14.5, 18, 12),
-}
-
-
-# --- document construction (pure) ------------------------------------------------------------
-
-
-def _track_text(t: YearTrack) -> str:
-    parts = [f"{t.class_name} ({t.year})"]
-    if t.school:
-        parts.append(t.school)
-    if t.outcome:
-        parts.append(t.outcome)
-    return "\n".join(parts)
-
-
-def line_cells(line: RegisterLine) -> dict[str, str]:
-    """The printed cells of a line, by column key."""
-    parents = [p for p in (
-        f"Cha: {line.father}" if line.father else "",
-        f"Mẹ: {line.mother}" if line.mother else "",
-        f"Người giám hộ: {line.guardian}" if line.guardian else "",
-    ) if p]
-    cells = {
-        "number": line.number,
-        "name": line.full_name,
-        "code": line.student_code + (f" · Mã ĐD: {line.moet_id}" if line.moet_id else ""),
-        "dob": fmt_date(line.date_of_birth),
-        "gender": line.gender,
-        "ethnicity": line.ethnicity,
-        "birthplace": line.place_of_birth,
-        "address": line.address,
-        "parents": "\n".join(parents),
-        "entry_date": fmt_date(line.entry_date),
-        "entry_class": line.entry_class,
-        "entry_from": line.entry_from,
-        "left_date": fmt_date(line.left_on),
-        "left_reason": line.left_reason,
-        "notes": line.notes,
-    }
-    for level in (6, 7, 8, 9):
-        cells[f"g{level}"] = "\n".join(_track_text(t) for t in line.tracks if t.grade == level)
-    return cells
 
 
 def plan_lines(rows: Sequence[Mapping[str, Any]], head: Mapping[str, Any], paper: Paper = "a3") -> list[list[int]]:
@@ -102,7 +54,7 @@ def plan_lines(rows: Sequence[Mapping[str, Any]], head: Mapping[str, Any], paper
     """
     if not rows:
         return [[]]
-    book = BookMeta(kind="register", title="SỔ ĐĂNG BỘ", school="", district="", province="", class_name="",
+    book = BookMeta(kind="register", title=TITLE, school="", district="", province="", class_name="",
                     year="", regime="tt22", paper=paper, orientation="landscape").to_dict()
     ranges = paginate(TEMPLATE, book, [Flow("register-list", {"head": head, "rows": list(rows)})])[0]
     return [list(r) for r in ranges]
@@ -116,24 +68,13 @@ def build_register(inp: RegisterInput, *, paper: Paper = "a3", duplex: bool = Fa
     if paper not in ("a3", "a4"):
         raise ValidationError(f"Khổ giấy không hợp lệ: «{paper}» (a3 hoặc a4).", f"invalid paper {paper!r}")
     cells = [line_cells(line) for line in inp.lines]
-    head = {
-        "school": inp.school.school, "course": inp.course,
-        "printed": f"In ngày {fmt_date(inp.printed_on)}" if inp.printed_on else "",
-        "widths": [f"{w:g}" for w in COLUMNS_MM[paper]],
-    }
+    head = list_head(inp, paper)
     groups = plan_lines(cells, head, paper)
     first_list = 3 if duplex else 2
     total = first_list + len(groups)
     sides = list(page_sides(total, duplex))
     pages = [
-        Page(no=1, kind="register-cover", side=sides[0], data={
-            "title": "SỔ ĐĂNG BỘ",
-            "level": "TRUNG HỌC CƠ SỞ",
-            "school": school_upper(inp.school.school),
-            "district": inp.school.district,
-            "province": inp.school.province,
-            "course": inp.course,
-        })
+        Page(no=1, kind="register-cover", side=sides[0], data=cover_data(inp))
     ]
     if duplex:
         pages.append(Page(no=2, kind="blank", side=sides[1], data={}))
@@ -142,21 +83,9 @@ def build_register(inp: RegisterInput, *, paper: Paper = "a3", duplex: bool = Fa
             "head": head,
             "rows": [cells[i] for i in group],
         }))
-    female = sum(1 for line in inp.lines if line.gender == "Nữ")
-    arrived = sum(1 for line in inp.lines if line.entry_from)
-    left = sum(1 for line in inp.lines if line.left_on and "Hoàn thành" not in line.left_reason)
-    pages.append(Page(no=total, kind="register-closing", side=sides[-1], data={
-        "summary": [
-            (f"Sổ đăng bộ khóa học {inp.course} có {total} trang, ghi danh {len(inp.lines)} học sinh "
-            f"(trong đó {female} học sinh nữ)."),
-            (f"Số học sinh chuyển đến trong khóa học: {arrived}. "
-            f"Số học sinh chuyển đi hoặc thôi học: {left}."),
-        ],
-        "date": long_date(inp.school.district, inp.printed_on),
-        "principal": inp.principal,
-    }))
+    pages.append(Page(no=total, kind="register-closing", side=sides[-1], data=closing_data(inp, total)))
     meta = BookMeta(
-        kind="register", title="SỔ ĐĂNG BỘ", school=inp.school.school, district=inp.school.district,
+        kind="register", title=TITLE, school=inp.school.school, district=inp.school.district,
         province=inp.school.province, class_name=f"6–9, khóa học {inp.course}",
         year=recorded_year(inp), regime="tt22",
         paper=paper, orientation="landscape", duplex=duplex, part="all", total_pages=total,

@@ -31,24 +31,18 @@ import datetime as dt
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from layouts.documents import BookDocument, BookMeta, Page, Side
 from layouts.errors import RenderError
 from layouts.paginate import SLACK_PT, Flow, measure, pack
-from layouts.photo import photo_svg
-from records.books.transcript import (
+from layouts.transcript.inputs import (
     CorrectionLookup,
     CorrectionNote,
-    Identity,
-    Place,
-    SubjectLine,
     TranscriptInput,
     YearRecord,
 )
 from records.errors import NotFoundError, ValidationError
-from records.rules import Promotion, ruleset
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -57,254 +51,18 @@ if TYPE_CHECKING:
     from layouts.publish import Published
     from records.permissions import Actor
     from signing.pdfsign import PdfSigner
+from layouts.transcript.pages import (
+    RESULT_UNITS,
+    SIGN_MAX_MM,
+    SIGN_MM,
+    _cover,
+    _identity,
+    _results_data,
+    _subjects_data,
+)
+from layouts.transcript.vocabulary import BOOK_TITLE
 
 TEMPLATE = "transcript"
-TT22_FORM_NOTE = (
-    "(Mẫu ban hành kèm theo Thông tư số 22/2021/TT-BGDĐT ngày 20 tháng 7 năm 2021 "
-    "của Bộ trưởng Bộ Giáo dục và Đào tạo)"
-)
-COPY_MARK = "BẢN SAO"
-
-
-# --- formatting ------------------------------------------------------------------------------
-
-
-def fmt_result(value: Decimal | str | None) -> str:
-    """A subject result as printed: "8,5" (decimal comma, one decimal), "Đ"/"CĐ", or ""."""
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return f"{value.quantize(Decimal('0.1'))}".replace(".", ",")
-    return value
-
-
-def fmt_date(day: dt.date | None) -> str:
-    """dd/mm/yyyy, or "" when unknown."""
-    return day.strftime("%d/%m/%Y") if day else ""
-
-
-def long_date(place: str, day: dt.date | None) -> str:
-    """ "Vân Hồ, ngày 05 tháng 9 năm 2022", with dotted blanks when the day is not known yet."""
-    if day is None:
-        return f"{place}, ngày …… tháng …… năm ………"
-    return f"{place}, ngày {day.day:02d} tháng {day.month} năm {day.year}"
-
-
-def school_upper(name: str) -> str:
-    """ "Trường THCS Tô Hiệu" → "TRƯỜNG THCS TÔ HIỆU" (the cover heading)."""
-    return name.upper()
-
-
-def register_label(number: str) -> str:
-    """The cover's "Số sổ đăng bộ PCGD" value, always ending in "/THCS"."""
-    number = (number or "").strip()
-    if not number:
-        return "………/THCS"
-    return number if number.upper().endswith("/THCS") else f"{number}/THCS"
-
-
-def _labels(regime: str) -> dict[str, str]:
-    """Column and row labels of a year section: the regulation's words (``Ruleset.vocabulary``,
-    D-LBL-3) and the form's own (BOOKS.md §2.2)."""
-    rules = ruleset(regime)
-    v = rules.vocabulary
-    return {
-        "subject": v.subject,
-        "term1": "Học kì I",
-        "term2": "Học kì II",
-        "year": "Cả năm",
-        "reassessed": v.reassessed,
-        "comment": v.subject_sign,
-        "conduct": v.conduct,
-        "learning": v.learning,
-        "absent": "Tổng số buổi nghỉ học cả năm",
-        "summer": v.summer,
-        "decision": "Được lên lớp hoặc không được lên lớp",
-        "decision9": v.grade9_question,
-        "title": v.award,
-        "circular": rules.circular_vi,
-    }
-
-
-def decision_text(year: YearRecord) -> str:
-    """The promotion decision as the form words it for the year's regime and grade."""
-    decision = year.final_promotion or year.promotion
-    if not decision:
-        return ""
-    value = Promotion(decision)
-    rules = ruleset(year.regime)
-    if value in (Promotion.PROMOTED, Promotion.REPEAT):
-        return rules.vocabulary.decision(value, year.grade)
-    return rules.promotion_label(value, grade=year.grade)
-
-
-def correction_text(note: CorrectionNote) -> str:
-    """The note under the subject table, filled from the trace."""
-    subjects = ", ".join(note.subjects) if note.count and note.subjects else "không"
-    return f"Trong bảng này có sửa chữa ở: {note.count} chỗ, thuộc các môn học: {subjects}."
-
-
-# --- document construction (pure) ------------------------------------------------------------
-
-
-def school_short(name: str) -> str:
-    """The school as written after the label "Trường:": "Trường THCS Tô Hiệu" → "THCS Tô Hiệu"."""
-    name = name.strip()
-    return name[len("Trường "):].strip() if name.lower().startswith("trường ") else name
-
-
-def _head(inp: TranscriptInput, year: YearRecord) -> dict[str, str]:
-    return {
-        "name": inp.identity.full_name,
-        "school": year.place.school,
-        "school_short": school_short(year.place.school),
-        "district": year.place.district,
-        "province": year.place.province,
-        "class": year.class_name,
-        "year": year.name,
-    }
-
-
-def _foot(inp: TranscriptInput) -> dict[str, str]:
-    """Footer facts of the front pages: the holder school and the first year (when they were written)."""
-    first = inp.years[0] if inp.years else None
-    return {"school": inp.holder.school, "class": first.class_name if first else "",
-            "year": first.name if first else ""}
-
-
-def _cover(inp: TranscriptInput, copy: bool, copy_ref: str = "") -> dict[str, Any]:
-    data = {
-        "school": school_upper(inp.holder.school),
-        "district": inp.holder.district,
-        "province": inp.holder.province,
-        "title": "HỌC BẠ",
-        "subtitle": "TRUNG HỌC CƠ SỞ",
-        "form_note": TT22_FORM_NOTE,
-        "student": inp.identity.full_name,
-        "register_number": register_label(inp.register_number),
-        "copy": COPY_MARK if copy else "",
-        "foot": _foot(inp),
-    }
-    if copy and copy_ref:  # which request a copy answers (archive.copies)
-        data["copy_ref"] = copy_ref
-    return data
-
-
-def _identity(inp: TranscriptInput) -> dict[str, Any]:
-    ident = inp.identity
-    return {
-        "title": "HỌC BẠ",
-        "photo": photo_svg(inp.photo) or "",
-        "fields": [
-            ["Họ và tên", ident.full_name],
-            ["Giới tính", ident.gender],
-            ["Ngày sinh", fmt_date(ident.date_of_birth)],
-            ["Nơi sinh", ident.place_of_birth],
-            ["Dân tộc", ident.ethnicity],
-            ["Đối tượng", ident.policy_category],
-            ["Chỗ ở hiện tại", ident.current_address],
-        ],
-        "parents": [
-            ["Họ và tên cha", ident.father_name, ident.father_occupation],
-            ["Họ và tên mẹ", ident.mother_name, ident.mother_occupation],
-            ["Người giám hộ", ident.guardian_name, ident.guardian_occupation],
-        ],
-        "date": long_date(inp.holder.district, inp.created_on),
-        "signer": "HIỆU TRƯỞNG",
-        "signer_note": "(Ký, ghi rõ họ tên và đóng dấu)",
-        "principal": inp.principal,
-        "units": [str(u) for u in range(IDENTITY_UNITS)],
-        "foot": _foot(inp),
-    }
-
-
-#: Units of the identity page: title and photo, seven lines of fields and parents, the signature.
-IDENTITY_UNITS = 1 + 4 + 3 + 1  # title, 4 lines of personal data, 3 of parents/guardian, signature
-#: Room to sign under each subject's comment (mm) before the page's spare height is shared out,
-#: and the most a subject gets.
-SIGN_MM = 1.0
-SIGN_MAX_MM = 14.0
-
-
-def _subjects_data(inp: TranscriptInput, year: YearRecord) -> dict[str, Any]:
-    """Everything of a year's subject table (the units of its pages: subject rows, the overall row, the tail)."""
-    labels = _labels(year.regime)
-    rows = [
-        {
-            "name": s.name,
-            "t1": fmt_result(s.term1),
-            "t2": fmt_result(s.term2),
-            "cn": fmt_result(s.year),
-            "re": fmt_result(s.reassessed),
-            "comment": s.comment,
-            "teacher": s.teacher,
-        }
-        for s in year.subjects
-    ]
-    overall: list[dict[str, str]] = []
-    if year.regime != "tt22":
-        t1, t2, cn = (fmt_result(v) for v in year.overall)
-        overall.append({"name": "Điểm trung bình các môn học", "t1": t1, "t2": t2, "cn": cn})
-    return {
-        "head": _head(inp, year),
-        "regime": year.regime,
-        "circular": labels["circular"],
-        "grade": str(year.grade),
-        "labels": {k: labels[k] for k in ("subject", "term1", "term2", "year", "reassessed", "comment")},
-        "first": "0",
-        "rows": rows,
-        "overall": overall,
-        "tail": "1",
-        "sign": f"{SIGN_MM:.1f}",
-        "corrections": correction_text(year.corrections),
-        "homeroom": year.homeroom_teacher,
-        "principal": year.principal,
-    }
-
-
-#: The units of a results page, in order: results table, the lines under it, the homeroom
-#: teacher's comment, their signature, the principal's approval and signature.
-RESULT_UNITS = ("results", "lines", "comment", "homeroom", "approval")
-
-
-def _results_data(inp: TranscriptInput, year: YearRecord) -> dict[str, Any]:
-    labels = _labels(year.regime)
-    periods = (labels["term1"], labels["term2"], labels["year"])
-    summer = ", ".join(
-        part
-        for part in (
-            f"{labels['learning']}: {year.learning_after_summer}" if year.learning_after_summer else "",
-            f"{labels['conduct']}: {year.conduct_after_summer}" if year.conduct_after_summer else "",
-        )
-        if part
-    )
-    extras: list[list[str]] = []
-    if year.regime != "tt22":
-        extras = [["Giải thưởng các kì thi từ cấp huyện trở lên", ""], ["Khen thưởng đặc biệt khác", ""]]
-    approved = year.approved_on is not None
-    return {
-        "head": _head(inp, year),
-        "regime": year.regime,
-        "labels": {"conduct": labels["conduct"], "learning": labels["learning"]},
-        "units": list(RESULT_UNITS),
-        "results": [
-            [p, year.conduct[i] or "", year.learning[i] or ""] for i, p in enumerate(periods)
-        ],
-        "lines": [
-            [labels["absent"], "" if year.days_absent is None else str(year.days_absent)],
-            [labels["summer"], summer],
-            [labels["decision9"] if year.grade == 9 else labels["decision"], decision_text(year)],
-            [labels["title"], year.title or ""],
-            *extras,
-        ],
-        "homeroom_comment": year.homeroom_comment,
-        "homeroom": year.homeroom_teacher,
-        "approval": (
-            "Đồng ý với nhận xét và kết quả đánh giá của giáo viên chủ nhiệm." if approved else ""
-        ),
-        "date": long_date(year.place.district, year.approved_on),
-        "principal": year.principal,
-    }
 
 
 # --- page plan: measured by Typst ------------------------------------------------------------
@@ -345,7 +103,7 @@ def _units(kind: str, data: Mapping[str, Any]) -> int:
 
 
 #: The book of the measuring pass (its footer is not measured; the page frame is every page's).
-_MEASURE_BOOK = BookMeta(kind="transcript", title="HỌC BẠ TRUNG HỌC CƠ SỞ", school="", district="", province="",
+_MEASURE_BOOK = BookMeta(kind="transcript", title=BOOK_TITLE, school="", district="", province="",
                          class_name="", year="", regime="tt22", paper="a4", orientation="portrait").to_dict()
 PT_PER_MM = 72 / 25.4
 
@@ -497,7 +255,7 @@ def build_transcript(
     shown = [y for y in inp.years if wanted is None or y.start_year == wanted]
     meta = BookMeta(
         kind="transcript",
-        title="HỌC BẠ TRUNG HỌC CƠ SỞ",
+        title=BOOK_TITLE,
         school=inp.holder.school,
         district=inp.holder.district,
         province=inp.holder.province,
@@ -628,18 +386,3 @@ def with_corrections(inp: TranscriptInput, notes: dict[int, CorrectionNote]) -> 
     return replace(
         inp, years=tuple(replace(y, corrections=notes.get(y.start_year, y.corrections)) for y in inp.years)
     )
-
-
-__all__ = [
-    "CorrectionLookup",
-    "CorrectionNote",
-    "Identity",
-    "Place",
-    "SubjectLine",
-    "TranscriptInput",
-    "YearRecord",
-    "build_transcript",
-    "print_transcript",
-    "publish_transcript",
-    "render_transcript",
-]
