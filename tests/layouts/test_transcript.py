@@ -417,7 +417,7 @@ def test_no_layout_spells_a_regulations_words_itself() -> None:
     words = {w for r in ("tt58", "tt26", "tt22") for k, w in vars(ruleset(r).vocabulary).items()
              if k not in ("subject", "award")}
     root = Path(__file__).resolve().parents[2] / "layouts"
-    for path in sorted(root.glob("*.py")):
+    for path in sorted(root.rglob("*.py")):  # the book packages too
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Expr):
                 continue  # docstrings

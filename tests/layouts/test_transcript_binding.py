@@ -28,13 +28,13 @@ from tests.layouts.transcript_samples import sample_input
 def measured(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The flows of every measuring pass (their kinds and years)."""
     calls: list[list[str]] = []
-    real = transcript.measure
+    real = transcript.plan.measure  # the measuring pass as the builder calls it
 
     def spy(template, book, flows):  # type: ignore[no-untyped-def]
         calls.append([f.kind + ":" + (f.data.get("head") or {}).get("year", "") for f in flows])
         return real(template, book, flows)
 
-    monkeypatch.setattr(transcript, "measure", spy)
+    monkeypatch.setattr(transcript.plan, "measure", spy)
     return calls
 
 
