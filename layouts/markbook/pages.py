@@ -39,6 +39,7 @@ from layouts.markbook.vocabulary import (
     _PERIOD_LABEL,
     _PROMOTED,
     _SUB_LABEL_TT58,
+    _SUMMARY_LEGEND,
     _VOCAB,
     CORRECTION_LEGEND,
     CORRECTION_MARK,
@@ -382,12 +383,7 @@ def summary_data(
             o = outcomes.get(s.no)
             cells.append(_DECISION_SHORT.get(o.decision, o.decision) if o else "")
         rows.append(_row(s, cells))
-    if inp.regime == "tt22":
-        levels = "T: Tốt; K: Khá; Đ: Đạt; CĐ: Chưa đạt (kết quả học tập, rèn luyện; môn đánh giá bằng nhận xét)"
-        titles = "HSXS: Học sinh Xuất sắc; HSG: Học sinh Giỏi"
-    else:
-        levels = "G: Giỏi; K: Khá; Tb: Trung bình; Y: Yếu; T: Tốt (hạnh kiểm); Đ/CĐ: Đạt/Chưa đạt yêu cầu"
-        titles = "HSG: Học sinh Giỏi; HSTT: Học sinh Tiên tiến"
+    levels, titles = _SUMMARY_LEGEND["tt22" if inp.regime == "tt22" else "tt58"]
     # Absences are counted under "Có phép" / "Không phép": the letter K means Khá on this page only.
     legend = f"{levels}. {titles}."
     if period == "cn":
@@ -559,6 +555,16 @@ def inspection_data(inp: MarkBookInput, month: int, insp: Inspection | None) -> 
         "signatures": sigs,
     }
 
+
+# --- several inspections of one month share its page ----------------------------------------------
+#
+# The page plan has exactly one minutes page per month, September–May; inspections of June–August go on
+# the May page. A month with several inspections prints them all on its page in the "compact" form
+# (one block per inspection: heading line with date and inspectors, a table whose rows are one line of a
+# smaller type, findings and requests of at most two lines each) when the height model below says they
+# fit; otherwise the latest inspection is printed in the compact form and each earlier one is one
+# summary line (date, inspectors, marks entered / expected, subjects behind, findings), with the note
+# MINUTES_ARCHIVE_NOTE. The choice depends only on counts and text lengths, never on Typst measuring.
 
 @dataclass(frozen=True)
 class _MinutesMetrics:

@@ -149,22 +149,18 @@ def _short_title(title: str) -> str:
     return _TITLE_SHORT.get(title, title)
 
 
-_LEVELS = {
-    "tt22": (("Tốt", "Khá", "Đạt", "Chưa đạt"), ("Tốt", "Khá", "Đạt", "Chưa đạt")),
-    "tt26": (("Giỏi", "Khá", "Trung bình", "Yếu", "Kém"), ("Tốt", "Khá", "Trung bình", "Yếu")),
-    "tt58": (("Giỏi", "Khá", "Trung bình", "Yếu", "Kém"), ("Tốt", "Khá", "Trung bình", "Yếu")),
+#: The learning and conduct levels of each regime, best first (``records.rules``: the regulation's).
+_LEVELS = {r: (ruleset(r).learning_levels, ruleset(r).conduct_levels) for r in REGIMES}
+
+#: The summary page's legend of level and title abbreviations (TT26 uses TT58's levels and titles).
+_SUMMARY_LEGEND = {
+    "tt22": ("T: Tốt; K: Khá; Đ: Đạt; CĐ: Chưa đạt (kết quả học tập, rèn luyện; môn đánh giá bằng nhận xét)",
+             "HSXS: Học sinh Xuất sắc; HSG: Học sinh Giỏi"),
+    "tt58": ("G: Giỏi; K: Khá; Tb: Trung bình; Y: Yếu; T: Tốt (hạnh kiểm); Đ/CĐ: Đạt/Chưa đạt yêu cầu",
+             "HSG: Học sinh Giỏi; HSTT: Học sinh Tiên tiến"),
 }
 
 
-# --- several inspections of one month share its page ----------------------------------------------
-#
-# The page plan has exactly one minutes page per month, September–May; inspections of June–August go on
-# the May page. A month with several inspections prints them all on its page in the "compact" form
-# (one block per inspection: heading line with date and inspectors, a table whose rows are one line of a
-# smaller type, findings and requests of at most two lines each) when the height model below says they
-# fit; otherwise the latest inspection is printed in the compact form and each earlier one is one
-# summary line (date, inspectors, marks entered / expected, subjects behind, findings), with the note
-# MINUTES_ARCHIVE_NOTE. The choice depends only on counts and text lengths, never on Typst measuring.
-
+#: The minutes page: the note under an abbreviated page, the column heads of its compact tables.
 MINUTES_ARCHIVE_NOTE = "Xem biên bản lưu tại hồ sơ nhà trường."
 MINUTES_SHORT_COLUMNS = ("STT", "Môn học", "Giáo viên", "Phải có", "Đã nhập", "Chậm", "Nhận xét")
