@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from layouts.documents import BookDocument, BookMeta, Page
-from layouts.formatting import format_date
+from layouts.formatting import dated_line, format_date, long_date
 
 TEMPLATE = "copies"
 FIRST_PAGE_ROWS = 8  # substitutes that fit under the minutes' text on its first page
@@ -62,10 +62,6 @@ class CopyPapers:
     substitutes: tuple[Substitute, ...] = ()
 
 
-def _long_date(place: str, d: dt.date) -> str:
-    return f"{place}, ngày {d.day:02d} tháng {d.month:02d} năm {d.year}"
-
-
 def _school_year(d: dt.date) -> str:
     """The school year a date falls in (a year starts in August-September): "2026-2027"."""
     start = d.year if d.month >= 8 else d.year - 1
@@ -86,7 +82,7 @@ def _request_page(p: CopyPapers) -> dict[str, object]:
         "reason": p.reason,
         "pledge": "Tôi xin cam đoan những thông tin trên là đúng sự thật và chịu trách nhiệm về việc sử dụng "
                   "bản sao học bạ được cấp.",
-        "date": _long_date(p.district, p.received_on),
+        "date": dated_line(p.district, p.received_on),
         "signatures": [
             {"title": "NGƯỜI NHẬN ĐƠN", "note": "(Ký và ghi rõ họ tên)", "name": p.clerk},
             {"title": "NGƯỜI LÀM ĐƠN", "note": "(Ký và ghi rõ họ tên)", "name": p.requester},
@@ -146,7 +142,7 @@ def build_copy_papers(p: CopyPapers, *, duplex: bool = False) -> BookDocument:
         if i == 0:
             data: dict[str, object] = {
                 "agency": p.agency, "school": p.school, "number": f"Số: {p.number}",
-                "opening": f"Hôm nay, {_long_date(p.district, p.issued_on).split(', ', 1)[1]}, tại {p.school}, "
+                "opening": f"Hôm nay, {long_date(p.issued_on)}, tại {p.school}, "
                            "chúng tôi gồm:",
                 "present": present,
                 "basis": f"Căn cứ đơn đề nghị cấp bản sao học bạ số {p.number} ngày {format_date(p.received_on)} của ông (bà) "

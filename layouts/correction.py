@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from layouts.documents import REGIMES, BookDocument, BookMeta, Page
 from layouts.errors import LayoutOverflowError
-from layouts.formatting import BLANK_DATE, BLANK_PLACE, format_date
+from layouts.formatting import dated_line, format_date, long_date
 from layouts.render import render_document
 from records.books.correction import read_correction
 from records.errors import ConflictError, ValidationError
@@ -66,7 +66,6 @@ ACTION_LABELS = {
 MAX_TRACE_ROWS = 10
 #: Body text size (pt). Never stepped down: a reason too long for its page continues on the next one.
 BODY_PT = "12"
-DOTS_DATE = BLANK_DATE
 
 
 # --- formatting -----------------------------------------------------------------------------
@@ -97,18 +96,6 @@ def bare_district(district: str | None) -> str:
         if name.startswith(prefix):
             return name[len(prefix):]
     return name
-
-
-def long_date(at: dt.datetime | dt.date | None) -> str:
-    """"ngày 12 tháng 3 năm 2026" (dotted blanks when unknown)."""
-    if at is None:
-        return DOTS_DATE
-    return f"ngày {at.day:02d} tháng {at.month:02d} năm {at.year}"
-
-
-def dated_line(place: str, at: dt.datetime | dt.date | None) -> str:
-    """"Vân Hồ, ngày 12 tháng 03 năm 2026" — the place-and-date line of a Vietnamese form."""
-    return f"{place or BLANK_PLACE}, {long_date(at)}"
 
 
 def short_date(at: dt.datetime | None) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from layouts.formatting import format_average, format_date
+from layouts.formatting import dated_line, format_average, format_date
 from layouts.photo import photo_svg
 from layouts.transcript.inputs import (
     TranscriptInput,
@@ -25,10 +25,8 @@ from layouts.transcript.vocabulary import (
 
 
 def long_date(place: str, day: dt.date | None) -> str:
-    """ "Vân Hồ, ngày 05 tháng 9 năm 2022", with dotted blanks when the day is not known yet."""
-    if day is None:
-        return f"{place}, ngày …… tháng …… năm ………"
-    return f"{place}, ngày {day.day:02d} tháng {day.month} năm {day.year}"
+    """ "Vân Hồ, ngày 05 tháng 9 năm 2022" (NĐ 30/2020, :func:`layouts.formatting.dated_line`)."""
+    return dated_line(place, day)
 
 
 def school_upper(name: str) -> str:

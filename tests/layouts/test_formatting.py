@@ -37,3 +37,18 @@ def test_people() -> None:
     assert person("Lò  Văn Dũng", "Làm ruộng") == "Lò Văn Dũng, Làm ruộng"
     assert person("", "") == "" and guardian_line("", "") == ""
     assert guardian_line("Hà Thị Lan", "Y sĩ") == "Người giám hộ: Hà Thị Lan, Y sĩ"
+
+
+def test_one_dated_line_on_every_form() -> None:
+    """D-FMT-1: the transcript, the register, the copy papers and the correction forms print NĐ 30's line."""
+    import layouts.copies as copies
+    import layouts.correction as correction
+    from layouts.register import pages as register_pages
+    from layouts.transcript.pages import long_date as transcript_line
+
+    day = date(2026, 3, 5)
+    assert transcript_line("Vân Hồ", day) == "Vân Hồ, ngày 05 tháng 3 năm 2026"
+    assert transcript_line("Vân Hồ", None) == "Vân Hồ, ngày …… tháng …… năm 20……"
+    assert register_pages.long_date is transcript_line
+    assert copies.dated_line is correction.dated_line is dated_line
+    assert not hasattr(copies, "_long_date")
