@@ -5,8 +5,10 @@ attendance …) with ALL its rows, in the data its page kind renders. :func:`pag
 measuring document (``book.measure = true``; ``templates/paginate.typ``) in which every flow is
 drawn once: its page without rows (title, header, legend, signatures — everything that repeats on
 each page of the flow) and the height of each of its rows, read back with ``typst.query`` from
-``metadata`` elements labelled ``<measure>``. Python then packs the rows into pages: a page takes
-rows while the page's fixed part plus its rows fit the content height (less :data:`SLACK_PT`). The
+``metadata`` elements labelled ``<measure>`` (the fixed part is laid out from the page's data with
+its ``rows``/``lists`` emptied — the same height to the bit, and the rows are laid out once). Python
+then packs the rows into pages: a page takes rows while the page's fixed part plus its rows fit the
+content height (less :data:`SLACK_PT`). The
 builder makes one :class:`~layouts.documents.Page` per planned page (so page digests, QR codes and
 whole-book numbering are unchanged) and the second, real pass renders them; the renderer's
 page-count check stays as the safety net.
@@ -22,14 +24,17 @@ reports its header's height with its rows (added to the page's fixed part), and 
 
 API (small on purpose): :class:`Flow`, :func:`paginate` (→ row ranges per flow), :func:`measure`
 (→ :class:`Measured` per flow, for a builder that also needs the height left), :func:`pack` (the
-packing rule alone, pure), :data:`SLACK_PT`. The last measuring documents are remembered.
+packing rule alone, pure), :data:`SLACK_PT`. A flow measured once is remembered by the process
+(:func:`measure`: identical flows of later books are not measured again).
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from layouts.errors import RenderError
@@ -79,11 +84,32 @@ def pack(m: Measured, slack: float = SLACK_PT, reserve: float = 0.0) -> list[ran
 
 
 def measure(template: str, book: Mapping[str, Any], flows: Sequence[Flow]) -> list[Measured]:
-    """One measuring compile of every flow (see the module docstring)."""
-    from layouts.render import document_json
-
+    """What Typst measures of each flow (see the module docstring), from one measuring compile of the
+    flows this process has not measured yet (:func:`_measured_flows`)."""
     if not flows:
         return []
+    keys = [_flow_key(template, book, f) for f in flows]
+    known: dict[str, Measured] = {}
+    missing: dict[str, Flow] = {}
+    with _measured_lock:
+        for key, f in zip(keys, flows, strict=True):
+            m = _MEASURED.get(key)
+            if m is not None:
+                known[key] = m
+                _MEASURED.move_to_end(key)
+            else:
+                missing.setdefault(key, f)
+    if missing:
+        for key, m in zip(missing, _measure_compile(template, book, list(missing.values())), strict=True):
+            known[key] = m
+            _remember(key, m)
+    return [known[key] for key in keys]
+
+
+def _measure_compile(template: str, book: Mapping[str, Any], flows: Sequence[Flow]) -> list[Measured]:
+    """One measuring compile of the given flows: one page each, in order."""
+    from layouts.render import document_json, query_document
+
     pages = []
     for i, f in enumerate(flows):
         page: dict[str, Any] = {"no": i + 1, "kind": f.kind, "side": "recto", "part": "all", "qr": None,
@@ -93,7 +119,7 @@ def measure(template: str, book: Mapping[str, Any], flows: Sequence[Flow]) -> li
         pages.append(page)
     doc = {"schema_version": 1, "book": {**book, "measure": True, "duplex": False, "total_pages": len(flows)},
            "pages": pages}
-    found = _query(template, document_json(doc))
+    found = query_document(template, document_json(doc), "<measure>")
     out: list[Measured] = []
     for item in found:
         if item.get("what") == "page":
@@ -107,13 +133,42 @@ def measure(template: str, book: Mapping[str, Any], flows: Sequence[Flow]) -> li
     return out
 
 
-@lru_cache(maxsize=16)
-def _query(template: str, document: str) -> tuple[Any, ...]:
-    """The ``<measure>`` reports of a measuring document, kept for a few documents (a batch that
-    prints a student's year and volume measures the same flows twice)."""
-    from layouts.render import query_document
+# --- what this process has measured ----------------------------------------------------------------
+#
+# A flow is measured on a page of its own (a recto of a one-sided book: both margins alike), its
+# fixed part and its rows in the width of that page: what Typst reports for it depends only on the
+# template, the book (less its page count), the page kind, orientation and data — not on the other
+# flows of the measuring document nor on its place among them (tests/layouts/test_paginate.py
+# checks it). So a flow measured once is never measured again by this process: a batch's year
+# transcript and volume, a term-I and a year print of a mark book, a reprint, share their flows.
 
-    return tuple(query_document(template, document, "<measure>"))
+#: Flows remembered per process (a 600-student school year measures ~3,000 flows; a Measured is small).
+MEASURED_FLOWS = 20_000
+_MEASURED: OrderedDict[str, Measured] = OrderedDict()
+_measured_lock = threading.Lock()
+
+
+def _flow_key(template: str, book: Mapping[str, Any], flow: Flow) -> str:
+    """Digest of everything a flow's measurement depends on."""
+    from layouts.render import document_json
+
+    shown = {k: v for k, v in book.items() if k != "total_pages"}
+    text = document_json({"t": template, "b": shown, "k": flow.kind, "o": flow.orientation, "d": flow.data})
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _remember(key: str, m: Measured) -> None:
+    with _measured_lock:
+        _MEASURED[key] = m
+        _MEASURED.move_to_end(key)
+        while len(_MEASURED) > MEASURED_FLOWS:
+            _MEASURED.popitem(last=False)
+
+
+def forget_measurements() -> None:
+    """Forget every flow measured by this process (tests; after changing the templates)."""
+    with _measured_lock:
+        _MEASURED.clear()
 
 
 def paginate(template: str, book: Mapping[str, Any], flows: Sequence[Flow]) -> list[list[range]]:
@@ -141,4 +196,4 @@ def _reserve(flow: Flow, m: Measured) -> float:
     return flow.reserve_rows * min(m.rows, default=0.0)
 
 
-__all__ = ["SLACK_PT", "Flow", "Measured", "measure", "pack", "paginate"]
+__all__ = ["MEASURED_FLOWS", "SLACK_PT", "Flow", "Measured", "forget_measurements", "measure", "pack", "paginate"]
