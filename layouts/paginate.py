@@ -142,8 +142,9 @@ def _measure_compile(template: str, book: Mapping[str, Any], flows: Sequence[Flo
 # checks it). So a flow measured once is never measured again by this process: a batch's year
 # transcript and volume, a term-I and a year print of a mark book, a reprint, share their flows.
 
-#: Flows remembered per process (a 600-student school year measures ~3,000 flows; a Measured is small).
-MEASURED_FLOWS = 20_000
+#: Flows remembered per process, the least recently used forgotten first (a worker of the 600-student
+#: school year measures ~1,500 flows; a Measured of 45 rows takes ~2 KB).
+MEASURED_FLOWS = 4096
 _MEASURED: OrderedDict[str, Measured] = OrderedDict()
 _measured_lock = threading.Lock()
 

@@ -122,3 +122,10 @@ def test_transcript_volume_plan_from_memory_is_the_plan_measured(monkeypatch: py
     assert build_transcript(inp, volume=True).to_dict() == volume.to_dict()
     assert build_transcript(inp, year=inp.years[-1].name).to_dict() == year.to_dict()
     assert sum(len(c[2]) for c in caught) > n_measured  # measured again after forgetting
+
+
+def test_memory_of_flows_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(paginate, "MEASURED_FLOWS", 3)
+    for k in range(5):
+        paginate._remember(f"k{k}", Measured(float(k), 100.0, (1.0,)))
+    assert list(paginate._MEASURED) == ["k2", "k3", "k4"]  # the least recently used forgotten first
