@@ -17,10 +17,11 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from records import audit
+from records.db import autoflush
 from records.errors import BookLockedError, ConflictError, CutoffPassedError, NotFoundError, ValidationError
 from records.models import Book, Class, Grade, LockDecision, SchoolYear, Term, User, utcnow
 from records.permissions import Action, Actor, require
@@ -116,9 +117,22 @@ class LockState:
     decision: LockDecision | None
 
 
+_DECISIONS = LockDecision.__table__
+_EXECUTED_PROBE = (select(_DECISIONS.c.id)  # type: ignore[attr-defined]
+                   .where(_DECISIONS.c.book == bindparam("probe_book"),  # type: ignore[attr-defined]
+                          _DECISIONS.c.school_year_id == bindparam("probe_year"),  # type: ignore[attr-defined]
+                          _DECISIONS.c.executed_at.is_not(None)).limit(1))  # type: ignore[attr-defined]
+
+
 def _covering(session: Session, book: Book, class_id: int, term_id: int | None,
               school_year_id: int) -> list[LockDecision]:
     """Executed decisions of every scope covering the class and term, newest first."""
+    # Most writes meet no executed decision of their book and year (the year is under way): a plain Core
+    # probe answers that without the ORM (decisions are executed and flushed in ``execute``).
+    autoflush(session)
+    executed = session.connection().execute(_EXECUTED_PROBE, {"probe_book": book, "probe_year": school_year_id}).first()
+    if executed is None:
+        return []
     query = (select(LockDecision)
              .where(LockDecision.book == book, LockDecision.school_year_id == school_year_id,
                     LockDecision.executed_at.is_not(None),
