@@ -117,20 +117,30 @@ class LockState:
     decision: LockDecision | None
 
 
-_DECISIONS = LockDecision.__table__
-_EXECUTED_PROBE = (select(_DECISIONS.c.id)  # type: ignore[attr-defined]
-                   .where(_DECISIONS.c.book == bindparam("probe_book"),  # type: ignore[attr-defined]
-                          _DECISIONS.c.school_year_id == bindparam("probe_year"),  # type: ignore[attr-defined]
-                          _DECISIONS.c.executed_at.is_not(None)).limit(1))  # type: ignore[attr-defined]
+_DECISIONS = LockDecision.__table__.c  # type: ignore[attr-defined]
+_COVERING_YEAR_PROBE = (select(_DECISIONS.id)
+                        .where(_DECISIONS.book == bindparam("probe_book"),
+                               _DECISIONS.school_year_id == bindparam("probe_year"),
+                               _DECISIONS.executed_at.is_not(None),
+                               or_(_DECISIONS.class_id.is_(None), _DECISIONS.class_id == bindparam("probe_class")),
+                               _DECISIONS.term_id.is_(None)).limit(1))
+_COVERING_PROBE = (select(_DECISIONS.id)
+                   .where(_DECISIONS.book == bindparam("probe_book"),
+                          _DECISIONS.school_year_id == bindparam("probe_year"),
+                          _DECISIONS.executed_at.is_not(None),
+                          or_(_DECISIONS.class_id.is_(None), _DECISIONS.class_id == bindparam("probe_class")),
+                          or_(_DECISIONS.term_id.is_(None), _DECISIONS.term_id == bindparam("probe_term"))).limit(1))
 
 
 def _covering(session: Session, book: Book, class_id: int, term_id: int | None,
               school_year_id: int) -> list[LockDecision]:
     """Executed decisions of every scope covering the class and term, newest first."""
-    # Most writes meet no executed decision of their book and year (the year is under way): a plain Core
-    # probe answers that without the ORM (decisions are executed and flushed in ``execute``).
+    # Most writes meet no executed decision covering them (the term is under way): a plain Core probe with
+    # the same conditions answers that without the ORM.
     autoflush(session)
-    executed = session.connection().execute(_EXECUTED_PROBE, {"probe_book": book, "probe_year": school_year_id}).first()
+    probe = _COVERING_PROBE if term_id is not None else _COVERING_YEAR_PROBE
+    executed = session.connection().execute(probe, {"probe_book": book, "probe_year": school_year_id,
+                                                    "probe_class": class_id, "probe_term": term_id}).first()
     if executed is None:
         return []
     query = (select(LockDecision)
