@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import String, bindparam, select, type_coerce
 from sqlalchemy.orm import Session
 
 from records import audit
@@ -155,7 +155,8 @@ _ON_ROLL = select(Enrolment.id).where(Enrolment.class_id == bindparam("class_id"
 _EXISTING = select(Mark).where(Mark.enrolment_id.in_(bindparam("enrolment_ids", expanding=True)),
                                Mark.subject_id == bindparam("subject_id"), Mark.term_id == bindparam("term_id"))
 _MARKS = Mark.__table__
-_NEW_IDS = (select(_MARKS.c.id, _MARKS.c.enrolment_id, _MARKS.c.kind, _MARKS.c.slot)  # type: ignore[attr-defined]
+_NEW_IDS = (select(_MARKS.c.id, _MARKS.c.enrolment_id, type_coerce(_MARKS.c.kind, String),  # type: ignore[attr-defined]
+                   _MARKS.c.slot)  # type: ignore[attr-defined]
             .where(_MARKS.c.enrolment_id.in_(bindparam("enrolment_ids", expanding=True)),  # type: ignore[attr-defined]
                    _MARKS.c.subject_id == bindparam("subject_id"),  # type: ignore[attr-defined]
                    _MARKS.c.term_id == bindparam("term_id")))  # type: ignore[attr-defined]
@@ -241,14 +242,14 @@ def save_marks(session: Session, actor: Actor, assignment: TeachingAssignment | 
         table = Mark.__table__
         connection = session.connection()
         insert_rows(connection, table, _MARK_COLUMNS, new_rows)  # type: ignore[arg-type]
-        ids = {(e, MarkKind(k), s): i for i, e, k, s in connection.execute(_NEW_IDS, sheet)}
+        ids = {(e, k, s): i for i, e, k, s in connection.execute(_NEW_IDS, sheet)}  # the kind's stored value
         kind_values = {kind: MarkKind(kind).value for kind in MarkKind}
         for enrolment_id, _s, _t, kind, slot, score, grade, assessed_on, _u, _at in new_rows:
             # the traced state, as ``mark_state`` makes it
             state = {"enrolment_id": enrolment_id, "subject_id": subject_id, "term_id": term_id,
                      "kind": kind_values[kind], "slot": slot, "value": str(score if grade is None else grade),
                      "assessed_on": assessed_on.isoformat() if assessed_on.__class__ is dt.date else assessed_on}
-            records.append(AuditRecord("create", "mark", ids[(enrolment_id, kind, slot)], None, state, school_id,
+            records.append(AuditRecord("create", "mark", ids[(enrolment_id, state["kind"], slot)], None, state, school_id,
                                        reason))
     audit.append_many(session, actor, records)
     return SaveResult(len(new_rows), updated, deleted, unchanged, version)
