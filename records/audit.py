@@ -211,6 +211,8 @@ def _store_head(session: Session, chain: int, seq: int, last_hash: str, existed:
     session.connection().execute(_HEAD_UPDATE if existed else _HEAD_INSERT, values)
 
 
+_CHECKPOINTS = AuditCheckpoint.__table__
+_SEALED = select(func.max(_CHECKPOINTS.c.seq)).where(_CHECKPOINTS.c.chain == bindparam("sealed_chain"))
 _HEAD = AuditChainHead.__table__
 _HEAD_SELECT = select(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.updated_at).where(_HEAD.c.chain == bindparam("head_chain"))
 _HEAD_UPDATE = (update(_HEAD).where(_HEAD.c.chain == bindparam("head_chain"))
@@ -345,7 +347,8 @@ def _seal_head(session: Session, chain: int, seq: int, last_hash: str, *, signer
                reason: str) -> AuditCheckpoint | None:
     if seq == 0:
         return None
-    sealed = session.scalar(select(func.max(AuditCheckpoint.seq)).where(AuditCheckpoint.chain == chain))
+    autoflush(session)
+    sealed = session.connection().execute(_SEALED, {"sealed_chain": chain}).scalar()
     if sealed is not None and sealed >= seq:
         if signer is None:
             return None

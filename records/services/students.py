@@ -200,9 +200,9 @@ def next_level(session: Session, enrolment: Enrolment) -> int | None:
 
 def _year_decisions(session: Session, enrolment_ids: Sequence[int]) -> dict[int, str | None]:
     """The year decision (final, else the year's promotion) of each enrolment that has a year result."""
-    rows = session.execute(select(StudentResult.enrolment_id, StudentResult.final_promotion, StudentResult.promotion)
-                           .where(StudentResult.enrolment_id.in_(enrolment_ids), StudentResult.period == Period.YEAR)
-                           .order_by(StudentResult.id.desc()))
+    r = StudentResult.__table__.c  # type: ignore[attr-defined]  # Core columns: plain rows, no ORM loading
+    rows = session.execute(select(r.enrolment_id, r.final_promotion, r.promotion)
+                           .where(r.enrolment_id.in_(enrolment_ids), r.period == Period.YEAR).order_by(r.id.desc()))
     return {enrolment_id: final or promotion for enrolment_id, final, promotion in rows}  # the lowest id wins, as before
 
 
