@@ -39,10 +39,11 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii  # type: ignore[attr-defined]
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import bindparam, event, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, event, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from records.db import autoflush, insert_rows
@@ -142,6 +143,28 @@ HASHED_FIELDS = ("chain", "seq", "at", "school_id", "actor_id", "actor_name", "a
                  "before", "after", "reason", "request_id", "prev_hash")
 
 
+def _one_shot(encoder: json.JSONEncoder) -> Callable[[Any], str]:
+    """``encoder.encode`` with the C encoder made once, not at each call (the trail encodes ~2 texts a row).
+
+    The same text as ``encoder.encode`` for the acyclic values traced here (no circular-reference check).
+    """
+    if c_make_encoder is None or encoder.indent is not None:  # pragma: no cover - CPython has the C encoder
+        return encoder.encode
+    make = c_make_encoder(None, encoder.default, encode_basestring_ascii if encoder.ensure_ascii else encode_basestring,
+                          None, encoder.key_separator, encoder.item_separator, encoder.sort_keys, encoder.skipkeys,
+                          encoder.allow_nan)
+    join = "".join
+
+    def encode(value: Any) -> str:
+        return join(make(value, 0))
+
+    return encode
+
+
+_encode_state = _one_shot(_STATE_ENCODER)
+_encode_envelope = _one_shot(_ENVELOPE_ENCODER)
+
+
 def canonical_json(value: Any) -> str:
     """The canonical JSON text of a value (sorted keys, compact, UTF-8 kept, Decimals as strings)."""
     return _STATE_ENCODER.encode(value)
@@ -211,9 +234,9 @@ def _store_head(session: Session, chain: int, seq: int, last_hash: str, existed:
     session.connection().execute(_HEAD_UPDATE if existed else _HEAD_INSERT, values)
 
 
-_CHECKPOINTS = AuditCheckpoint.__table__
+_CHECKPOINTS = cast(Table, AuditCheckpoint.__table__)
 _SEALED = select(func.max(_CHECKPOINTS.c.seq)).where(_CHECKPOINTS.c.chain == bindparam("sealed_chain"))
-_HEAD = AuditChainHead.__table__
+_HEAD = cast(Table, AuditChainHead.__table__)
 _HEAD_SELECT = select(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.updated_at).where(_HEAD.c.chain == bindparam("head_chain"))
 _HEAD_UPDATE = (update(_HEAD).where(_HEAD.c.chain == bindparam("head_chain"))
                 .values(seq=bindparam("head_seq"), hash=bindparam("head_hash"), updated_at=bindparam("head_at")))
@@ -269,8 +292,8 @@ def append_many(session: Session, actor: Actor, entries: list[AuditRecord]) -> N
         seq, prev = _lock_head(session, chain, daily_seal=True)
         existed = seq > 0
         rows = []
-        encode_state = _STATE_ENCODER.encode
-        encode_envelope = _ENVELOPE_ENCODER.encode
+        encode_state = _encode_state
+        encode_envelope = _encode_envelope
         sha256 = hashlib.sha256
         session_id = actor.session_id
         user_id, username = actor.user_id, actor.username

@@ -197,7 +197,7 @@ def autoflush(session: Session) -> None:
 def _processed(process: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
     """``process`` applied to each value (None stays None), once per distinct object (processors are pure)."""
     done: dict[int, tuple[Any, Any]] = {}  # id -> (the object, kept alive; its converted value)
-    out = []
+    out: list[Any] = []
     append = out.append
     for value in values:
         if value is None:

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from records import audit
@@ -80,7 +81,7 @@ def claim(session: Session, sheets: Iterable[str], *, school_id: int | None,
 
 
 # Built once: their compiled form and cache key are reused by every save.
-_TABLE = SheetVersion.__table__
+_TABLE = cast(Table, SheetVersion.__table__)
 _SELECT = select(_TABLE.c.version).where(_TABLE.c.sheet == bindparam("v_sheet")).with_for_update()
 _INSERT = insert(_TABLE).values(sheet=bindparam("v_sheet"), version=bindparam("v_version"), updated_at=bindparam("v_at"))
 _UPDATE = (update(_TABLE).where(_TABLE.c.sheet == bindparam("v_sheet"))
