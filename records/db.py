@@ -234,4 +234,5 @@ def insert_rows(connection: Connection, table: Table, columns: Sequence[str], ro
             if process is not None:
                 by_column[i] = _processed(process, by_column[i])
         params = list(zip(*by_column, strict=True))
+    if params:
         connection.exec_driver_sql(sql, params)  # type: ignore[arg-type]
