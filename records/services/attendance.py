@@ -71,10 +71,12 @@ def save_absences(session: Session, actor: Actor, klass: Class, absences: Iterab
             checked.add(term.id)
     existing = {(a.enrolment_id, a.day): a for a in session.scalars(select(Attendance).where(
         Attendance.enrolment_id.in_(ids), Attendance.day.in_({a.day for a in items})))}
-    if len({(a.enrolment_id, a.day) for a in items}) == len(items):
-        return _save_distinct(session, actor, klass, items, existing, version)
+    # Distinct (student, day) items, the usual sheet: new absences go in one bulk insert, not as ORM rows.
+    # A save naming a day twice takes the ORM path (its second item sees the first's pending row).
+    bulk = len({(a.enrolment_id, a.day) for a in items}) == len(items)
     records: list[AuditRecord] = []
     new: list[Attendance] = []
+    new_rows: list[tuple[int, dt.date, bool, str | None, int | None]] = []
     created = updated = deleted = unchanged = 0
     for item in items:
         current = existing.get((item.enrolment_id, item.day))
@@ -86,6 +88,9 @@ def save_absences(session: Session, actor: Actor, klass: Class, absences: Iterab
             session.delete(current)
             existing.pop((item.enrolment_id, item.day))
             deleted += 1
+        elif current is None and bulk:
+            new_rows.append((item.enrolment_id, item.day, item.excused, item.reason, actor.user_id))
+            created += 1
         elif current is None:
             current = Attendance(enrolment_id=item.enrolment_id, day=item.day, excused=item.excused,
                                  reason=item.reason, recorded_by_id=actor.user_id)
@@ -100,8 +105,10 @@ def save_absences(session: Session, actor: Actor, klass: Class, absences: Iterab
             updated += 1
         else:
             unchanged += 1
-    session.flush()  # one flush for the whole sheet: new rows get their ids here
+    session.flush()  # one flush for the whole sheet: new ORM rows get their ids here
     records.extend(AuditRecord("create", "attendance", a.id, None, _state(a), klass.school_id) for a in new)
+    if new_rows:
+        records.extend(_insert_absences(session, new_rows, klass.school_id))
     audit.append_many(session, actor, records)
     return SaveResult(created, updated, deleted, unchanged, version)
 
@@ -109,46 +116,16 @@ def save_absences(session: Session, actor: Actor, klass: Class, absences: Iterab
 _ATTENDANCE_COLUMNS = ("enrolment_id", "day", "excused", "reason", "recorded_by_id")
 
 
-def _save_distinct(session: Session, actor: Actor, klass: Class, items: list[Absence],
-                   existing: dict[tuple[int, dt.date], Attendance], version: int) -> SaveResult:
-    """``save_absences`` for items of distinct (student, day): new absences in one bulk insert, no ORM rows.
-
-    The same rows, ids (in the items' order) and trace as the general path.
-    """
-    records: list[AuditRecord] = []
-    new: list[tuple[int, dt.date, bool, str | None, int | None]] = []
-    created = updated = deleted = unchanged = 0
-    for item in items:
-        current = existing.get((item.enrolment_id, item.day))
-        if item.present:
-            if current is None:
-                unchanged += 1
-                continue
-            records.append(AuditRecord("delete", "attendance", current.id, _state(current), None, klass.school_id))
-            session.delete(current)
-            deleted += 1
-        elif current is None:
-            new.append((item.enrolment_id, item.day, item.excused, item.reason, actor.user_id))
-            created += 1
-        elif (current.excused, current.reason) != (item.excused, item.reason):
-            before = _state(current)
-            current.excused, current.reason, current.recorded_by_id = item.excused, item.reason, actor.user_id
-            records.append(AuditRecord("update", "attendance", current.id, before, _state(current), klass.school_id))
-            updated += 1
-        else:
-            unchanged += 1
-    session.flush()
-    if new:
-        table = Attendance.__table__
-        connection = session.connection()
-        insert_rows(connection, table, _ATTENDANCE_COLUMNS, new)  # type: ignore[arg-type]
-        ids = {(e, d): i for i, e, d in connection.execute(
-            select(table.c.id, table.c.enrolment_id, table.c.day).where(  # type: ignore[attr-defined]
-                table.c.enrolment_id.in_({row[0] for row in new}),  # type: ignore[attr-defined]
-                table.c.day.in_({row[1] for row in new})))}  # type: ignore[attr-defined]
-        records.extend(AuditRecord("create", "attendance", ids[(e, d)], None,
-                                   {"enrolment_id": e, "day": d, "excused": excused, "reason": reason},
-                                   klass.school_id)
-                       for e, d, excused, reason, _by in new)
-    audit.append_many(session, actor, records)
-    return SaveResult(created, updated, deleted, unchanged, version)
+def _insert_absences(session: Session, rows: list[tuple[int, dt.date, bool, str | None, int | None]],
+                     school_id: int) -> list[AuditRecord]:
+    """Insert new absences (distinct student and day) in one statement; their traces, ids read back in order."""
+    table = Attendance.__table__
+    connection = session.connection()
+    insert_rows(connection, table, _ATTENDANCE_COLUMNS, rows)  # type: ignore[arg-type]
+    ids = {(e, d): i for i, e, d in connection.execute(
+        select(table.c.id, table.c.enrolment_id, table.c.day).where(  # type: ignore[attr-defined]
+            table.c.enrolment_id.in_({row[0] for row in rows}),  # type: ignore[attr-defined]
+            table.c.day.in_({row[1] for row in rows})))}  # type: ignore[attr-defined]
+    return [AuditRecord("create", "attendance", ids[(e, d)], None,
+                        {"enrolment_id": e, "day": d, "excused": excused, "reason": reason}, school_id)
+            for e, d, excused, reason, _by in rows]
