@@ -11,9 +11,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import String, bindparam, select, type_coerce
+from sqlalchemy import String, Table, bindparam, select, type_coerce
 from sqlalchemy.orm import Session
 
 from records import audit
@@ -150,16 +150,15 @@ _MARK_COLUMNS = ("enrolment_id", "subject_id", "term_id", "kind", "slot", "score
 
 
 # Built once (their compiled form and cache key are reused by every save): the sheet's queries.
-_ON_ROLL = select(Enrolment.id).where(Enrolment.class_id == bindparam("class_id"),
-                                      Enrolment.id.in_(bindparam("enrolment_ids", expanding=True)))
-_EXISTING = select(Mark).where(Mark.enrolment_id.in_(bindparam("enrolment_ids", expanding=True)),
-                               Mark.subject_id == bindparam("subject_id"), Mark.term_id == bindparam("term_id"))
-_MARKS = Mark.__table__
-_NEW_IDS = (select(_MARKS.c.id, _MARKS.c.enrolment_id, type_coerce(_MARKS.c.kind, String),  # type: ignore[attr-defined]
-                   _MARKS.c.slot)  # type: ignore[attr-defined]
-            .where(_MARKS.c.enrolment_id.in_(bindparam("enrolment_ids", expanding=True)),  # type: ignore[attr-defined]
-                   _MARKS.c.subject_id == bindparam("subject_id"),  # type: ignore[attr-defined]
-                   _MARKS.c.term_id == bindparam("term_id")))  # type: ignore[attr-defined]
+_ENROLMENTS = cast(Table, Enrolment.__table__).c
+_ON_ROLL = select(_ENROLMENTS.id).where(_ENROLMENTS.class_id == bindparam("class_id"),
+                                        _ENROLMENTS.id.in_(bindparam("enrolment_ids", expanding=True)))
+_MARKS = cast(Table, Mark.__table__)
+_SHEET = (_MARKS.c.enrolment_id.in_(bindparam("enrolment_ids", expanding=True)),
+          _MARKS.c.subject_id == bindparam("subject_id"), _MARKS.c.term_id == bindparam("term_id"))
+_EXISTING = select(Mark).where(*_SHEET)
+_ANY_STORED = select(_MARKS.c.id).where(*_SHEET).limit(1)
+_NEW_IDS = select(_MARKS.c.id, _MARKS.c.enrolment_id, type_coerce(_MARKS.c.kind, String), _MARKS.c.slot).where(*_SHEET)
 
 
 def save_marks(session: Session, actor: Actor, assignment: TeachingAssignment | int, inputs: Iterable[MarkInput],
@@ -203,7 +202,10 @@ def save_marks(session: Session, actor: Actor, assignment: TeachingAssignment | 
         raise ValidationError(f"Có học sinh không thuộc lớp {klass.name}.",
                               f"enrolments {sorted(enrolment_ids - on_roll)} not in class {klass.id}")
     sheet = {"enrolment_ids": list(enrolment_ids), "subject_id": ta.subject_id, "term_id": ta.term_id}
-    existing = {(m.enrolment_id, MarkKind(m.kind), m.slot): m for m in session.scalars(_EXISTING, sheet)}
+    # a sheet saved for the first time has no marks yet: a plain probe spares the ORM query
+    stored = session.execute(_ANY_STORED, sheet).first() is not None
+    existing = {(m.enrolment_id, MarkKind(m.kind), m.slot): m
+                for m in session.scalars(_EXISTING, sheet)} if stored else {}
     records: list[AuditRecord] = []
     entered_at = utcnow()  # the driver-level insert does not apply column defaults
     new_rows: list[tuple[Any, ...]] = []  # in _MARK_COLUMNS order
@@ -239,9 +241,8 @@ def save_marks(session: Session, actor: Actor, assignment: TeachingAssignment | 
     if new_rows:
         # One Core INSERT, ids read back by the natural key: RETURNING with a kept order makes SQLite
         # insert row by row (about 5x slower for a whole sheet).
-        table = Mark.__table__
         connection = session.connection()
-        insert_rows(connection, table, _MARK_COLUMNS, new_rows)  # type: ignore[arg-type]
+        insert_rows(connection, _MARKS, _MARK_COLUMNS, new_rows)
         ids = {(e, k, s): i for i, e, k, s in connection.execute(_NEW_IDS, sheet)}  # the kind's stored value
         kind_values = {kind: MarkKind(kind).value for kind in MarkKind}
         for enrolment_id, _s, _t, kind, slot, score, grade, assessed_on, _u, _at in new_rows:
