@@ -38,6 +38,10 @@ class Tenths(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Decimal | None, dialect: object) -> int | None:
         if value is None:
             return None
+        try:
+            return _TENTHS_OF[value]  # numerically equal values give the same tenths
+        except (KeyError, TypeError):
+            pass
         tenths = Decimal(value) * 10
         if tenths != tenths.to_integral_value():
             raise ValueError(f"score {value} has more than one decimal place")
@@ -46,7 +50,15 @@ class Tenths(TypeDecorator[Decimal]):
     def process_result_value(self, value: int | None, dialect: object) -> Decimal | None:
         if value is None:
             return None
-        return (Decimal(value) / 10).quantize(Decimal("0.1"))
+        try:
+            return _SCORE_OF[value]
+        except (KeyError, TypeError):
+            return (Decimal(value) / 10).quantize(Decimal("0.1"))
+
+
+# Every score of the scale (0.0–10.0) converted once: a sheet or a book reads and writes thousands.
+_SCORE_OF: dict[int, Decimal] = {n: (Decimal(n) / 10).quantize(Decimal("0.1")) for n in range(101)}
+_TENTHS_OF: dict[object, int] = {score: n for n, score in _SCORE_OF.items()}
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

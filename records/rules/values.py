@@ -80,6 +80,11 @@ def to_decimal(value: object, what_vi: str = "Điểm", what_en: str = "mark") -
 
 def parse_mark(value: object, what_vi: str = "Điểm", what_en: str = "mark") -> Decimal:
     """Validate a mark (0..10, at most one decimal place) and return it as a Decimal with one decimal."""
+    if value.__class__ is Decimal or value.__class__ is int:  # not bool, not float: equal means same mark
+        try:
+            return _ON_SCALE[value]
+        except (KeyError, TypeError):  # off the scale, or a signalling NaN: checked below
+            pass
     result = to_decimal(value, what_vi, what_en)
     if not MIN_MARK <= result <= MAX_MARK:
         raise _invalid_mark(value, what_vi, what_en)
@@ -88,6 +93,10 @@ def parse_mark(value: object, what_vi: str = "Điểm", what_en: str = "mark") -
     if quantized != result:
         raise _invalid_mark(value, what_vi, what_en)
     return abs(quantized)  # abs() turns -0.0 into 0.0
+
+
+# Every mark of the scale (0.0–10.0), keyed by itself: a Decimal or int equal to one is that mark.
+_ON_SCALE: dict[object, Decimal] = {m: m for m in ((Decimal(n) / 10).quantize(Decimal("0.1")) for n in range(101))}
 
 
 def parse_marks(values: object, what_vi: str = "Điểm", what_en: str = "mark") -> list[Decimal]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from records import audit
 from records.audit import AuditRecord
+from records.db import insert_rows
 from records.errors import NotFoundError, ValidationError
 from records.models import Attendance, Class, Enrolment, Grade, SchoolYear, Term
 from records.permissions import Action, Actor, require
@@ -70,8 +71,12 @@ def save_absences(session: Session, actor: Actor, klass: Class, absences: Iterab
             checked.add(term.id)
     existing = {(a.enrolment_id, a.day): a for a in session.scalars(select(Attendance).where(
         Attendance.enrolment_id.in_(ids), Attendance.day.in_({a.day for a in items})))}
+    # Distinct (student, day) items, the usual sheet: new absences go in one bulk insert, not as ORM rows.
+    # A save naming a day twice takes the ORM path (its second item sees the first's pending row).
+    bulk = len({(a.enrolment_id, a.day) for a in items}) == len(items)
     records: list[AuditRecord] = []
     new: list[Attendance] = []
+    new_rows: list[tuple[int, dt.date, bool, str | None, int | None]] = []
     created = updated = deleted = unchanged = 0
     for item in items:
         current = existing.get((item.enrolment_id, item.day))
@@ -83,6 +88,9 @@ def save_absences(session: Session, actor: Actor, klass: Class, absences: Iterab
             session.delete(current)
             existing.pop((item.enrolment_id, item.day))
             deleted += 1
+        elif current is None and bulk:
+            new_rows.append((item.enrolment_id, item.day, item.excused, item.reason, actor.user_id))
+            created += 1
         elif current is None:
             current = Attendance(enrolment_id=item.enrolment_id, day=item.day, excused=item.excused,
                                  reason=item.reason, recorded_by_id=actor.user_id)
@@ -97,7 +105,27 @@ def save_absences(session: Session, actor: Actor, klass: Class, absences: Iterab
             updated += 1
         else:
             unchanged += 1
-    session.flush()  # one flush for the whole sheet: new rows get their ids here
+    session.flush()  # one flush for the whole sheet: new ORM rows get their ids here
     records.extend(AuditRecord("create", "attendance", a.id, None, _state(a), klass.school_id) for a in new)
+    if new_rows:
+        records.extend(_insert_absences(session, new_rows, klass.school_id))
     audit.append_many(session, actor, records)
     return SaveResult(created, updated, deleted, unchanged, version)
+
+
+_ATTENDANCE_COLUMNS = ("enrolment_id", "day", "excused", "reason", "recorded_by_id")
+
+
+def _insert_absences(session: Session, rows: list[tuple[int, dt.date, bool, str | None, int | None]],
+                     school_id: int) -> list[AuditRecord]:
+    """Insert new absences (distinct student and day) in one statement; their traces, ids read back in order."""
+    table = Attendance.__table__
+    connection = session.connection()
+    insert_rows(connection, table, _ATTENDANCE_COLUMNS, rows)  # type: ignore[arg-type]
+    ids = {(e, d): i for i, e, d in connection.execute(
+        select(table.c.id, table.c.enrolment_id, table.c.day).where(  # type: ignore[attr-defined]
+            table.c.enrolment_id.in_({row[0] for row in rows}),  # type: ignore[attr-defined]
+            table.c.day.in_({row[1] for row in rows})))}  # type: ignore[attr-defined]
+    return [AuditRecord("create", "attendance", ids[(e, d)], None,
+                        {"enrolment_id": e, "day": d, "excused": excused, "reason": reason}, school_id)
+            for e, d, excused, reason, _by in rows]

@@ -172,13 +172,13 @@ def entry_progress(session: Session, actor: Actor, school_year: SchoolYear, year
     end_of_day = dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
     counts: dict[tuple[int, int, int], dict[str, int]] = defaultdict(dict)
     enrolment_ids = [e for members in roll.values() for e, _ in members]
+    m = Mark.__table__.c  # type: ignore[attr-defined]
     for i in range(0, len(enrolment_ids), 500):
-        for enrolment_id, subject_id, term_id, kind, n in session.execute(
-                select(Mark.enrolment_id, Mark.subject_id, Mark.term_id, Mark.kind, func.count())
-                .where(Mark.enrolment_id.in_(enrolment_ids[i:i + 500]), Mark.term_id.in_(list(term_by_id)),
-                       or_(Mark.assessed_on <= as_of,
-                           and_(Mark.assessed_on.is_(None), Mark.entered_at <= end_of_day)))
-                .group_by(Mark.enrolment_id, Mark.subject_id, Mark.term_id, Mark.kind)):
+        for enrolment_id, subject_id, term_id, kind, n in session.execute(  # Core columns: plain rows, no ORM loading
+                select(m.enrolment_id, m.subject_id, m.term_id, m.kind, func.count())
+                .where(m.enrolment_id.in_(enrolment_ids[i:i + 500]), m.term_id.in_(list(term_by_id)),
+                       or_(m.assessed_on <= as_of, and_(m.assessed_on.is_(None), m.entered_at <= end_of_day)))
+                .group_by(m.enrolment_id, m.subject_id, m.term_id, m.kind)):
             counts[(enrolment_id, subject_id, term_id)][kind] = int(n)  # a str enum: MarkKind keys match
     rows: list[ProgressRow] = []
     for row in assignments:

@@ -11,9 +11,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import String, Table, bindparam, select, type_coerce
 from sqlalchemy.orm import Session
 
 from records import audit
@@ -149,6 +149,18 @@ _MARK_COLUMNS = ("enrolment_id", "subject_id", "term_id", "kind", "slot", "score
                  "assessed_on", "entered_by_id", "entered_at")
 
 
+# Built once (their compiled form and cache key are reused by every save): the sheet's queries.
+_ENROLMENTS = cast(Table, Enrolment.__table__).c
+_ON_ROLL = select(_ENROLMENTS.id).where(_ENROLMENTS.class_id == bindparam("class_id"),
+                                        _ENROLMENTS.id.in_(bindparam("enrolment_ids", expanding=True)))
+_MARKS = cast(Table, Mark.__table__)
+_SHEET = (_MARKS.c.enrolment_id.in_(bindparam("enrolment_ids", expanding=True)),
+          _MARKS.c.subject_id == bindparam("subject_id"), _MARKS.c.term_id == bindparam("term_id"))
+_EXISTING = select(Mark).where(*_SHEET)
+_ANY_STORED = select(_MARKS.c.id).where(*_SHEET).limit(1)
+_NEW_IDS = select(_MARKS.c.id, _MARKS.c.enrolment_id, type_coerce(_MARKS.c.kind, String), _MARKS.c.slot).where(*_SHEET)
+
+
 def save_marks(session: Session, actor: Actor, assignment: TeachingAssignment | int, inputs: Iterable[MarkInput],
                *, today: dt.date | None = None, reason: str | None = None,
                expected_version: int | None = None) -> SaveResult:
@@ -167,38 +179,49 @@ def save_marks(session: Session, actor: Actor, assignment: TeachingAssignment | 
     subject = session.get(Subject, ta.subject_id)
     assert subject is not None
     wanted: dict[tuple[int, MarkKind, int], tuple[Decimal | str | None, dt.date | None]] = {}
+    columns: dict[tuple[Any, Any], MarkKind] = {}  # (kind, slot) as given -> checked kind
+    parsed: dict[tuple[type, Any], Decimal | str | None] = {}  # a value's parse depends on its type and value only
     for item in inputs:
-        kind = check_kind(grade.regime, item.kind, item.slot)
-        wanted[(item.enrolment_id, kind, item.slot)] = (parse_value(subject, item.value), item.assessed_on)
+        slot = item.slot
+        kind = columns.get((item.kind, slot))  # type: ignore[assignment]
+        if kind is None:
+            kind = columns[(item.kind, slot)] = check_kind(grade.regime, item.kind, slot)
+        raw = item.value
+        try:
+            value = parsed[(raw.__class__, raw)]
+        except KeyError:
+            value = parsed[(raw.__class__, raw)] = parse_value(subject, raw)
+        except TypeError:  # unhashable: parse_value names the bad value
+            value = parse_value(subject, raw)
+        wanted[(item.enrolment_id, kind, slot)] = (value, item.assessed_on)
     if not wanted:
         return SaveResult(version=version)
     enrolment_ids = {key[0] for key in wanted}
-    on_roll = set(session.scalars(select(Enrolment.id).where(Enrolment.class_id == ta.class_id,
-                                                             Enrolment.id.in_(enrolment_ids))))
+    on_roll = set(session.scalars(_ON_ROLL, {"class_id": ta.class_id, "enrolment_ids": list(enrolment_ids)}))
     if enrolment_ids - on_roll:
         raise ValidationError(f"Có học sinh không thuộc lớp {klass.name}.",
                               f"enrolments {sorted(enrolment_ids - on_roll)} not in class {klass.id}")
-    existing = {(m.enrolment_id, MarkKind(m.kind), m.slot): m for m in session.scalars(
-        select(Mark).where(Mark.enrolment_id.in_(enrolment_ids), Mark.subject_id == ta.subject_id,
-                           Mark.term_id == ta.term_id))}
+    sheet = {"enrolment_ids": list(enrolment_ids), "subject_id": ta.subject_id, "term_id": ta.term_id}
+    # a sheet saved for the first time has no marks yet: a plain probe spares the ORM query
+    stored = session.execute(_ANY_STORED, sheet).first() is not None
+    existing = {(m.enrolment_id, MarkKind(m.kind), m.slot): m
+                for m in session.scalars(_EXISTING, sheet)} if stored else {}
     records: list[AuditRecord] = []
     entered_at = utcnow()  # the driver-level insert does not apply column defaults
-    new_rows: list[dict[str, Any]] = []
-    new_keys: list[MarkKey] = []
+    new_rows: list[tuple[Any, ...]] = []  # in _MARK_COLUMNS order
+    subject_id, term_id, school_id, user_id = ta.subject_id, ta.term_id, klass.school_id, actor.user_id
     updated = deleted = unchanged = 0
     for (enrolment_id, kind, slot), (value, assessed_on) in wanted.items():
-        key = MarkKey(enrolment_id, ta.subject_id, ta.term_id, kind, slot)
         mark = existing.get((enrolment_id, kind, slot))
         if mark is None:
             if value is None:
                 unchanged += 1
                 continue
-            new_rows.append({"enrolment_id": enrolment_id, "subject_id": ta.subject_id, "term_id": ta.term_id,
-                             "kind": kind, "slot": slot, "score": value if isinstance(value, Decimal) else None,
-                             "grade": value if isinstance(value, str) else None, "assessed_on": assessed_on,
-                             "entered_by_id": actor.user_id, "entered_at": entered_at})
-            new_keys.append(key)
+            scored = isinstance(value, Decimal)
+            new_rows.append((enrolment_id, subject_id, term_id, kind, slot, value if scored else None,
+                             None if scored else value, assessed_on, user_id, entered_at))
             continue
+        key = MarkKey(enrolment_id, subject_id, term_id, kind, slot)
         old = _mark_value(mark)
         before = mark_state(key, old, mark.assessed_on)
         if value is None:
@@ -218,17 +241,17 @@ def save_marks(session: Session, actor: Actor, assignment: TeachingAssignment | 
     if new_rows:
         # One Core INSERT, ids read back by the natural key: RETURNING with a kept order makes SQLite
         # insert row by row (about 5x slower for a whole sheet).
-        table = Mark.__table__
-        insert_rows(session.connection(), table, _MARK_COLUMNS,  # type: ignore[arg-type]
-                    [[row[c] for c in _MARK_COLUMNS] for row in new_rows])
-        ids = {(e, MarkKind(k), s): i for i, e, k, s in session.execute(
-            select(table.c.id, table.c.enrolment_id, table.c.kind, table.c.slot).where(
-                table.c.enrolment_id.in_(enrolment_ids), table.c.subject_id == ta.subject_id,
-                table.c.term_id == ta.term_id))}
-        for key, row in zip(new_keys, new_rows, strict=True):
-            value = row["score"] if row["score"] is not None else row["grade"]
-            records.append(AuditRecord("create", "mark", ids[(key.enrolment_id, key.kind, key.slot)], None,
-                                       mark_state(key, value, row["assessed_on"]), klass.school_id, reason))
+        connection = session.connection()
+        insert_rows(connection, _MARKS, _MARK_COLUMNS, new_rows)
+        ids = {(e, k, s): i for i, e, k, s in connection.execute(_NEW_IDS, sheet)}  # the kind's stored value
+        kind_values = {kind: MarkKind(kind).value for kind in MarkKind}
+        for enrolment_id, _s, _t, kind, slot, score, grade, assessed_on, _u, _at in new_rows:
+            # the traced state, as ``mark_state`` makes it
+            state = {"enrolment_id": enrolment_id, "subject_id": subject_id, "term_id": term_id,
+                     "kind": kind_values[kind], "slot": slot, "value": str(score if grade is None else grade),
+                     "assessed_on": assessed_on.isoformat() if assessed_on.__class__ is dt.date else assessed_on}
+            records.append(AuditRecord("create", "mark", ids[(enrolment_id, state["kind"], slot)], None, state, school_id,
+                                       reason))
     audit.append_many(session, actor, records)
     return SaveResult(len(new_rows), updated, deleted, unchanged, version)
 

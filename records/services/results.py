@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from records import audit
 from records.audit import AuditRecord
+from records.db import insert_rows
 from records.errors import ConflictError, NotFoundError, ValidationError
 from records.models import (
     Assessment,
@@ -254,10 +255,11 @@ def _overall(ctx: _ClassContext, enrolment_id: int, period: Period, subjects: di
 def _load_marks(session: Session, enrolment_ids: Sequence[int], term_id: int
                 ) -> dict[tuple[int, int], dict[MarkKind, list[Any]]]:
     out: dict[tuple[int, int], dict[MarkKind, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    m = _table(Mark).c  # Core columns: plain rows, no ORM row loading (a class's term is ~10,000 marks)
     rows = session.execute(
-        select(Mark.enrolment_id, Mark.subject_id, Mark.kind, Mark.score, Mark.grade)
-        .where(Mark.enrolment_id.in_(enrolment_ids), Mark.term_id == term_id)
-        .order_by(Mark.enrolment_id, Mark.subject_id, Mark.kind, Mark.slot)
+        select(m.enrolment_id, m.subject_id, m.kind, m.score, m.grade)
+        .where(m.enrolment_id.in_(enrolment_ids), m.term_id == term_id)
+        .order_by(m.enrolment_id, m.subject_id, m.kind, m.slot)
     )
     for enrolment_id, subject_id, kind, score, grade in rows:
         out[(enrolment_id, subject_id)][kind].append(score if score is not None else grade)
@@ -273,9 +275,9 @@ class _StoredSubject(NamedTuple):
 
 def _load_subject_results(session: Session, enrolment_ids: Sequence[int], period: Period
                           ) -> dict[tuple[int, int], _StoredSubject]:
-    rows = session.execute(select(SubjectResult.id, SubjectResult.enrolment_id, SubjectResult.subject_id,
-                                  SubjectResult.average, SubjectResult.grade, SubjectResult.incomplete_reason)
-                           .where(SubjectResult.enrolment_id.in_(enrolment_ids), SubjectResult.period == period))
+    r = _table(SubjectResult).c
+    rows = session.execute(select(r.id, r.enrolment_id, r.subject_id, r.average, r.grade, r.incomplete_reason)
+                           .where(r.enrolment_id.in_(enrolment_ids), r.period == period))
     return {(e, sub): _StoredSubject(i, avg, grade, reason) for i, e, sub, avg, grade, reason in rows}
 
 
@@ -293,16 +295,17 @@ def _expire(session: Session, model: type, ids: Iterable[int]) -> None:
 
 
 def _load_conduct(session: Session, enrolment_ids: Sequence[int]) -> dict[tuple[int, Period], str]:
-    rows = session.execute(select(Conduct.enrolment_id, Conduct.period, Conduct.level)
-                           .where(Conduct.enrolment_id.in_(enrolment_ids)))
+    c = _table(Conduct).c
+    rows = session.execute(select(c.enrolment_id, c.period, c.level).where(c.enrolment_id.in_(enrolment_ids)))
     return {(e, Period(p)): level for e, p, level in rows}
 
 
 def _load_absences(session: Session, enrolment_ids: Sequence[int], start: dt.date, end: dt.date
                    ) -> dict[int, tuple[int, int]]:
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    rows = session.execute(select(Attendance.enrolment_id, Attendance.excused).where(
-        Attendance.enrolment_id.in_(enrolment_ids), Attendance.day >= start, Attendance.day <= end))
+    a = _table(Attendance).c
+    rows = session.execute(select(a.enrolment_id, a.excused).where(
+        a.enrolment_id.in_(enrolment_ids), a.day >= start, a.day <= end))
     for enrolment_id, excused in rows:
         counts[enrolment_id][0 if excused else 1] += 1
     return {e: (c[0], c[1]) for e, c in counts.items()}
@@ -379,6 +382,10 @@ def _outcome_state(o: StudentOutcome) -> dict[str, Any]:
     }
 
 
+_SUBJECT_RESULT_COLUMNS = ("enrolment_id", "subject_id", "period", "average", "grade", "incomplete_reason",
+                           "computed_at")
+
+
 def _store(session: Session, actor: Actor, ctx: _ClassContext, period: Period,
            outcomes: Sequence[StudentOutcome]) -> list[StudentOutcome]:
     """Upsert the subject and student results; keep summer decisions; one trace per changed student."""
@@ -411,7 +418,8 @@ def _store(session: Session, actor: Actor, ctx: _ClassContext, period: Period,
                 if (row.average, row.grade) != (values["average"], values["grade"]):
                     subjects_changed.add(o.enrolment_id)
     if sub_inserts:
-        session.execute(insert(_table(SubjectResult)), sub_inserts)
+        insert_rows(session.connection(), _table(SubjectResult), _SUBJECT_RESULT_COLUMNS,
+                    [[row[c] for c in _SUBJECT_RESULT_COLUMNS] for row in sub_inserts])
     if sub_updates:
         session.execute(update(SubjectResult), sub_updates)
         _expire(session, SubjectResult, (u["id"] for u in sub_updates))
@@ -448,7 +456,8 @@ def _store(session: Session, actor: Actor, ctx: _ClassContext, period: Period,
         records.append(AuditRecord("compute", "student_result", f"{o.enrolment_id}:{period.value}", before,
                                    _outcome_state(o), ctx.klass.school_id))
     if stu_inserts:
-        session.execute(insert(_table(StudentResult)), stu_inserts)
+        names = tuple(stu_inserts[0])  # every row has the same keys
+        insert_rows(session.connection(), _table(StudentResult), names, [[row[c] for c in names] for row in stu_inserts])
     if stu_updates:
         session.execute(update(StudentResult), stu_updates)
         _expire(session, StudentResult, (u["id"] for u in stu_updates))

@@ -10,6 +10,8 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sqlalchemy import insert, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from records import audit
@@ -57,9 +59,7 @@ def save_values(session: Session, actor: Actor, *, entity: str, field: str, exis
         current = existing.get(enrolment_id)
         k = key(enrolment_id)
         if current is None and value:
-            row = make(enrolment_id, value)
-            session.add(row)
-            new.append((row, k, value))
+            new.append((make(enrolment_id, value), k, value))  # inserted in bulk below, not through the session
             created += 1
         elif current is not None and not value:
             records.append(AuditRecord("delete", entity, current.id, {**k, field: getattr(current, field)}, None,
@@ -74,8 +74,28 @@ def save_values(session: Session, actor: Actor, *, entity: str, field: str, exis
             updated += 1
         else:
             unchanged += 1
-    session.flush()  # one flush for the whole sheet: new rows get their ids here
-    records.extend(AuditRecord("create", entity, row.id, None, {**k, field: value}, school_id)
-                   for row, k, value in new)
+    session.flush()  # one flush for the whole sheet's changed and removed rows
+    if new:
+        ids = _insert_new(session, [row for row, _k, _v in new], [k for _row, k, _v in new])
+        records.extend(AuditRecord("create", entity, ids[k["enrolment_id"]], None, {**k, field: value}, school_id)
+                       for _row, k, value in new)
     audit.append_many(session, actor, records)
     return SaveResult(created, updated, deleted, unchanged, version)
+
+
+def _insert_new(session: Session, rows: list[Any], keys: list[dict[str, Any]]) -> dict[int, int]:
+    """Insert the sheet's new rows (unsaved model objects, one per student) in one Core statement; their ids.
+
+    The ids are read back by the sheet's key (``keys``: the enrolment id and the values every row of the
+    sheet shares, named as columns): the caller holds the sheet's lock, no one else writes these rows.
+    Column defaults apply as in a flush; the order of the rows (so of their ids) is kept.
+    """
+    model = type(rows[0])
+    table = model.__table__
+    columns = [(prop.key, prop.columns[0].name) for prop in sa_inspect(model).column_attrs]
+    given = [(attr, name) for attr, name in columns if attr in rows[0].__dict__]
+    session.execute(insert(table), [{name: row.__dict__[attr] for attr, name in given} for row in rows])
+    shared = {name: value for name, value in keys[0].items() if name != "enrolment_id"}
+    query = select(table.c.id, table.c.enrolment_id).where(
+        table.c.enrolment_id.in_([k["enrolment_id"] for k in keys]), *(table.c[n] == v for n, v in shared.items()))
+    return {enrolment_id: row_id for row_id, enrolment_id in session.execute(query)}

@@ -195,21 +195,33 @@ def next_level(session: Session, enrolment: Enrolment) -> int | None:
     klass = session.get(Class, enrolment.class_id)
     assert klass is not None
     grade, _ = _class_year(session, klass)
-    result = session.scalar(select(StudentResult).where(StudentResult.enrolment_id == enrolment.id,
-                                                        StudentResult.period == Period.YEAR))
-    decision = None if result is None else (result.final_promotion or result.promotion)
+    return _level_after(enrolment.id, grade.level, _year_decisions(session, [enrolment.id]).get(enrolment.id))
+
+
+def _year_decisions(session: Session, enrolment_ids: Sequence[int]) -> dict[int, str | None]:
+    """The year decision (final, else the year's promotion) of each enrolment that has a year result."""
+    r = StudentResult.__table__.c  # type: ignore[attr-defined]  # Core columns: plain rows, no ORM loading
+    rows = session.execute(select(r.enrolment_id, r.final_promotion, r.promotion)
+                           .where(r.enrolment_id.in_(enrolment_ids), r.period == Period.YEAR).order_by(r.id.desc()))
+    return {enrolment_id: final or promotion for enrolment_id, final, promotion in rows}  # the lowest id wins, as before
+
+
+def _level_after(enrolment_id: int, level: int, decision: str | None) -> int | None:
+    """``next_level`` from the grade level of the enrolment and its year decision."""
     if decision == Promotion.REPEAT:
-        return grade.level
+        return level
     if decision == Promotion.PROMOTED:
-        return None if grade.level == 9 else grade.level + 1
+        return None if level == 9 else level + 1
     raise ConflictError("Chưa có quyết định lên lớp / ở lại lớp của năm học trước.",
-                        f"no final promotion decision for enrolment {enrolment.id}")
+                        f"no final promotion decision for enrolment {enrolment_id}")
 
 
 def _check_placement(session: Session, klass: Class, grade: Grade, year: SchoolYear,
                      students: Sequence[Student]) -> dict[int, bool]:
     """Each student's ``repeating`` flag; refuses a student already on a roll this year or misplaced."""
     last = _last_enrolment(session, [s.id for s in students])
+    # last year's decisions of the whole roll in one query (not one per student)
+    decisions = _year_decisions(session, [e.id for e, _level, start in last.values() if start == year.start_year - 1])
     repeating: dict[int, bool] = {}
     for student in students:
         previous = last.get(student.id)
@@ -225,7 +237,7 @@ def _check_placement(session: Session, klass: Class, grade: Grade, year: SchoolY
         prev_class = session.get(Class, enrolment.class_id)
         if prev_class is None or prev_class.school_id != klass.school_id:
             continue  # last year at another school: its decision is on the transcript it sent
-        expected = next_level(session, enrolment)
+        expected = _level_after(enrolment.id, level, decisions.get(enrolment.id))
         if expected is None:
             raise ConflictError(f"Học sinh {student.full_name} đã hoàn thành chương trình THCS.",
                                 f"student {student.id} completed the programme")

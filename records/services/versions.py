@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from records import audit
@@ -68,17 +69,20 @@ def claim(session: Session, sheets: Iterable[str], *, school_id: int | None,
                               f"expected_version given for {len(names)} sheets")
     audit.lock_chain(session, audit.chain_of(school_id))
     connection = session.connection()
-    table = SheetVersion.__table__
     now = utcnow()
     new = 0
     for name in names:
-        current = connection.execute(select(table.c.version).where(table.c.sheet == name)
-                                     .with_for_update()).scalar()
+        current = connection.execute(_SELECT, {"v_sheet": name}).scalar()
         if expected_version is not None and (current or 0) != expected_version:
             raise StaleSheetError(name, expected_version, current or 0)
         new = (current or 0) + 1
-        if current is None:
-            connection.execute(insert(table).values(sheet=name, version=new, updated_at=now))
-        else:
-            connection.execute(update(table).where(table.c.sheet == name).values(version=new, updated_at=now))
+        connection.execute(_INSERT if current is None else _UPDATE, {"v_sheet": name, "v_version": new, "v_at": now})
     return new
+
+
+# Built once: their compiled form and cache key are reused by every save.
+_TABLE = cast(Table, SheetVersion.__table__)
+_SELECT = select(_TABLE.c.version).where(_TABLE.c.sheet == bindparam("v_sheet")).with_for_update()
+_INSERT = insert(_TABLE).values(sheet=bindparam("v_sheet"), version=bindparam("v_version"), updated_at=bindparam("v_at"))
+_UPDATE = (update(_TABLE).where(_TABLE.c.sheet == bindparam("v_sheet"))
+           .values(version=bindparam("v_version"), updated_at=bindparam("v_at")))
