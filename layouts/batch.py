@@ -17,12 +17,24 @@ every book. Jobs travel in tasks (a mark book or a register alone, transcripts b
 ``transcripts_per_task``) to cut the inter-process traffic. A task has three steps:
 
 1. read (a read-only engine: on SQLite a DEFERRED transaction, so readers do not queue on the write
-   lock): load each job's input, build its documents, check the print right and the key;
+   lock; on PostgreSQL REPEATABLE READ: one snapshot): load each job's input, build its documents,
+   check the print right and the key, and take the digest of the stored values of every enrolment
+   the books print (``trail.stored_digests``, one bulk read for the task);
 2. produce, outside any transaction: sign the QR codes, render, manifest, attach;
-3. one short write transaction recording the task's editions, each in a SAVEPOINT (a failing one
-   is rolled back alone), committed before the PDFs are written (a file on disk always belongs to
-   a committed edition), each PDF written under a temporary name inside its savepoint (a failed
-   write rolls its edition back) and moved in place after the commit.
+2b. the trail: a run of several tasks checks every value of all its books against the audit trail
+   ONCE, in the parent (``write_verdict``: one replay, one bulk read, while the workers read and
+   render their first books) and leaves a signed verdict — the digest of each enrolment's verified
+   values. A book whose digests are the verdict's printed exactly the verified values; any other
+   (a value changed with SQL before the run — the verdict left it out — or after the run's check,
+   before the book read it) is checked now (``trail.confirm_printed``: the value named), so it is
+   not recorded. Nothing of a produced book leaves the worker before this step. Without a verdict
+   (one task, the RQ queue) each task checks its books in step 1 (``require_traced_scopes``);
+3. one short write transaction recording the task's editions in bulk (``record_publications``:
+   one insert of the editions and their pages, one audit append, the archive copies put with
+   two file-system syncs in all), committed before the PDFs are moved in place (a file on disk
+   always belongs to a committed edition); each PDF is written under a temporary name before
+   (a failed write records nothing of it). If the bulk step fails, each edition is recorded alone
+   in a SAVEPOINT, so that only the failing one is reported.
 
 A job that fails is reported (``JobOutcome.error_vi`` for the user, ``error_en`` for the log) and the
 other jobs go on; a worker that dies fails the jobs of its unfinished tasks only.
@@ -578,7 +590,8 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...],
     """Read, produce, record and write the jobs of one task; one outcome per job.
 
     ``verdict_file``: where the run's trail check (``write_verdict``, in the parent) leaves its verdict;
-    the task then compares the values its books read with the verified ones instead of replaying.
+    the task then compares the values its books read with the verified ones (step 2b of the module
+    docstring) instead of replaying the trail.
     """
     from layouts.render import query_seconds, set_dump_dir
 
@@ -618,9 +631,12 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...],
                 doc.timings["measure"] = measure / len(job_docs)
             loaded[job] = job_docs
         t0 = time.process_time()
-        verdict = _read_verdict(verdict_file, state.private_key) if verdict_file else None
-        if verdict is not None:
-            untraced = _changed_since_verdict(session, loaded, verdict)
+        printed: dict[Job, dict[int, bytes]] = {}
+        if verdict_file is not None:
+            # the digests of the values these books read (this transaction); compared with the run's verdict
+            # once it is there, before anything is recorded (``_confirm_traced``): the books are produced meanwhile
+            printed = _printed_digests(session, loaded)
+            untraced: set[Job] = set()
         else:
             together = _traced_together(session, jobs, loaded, state.private_key)
             untraced = set() if together else set(loaded)
@@ -647,6 +663,16 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...],
             ready.append(doc)
         except Exception as exc:  # noqa: BLE001
             _add_error(errors, doc.job, exc)
+
+    # 2b. the trail: the values each book printed are the run's verified ones (else checked now, named)
+    if verdict_file is not None and ready:
+        t0 = time.process_time()
+        for job, exc in _confirm_traced(state, verdict_file, printed, {doc.job for doc in ready}).items():
+            _add_error(errors, job, exc)
+        ready = [doc for doc in ready if doc.job not in errors]
+        share = (time.process_time() - t0) / max(1, len(ready))
+        for doc in ready:
+            doc.timings["check"] = doc.timings.get("check", 0.0) + share
 
     # 3. record (short write transaction: the task's editions in bulk), then write the files
     recorded: list[_Doc] = []
@@ -897,16 +923,44 @@ def _read_verdict(path: str, private_key: Any, wait: float = 900.0) -> Any:
     return verdict
 
 
-def _changed_since_verdict(session: Session, docs: dict[Job, list[_Doc]], verdict: Any) -> set[Job]:
-    """The jobs with a book whose values (read in this transaction) are not those the verdict verified:
-    those are checked alone (``require_traced``: a value changed behind the services' back is named)."""
+def _printed_digests(session: Session, docs: dict[Job, list[_Doc]]) -> dict[Job, dict[int, bytes]]:
+    """Per job, the digest of the stored values of each enrolment its books print, read in the transaction
+    the books were read in (one bulk read for the task)."""
     from layouts.publish import scope_enrolments
     from records.services import trail
 
     by_job = {job: {e for doc in job_docs for e in scope_enrolments(session, doc.scope)}
               for job, job_docs in docs.items()}
-    changed = trail.unchanged_since(session, set().union(*by_job.values()) if by_job else set(), verdict)
-    return {job for job, ids in by_job.items() if ids & changed}
+    digests = trail.stored_digests(session, set().union(*by_job.values()) if by_job else set())
+    return {job: {e: digests[e] for e in ids} for job, ids in by_job.items()}
+
+
+def _confirm_traced(state: _Worker, verdict_file: str, printed: dict[Job, dict[int, bytes]],
+                    jobs: set[Job]) -> dict[Job, Exception]:
+    """The jobs whose printed values are not the trail's. A job whose digests are those of the run's verdict
+    passes; any other (a value changed after the run's check, a failed or missing verdict) is checked now
+    (``trail.confirm_printed``: the mismatch named, or the values changed while printing)."""
+    from records.services import trail
+    from signing.keys import TrailCacheSigner
+
+    verdict = _read_verdict(verdict_file, state.private_key)
+    doubtful = [job for job in jobs if verdict is None
+                or any(verdict.digests.get(e) != d for e, d in printed.get(job, {}).items())]
+    if not doubtful:
+        return {}
+    errors: dict[Job, Exception] = {}
+    signer = TrailCacheSigner(state.private_key)
+    with Session(state.read_engine) as session:
+        _repeatable_read(session)
+        for job in doubtful:
+            try:
+                trail.confirm_printed(session, printed.get(job, {}), signer=signer)
+            except Exception as exc:  # noqa: BLE001 - reported for that job only
+                session.rollback()
+                _repeatable_read(session)
+                errors[job] = exc
+        session.rollback()
+    return errors
 
 
 def _traced_together(session: Session, jobs: Sequence[Job], docs: dict[Job, list[_Doc]], private_key: Any) -> bool:

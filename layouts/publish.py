@@ -192,8 +192,9 @@ def check_publication(session: Session, actor: Actor, document: BookDocument, *,
                       traced: bool = False) -> EditionKind:
     """Raise unless the actor may print the book with this key; returns the edition kind (reads only).
 
-    ``traced=True``: the caller has just checked the scope's values against the trail
-    (:func:`require_traced_scopes`, one replay for many books), so it is not checked again.
+    ``traced=True``: the caller checks the scope's values against the trail itself
+    (:func:`require_traced_scopes`, one replay for many books; or ``layouts.batch``'s run-wide check,
+    compared by digest with the values the book read, before anything is recorded).
     """
     kind = kind or edition_kind(document)
     edition_service.authorize_print(session, actor, school_id=scope.school_id, class_id=scope.class_id,

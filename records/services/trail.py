@@ -411,6 +411,31 @@ def unchanged_since(session: Session, enrolment_ids: Iterable[int], verdict: Ver
             if verdict.digests.get(eid) != _digest(stored.get(eid, {}), results.get(eid, {}))}
 
 
+def stored_digests(session: Session, enrolment_ids: Iterable[int]) -> dict[int, bytes]:
+    """The digest of the stored values of each enrolment, as this transaction reads them (what a book printed)."""
+    ids = sorted(set(enrolment_ids))
+    if not ids:
+        return {}
+    stored, results = _stored_all(session, ids)
+    return {eid: _digest(stored.get(eid, {}), results.get(eid, {})) for eid in ids}
+
+
+def confirm_printed(session: Session, printed: dict[int, bytes], *,
+                    signer: trail_cache.SnapshotSigner | None = None) -> TrailReport:
+    """Check these enrolments against the trail now and require that the values verified are those printed
+    (``printed``: ``stored_digests`` of the transaction the book was read in). ``IntegrityError`` names a
+    value the trail does not produce; ``ConflictError`` when the values changed since the book read them."""
+    from records.errors import ConflictError
+
+    report, digests, _failed = _check(session, sorted(printed), signer)
+    _refuse(report)
+    changed = sorted(e for e, digest in printed.items() if digests.get(e) != digest)
+    if changed:
+        raise ConflictError("Dữ liệu của sổ vừa thay đổi trong lúc in; hãy in lại sổ này.",
+                            f"the values of enrolments {changed[:5]} changed while the book was printed")
+    return report
+
+
 def _digest(values: dict[tuple[Any, ...], Any], results: dict[tuple[Any, ...], Any]) -> bytes:
     """A digest of an enrolment's stored values (same database, same reads: same text)."""
     text = repr((sorted((repr(k), repr(v)) for k, v in values.items()),
@@ -523,6 +548,12 @@ def require_traced(session: Session, enrolment_ids: Iterable[int], *,
                    signer: trail_cache.SnapshotSigner | None = None) -> TrailReport:
     """``check_traced``, raising ``IntegrityError`` naming the first values the trail does not produce."""
     report = check_traced(session, enrolment_ids, signer=signer)
+    _refuse(report)
+    return report
+
+
+def _refuse(report: TrailReport) -> None:
+    """Raise ``IntegrityError`` naming the first values the trail does not produce."""
     if report.mismatches:
         shown = "; ".join(m.text_vi for m in report.mismatches[:5])
         more = f" (và {len(report.mismatches) - 5} giá trị khác)" if len(report.mismatches) > 5 else ""
@@ -532,8 +563,7 @@ def require_traced(session: Session, enrolment_ids: Iterable[int], *,
             f"print refused: {len(report.mismatches)} stored values not produced by the audit trail: "
             + "; ".join(f"{m.class_name}/{m.student}/{m.subject}/{m.column}: {m.stored} != {m.traced}"
                         for m in report.mismatches[:5]))
-    return report
 
 
-__all__ = ["Mismatch", "TrailReport", "Verdict", "check_traced", "enrolments_of", "require_traced", "unchanged_since",
-           "verify_enrolments"]
+__all__ = ["Mismatch", "TrailReport", "Verdict", "check_traced", "confirm_printed", "enrolments_of", "require_traced",
+           "stored_digests", "unchanged_since", "verify_enrolments"]
