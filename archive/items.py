@@ -262,6 +262,55 @@ def deposit_issued(session: Session, actor: Actor, published: Any) -> ArchiveIte
     )
 
 
+def deposit_issued_many(session: Session, actor: Actor, published: list[Any]) -> list[ArchiveItem]:
+    """``deposit_issued`` of many editions (a print run's task): the same checks per item, the PDFs put in the
+    store together (``Store.put_many``: two file-system syncs in all on a local folder), the items
+    flushed together and traced with one ``audit.append_many``. The caller commits."""
+    from archive import seals
+
+    seals.install()
+    if not published:
+        return []
+    years: dict[tuple[int, dt.date], int | None] = {}
+    items: list[ArchiveItem] = []
+    for one in published:
+        edition: Edition = one.edition
+        year_id = edition.school_year_id
+        if year_id is None:
+            key = (edition.school_id, edition.issued_on)
+            if key not in years:
+                years[key] = session.scalar(select(SchoolYear.id).where(
+                    SchoolYear.school_id == edition.school_id, SchoolYear.starts_on <= edition.issued_on)
+                    .order_by(SchoolYear.starts_on.desc()).limit(1))
+            year_id = years[key]
+        year_id, class_id = _check_scope(session, edition.school_id, year_id, edition.class_id, edition)
+        if edition.student_id and session.get(Student, edition.student_id) is None:
+            raise NotFoundError("Không tìm thấy học sinh của hồ sơ lưu trữ.", f"student {edition.student_id} not found")
+        extra = {"book": edition.kind.value, "part": edition.part, "copy": edition.copy,
+                 "issued_on": edition.issued_on.isoformat(), "pages": edition.page_count}
+        item = ArchiveItem(kind=ArchiveKind.ISSUED_EDITION, school_id=edition.school_id, school_year_id=year_id,
+                           class_id=class_id, edition_id=edition.id, filename=f"{edition.id}.pdf",
+                           title=edition.title[:300], extra=audit.canonical_json(extra),
+                           deposited_by_id=actor.user_id, deposited_by_name=actor.username)
+        item.students = [ArchiveItemStudent(student_id=edition.student_id)] if edition.student_id else []
+        require(session, actor, Action.ARCHIVE_WRITE, item)
+        items.append(item)
+    stored = store_for(session).put_many([one.pdf for one in published])  # content first, then metadata
+    now = utcnow()
+    for item, one, put in zip(items, published, stored, strict=True):
+        chosen = rule_for(ArchiveKind.ISSUED_EDITION, one.edition.kind.value)
+        item.sha256, item.size, item.media_type = put.sha256, put.size, "application/pdf"
+        item.deposited_at, item.retention, item.retain_until = now, chosen.name, chosen.until(service_today())
+    session.add_all(items)
+    session.flush()
+    audit.append_many(session, actor, [audit.AuditRecord("deposit", ENTITY, item.id, None, snapshot(item),
+                                                         item.school_id) for item in items])
+    return items
+
+
+deposit_issued.many = deposit_issued_many  # type: ignore[attr-defined]  # layouts.publish.record_publications
+
+
 # --- checking ---------------------------------------------------------------------------------
 
 

@@ -91,6 +91,10 @@ class Store(abc.ABC):
     def remove(self, sha256: str) -> None:
         """Delete an object (only ``archive.items.delete_expired`` calls it, after the retention check)."""
 
+    def put_many(self, items: list[bytes]) -> list[Stored]:
+        """Store many byte strings (each as ``put``); a store may make them durable together."""
+        return [self.put(data) for data in items]
+
     def read(self, sha256: str) -> bytes:
         """The whole object."""
         with self.open(sha256) as stream:
@@ -156,6 +160,47 @@ class LocalStore(Store):
             tmp.unlink(missing_ok=True)
             raise
 
+    def put_many(self, items: list[bytes]) -> list[Stored]:
+        """Store many objects with two file-system syncs in all instead of two fsyncs each: every temporary
+        file is written, then synced (``syncfs``: their content is on disk), then renamed in place, then
+        synced again (the names are on disk). A crash leaves, as with ``put``, no object or a whole one.
+        Where ``syncfs`` is not available, ``put`` each."""
+        if len(items) < 2 or not _syncfs_available():
+            return super().put_many(items)
+        written: list[tuple[Path, Path, Stored]] = []
+        out: list[Stored] = []
+        try:
+            self.tmp.mkdir(parents=True, exist_ok=True)
+            for data in items:
+                fd, tmp_name = tempfile.mkstemp(prefix="put-", suffix=".part", dir=self.tmp)
+                tmp = Path(tmp_name)
+                with os.fdopen(fd, "wb") as out_file:
+                    out_file.write(data)
+                    os.fchmod(out_file.fileno(), 0o444)
+                stored = Stored(hashlib.sha256(data).hexdigest(), len(data))
+                written.append((tmp, self._path(stored.sha256), stored))
+                out.append(stored)
+            if not _syncfs(self.root):  # 1. every content on disk before any name
+                raise OSError("syncfs failed")
+            for tmp, final, stored in written:
+                if final.exists() and self.verify(stored.sha256):
+                    tmp.unlink()
+                    continue
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp, final)
+            if not _syncfs(self.root):  # 2. every name on disk before the caller commits
+                raise OSError("syncfs failed")
+            return out
+        except OSError as exc:
+            for tmp, _final, _stored in written:
+                tmp.unlink(missing_ok=True)
+            raise ArchiveStoreError(f"Không ghi được vào kho lưu trữ {self.location}.", f"store write failed: {exc}") \
+                from exc
+        except BaseException:
+            for tmp, _final, _stored in written:
+                tmp.unlink(missing_ok=True)
+            raise
+
     def open(self, sha256: str) -> BinaryIO:
         try:
             return self._path(sha256).open("rb")
@@ -196,6 +241,37 @@ class LocalStore(Store):
                 path.unlink(missing_ok=True)
                 swept += 1
         return swept
+
+
+_LIBC: Any = None
+
+
+def _syncfs_available() -> bool:
+    """Whether the C library offers ``syncfs`` (Linux)."""
+    global _LIBC
+    if _LIBC is None:
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            _LIBC = libc if hasattr(libc, "syncfs") else False
+        except OSError:
+            _LIBC = False
+    return _LIBC is not False
+
+
+def _syncfs(path: Path) -> bool:
+    """Flush the file system holding ``path`` (Linux ``syncfs``); False on failure."""
+    if not _syncfs_available():
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        return _LIBC.syncfs(fd) == 0
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(folder: Path) -> None:

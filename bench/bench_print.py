@@ -234,20 +234,26 @@ def _fmt(values: list[float], digits: int = 2) -> str:
     return f"median {statistics.median(values):6.{digits}f}  ({', '.join(f'{v:.{digits}f}' for v in values)})"
 
 
+def _pipeline_cpu(r: BatchReport) -> float:
+    """The pipeline's CPU seconds: the workers' (warm-up excluded) and the parent's run-level trail check."""
+    return r.worker_cpu - r.warmup_cpu + r.check_cpu
+
+
 def report(measured: list[tuple[BatchReport, Floor]]) -> None:
     runs = [r for r, _f in measured]
     floors = [f for _r, f in measured]
     last = runs[-1]
     walls = [r.wall for r in runs]
-    cpus = [r.worker_cpu - r.warmup_cpu for r in runs]
+    cpus = [_pipeline_cpu(r) for r in runs]
     print(f"files {len(last.files)}, pages {last.pages}, failures {len(last.failures)}, workers {last.workers}")
     print(f"pipeline wall s   {_fmt(walls)}")
-    print(f"pipeline CPU s    {_fmt(cpus)}  (workers, warm-up excluded)")
+    print(f"pipeline CPU s    {_fmt(cpus)}  (workers, warm-up excluded, + the parent's run trail check)")
+    print(f"run trail check   {_fmt([r.check_cpu for r in runs])}  (CPU s in the parent: one replay, one bulk read)")
     print(f"Typst wall s      {_fmt([f.wall for f in floors])}  (final compiles + measuring passes, same workers)")
     print(f"floor CPU s       {_fmt([f.render_cpu for f in floors])}  (bare Typst compile of the same documents)")
     print(f"measure CPU s     {_fmt([f.measure_cpu for f in floors])}  (Typst's measuring passes of the same books)")
-    print(f"ratio CPU pipeline / floor            {_fmt([(r.worker_cpu - r.warmup_cpu) / f.render_cpu for r, f in measured])}")
-    print(f"ratio CPU pipeline / (floor+measure)  {_fmt([(r.worker_cpu - r.warmup_cpu) / f.cpu for r, f in measured])}")
+    print(f"ratio CPU pipeline / floor            {_fmt([_pipeline_cpu(r) / f.render_cpu for r, f in measured])}")
+    print(f"ratio CPU pipeline / (floor+measure)  {_fmt([_pipeline_cpu(r) / f.cpu for r, f in measured])}")
     print(f"ratio wall pipeline / Typst wall      {_fmt([r.wall / f.wall for r, f in measured])}")
     for template in sorted(floors[-1].per_template):
         n, total = floors[-1].per_template[template]

@@ -17,12 +17,24 @@ every book. Jobs travel in tasks (a mark book or a register alone, transcripts b
 ``transcripts_per_task``) to cut the inter-process traffic. A task has three steps:
 
 1. read (a read-only engine: on SQLite a DEFERRED transaction, so readers do not queue on the write
-   lock): load each job's input, build its documents, check the print right and the key;
+   lock; on PostgreSQL REPEATABLE READ: one snapshot): load each job's input, build its documents,
+   check the print right and the key, and take the digest of the stored values of every enrolment
+   the books print (``trail.stored_digests``, one bulk read for the task);
 2. produce, outside any transaction: sign the QR codes, render, manifest, attach;
-3. one short write transaction recording the task's editions, each in a SAVEPOINT (a failing one
-   is rolled back alone), committed before the PDFs are written (a file on disk always belongs to
-   a committed edition), each PDF written under a temporary name inside its savepoint (a failed
-   write rolls its edition back) and moved in place after the commit.
+2b. the trail: a run of several tasks checks every value of all its books against the audit trail
+   ONCE, in the parent (``write_verdict``: one replay, one bulk read, while the workers read and
+   render their first books) and leaves a signed verdict — the digest of each enrolment's verified
+   values. A book whose digests are the verdict's printed exactly the verified values; any other
+   (a value changed with SQL before the run — the verdict left it out — or after the run's check,
+   before the book read it) is checked now (``trail.confirm_printed``: the value named), so it is
+   not recorded. Nothing of a produced book leaves the worker before this step. Without a verdict
+   (one task, the RQ queue) each task checks its books in step 1 (``require_traced_scopes``);
+3. one short write transaction recording the task's editions in bulk (``record_publications``:
+   one insert of the editions and their pages, one audit append, the archive copies put with
+   two file-system syncs in all), committed before the PDFs are moved in place (a file on disk
+   always belongs to a committed edition); each PDF is written under a temporary name before
+   (a failed write records nothing of it). If the bulk step fails, each edition is recorded alone
+   in a SAVEPOINT, so that only the failing one is reported.
 
 A job that fails is reported (``JobOutcome.error_vi`` for the user, ``error_en`` for the log) and the
 other jobs go on; a worker that dies fails the jobs of its unfinished tasks only.
@@ -42,8 +54,10 @@ import logging
 import multiprocessing
 import os
 import resource
+import shutil
 import signal
 import statistics
+import tempfile
 import threading
 import time
 import traceback
@@ -210,6 +224,7 @@ class BatchReport:
     worker_peak_rss_mb: float
     cache_trims: int = 0
     warmup_cpu: float = 0.0  # of worker_cpu: starting the workers (imports, Compiler, tables), before the jobs
+    check_cpu: float = 0.0  # the run's trail check in the parent (``write_verdict``; not in worker_cpu)
 
     @property
     def files(self) -> tuple[PrintedFile, ...]:
@@ -350,6 +365,10 @@ def run_batch(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | Non
     outcomes: list[JobOutcome] = []
     stats: list[TaskStats] = []
     warm_cpu = 0.0
+    check_cpu = 0.0
+    # one trail check for the whole run (the parent), while the workers read their first books
+    verdict_dir = tempfile.mkdtemp(prefix="sodientu-trail-") if len(tasks) > 1 else None
+    verdict_file = str(Path(verdict_dir) / "verdict.json") if verdict_dir else None
 
     def done(results: list[JobOutcome]) -> None:
         for outcome in results:
@@ -363,12 +382,20 @@ def run_batch(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | Non
 
     try:
         if pool.executor is None:
+            if verdict_file is not None:
+                check_cpu = write_verdict(config, jobs, verdict_file)
             for task in tasks:
-                results, stat = _run_task(config, task)
+                results, stat = _run_task(config, task, verdict_file)
                 stats.append(stat)
                 done(results)
         else:
-            futures = {pool.executor.submit(_run_task, config, task): task for task in tasks}
+            futures = {pool.executor.submit(_run_task, config, task, verdict_file): task for task in tasks}
+            if verdict_file is not None:
+                try:
+                    check_cpu = write_verdict(config, jobs, verdict_file)
+                except OSError as exc:  # no verdict: the tasks stop waiting (folder gone) and check alone
+                    log.warning("cannot write the trail verdict %s: %r", verdict_file, exc)
+                    shutil.rmtree(verdict_dir, ignore_errors=True)  # type: ignore[arg-type]
             pending = set(futures)
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -387,6 +414,8 @@ def run_batch(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | Non
     finally:
         if own_pool is not None:
             own_pool.close()
+        if verdict_dir is not None:
+            shutil.rmtree(verdict_dir, ignore_errors=True)
     order = {job: i for i, job in enumerate(jobs)}
     outcomes.sort(key=lambda o: order.get(o.job, len(order)))
     per_pid: dict[int, TaskStats] = {}
@@ -395,7 +424,7 @@ def run_batch(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | Non
             per_pid[s.pid] = s
     return BatchReport(tuple(outcomes), time.perf_counter() - started, pool.workers,
                        sum(s.cpu for s in per_pid.values()), max((s.peak_rss_mb for s in stats), default=0.0),
-                       sum(s.trims for s in per_pid.values()), warm_cpu)
+                       sum(s.trims for s in per_pid.values()), warm_cpu, check_cpu)
 
 
 @dataclass(frozen=True)
@@ -556,8 +585,14 @@ class _Doc:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _run_task(config: BatchConfig, jobs: tuple[Job, ...]) -> tuple[list[JobOutcome], TaskStats]:
-    """Read, produce, record and write the jobs of one task; one outcome per job."""
+def _run_task(config: BatchConfig, jobs: tuple[Job, ...],
+              verdict_file: str | None = None) -> tuple[list[JobOutcome], TaskStats]:
+    """Read, produce, record and write the jobs of one task; one outcome per job.
+
+    ``verdict_file``: where the run's trail check (``write_verdict``, in the parent) leaves its verdict;
+    the task then compares the values its books read with the verified ones (step 2b of the module
+    docstring) instead of replaying the trail.
+    """
     from layouts.render import query_seconds, set_dump_dir
 
     if config.dump_dir is not None:
@@ -575,6 +610,7 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...]) -> tuple[list[JobOutco
 
     # 1. read: inputs, documents, rights and key (short read transaction)
     with Session(state.read_engine) as session:
+        _repeatable_read(session)  # the values compared with the verdict are those the books read
         t0 = time.process_time()
         students = _prefetch_students(session, state.actor, jobs)
         prefetch_share = (time.process_time() - t0) / max(1, len(students))
@@ -595,10 +631,18 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...]) -> tuple[list[JobOutco
                 doc.timings["measure"] = measure / len(job_docs)
             loaded[job] = job_docs
         t0 = time.process_time()
-        traced = _traced_together(session, jobs, loaded, state.private_key)
+        printed: dict[Job, dict[int, bytes]] = {}
+        if verdict_file is not None:
+            # the digests of the values these books read (this transaction); compared with the run's verdict
+            # once it is there, before anything is recorded (``_confirm_traced``): the books are produced meanwhile
+            printed = _printed_digests(session, loaded)
+            untraced: set[Job] = set()
+        else:
+            together = _traced_together(session, jobs, loaded, state.private_key)
+            untraced = set() if together else set(loaded)
         for job, job_docs in loaded.items():
             try:
-                _check(session, state.actor, state.private_key, job_docs, traced=traced)
+                _check(session, state.actor, state.private_key, job_docs, traced=job not in untraced)
             except Exception as exc:  # noqa: BLE001
                 session.rollback()
                 errors[job] = _messages(job, exc)
@@ -620,24 +664,22 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...]) -> tuple[list[JobOutco
         except Exception as exc:  # noqa: BLE001
             _add_error(errors, doc.job, exc)
 
-    # 3. record (short write transaction, a savepoint per edition), then write the files
+    # 2b. the trail: the values each book printed are the run's verified ones (else checked now, named)
+    if verdict_file is not None and ready:
+        t0 = time.process_time()
+        for job, exc in _confirm_traced(state, verdict_file, printed, {doc.job for doc in ready}).items():
+            _add_error(errors, job, exc)
+        ready = [doc for doc in ready if doc.job not in errors]
+        share = (time.process_time() - t0) / max(1, len(ready))
+        for doc in ready:
+            doc.timings["check"] = doc.timings.get("check", 0.0) + share
+
+    # 3. record (short write transaction: the task's editions in bulk), then write the files
     recorded: list[_Doc] = []
     if ready:
-        from layouts.publish import record_publication
-
         try:
             with Session(state.write_engine, expire_on_commit=False) as session:
-                for doc in ready:
-                    t0 = time.process_time()
-                    try:
-                        with session.begin_nested():
-                            doc.published = record_publication(session, state.actor, doc.produced, scope=doc.scope)
-                            # the file is written before the edition commits: a failed write rolls it back
-                            doc.tmp = _write_tmp(config, doc)
-                        recorded.append(doc)
-                    except Exception as exc:  # noqa: BLE001
-                        _add_error(errors, doc.job, exc)
-                    doc.timings["record"] = time.process_time() - t0
+                recorded = _record(session, state.actor, config, ready, errors)
                 if config.journal and recorded:  # before the commit: a committed edition is always journaled
                     from layouts.printrun import journal_editions
 
@@ -776,6 +818,163 @@ def _check(session: Session, actor: Any, private_key: Any, docs: list[_Doc], *, 
                                              traced=traced)
 
 
+def _repeatable_read(session: Session) -> None:
+    """One snapshot for the whole read transaction (PostgreSQL; SQLite's read transaction already is one)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+def run_enrolments(session: Session, jobs: Sequence[Job]) -> set[int]:
+    """The enrolments whose values the jobs' books print (their scopes' enrolments), read in bulk."""
+    from sqlalchemy import select
+
+    from records.books.register import register_school
+    from records.models import Enrolment, Student
+    from records.services import trail
+
+    classes = [int(j.ids[0]) for j in jobs if j.kind == MARKBOOK and j.ids]
+    codes = [str(j.ids[0]) for j in jobs if j.kind == TRANSCRIPT and j.ids]
+    ids: set[int] = set()
+    for i in range(0, len(classes), 500):
+        ids.update(session.scalars(select(Enrolment.id).where(Enrolment.class_id.in_(classes[i:i + 500]))))
+    for i in range(0, len(codes), 500):
+        ids.update(session.scalars(select(Enrolment.id).join(Student, Student.id == Enrolment.student_id)
+                                   .where(Student.code.in_(codes[i:i + 500]))))
+    for job in jobs:
+        if job.kind == REGISTER and job.ids:
+            try:
+                school = register_school(session, str(job.ids[0]), job.option("school_code"))
+            except SodientuError:
+                continue  # the job fails with its own message
+            ids.update(trail.enrolments_of(session, school_id=school.id, course=str(job.ids[0]).strip()))
+    return ids
+
+
+def write_verdict(config: BatchConfig, jobs: Sequence[Job], path: str) -> float:
+    """Check the values of every book of the run against the trail once (one replay, one bulk read) and
+    leave the signed verdict at ``path`` for the tasks; returns the CPU seconds it took.
+
+    On any failure the file says so and every task checks its books itself, as without a verdict.
+    """
+    import json
+
+    from records.db import make_engine
+    from records.services import trail
+    from signing.keys import TrailCacheSigner, load_private_key
+
+    t0 = time.process_time()
+    payload: dict[str, Any]
+    signer = None
+    engine = None
+    try:
+        signer = TrailCacheSigner(load_private_key(config.key_file, config.passphrase))
+        engine = make_engine(config.db_url, read_only=True)
+        with Session(engine) as session:
+            _repeatable_read(session)
+            verdict = trail.verify_enrolments(session, run_enrolments(session, jobs), signer=signer)
+        payload = {"verdict": 1, "digests": {str(k): v.hex() for k, v in verdict.digests.items()},
+                   "failed": sorted(verdict.failed)}
+    except Exception as exc:  # noqa: BLE001 - the tasks then check alone (and report the error per book)
+        log.warning("the run's trail check failed (%r): each task checks its books", exc)
+        payload = {"verdict": 1, "error": repr(exc)}
+    finally:
+        if engine is not None:
+            engine.dispose()
+        trail.forget()  # the replay (~90 MB on the 600-student school) is not needed for the rest of the run
+        _trim_heap()
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    signature = signer.sign(body) if signer is not None else b""
+    tmp = Path(path).with_suffix(".tmp")
+    tmp.write_bytes(signature.hex().encode() + b"\n" + body)
+    tmp.replace(path)
+    return time.process_time() - t0
+
+
+def _trim_heap() -> None:
+    """Give the freed heap back to the system (glibc ``malloc_trim``; nothing elsewhere)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+_VERDICTS: dict[str, Any] = {}  # verdict file -> trail.Verdict (None: unusable), per process
+
+
+def _read_verdict(path: str, private_key: Any, wait: float = 900.0) -> Any:
+    """The run's verdict (waiting for the parent to write it), or None when it cannot be used."""
+    import json
+
+    from records.services import trail
+    from signing.keys import TrailCacheSigner
+
+    if path in _VERDICTS:
+        return _VERDICTS[path]
+    deadline = time.monotonic() + wait
+    while not os.path.exists(path):
+        if not os.path.isdir(os.path.dirname(path)) or time.monotonic() > deadline:  # the run is gone
+            log.warning("no trail verdict at %s after %.0f s: each task checks its books", path, wait)
+            return None
+        time.sleep(0.02)
+    verdict = None
+    try:
+        head, _, body = Path(path).read_bytes().partition(b"\n")
+        if TrailCacheSigner(private_key).verify(body, bytes.fromhex(head.decode())):
+            payload = json.loads(body)
+            if payload.get("verdict") == 1 and "error" not in payload:
+                verdict = trail.Verdict({int(k): bytes.fromhex(v) for k, v in payload["digests"].items()},
+                                        frozenset(payload["failed"]))
+        else:
+            log.warning("the trail verdict %s does not verify: each task checks its books", path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("unreadable trail verdict %s (%r): each task checks its books", path, exc)
+    _VERDICTS.clear()  # one run at a time per worker
+    _VERDICTS[path] = verdict
+    return verdict
+
+
+def _printed_digests(session: Session, docs: dict[Job, list[_Doc]]) -> dict[Job, dict[int, bytes]]:
+    """Per job, the digest of the stored values of each enrolment its books print, read in the transaction
+    the books were read in (one bulk read for the task)."""
+    from layouts.publish import scope_enrolments
+    from records.services import trail
+
+    by_job = {job: {e for doc in job_docs for e in scope_enrolments(session, doc.scope)}
+              for job, job_docs in docs.items()}
+    digests = trail.stored_digests(session, set().union(*by_job.values()) if by_job else set())
+    return {job: {e: digests[e] for e in ids} for job, ids in by_job.items()}
+
+
+def _confirm_traced(state: _Worker, verdict_file: str, printed: dict[Job, dict[int, bytes]],
+                    jobs: set[Job]) -> dict[Job, Exception]:
+    """The jobs whose printed values are not the trail's. A job whose digests are those of the run's verdict
+    passes; any other (a value changed after the run's check, a failed or missing verdict) is checked now
+    (``trail.confirm_printed``: the mismatch named, or the values changed while printing)."""
+    from records.services import trail
+    from signing.keys import TrailCacheSigner
+
+    verdict = _read_verdict(verdict_file, state.private_key)
+    doubtful = [job for job in jobs if verdict is None
+                or any(verdict.digests.get(e) != d for e, d in printed.get(job, {}).items())]
+    if not doubtful:
+        return {}
+    errors: dict[Job, Exception] = {}
+    signer = TrailCacheSigner(state.private_key)
+    with Session(state.read_engine) as session:
+        _repeatable_read(session)
+        for job in doubtful:
+            try:
+                trail.confirm_printed(session, printed.get(job, {}), signer=signer)
+            except Exception as exc:  # noqa: BLE001 - reported for that job only
+                session.rollback()
+                _repeatable_read(session)
+                errors[job] = exc
+        session.rollback()
+    return errors
+
+
 def _traced_together(session: Session, jobs: Sequence[Job], docs: dict[Job, list[_Doc]], private_key: Any) -> bool:
     """Check the values of all the task's books against the trail at once (True: all match)."""
     from layouts.publish import require_traced_scopes
@@ -814,12 +1013,54 @@ def _produce(private_key: Any, pdf_signer: Any, doc: _Doc, issued: dt.date, cach
                        pdf_signature=t.pdf_signature)
 
 
+def _record(session: Session, actor: Any, config: BatchConfig, ready: list[_Doc],
+            errors: dict[Job, tuple[str, str, str | None]]) -> list[_Doc]:
+    """Record the task's editions in one bulk step (``record_publications``), each PDF written under its
+    temporary name first (a failed write records nothing of it); if the bulk step fails, each edition
+    is recorded alone in a savepoint, so that only the failing one is reported."""
+    from layouts.publish import Published, record_publication, record_publications
+
+    t0 = time.process_time()
+    written: list[_Doc] = []
+    for doc in ready:
+        try:
+            doc.tmp = _write_tmp(config, doc)
+            written.append(doc)
+        except Exception as exc:  # noqa: BLE001
+            _add_error(errors, doc.job, exc)
+    recorded: list[_Doc] = []
+    try:
+        with session.begin_nested():
+            results = record_publications(session, actor, [(doc.produced, doc.scope) for doc in written])
+    except Exception:
+        log.debug("bulk recording failed; recording one by one", exc_info=True)
+        results = []
+        for doc in written:
+            try:
+                with session.begin_nested():
+                    results.append(record_publication(session, actor, doc.produced, scope=doc.scope))
+            except Exception as exc:  # noqa: BLE001
+                results.append(exc)
+    for doc, result in zip(written, results, strict=True):
+        if isinstance(result, Published):
+            doc.published = result
+            recorded.append(doc)
+        else:
+            _add_error(errors, doc.job, result)
+            if doc.tmp is not None:
+                doc.tmp.unlink(missing_ok=True)
+    share = (time.process_time() - t0) / max(1, len(ready))
+    for doc in ready:
+        doc.timings["record"] = share
+    return recorded
+
+
 def _write_tmp(config: BatchConfig, doc: _Doc) -> Path:
     """Write the PDF beside its target under a temporary name (before the edition commits)."""
     target = Path(config.out_dir) / doc.path
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(doc.published.pdf)
+    tmp.write_bytes(doc.produced.pdf)
     return tmp
 
 

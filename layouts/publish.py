@@ -192,8 +192,9 @@ def check_publication(session: Session, actor: Actor, document: BookDocument, *,
                       traced: bool = False) -> EditionKind:
     """Raise unless the actor may print the book with this key; returns the edition kind (reads only).
 
-    ``traced=True``: the caller has just checked the scope's values against the trail
-    (:func:`require_traced_scopes`, one replay for many books), so it is not checked again.
+    ``traced=True``: the caller checks the scope's values against the trail itself
+    (:func:`require_traced_scopes`, one replay for many books; or ``layouts.batch``'s run-wide check,
+    compared by digest with the values the book read, before anything is recorded).
     """
     kind = kind or edition_kind(document)
     edition_service.authorize_print(session, actor, school_id=scope.school_id, class_id=scope.class_id,
@@ -203,11 +204,12 @@ def check_publication(session: Session, actor: Actor, document: BookDocument, *,
         raise RenderError("Sổ không có trang nào để in.", "document without pages")
     # print only what the trail says: a value changed behind the services' back stops the print, named
     if not traced:
-        trail.require_traced(session, _scope_enrolments(session, scope), signer=TrailCacheSigner(private_key))
+        trail.require_traced(session, scope_enrolments(session, scope), signer=TrailCacheSigner(private_key))
     return kind
 
 
-def _scope_enrolments(session: Session, scope: Scope) -> list[int]:
+def scope_enrolments(session: Session, scope: Scope) -> list[int]:
+    """The enrolments whose values a book of this scope prints (its trail check's enrolments)."""
     return trail.enrolments_of(session, class_id=scope.class_id, student_id=scope.student_id,
                                school_id=scope.school_id,
                                course=scope.part if scope.class_id is None and scope.student_id is None else None)
@@ -221,7 +223,7 @@ def require_traced_scopes(session: Session, scopes: list[Scope], private_key: An
     """
     ids: set[int] = set()
     for scope in scopes:
-        ids.update(_scope_enrolments(session, scope))
+        ids.update(scope_enrolments(session, scope))
     trail.require_traced(session, ids, signer=TrailCacheSigner(private_key) if private_key is not None else None)
 
 
@@ -335,13 +337,7 @@ def produce(
 def record_publication(session: Session, actor: Actor, produced: Produced, *, scope: Scope) -> Published:
     """Record a produced edition (``create_edition``: a new original supersedes; the caller commits)."""
     t5 = time.process_time()
-    draft = edition_service.EditionDraft(
-        edition_id=produced.edition_id, kind=produced.kind, school_id=scope.school_id, title=produced.title,
-        issued_on=produced.issued, book_pages=produced.total, pages=produced.pages, key_id=produced.key_id,
-        document_sha256=produced.document_sha256, pdf_sha256=hashlib.sha256(produced.pdf).hexdigest(),
-        pdf_signed=produced.pdf_signed, class_id=scope.class_id, student_id=scope.student_id,
-        school_year_id=scope.school_year_id, part=scope.part or produced.part, copy=produced.copy,
-    )
+    draft = _draft(produced, scope)
     edition = edition_service.create_edition(session, actor, draft)
     published = Published(produced.pdf, edition, produced.manifest, produced.document_json, produced.qr_versions,
                           produced.payload_bytes, produced.timings)
@@ -349,6 +345,47 @@ def record_publication(session: Session, actor: Actor, produced: Produced, *, sc
         listener(session, actor, published)
     t6 = time.process_time()
     return replace(published, timings=replace(produced.timings, record=t6 - t5))
+
+
+def record_publications(session: Session, actor: Actor, items: list[tuple[Produced, Scope]]
+                        ) -> list[Published | Exception]:
+    """Record many produced editions at once (``create_editions``: one bulk insert, one trace, one seal) and
+    call each issue listener once for all of them (a listener with a ``many`` attribute gets the list).
+
+    Per item: its ``Published``, or the error that refused it. A listener's failure fails every item
+    (the caller rolls back: no edition without its archive copy).
+    """
+    t0 = time.process_time()
+    drafts = [_draft(produced, scope) for produced, scope in items]
+    editions = edition_service.create_editions(session, actor, drafts)
+    out: list[Published | Exception] = []
+    for (produced, _scope), edition in zip(items, editions, strict=True):
+        if isinstance(edition, Exception):
+            out.append(edition)
+            continue
+        out.append(Published(produced.pdf, edition, produced.manifest, produced.document_json, produced.qr_versions,
+                             produced.payload_bytes, produced.timings))
+    published = [p for p in out if isinstance(p, Published)]
+    if published:
+        for listener in _resolved_listeners():
+            many = getattr(listener, "many", None)
+            if many is not None:
+                many(session, actor, published)
+            else:
+                for one in published:
+                    listener(session, actor, one)
+    share = (time.process_time() - t0) / max(1, len(items))
+    return [replace(p, timings=replace(p.timings, record=share)) if isinstance(p, Published) else p for p in out]
+
+
+def _draft(produced: Produced, scope: Scope) -> edition_service.EditionDraft:
+    return edition_service.EditionDraft(
+        edition_id=produced.edition_id, kind=produced.kind, school_id=scope.school_id, title=produced.title,
+        issued_on=produced.issued, book_pages=produced.total, pages=produced.pages, key_id=produced.key_id,
+        document_sha256=produced.document_sha256, pdf_sha256=hashlib.sha256(produced.pdf).hexdigest(),
+        pdf_signed=produced.pdf_signed, class_id=scope.class_id, student_id=scope.student_id,
+        school_year_id=scope.school_year_id, part=scope.part or produced.part, copy=produced.copy,
+    )
 
 
 # --- issue listeners: layers above (the archive) learn of every issued edition ------------------
@@ -514,8 +551,10 @@ __all__ = [
     "produce",
     "publish",
     "record_publication",
+    "record_publications",
     "remove_issue_listener",
     "require_traced_scopes",
+    "scope_enrolments",
     "short_school",
     "transcript_facts",
 ]

@@ -11,6 +11,7 @@ job is reported while the others are written.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from records.models import (
     Enrolment,
     EnrolmentStatus,
     Grade,
+    Mark,
     Role,
     RoleGrant,
     School,
@@ -46,7 +48,7 @@ from records.models import (
     User,
 )
 from records.permissions import Actor
-from signing.keys import key_id, load_public_key
+from signing.keys import key_id, load_private_key, load_public_key
 from signing.trust import DbTrustList
 from signing.verify import PageStatus, verify_file
 from tests.conftest import scratch_database
@@ -56,7 +58,7 @@ from web.commands.demo import DEMO_PASSPHRASE
 pytestmark = pytest.mark.slow
 
 ARGS = ["--students", "48", "--classes-per-grade", "1", "--seed", "7", "--quiet", "--workers", "2"]
-DEMO_DB = "sodientu_demo_print_test"
+DEMO_DB = f"sodientu_demo_print_test_{os.getpid()}"  # helpers may share the server
 YEAR = "2025-2026"
 
 
@@ -239,3 +241,96 @@ def test_a_read_only_engine_refuses_to_write(printed: Printed) -> None:
         assert "readonly" in str(exc).lower() or "read-only" in str(exc).lower() or "query_only" in str(exc)
     finally:
         engine.dispose()
+
+
+# --- the run's one trail check: a value forged behind the services' back still stops its books ---------
+
+
+def _forge(url: str, code: str, score: object = None) -> tuple[int, object]:
+    """Set (with SQL, no trace; the column holds tenths) the first scored mark of the student's current enrolment; (mark id, old score)."""
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            mark_id = session.execute(
+                select(Mark.id).join(Enrolment, Enrolment.id == Mark.enrolment_id)
+                .join(Student, Student.id == Enrolment.student_id).join(Class, Class.id == Enrolment.class_id)
+                .join(Grade, Grade.id == Class.grade_id).join(SchoolYear, SchoolYear.id == Grade.school_year_id)
+                .where(Student.code == code, SchoolYear.start_year == 2025, Mark.score.is_not(None))
+                .order_by(Mark.id).limit(1)).scalar_one()
+            old = session.scalar(text("SELECT score FROM mark WHERE id = :id"), {"id": mark_id})  # tenths
+            session.execute(text("UPDATE mark SET score = :v WHERE id = :id"),
+                            {"v": 13 if score is None else score, "id": mark_id})
+            session.commit()
+    finally:
+        engine.dispose()
+    return mark_id, old
+
+
+def _restore(url: str, mark_id: int, score: object) -> None:
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            session.execute(text("UPDATE mark SET score = :v WHERE id = :id"), {"v": score, "id": mark_id})
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+def _run_setup(printed: Printed, db: Session, tmp_path: Path) -> tuple[batch.BatchConfig, int, int, str, str]:
+    """(config, class 9A, a class of grade 6, a student of 9A, a student of grade 6)."""
+    (private,) = printed.keys.glob("*.key.pem")
+    office = db.scalars(select(User.username).join(RoleGrant, RoleGrant.user_id == User.id)
+                        .where(RoleGrant.role == Role.OFFICE)).first()
+    roll = _roll(db)
+    nine_code = next(c for c, level in roll if level == 9)
+    six_code = next(c for c, level in roll if level == 6)
+    year_id = _current(db).id
+    classes = {level: cid for level, cid in db.execute(select(Grade.level, Class.id).select_from(Class).join(Grade)
+                                                       .where(Grade.school_year_id == year_id))}
+    db.rollback()
+    config = batch.BatchConfig(printed.url, str(tmp_path), str(private), DEMO_PASSPHRASE, office,
+                               issued_on=dt.date(2026, 6, 15), workers=2, transcripts_per_task=1)
+    return config, classes[9], classes[6], nine_code, six_code
+
+
+def test_a_mark_forged_before_the_run_stops_its_books_only(printed: Printed, db: Session, tmp_path: Path) -> None:
+    config, nine, six, nine_code, six_code = _run_setup(printed, db, tmp_path)
+    jobs = [batch.make_job(batch.MARKBOOK, nine), batch.make_job(batch.TRANSCRIPT, nine_code, volume=True),
+            batch.make_job(batch.TRANSCRIPT, six_code, year=YEAR), batch.make_job(batch.MARKBOOK, six)]
+    mark_id, old = _forge(printed.url, nine_code)
+    try:
+        report = batch.run_batch(config, jobs)
+    finally:
+        _restore(printed.url, mark_id, old)
+    markbook, volume, transcript, other = report.outcomes
+    for failed in (markbook, volume):
+        assert not failed.ok and not failed.files
+        assert "không khớp với nhật kí lưu vết" in (failed.error_vi or "") and "1.3" in (failed.error_vi or "")
+    assert transcript.ok and other.ok and len(report.files) == 2
+    assert report.check_cpu > 0  # the run's check ran (in this process)
+
+
+def test_a_mark_forged_after_the_runs_check_is_caught_when_the_book_reads_it(printed: Printed, db: Session,
+                                                                             tmp_path: Path) -> None:
+    config, nine, _six, nine_code, six_code = _run_setup(printed, db, tmp_path)
+    forged_book = batch.make_job(batch.MARKBOOK, nine)
+    clean_book = batch.make_job(batch.TRANSCRIPT, six_code, year=YEAR)
+    verdict = tmp_path / "verdict.json"
+    batch.write_verdict(config, [forged_book, clean_book], str(verdict))
+    used = batch._read_verdict(str(verdict), load_private_key(config.key_file, config.passphrase))
+    assert used is not None and len(used.digests) > 5 and not used.failed  # the tasks use it
+    mark_id, old = _forge(printed.url, nine_code, 97)  # after the check, before the books are read
+    try:
+        outcomes, _stats = batch._run_task(config, (clean_book, forged_book), str(verdict))
+    finally:
+        _restore(printed.url, mark_id, old)
+    clean, forged = outcomes
+    assert clean.ok and len(clean.files) == 1
+    assert not forged.ok and not forged.files and "9.7" in (forged.error_vi or "")
+    assert "không khớp với nhật kí lưu vết" in (forged.error_vi or "")
+    # a verdict that does not verify (edited) is not used: the books are checked alone and print
+    edited = tmp_path / "edited.json"
+    edited.write_bytes(verdict.read_bytes().replace(b'"failed":[]', b'"failed":[ ]'))
+    assert batch._read_verdict(str(edited), load_private_key(config.key_file, config.passphrase)) is None
+    outcomes, _stats = batch._run_task(config, (clean_book,), str(edited))
+    assert outcomes[0].ok

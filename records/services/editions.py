@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records import audit
-from records.errors import ConflictError, NotFoundError, ValidationError
+from records.errors import ConflictError, NotFoundError, SodientuError, ValidationError
 from records.models import (
     Class,
     Edition,
@@ -179,6 +179,134 @@ def create_edition(session: Session, actor: Actor, draft: EditionDraft) -> Editi
     audit.seal_automatically(session, edition.school_id, "edition")  # what was printed stays provable
     session.flush()
     return edition
+
+
+def create_editions(session: Session, actor: Actor, drafts: Sequence[EditionDraft]) -> list[Edition | SodientuError]:
+    """Record many prints at once (a print run's task), by the rules of :func:`create_edition`.
+
+    The print right is checked once per class, student or year, the editions and their pages are written
+    with one bulk insert each, their audit entries (supersessions, then the print) with one
+    ``audit.append_many``, and the chain is sealed once. Per draft: its recorded edition, or the error
+    that refused it (rights, pages, an existing id) — the others are recorded. The caller commits.
+    """
+    out: list[Edition | SodientuError | None] = [None] * len(drafts)
+    allowed: dict[tuple[int, int | None, int | None, int | None], SodientuError | None] = {}
+    ok: list[int] = []
+    for i, draft in enumerate(drafts):
+        target = (draft.school_id, draft.class_id, draft.student_id, draft.school_year_id)
+        try:
+            if target not in allowed:
+                try:
+                    authorize_print(session, actor, school_id=draft.school_id, class_id=draft.class_id,
+                                    student_id=draft.student_id, school_year_id=draft.school_year_id)
+                    allowed[target] = None
+                except SodientuError as exc:
+                    allowed[target] = exc
+            if allowed[target] is not None:
+                raise allowed[target]  # type: ignore[misc]
+            _check_pages(draft)
+            ok.append(i)
+        except SodientuError as exc:
+            out[i] = exc
+    existing = set(session.scalars(select(Edition.id).where(Edition.id.in_([drafts[i].edition_id for i in ok]))))
+    seen: set[uuid.UUID] = set()
+    for i in list(ok):
+        if drafts[i].edition_id in existing or drafts[i].edition_id in seen:
+            out[i] = ConflictError("Mã bản in đã tồn tại.", f"edition {drafts[i].edition_id} exists")
+            ok.remove(i)
+        seen.add(drafts[i].edition_id)
+    if ok:
+        _insert_editions(session, actor, [drafts[i] for i in ok])
+        recorded = {e.id: e for e in session.scalars(select(Edition).where(
+            Edition.id.in_([drafts[i].edition_id for i in ok])))}
+        for i in ok:
+            out[i] = recorded[drafts[i].edition_id]
+    return out  # type: ignore[return-value]
+
+
+def _check_pages(draft: EditionDraft) -> None:
+    if not draft.pages:
+        raise ValidationError("Bản in không có trang nào.", "edition without pages")
+    numbers = [p.number for p in draft.pages]
+    if len(set(numbers)) != len(numbers) or min(numbers) < 1 or max(numbers) > draft.book_pages:
+        raise ValidationError("Số trang của bản in không hợp lệ.", f"bad page numbers {numbers[:5]}…")
+    if any(len(p.digest) != 16 for p in draft.pages):
+        raise ValidationError("Mã băm trang không hợp lệ.", "page digests must be 16 bytes")
+
+
+def _scope_key(e: Edition | EditionDraft) -> tuple[object, ...]:
+    return (e.school_id, e.kind, e.class_id, e.student_id, e.school_year_id, e.part)
+
+
+def _insert_editions(session: Session, actor: Actor, drafts: list[EditionDraft]) -> None:
+    """Bulk insert of checked drafts: supersede the current originals of each scope, trace, seal."""
+    from sqlalchemy import insert, or_, update
+
+    now = utcnow()
+    originals = [d for d in drafts if not d.copy]
+    current: dict[tuple[object, ...], list[tuple[uuid.UUID, EditionStatus, int]]] = {}
+    loaded: list[Edition] = []
+    if originals:
+        students = {d.student_id for d in originals if d.student_id is not None}
+        classes = {d.class_id for d in originals if d.class_id is not None}
+        scopes = {_scope_key(d) for d in originals}
+        query = select(Edition).where(
+            Edition.school_id.in_({d.school_id for d in originals}), Edition.kind.in_({d.kind for d in originals}),
+            Edition.copy.is_(False), Edition.status.in_((EditionStatus.CURRENT, EditionStatus.OUTDATED)))
+        narrow = []
+        if students:
+            narrow.append(Edition.student_id.in_(students))
+        if classes:
+            narrow.append(Edition.class_id.in_(classes))
+        if any(d.student_id is None and d.class_id is None for d in originals):
+            narrow.append(Edition.student_id.is_(None) & Edition.class_id.is_(None))
+        for old in session.scalars(query.where(or_(*narrow))):
+            if _scope_key(old) in scopes:
+                loaded.append(old)
+                current.setdefault(_scope_key(old), []).append((old.id, old.status, old.school_id))
+    records: list[audit.AuditRecord] = []
+    superseded: list[dict[str, object]] = []
+    rows, pages = [], []
+    for d in drafts:
+        if not d.copy:
+            for old_id, status, school_id in current.pop(_scope_key(d), []):
+                superseded.append({"id": old_id, "superseded_by_id": d.edition_id})
+                records.append(audit.AuditRecord("supersede", ENTITY, str(old_id), {"status": status.value},
+                                                 {"status": EditionStatus.SUPERSEDED.value,
+                                                  "superseded_by": str(d.edition_id)}, school_id))
+            current[_scope_key(d)] = [(d.edition_id, EditionStatus.CURRENT, d.school_id)]
+        rows.append({
+            "id": d.edition_id, "school_id": d.school_id, "kind": d.kind, "class_id": d.class_id,
+            "student_id": d.student_id, "school_year_id": d.school_year_id, "part": d.part, "copy": d.copy,
+            "title": d.title, "issued_on": d.issued_on, "created_at": now, "created_by_id": actor.user_id,
+            "created_by_name": actor.username, "page_count": len(d.pages), "book_pages": d.book_pages,
+            "key_id": d.key_id, "document_sha256": d.document_sha256, "pdf_sha256": d.pdf_sha256,
+            "pdf_signed": d.pdf_signed, "status": EditionStatus.CURRENT})
+        pages += [{"edition_id": d.edition_id, "position": i, "number": p.number, "kind": p.kind,
+                   "digest": p.digest.hex()} for i, p in enumerate(d.pages, 1)]
+        records.append(audit.AuditRecord("print", ENTITY, str(d.edition_id), None, _draft_snapshot(d), d.school_id))
+    session.flush()
+    session.execute(insert(Edition), rows)
+    session.execute(insert(EditionPage), pages)
+    for change in superseded:  # an edition superseded within the batch too (its row exists now)
+        session.execute(update(Edition).where(Edition.id == change["id"]).values(
+            status=EditionStatus.SUPERSEDED, superseded_by_id=change["superseded_by_id"], superseded_at=now))
+    audit.append_many(session, actor, records)
+    for school_id in sorted({d.school_id for d in drafts}):
+        audit.seal_automatically(session, school_id, "edition")  # what was printed stays provable
+    for old in loaded:  # read again with their new status
+        session.expire(old)
+
+
+def _draft_snapshot(d: EditionDraft) -> dict[str, object]:
+    """The traced snapshot of a new edition (``_snapshot`` of the row ``_insert_editions`` writes)."""
+    return {
+        "kind": d.kind.value, "title": d.title, "class_id": d.class_id, "student_id": d.student_id,
+        "school_year_id": d.school_year_id, "part": d.part, "copy": d.copy, "issued_on": d.issued_on,
+        "page_count": len(d.pages), "book_pages": d.book_pages, "key_id": d.key_id,
+        "document_sha256": d.document_sha256, "pdf_sha256": d.pdf_sha256, "pdf_signed": d.pdf_signed,
+        "pages": [[p.number, p.digest.hex()] for p in d.pages],
+    }
 
 
 def _scope_query(draft: EditionDraft):  # type: ignore[no-untyped-def]
@@ -432,6 +560,7 @@ __all__: Sequence[str] = [
     "authorize_print",
     "authorize_revoke",
     "create_edition",
+    "create_editions",
     "current_pdf_digests",
     "edition_state",
     "find_editions",

@@ -332,12 +332,17 @@ def check_traced(session: Session, enrolment_ids: Iterable[int], *,
     ``signer`` (the printing key): the replay may start from the signed snapshot of an earlier process
     and is written as one (``records.services.trail_cache``).
     """
-    ids = sorted(set(enrolment_ids))
+    return _check(session, sorted(set(enrolment_ids)), signer)[0]
+
+
+def _check(session: Session, ids: list[int], signer: trail_cache.SnapshotSigner | None
+           ) -> tuple[TrailReport, dict[int, bytes], set[int]]:
+    """(report, digest of the stored values of each enrolment, enrolments with a mismatch)."""
     if not ids:
-        return TrailReport(0, 0)
+        return TrailReport(0, 0), {}, set()
     who = _people(session, ids)
     chains = sorted({w.chain for w in who.values()})
-    replays = {chain: _replay_for(session, chain, [e for e in ids if who[e].chain == chain], signer)
+    replays = {chain: _replay_for(session, chain, [e for e in ids if e in who and who[e].chain == chain], signer)
                for chain in chains}
     subjects = {sid: (code, name) for sid, code, name in session.execute(select(Subject.id, Subject.code, Subject.name))}
     terms = {tid: number for tid, number in session.execute(select(Term.id, Term.number))}
@@ -346,10 +351,13 @@ def check_traced(session: Session, enrolment_ids: Iterable[int], *,
     if bad:
         raise IntegrityError(f"Nhật kí lưu vết bị sửa (mục số {', '.join(map(str, bad[:5]))} không khớp mã băm): "
                              "không in.", f"audit entries {bad[:5]} fail their hash; print refused")
-    stored = _stored(session, ids)
+    stored, results = _stored_all(session, ids)
+    failed: set[int] = set()
     count = 0
     for eid in ids:
-        w = who[eid]
+        w = who.get(eid)
+        if w is None:
+            continue  # no such enrolment: nothing stored, nothing printed
         traced = replays[w.chain].values.get(eid, {})
         mine = stored.get(eid, {})
         for key in set(mine) | {k for k in traced if k[0] != "student_result"}:
@@ -359,8 +367,80 @@ def check_traced(session: Session, enrolment_ids: Iterable[int], *,
                 continue
             subject, column = _describe(key, subjects, terms, w.regime)
             mismatches.append(Mismatch(w.class_name, w.student, subject, column, _shown(s_value), _shown(t_value)))
-    count += _check_results(session, ids, who, replays, subjects, mismatches)
-    return TrailReport(count, sum(r.entries for r in replays.values()), tuple(mismatches))
+            failed.add(eid)
+    count += _check_results(ids, who, replays, subjects, results, mismatches, failed)
+    digests = {eid: _digest(stored.get(eid, {}), results.get(eid, {})) for eid in ids if eid not in failed}
+    return TrailReport(count, sum(r.entries for r in replays.values()), tuple(mismatches)), digests, failed
+
+
+# --- one check for a whole print run ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A print run's trail check (:func:`verify_enrolments`): the digest of the stored values of every
+    enrolment found to be the trail's, as they were read by the check. A book whose enrolments still
+    read with these digests prints exactly the values the check verified (:func:`unchanged_since`)."""
+
+    digests: dict[int, bytes]
+    failed: frozenset[int] = frozenset()
+    values: int = 0
+    entries: int = 0
+
+
+def verify_enrolments(session: Session, enrolment_ids: Iterable[int], *,
+                      signer: trail_cache.SnapshotSigner | None = None) -> Verdict:
+    """Check every stored value of these enrolments against the trail at once (one replay, one bulk read).
+
+    Never raises for a mismatch: the enrolments concerned are left out of the digests (``failed``) and
+    their books, checked alone (``require_traced``), fail with the values named. An entry failing its
+    hash still raises ``IntegrityError`` (nothing of that chain prints).
+    """
+    report, digests, failed = _check(session, sorted(set(enrolment_ids)), signer)
+    return Verdict(digests, frozenset(failed), report.values, report.entries)
+
+
+def unchanged_since(session: Session, enrolment_ids: Iterable[int], verdict: Verdict) -> set[int]:
+    """The enrolments whose stored values are NOT those the verdict verified (changed since, failed,
+    or not checked); read in the caller's transaction, i.e. the one the book reads its values in."""
+    ids = sorted(set(enrolment_ids))
+    if not ids:
+        return set()
+    stored, results = _stored_all(session, ids)
+    return {eid for eid in ids
+            if verdict.digests.get(eid) != _digest(stored.get(eid, {}), results.get(eid, {}))}
+
+
+def stored_digests(session: Session, enrolment_ids: Iterable[int]) -> dict[int, bytes]:
+    """The digest of the stored values of each enrolment, as this transaction reads them (what a book printed)."""
+    ids = sorted(set(enrolment_ids))
+    if not ids:
+        return {}
+    stored, results = _stored_all(session, ids)
+    return {eid: _digest(stored.get(eid, {}), results.get(eid, {})) for eid in ids}
+
+
+def confirm_printed(session: Session, printed: dict[int, bytes], *,
+                    signer: trail_cache.SnapshotSigner | None = None) -> TrailReport:
+    """Check these enrolments against the trail now and require that the values verified are those printed
+    (``printed``: ``stored_digests`` of the transaction the book was read in). ``IntegrityError`` names a
+    value the trail does not produce; ``ConflictError`` when the values changed since the book read them."""
+    from records.errors import ConflictError
+
+    report, digests, _failed = _check(session, sorted(printed), signer)
+    _refuse(report)
+    changed = sorted(e for e, digest in printed.items() if digests.get(e) != digest)
+    if changed:
+        raise ConflictError("Dữ liệu của sổ vừa thay đổi trong lúc in; hãy in lại sổ này.",
+                            f"the values of enrolments {changed[:5]} changed while the book was printed")
+    return report
+
+
+def _digest(values: dict[tuple[Any, ...], Any], results: dict[tuple[Any, ...], Any]) -> bytes:
+    """A digest of an enrolment's stored values (same database, same reads: same text)."""
+    text = repr((sorted((repr(k), repr(v)) for k, v in values.items()),
+                 sorted((repr(k), repr(v)) for k, v in results.items())))
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def _describe(key: tuple[Any, ...], subjects: dict[int, tuple[str, str]], terms: dict[int, int],
@@ -381,39 +461,70 @@ def _describe(key: tuple[Any, ...], subjects: dict[int, tuple[str, str]], terms:
     return "", f"nhận xét của GVCN {Period(key[1]).label_vi}"
 
 
-def _check_results(session: Session, ids: Sequence[int], who: dict[int, _Who], replays: dict[int, _Replay],
-                   subjects: dict[int, tuple[str, str]], mismatches: list[Mismatch]) -> int:
+_RESULT = "student_result_row"
+_SUBJECT_RESULT = "subject_result_row"
+
+
+def _stored_all(session: Session, enrolment_ids: Sequence[int]
+                ) -> tuple[dict[int, dict[tuple[Any, ...], Any]], dict[int, dict[tuple[Any, ...], Any]]]:
+    """The stored values (``_stored``) and the stored results of these enrolments (columns, no ORM objects)."""
+    values = _stored(session, enrolment_ids)
+    results: dict[int, dict[tuple[Any, ...], Any]] = {}
+    fields = [getattr(StudentResult, name) for name in RESULT_FIELDS]
+    for chunk in _chunks(enrolment_ids):
+        for e, period, *row in session.execute(select(StudentResult.enrolment_id, StudentResult.period, *fields)
+                                               .where(StudentResult.enrolment_id.in_(chunk))):
+            results.setdefault(e, {})[(_RESULT, Period(period).value)] = tuple(row)
+        for e, sub, period, average, grade, r_score, r_grade in session.execute(select(
+                SubjectResult.enrolment_id, SubjectResult.subject_id, SubjectResult.period, SubjectResult.average,
+                SubjectResult.grade, SubjectResult.reassessed_score, SubjectResult.reassessed_grade)
+                .where(SubjectResult.enrolment_id.in_(chunk))):
+            results.setdefault(e, {})[(_SUBJECT_RESULT, sub, Period(period).value)] = (
+                average if average is not None else grade, r_score if r_score is not None else r_grade)
+    return values, results
+
+
+def _check_results(ids: Sequence[int], who: dict[int, _Who], replays: dict[int, _Replay],
+                   subjects: dict[int, tuple[str, str]], results: dict[int, dict[tuple[Any, ...], Any]],
+                   mismatches: list[Mismatch], failed: set[int]) -> int:
     count = 0
-    for chunk in _chunks(ids):
-        for row in session.scalars(select(StudentResult).where(StudentResult.enrolment_id.in_(chunk))):
-            w = who[row.enrolment_id]
-            period = Period(row.period)
-            state = replays[w.chain].values.get(row.enrolment_id, {}).get(("student_result", period.value))
-            for name in RESULT_FIELDS:
-                count += 1
-                if state is None:
-                    mismatches.append(Mismatch(w.class_name, w.student, "", f"{_FIELD_VI[name]} ({period.label_vi})",
-                                               _shown(getattr(row, name)), _shown(_MISSING)))
-                    break
-                if name in state and not _same(getattr(row, name), state[name]):
-                    mismatches.append(Mismatch(w.class_name, w.student, "", f"{_FIELD_VI[name]} ({period.label_vi})",
-                                               _shown(getattr(row, name)), _shown(state[name])))
-        for row in session.scalars(select(SubjectResult).where(SubjectResult.enrolment_id.in_(chunk))):
-            w = who[row.enrolment_id]
-            period = Period(row.period)
-            code, name = subjects.get(row.subject_id, ("?", "?"))
-            state = replays[w.chain].values.get(row.enrolment_id, {}).get(("student_result", period.value)) or {}
+    for eid in ids:
+        w = who.get(eid)
+        if w is None:
+            continue
+        traced_values = replays[w.chain].values.get(eid, {})
+        for key, row in sorted(results.get(eid, {}).items(), key=lambda item: item[0][0] != _RESULT):
+            if key[0] == _RESULT:
+                period = Period(key[1])
+                state = traced_values.get(("student_result", period.value))
+                for name, value in zip(RESULT_FIELDS, row, strict=True):
+                    count += 1
+                    if state is None:
+                        mismatches.append(Mismatch(w.class_name, w.student, "", f"{_FIELD_VI[name]} ({period.label_vi})",
+                                                   _shown(value), _shown(_MISSING)))
+                        failed.add(eid)
+                        break
+                    if name in state and not _same(value, state[name]):
+                        mismatches.append(Mismatch(w.class_name, w.student, "", f"{_FIELD_VI[name]} ({period.label_vi})",
+                                                   _shown(value), _shown(state[name])))
+                        failed.add(eid)
+                continue
+            _kind, subject_id, period_value = key
+            period = Period(period_value)
+            code, name = subjects.get(subject_id, ("?", "?"))
+            state = traced_values.get(("student_result", period.value)) or {}
             count += 1
+            value, retake = row
             traced = state.get("subjects", {}).get(code, _MISSING)
-            value = row.average if row.average is not None else row.grade
             if traced is _MISSING or not _same(value, traced):
                 mismatches.append(Mismatch(w.class_name, w.student, name, f"điểm trung bình môn ({period.label_vi})",
                                            _shown(value), _shown(traced)))
-            retake = row.reassessed_score if row.reassessed_score is not None else row.reassessed_grade
+                failed.add(eid)
             traced_retake = state.get("retakes", {}).get(code)
             if not _same(retake, traced_retake):
                 mismatches.append(Mismatch(w.class_name, w.student, name, "điểm kiểm tra lại",
                                            _shown(retake), _shown(traced_retake)))
+                failed.add(eid)
     return count
 
 
@@ -437,6 +548,12 @@ def require_traced(session: Session, enrolment_ids: Iterable[int], *,
                    signer: trail_cache.SnapshotSigner | None = None) -> TrailReport:
     """``check_traced``, raising ``IntegrityError`` naming the first values the trail does not produce."""
     report = check_traced(session, enrolment_ids, signer=signer)
+    _refuse(report)
+    return report
+
+
+def _refuse(report: TrailReport) -> None:
+    """Raise ``IntegrityError`` naming the first values the trail does not produce."""
     if report.mismatches:
         shown = "; ".join(m.text_vi for m in report.mismatches[:5])
         more = f" (và {len(report.mismatches) - 5} giá trị khác)" if len(report.mismatches) > 5 else ""
@@ -446,7 +563,7 @@ def require_traced(session: Session, enrolment_ids: Iterable[int], *,
             f"print refused: {len(report.mismatches)} stored values not produced by the audit trail: "
             + "; ".join(f"{m.class_name}/{m.student}/{m.subject}/{m.column}: {m.stored} != {m.traced}"
                         for m in report.mismatches[:5]))
-    return report
 
 
-__all__ = ["Mismatch", "TrailReport", "check_traced", "enrolments_of", "require_traced"]
+__all__ = ["Mismatch", "TrailReport", "Verdict", "check_traced", "confirm_printed", "enrolments_of", "require_traced",
+           "stored_digests", "unchanged_since", "verify_enrolments"]

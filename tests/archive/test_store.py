@@ -80,3 +80,26 @@ def test_open_store_locations(tmp_path) -> None:
         open_store("ftp://example.org/x")
     with pytest.raises(ArchiveConfigError):
         open_store("  ")
+
+
+def test_put_many_stores_each_object_as_put_does(store, monkeypatch) -> None:
+    """A print task's PDFs in one call: same names and bytes as ``put``; a duplicate and a corrupted copy repaired;
+    on a local folder two file-system syncs in all, contents synced before any object gets its name."""
+    from archive import store as store_module
+
+    datas = [b"%%PDF-1.7 hoc ba %d " % i * 300 for i in range(5)]
+    first = store.put(datas[0])
+    corrupt(store, first.sha256, datas[0])
+    events: list[str] = []
+    if isinstance(store, LocalStore):
+        real = store_module._syncfs
+        monkeypatch.setattr(store_module, "_syncfs",
+                            lambda path: events.append(f"sync:{len(list(store))}") or real(path))
+    stored = store.put_many([*datas, datas[1]])
+    assert [s.sha256 for s in stored] == [hashlib.sha256(d).hexdigest() for d in [*datas, datas[1]]]
+    assert sorted(store) == sorted({s.sha256 for s in stored})
+    assert all(store.read(s.sha256) == d for s, d in zip(stored, [*datas, datas[1]], strict=True))
+    assert store.verify(first.sha256) is True
+    if isinstance(store, LocalStore) and store_module._syncfs_available():
+        assert events == ["sync:1", "sync:5"]  # one before the names (only the old object named), one after
+        assert list(store.tmp.iterdir()) == []

@@ -134,3 +134,38 @@ def test_trust_list_rotation_and_revocation(session, ctx) -> None:
                         school_id=ctx.school.id)
     assert [k.key_id for k in es.list_keys(session, kind=KeyKind.ED25519)] == ["aaaa0001", "bbbb0002"]
     assert {x.action for x in audit.entries(session, entity="signing_key")} == {"register", "retire", "revoke"}
+
+
+def test_editions_recorded_in_bulk_follow_the_same_rules(session, ctx) -> None:
+    """``create_editions`` (a print run's task): rights per draft, pages checked, ids unique, reprints supersede
+    (also within the batch), the same audit entries as one by one, and a refused draft leaves the others."""
+    first = es.create_edition(session, ctx.office, draft(ctx))
+    student = make_student(session, ctx.school)
+    enrol(session, student, ctx.klass)
+    bad_pages = replace(draft(ctx, part="term1"), pages=(es.PrintedPage(11, "marks", b"\x01" * 16),))
+    taken = replace(draft(ctx, part="year"), edition_id=first.id)
+    reprint, transcript, again = draft(ctx), draft(ctx, student_id=student.id), draft(ctx, student_id=student.id)
+    copy = draft(ctx, copy=True)
+    out = es.create_editions(session, ctx.office, [reprint, bad_pages, transcript, taken, again, copy])
+    assert isinstance(out[1], ValidationError) and isinstance(out[3], ConflictError)
+    made = [out[0], out[2], out[4], out[5]]
+    assert [e.id for e in made] == [reprint.edition_id, transcript.edition_id, again.edition_id, copy.edition_id]
+    session.expire_all()
+    assert es.edition_state(session, first.id).status is EditionStatus.SUPERSEDED
+    assert es.edition_state(session, first.id).superseded_by == reprint.edition_id
+    assert es.edition_state(session, transcript.edition_id).superseded_by == again.edition_id  # within the batch
+    assert es.edition_state(session, again.edition_id).status is EditionStatus.CURRENT
+    assert es.edition_state(session, copy.edition_id).status is EditionStatus.CURRENT
+    assert es.edition_state(session, reprint.edition_id).digests == {1: "01" * 16, 2: "02" * 16}
+    printed = audit.entries(session, entity="edition", entity_id=str(reprint.edition_id))
+    alone = es.create_edition(session, ctx.office, draft(ctx, part="term2"))
+    single = audit.entries(session, entity="edition", entity_id=str(alone.id))
+    assert [x.action for x in printed] == ["print"] and audit.state(printed[0].after).keys() == \
+        audit.state(single[0].after).keys()
+    assert audit.state(printed[0].after)["pages"] == [[1, "01" * 16], [2, "02" * 16]]
+    assert [x.action for x in audit.entries(session, entity="edition", entity_id=str(first.id))] == \
+        ["print", "supersede"]
+    teacher = Actor.load(session, make_user(session, ctx.school, [Role.SUBJECT_TEACHER]).id)
+    (refused,) = es.create_editions(session, teacher, [draft(ctx)])
+    assert isinstance(refused, PermissionDeniedError)
+    assert audit.verify(session, ctx.school.id).ok

@@ -89,3 +89,43 @@ def test_the_replay_is_kept_and_extended(session, world) -> None:
     again = trail.check_traced(session, _ids(world))
     assert again.ok and again.values == first.values + 1
     assert session.scalars(select(StudentResult)).first() is not None
+
+
+def test_one_verdict_for_a_run_and_a_value_changed_after_it_is_caught(session, world) -> None:
+    """A print run checks all its enrolments once (``verify_enrolments``); a book then compares the values it
+    reads with the verified ones by digest — a mark changed with SQL after the run's check is not printed."""
+    ids = _ids(world)
+    verdict = trail.verify_enrolments(session, ids)
+    assert set(verdict.digests) == set(ids) and not verdict.failed and verdict.values > 20
+    assert trail.unchanged_since(session, ids, verdict) == set()
+    first = world.enrolments[0].id
+    session.execute(text("UPDATE mark SET score = 95 WHERE enrolment_id = :e AND kind = 'tx' AND slot = 1"),
+                    {"e": first})
+    assert trail.unchanged_since(session, ids, verdict) == {first}  # the book of this student is checked alone
+    with pytest.raises(IntegrityError, match="ĐĐGtx1"):
+        trail.require_traced(session, [first])
+    again = trail.verify_enrolments(session, ids)  # a run started now: the forged value fails its books only
+    assert again.failed == {first} and set(again.digests) == set(ids) - {first}
+    session.execute(text("UPDATE subject_result SET average = 99 WHERE enrolment_id = :e"),
+                    {"e": world.enrolments[1].id})
+    assert trail.unchanged_since(session, ids, again) == {first, world.enrolments[1].id}
+    assert trail.unchanged_since(session, [*ids, 999_999], again) == {first, world.enrolments[1].id, 999_999}
+
+
+def test_values_changed_by_the_services_while_a_book_prints_are_not_taken_as_printed(session, world) -> None:
+    """``confirm_printed``: the values verified now must be those the book read (its digests), else refused."""
+    from records.errors import ConflictError
+
+    ids = _ids(world)
+    printed = trail.stored_digests(session, ids)
+    assert trail.confirm_printed(session, printed).ok
+    marks.save_marks(session, world.actor(session, Role.SUBJECT_TEACHER), world.assignment1,
+                     [MarkInput(world.enrolments[0].id, MarkKind.REGULAR, 3, "5")], today=IN_TERM1)  # traced
+    with pytest.raises(ConflictError, match="changed while") as caught:
+        trail.confirm_printed(session, printed)
+    assert "in lại" in caught.value.message_vi
+    assert trail.confirm_printed(session, trail.stored_digests(session, ids)).ok
+    session.execute(text("UPDATE mark SET score = 95 WHERE enrolment_id = :e AND kind = 'tx' AND slot = 1"),
+                    {"e": world.enrolments[1].id})
+    with pytest.raises(IntegrityError, match="ĐĐGtx1"):
+        trail.confirm_printed(session, trail.stored_digests(session, ids))

@@ -258,6 +258,57 @@ def run_print(folder: Path, killer: Any) -> None:
         "-o", str(folder / "out" / OUT_NAME), "--db", db_url(folder)])
 
 
+def run_print_task(folder: Path, killer: Any) -> None:
+    """One task of a print run (``layouts.batch._run_task``, in this process): the three students'
+    transcripts of the year, their editions recorded in bulk with their archive copies, the journal line,
+    one commit, then the files moved in place."""
+    import archive
+    from layouts import batch
+    from records.models import Enrolment, Student
+
+    ids = ids_of(folder)
+    os.environ.update(child_env(folder))
+    archive.install()
+    engine = _engine(folder)
+    with Session(engine) as session:
+        codes = list(session.scalars(select(Student.code).join(Enrolment, Enrolment.student_id == Student.id)
+                                     .where(Enrolment.id.in_(ids["enrolments"])).order_by(Student.code)))
+    engine.dispose()
+    (key,) = (folder / "keys").glob("*.key.pem")
+    config = batch.BatchConfig(db_url(folder), str(folder / "out"), str(key), PASSPHRASE, ids["usernames"]["office"],
+                               issued_on=dt.date(2026, 5, 30), workers=0, journal=True)
+    jobs = tuple(batch.make_job(batch.TRANSCRIPT, code, year="2025-2026") for code in codes)
+    killer.armed = True
+    try:
+        outcomes, _stats = batch._run_task(config, jobs)
+    finally:
+        killer.armed = False
+    assert all(o.ok for o in outcomes), [o.error_en for o in outcomes]
+
+
+def _task_files(folder: Path, committed: bool) -> list[str]:
+    """Every edition has its archived PDF; every PDF in place is a committed edition's exact bytes."""
+    from records.models import ArchiveItem, Edition
+
+    problems: list[str] = []
+    engine = _engine(folder)
+    try:
+        with Session(engine) as session:
+            editions = {e.pdf_sha256 for e in session.scalars(select(Edition))}
+            items = set(session.scalars(select(ArchiveItem.edition_id)))
+            missing = [e for e in session.scalars(select(Edition.id)) if e not in items]
+    finally:
+        engine.dispose()
+    if committed != bool(editions):
+        problems.append(f"{len(editions)} edition(s) in a database {'after' if committed else 'before'} the task")
+    problems += [f"edition {e} without its archived PDF" for e in missing]
+    for pdf in (folder / "out").rglob("*.pdf"):
+        if hashlib.sha256(pdf.read_bytes()).hexdigest() not in editions:
+            problems.append(f"{pdf.name} at the output is no committed edition's PDF")
+    problems += _archive_check(folder)
+    return problems
+
+
 def prepare_rotate(folder: Path) -> None:
     prepare_print(folder)
 
@@ -463,6 +514,7 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in (
     Operation("correction_apply", prepare_correction, run_correction),
     Operation("lock_execute", prepare_lock, run_lock),
     Operation("print_mark_book", prepare_print, run_print, _edition_files),
+    Operation("print_run_task", prepare_print, run_print_task, _task_files),
     Operation("key_rotation", prepare_rotate, run_rotate, _key_files),
     Operation("archive_deposit", prepare_deposit, run_deposit, _deposit_files),
     Operation("scan_ingest", prepare_scan, run_scan, _deposit_files),

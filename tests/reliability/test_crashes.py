@@ -20,7 +20,7 @@ if os.environ.get(TEST_DB_ENV, "").startswith("postgresql"):
     pytest.skip("runs on its own SQLite files: once, in the SQLite run of the suite", allow_module_level=True)
 
 KILL_POINTS = 6
-SLOW = {"scan_ingest": 4, "print_mark_book": 5}  # seconds a kill: fewer points in CI (all in bench/)
+SLOW = {"scan_ingest": 4, "print_mark_book": 5, "print_run_task": 5}  # seconds a kill: fewer points in CI (all in bench/)
 REAL = [name for name in OPERATIONS if name != "two_commits"]
 
 

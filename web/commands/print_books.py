@@ -366,7 +366,7 @@ def school_cmd(engine: Engine, year: str, school_code: str | None, out_dir: Path
                + f". Danh sách tệp: {manifest}")
     if report.batch is not None:
         b = report.batch
-        click.echo(f"Lượt này: {b.wall:.1f} giây với {b.workers} tiến trình (CPU {b.worker_cpu:.1f} giây, "
+        click.echo(f"Lượt này: {b.wall:.1f} giây với {b.workers} tiến trình (CPU {b.worker_cpu + b.check_cpu:.1f} giây, "
                    f"bộ nhớ tối đa mỗi tiến trình {b.worker_peak_rss_mb:.0f} MB).")
     if report.interrupted:
         fail("Đã dừng lượt in. Chạy lại cùng lệnh để in tiếp các sổ còn lại.", "print run interrupted", code=130)
