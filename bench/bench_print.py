@@ -196,7 +196,8 @@ class TreeRss:
 PEAKS: list[float] = []
 
 
-def one_run(source: Path, work: Path, workers: int | None, per_task: int, cache_mb: float) -> tuple[BatchReport, Floor]:
+def one_run(source: Path, work: Path, workers: int | None, per_task: int, cache_mb: float,
+            keep_dump: Path | None = None, cache_growth: float = 0.0) -> tuple[BatchReport, Floor]:
     """Print everything once on a fresh copy of the database, then compile the same documents bare."""
     work = Path(tempfile.mkdtemp(dir=work))  # a fresh folder: no WAL file of an earlier run beside the copy
     db = work / "demo.sqlite"
@@ -219,7 +220,8 @@ def one_run(source: Path, work: Path, workers: int | None, per_task: int, cache_
     engine.dispose()
     time.sleep(3.0)  # the demo builds its data meanwhile: the workers are warm when printing starts
     config = BatchConfig(url, str(out), str(key.private_file), key.passphrase, office, issued_on=TODAY,
-                         transcripts_per_task=per_task, cache_limit_mb=cache_mb, dump_dir=str(dump))
+                         transcripts_per_task=per_task, cache_limit_mb=cache_mb, dump_dir=str(dump),
+                         cache_growth_mb=cache_growth)
     try:
         with TreeRss() as rss:
             report = run_batch(config, jobs, pool=pool)
@@ -227,6 +229,9 @@ def one_run(source: Path, work: Path, workers: int | None, per_task: int, cache_
         print("sampled peak by process (MB):", {pid: round(mb) for pid, mb in sorted(rss.peak_parts.items())})
     finally:
         pool.close()
+    if keep_dump is not None:  # the documents of the last run, for bench_floor.py
+        shutil.rmtree(keep_dump, ignore_errors=True)
+        shutil.copytree(dump, keep_dump)
     return report, floor(dump, report.workers)
 
 
@@ -286,6 +291,10 @@ def main() -> None:
     parser.add_argument("--per-task", type=int, default=8, help="transcripts per task")
     parser.add_argument("--cache-mb", type=float, default=BatchConfig.cache_limit_mb,
                         help="flush Typst's cache after a big book above this resident size (MB)")
+    parser.add_argument("--cache-growth", type=float, default=BatchConfig.cache_growth_mb,
+                        help="... and only when the worker grew this much since its last flush (MB)")
+    parser.add_argument("--keep-dump", type=Path, default=None,
+                        help="copy the documents the run compiled into this folder (for bench_floor.py)")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}; cores {os.cpu_count()}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -298,7 +307,7 @@ def main() -> None:
         else:
             source = work / "source.sqlite"
             print(f"demo data ({args.students} students) built in {build(source, args.students, args.seed):.1f} s")
-        runs = [one_run(source, work, args.workers, args.per_task, args.cache_mb) for _ in range(args.runs)]
+        runs = [one_run(source, work, args.workers, args.per_task, args.cache_mb, args.keep_dump, args.cache_growth) for _ in range(args.runs)]
     report(runs)
 
 

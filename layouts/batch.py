@@ -149,6 +149,7 @@ class BatchConfig:
     transcripts_per_task: int = 8
     p12_file: str | None = None  # PAdES-sign every PDF with this PKCS#12 (slower; optional)
     cache_limit_mb: float = 350.0  # a worker above this after a book flushes Typst's cache and returns the memory
+    cache_growth_mb: float = 0.0  # > 0: ... only if it also grew this much since its last flush (render.trim_cache)
     # issue listeners of the parent (layouts.publish.add_issue_listener), installed in every worker
     issue_listeners: tuple[str, ...] = field(default_factory=lambda: _parent_issue_listeners())
     # ``layouts.printrun``: each task writes a journal line per edition before its commit (resume)
@@ -659,7 +660,8 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...],
         if doc.job in errors:
             continue
         try:
-            _produce(state.private_key, state.pdf_signer, doc, issued, config.cache_limit_mb, config.dump_dir)
+            _produce(state.private_key, state.pdf_signer, doc, issued, config.cache_limit_mb, config.dump_dir,
+                     config.cache_growth_mb)
             ready.append(doc)
         except Exception as exc:  # noqa: BLE001
             _add_error(errors, doc.job, exc)
@@ -992,7 +994,7 @@ def _traced_together(session: Session, jobs: Sequence[Job], docs: dict[Job, list
 
 
 def _produce(private_key: Any, pdf_signer: Any, doc: _Doc, issued: dt.date, cache_limit_mb: float,
-             dump_dir: str | None = None) -> None:
+             dump_dir: str | None = None, cache_growth_mb: float = 0.0) -> None:
     from layouts.publish import produce, transcript_facts
     from layouts.render import trim_cache
 
@@ -1005,7 +1007,7 @@ def _produce(private_key: Any, pdf_signer: Any, doc: _Doc, issued: dt.date, cach
         _dump(dump_dir, doc)
     # after every book, not only big ones: the layouts of the last 10 small books (a volume: 10 pages)
     # kept 300-400 MB more per worker (bench/README.md, "Memory")
-    if trim_cache(cache_limit_mb):
+    if trim_cache(cache_limit_mb, cache_growth_mb):
         global _TRIMS
         _TRIMS += 1
     t = doc.produced.timings

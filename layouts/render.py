@@ -224,20 +224,30 @@ def process_rss_mb() -> float | None:
         return None
 
 
-def trim_cache(limit_mb: float = 320.0) -> bool:
+_trimmed_mb: float | None = None  # resident size of this process right after its last flush
+
+
+def trim_cache(limit_mb: float = 320.0, growth_mb: float = 0.0) -> bool:
     """Drop Typst's memoised results of earlier documents when this process holds more than ``limit_mb``.
 
     A big book stays cached for 10 more compiles (a 60-page mark book: ~100 MB), so a process
-    printing mark books one after the other grows to ~1 GB; ten compiles of an empty page (~5 ms
-    each) flush it. Returns True when it trimmed.
+    printing mark books one after the other grows to ~1 GB; ten compiles of an empty page (~0.8 ms
+    each on an empty cache, more on a full one: each compile scans the whole cache) flush it.
+    ``growth_mb`` > 0: flush only when the process has also grown by that much since its last flush
+    (a process that the flush cannot bring under ``limit_mb`` otherwise flushes after every book).
+    Returns True when it trimmed.
     """
+    global _trimmed_mb
     rss = process_rss_mb()
     if rss is None or rss < limit_mb:
+        return False
+    if growth_mb > 0 and _trimmed_mb is not None and rss < _trimmed_mb + growth_mb:
         return False
     compiler = _compiler()
     for _ in range(_EVICT_AGE):
         compiler.compile(input=_EMPTY_SOURCE, format="pdf")
     _release_free_memory()
+    _trimmed_mb = process_rss_mb()
     return True
 
 

@@ -83,6 +83,16 @@ def test_trimming_the_cache_keeps_rendering_identical(tmp_path: Path) -> None:
     assert render.compile_template(tmp_path / "t.typ", '{"a": "Hằng"}', root=tmp_path) == before
 
 
+def test_a_growth_margin_skips_the_flush_until_the_process_grew_that_much(tmp_path: Path) -> None:
+    if render.process_rss_mb() is None:
+        pytest.skip("no /proc: the resident memory is unknown")
+    assert render.trim_cache(limit_mb=0) is True  # flushed: the resident size after it is the reference
+    assert render.trim_cache(limit_mb=0, growth_mb=1e6) is False  # above the limit, but not grown by 1 TB
+    assert render.trim_cache(limit_mb=0, growth_mb=0) is True  # no margin: every call above the limit flushes
+    (tmp_path / "t.typ").write_text('#set text(font: "Liberation Serif")\n#json(bytes(sys.inputs.doc)).a', "utf-8")
+    assert render.compile_template(tmp_path / "t.typ", '{"a": "Hằng"}', root=tmp_path)
+
+
 def test_render_document_texts_gives_the_page_texts_and_checks_overflow() -> None:
     from layouts.errors import LayoutOverflowError
     from layouts.transcript import build_transcript

@@ -1,0 +1,192 @@
+"""The Typst floor, template against template: the same dumped documents compiled with two template folders.
+
+    .venv/bin/python bench/bench_print.py --db sqlite:////tmp/demo600.sqlite --runs 1 --keep-dump /tmp/docs
+    cp -r layouts/templates /tmp/templates-before        # before changing the templates
+    .venv/bin/python bench/bench_floor.py /tmp/docs --before /tmp/templates-before [--sample 40] [--rounds 3]
+                                          [--compare-only] [--extra DIR]
+
+For each document kind (mark book, register, year transcript, bound volume; other templates found in
+``--extra``, e.g. correction forms) a sample of the final documents (not the measuring passes) is
+compiled as ``layouts.render`` compiles it — one reused ``typst.Compiler``, PDF/A-3b, pinned
+timestamp — alternately with the templates of ``--before`` and with ``layouts/templates``, in one
+process, so that both see the same load (the machine is shared: CPU seconds of the same run, and
+their ratio, are the figures). Then every page of every sampled document is rendered from both PDFs
+(pypdfium2, 100 dpi, grey) and compared pixel by pixel: the templates may get cheaper, the printed
+pages must not change.
+
+``--cache`` runs the cache experiment instead: the sample in one sequence (transcripts with a big
+book every 20), with the flush policy of ``layouts.render.trim_cache`` at several limits, printing
+CPU seconds (flushes included), flushes, peak resident memory and what a one-page compile costs
+before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from layouts import render
+from layouts.publish import PDF_STANDARD
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def kind_of(path: Path) -> str:
+    """Template name, a transcript split into the year's (≤ 4 pages) and a bound volume."""
+    template = path.name.split(".")[0]
+    if template == "transcript":
+        pages = len(json.loads(path.read_text("utf-8"))["pages"])
+        return "transcript (year)" if pages <= 4 else "transcript volume"
+    return template
+
+
+def sample(folders: list[Path], per_kind: int, seed: int = 7) -> dict[str, list[Path]]:
+    """Up to ``per_kind`` final documents of each kind (the measuring passes' documents left out)."""
+    by_kind: dict[str, list[Path]] = defaultdict(list)
+    for folder in folders:
+        for p in sorted(folder.glob("*.json")):
+            if not p.name.startswith("measure-"):
+                by_kind[kind_of(p)].append(p)
+    rng = random.Random(seed)
+    return {k: rng.sample(v, min(per_kind, len(v))) for k, v in sorted(by_kind.items())}
+
+
+def compile_with(root: Path, template: str, text: str) -> bytes:
+    """Compile as ``layouts.render.compile_template`` does (bare: no glyph check), templates from ``root``."""
+    return render._compiler().compile(  # type: ignore[return-value]
+        input=str(root / f"{template}.typ"), format="pdf", sys_inputs={"doc": text}, pdf_standards=[PDF_STANDARD],
+        timestamp=render.FIXED_TIMESTAMP, pdf_tags=False, root=str(root))
+
+
+def compare(docs: dict[str, list[Path]], before: Path, after: Path, dpi: float = 100) -> dict[str, tuple[int, int, int]]:
+    """Per kind: (documents, pages, pages whose renders differ in any pixel)."""
+    from PIL import ImageChops
+
+    out = {}
+    for kind, paths in docs.items():
+        pages = differ = 0
+        for p in paths:
+            template, text = p.name.split(".")[0], p.read_text("utf-8")
+            a = render.render_page_images(compile_with(before, template, text), dpi=dpi)
+            b = render.render_page_images(compile_with(after, template, text), dpi=dpi)
+            if len(a) != len(b):
+                differ += max(len(a), len(b))
+                print(f"  {p.name}: {len(a)} pages before, {len(b)} after")
+                continue
+            for i, (x, y) in enumerate(zip(a, b, strict=True)):
+                pages += 1
+                box = ImageChops.difference(x, y).getbbox()
+                if box is not None:
+                    differ += 1
+                    print(f"  {p.name} page {i + 1}: differs in {box}")
+        out[kind] = (len(paths), pages, differ)
+    return out
+
+
+def timing(docs: dict[str, list[Path]], before: Path, after: Path, rounds: int) -> dict[str, list[tuple[float, float]]]:
+    """Per kind and round: (CPU s before, CPU s after), documents compiled alternately."""
+    texts = {k: [(p.name.split(".")[0], p.read_text("utf-8")) for p in ps] for k, ps in docs.items()}
+    for k, items in texts.items():  # warm: fonts, templates parsed
+        compile_with(before, *items[0])
+        compile_with(after, *items[0])
+    out: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for r in range(rounds):
+        for kind, items in texts.items():
+            spent = {before: 0.0, after: 0.0}
+            # one variant's block, then the other's (alternating), Typst's cache emptied before each:
+            # the same document compiled again within 10 compiles reuses the memoised layouts even
+            # with other template files (measured: the second compile ~0.3x the first)
+            for root in (before, after) if r % 2 == 0 else (after, before):
+                render.trim_cache(0)
+                t0 = _cpu()
+                for template, text in items:
+                    compile_with(root, template, text)
+                spent[root] += _cpu() - t0
+            out[kind].append((spent[before], spent[after]))
+    return out
+
+
+def cache_experiment(docs: dict[str, list[Path]], limits: list[float], growths: list[float]) -> None:
+    """The flush policy of ``trim_cache`` at several limits, each in a fresh process (spawned)."""
+    import multiprocessing
+
+    seq: list[str] = []
+    big = [str(p) for k, ps in docs.items() if k in ("markbook", "register") for p in ps]
+    small = [str(p) for k, ps in docs.items() if k.startswith("transcript") for p in ps]
+    for i, p in enumerate(small):
+        seq.append(p)
+        if i % 20 == 10 and big:
+            seq.append(big.pop())
+    ctx = multiprocessing.get_context("spawn")
+    for limit in limits:
+        for growth in growths:
+            with ctx.Pool(1) as pool:
+                print(pool.apply(_cache_run, (seq, limit, growth)))
+
+
+def _cache_run(seq: list[str], limit: float, growth: float) -> str:
+    def one_page() -> float:
+        doc = json.loads(Path(seq[0]).read_text("utf-8"))
+        doc["pages"] = doc["pages"][:1]
+        text = json.dumps(doc, ensure_ascii=False)
+        t0 = _cpu()
+        for _ in range(5):
+            compile_with(render.TEMPLATES_DIR, "transcript", text)
+        return (_cpu() - t0) / 5 * 1000
+
+    fresh = one_page()
+    peak, flushes, flush_cpu, t0 = 0.0, 0, 0.0, _cpu()
+    for p in seq:
+        compile_with(render.TEMPLATES_DIR, Path(p).name.split(".")[0], Path(p).read_text("utf-8"))
+        peak = max(peak, render.process_rss_mb() or 0.0)
+        t1 = _cpu()
+        if render.trim_cache(limit, growth):
+            flushes += 1
+            flush_cpu += _cpu() - t1
+    total = _cpu() - t0
+    return (f"limit {limit:6.0f} MB, growth {growth:3.0f} MB: {len(seq)} documents {total:6.2f} CPU s (flushes {flushes}, {flush_cpu:5.2f} CPU s), "
+            f"peak RSS {peak:4.0f} MB; a one-page transcript {fresh:5.1f} ms fresh, {one_page():5.1f} ms at the end")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dump", type=Path, help="documents dumped by bench_print.py --keep-dump")
+    parser.add_argument("--before", type=Path, required=True, help="a copy of the templates folder to compare with")
+    parser.add_argument("--extra", type=Path, action="append", default=[], help="more documents (<template>.*.json)")
+    parser.add_argument("--sample", type=int, default=40, help="documents per kind")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--compare-only", action="store_true")
+    parser.add_argument("--cache", type=float, nargs="*", default=None, help="cache experiment at these limits (MB)")
+    parser.add_argument("--growth", type=float, nargs="*", default=[0.0], help="... and these growths (MB)")
+    args = parser.parse_args()
+    after = render.TEMPLATES_DIR
+    docs = sample([args.dump, *args.extra], args.sample)
+    if args.cache is not None:
+        cache_experiment(docs, args.cache or [1e9, 350.0], args.growth)
+        return
+    diff = compare(docs, args.before, after)
+    for kind, (n, pages, differ) in diff.items():
+        print(f"compare {kind:<20} {n:4d} documents {pages:5d} pages, {differ} differing")
+    if args.compare_only:
+        return
+    for kind, rounds in timing(docs, args.before, after, args.rounds).items():
+        n = len(docs[kind])
+        b = sorted(x for x, _ in rounds)[len(rounds) // 2]
+        a = sorted(y for _, y in rounds)[len(rounds) // 2]
+        ratios = ", ".join(f"{y / x:.3f}" for x, y in rounds)
+        print(f"floor {kind:<20} {n:4d} documents: before {1000 * b / n:7.1f} ms, after {1000 * a / n:7.1f} ms each "
+              f"(median of {len(rounds)}); after/before per round {ratios}")
+
+
+if __name__ == "__main__":
+    main()
