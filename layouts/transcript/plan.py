@@ -60,6 +60,7 @@ from layouts.transcript.pages import (
     _results_data,
     _subjects_data,
 )
+from layouts.transcript.shape import shaped
 from layouts.transcript.vocabulary import BOOK_TITLE
 
 TEMPLATE = "transcript"
@@ -108,12 +109,14 @@ _MEASURE_BOOK = BookMeta(kind="transcript", title=BOOK_TITLE, school="", distric
 PT_PER_MM = 72 / 25.4
 
 
-def _measure(parts: Sequence[tuple[str, dict[str, Any]]]) -> list[_Landed]:
+def _measure(parts: Sequence[tuple[str, dict[str, Any]]], shape: Sequence[bool] = ()) -> list[_Landed]:
     """Where each unit of every part lands: one measuring pass of :mod:`layouts.paginate` (the
     height of each part's repeated header and of each of its units), packed into pages; the
-    cover is one page."""
-    flows = [Flow(kind, {**data, "photo": ""} if "photo" in data else data)  # the photo is laid out
-             for kind, data in parts if kind != "transcript-cover"]       # 30 × 40 mm like its placeholder
+    cover is one page. A part flagged in ``shape`` is measured as its shape
+    (:func:`layouts.transcript.shape.shaped`: the same heights, shared by many students' parts)."""
+    shape = list(shape) or [False] * len(parts)
+    flows = [Flow(kind, _measured_data(kind, data, s))
+             for (kind, data), s in zip(parts, shape, strict=True) if kind != "transcript-cover"]
     measured = iter(measure(TEMPLATE, _MEASURE_BOOK, flows))
     out = []
     for kind, data in parts:
@@ -128,6 +131,12 @@ def _measure(parts: Sequence[tuple[str, dict[str, Any]]]) -> list[_Landed]:
         spare = (m.room - m.fixed - sum(m.rows) - SLACK_PT) / PT_PER_MM if len(pages) == 1 else 0.0
         out.append(_Landed(tuple(tuple(r) for r in pages), max(0.0, spare)))
     return out
+
+
+def _measured_data(kind: str, data: dict[str, Any], shape: bool) -> Mapping[str, Any]:
+    if "photo" in data:  # the photo is laid out 30 × 40 mm like its placeholder
+        data = {**data, "photo": ""}
+    return shaped(kind, data) if shape else data
 
 
 def _split(kind: str, data: dict[str, Any], landed: _Landed) -> list[dict[str, Any]]:
@@ -234,7 +243,11 @@ def build_transcript(
     bound = _bound_start(inp, wanted, duplex)
     if bound is not None:  # only the printed sections are laid out; the year follows last year's print
         sections = [s for s in sections if s.name == wanted_name or (s.name == "front" and keep_front)]
-    landed = iter(_measure([part for s in sections for part in s.parts]))
+    # A section that is not printed only numbers the pages after it: its page count is all that is
+    # used, and its shape measures the same (layouts.transcript.shape).
+    printed = [wanted is None or s.name == wanted_name or (s.name == "front" and keep_front) for s in sections]
+    landed = iter(_measure([part for s in sections for part in s.parts],
+                           [not p for s, p in zip(sections, printed, strict=True) for _ in s.parts]))
     planned = [(s.name, _section_pages(s, [next(landed) for _ in s.parts], duplex)) for s in sections]
     numbers: list[list[int]] = []
     no = 0
