@@ -1,12 +1,13 @@
-"""The class mark book (Sổ gọi tên và ghi điểm / Sổ theo dõi và đánh giá học sinh) as a book document.
+"""The mark book's plan: its sections in book order, the page plan of its class tables, and the
+book document (``build_markbook``), PDF (``render_markbook``) and plan read back from an edition
+(``plan_of``, ``plan_from_pdf``).
 
-Pure functions from :class:`~records.books.markbook.MarkBookInput` (plain values read by
-``records.books.markbook.read_markbook``: what the book records, with marks as ``Decimal``) to a
-:class:`~layouts.documents.BookDocument` (strings only, paginated, one entry per physical page). Nothing here reads the database or applies assessment rules: averages,
-results and lists arrive computed in the input; this module orders, formats and paginates.
+Pure functions from :class:`~records.books.markbook.MarkBookInput` to a
+:class:`~layouts.documents.BookDocument` (strings only, one entry per physical page); the data of
+each page comes from ``layouts.markbook.pages``, its words from ``layouts.markbook.vocabulary``.
+Nothing here reads the database or applies assessment rules.
 
 Book order (BOOKS.md §1.2, §1.3; Sơn La CV 1540/2017 adjustments, BOOKS.md §4):
-
 ====  ============================================================  =======
  #    section                                                       part
 ====  ============================================================  =======
