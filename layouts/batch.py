@@ -828,20 +828,12 @@ def _repeatable_read(session: Session) -> None:
 
 def run_enrolments(session: Session, jobs: Sequence[Job]) -> set[int]:
     """The enrolments whose values the jobs' books print (their scopes' enrolments), read in bulk."""
-    from sqlalchemy import select
-
     from records.books.register import register_school
-    from records.models import Enrolment, Student
     from records.services import trail
 
     classes = [int(j.ids[0]) for j in jobs if j.kind == MARKBOOK and j.ids]
     codes = [str(j.ids[0]) for j in jobs if j.kind == TRANSCRIPT and j.ids]
-    ids: set[int] = set()
-    for i in range(0, len(classes), 500):
-        ids.update(session.scalars(select(Enrolment.id).where(Enrolment.class_id.in_(classes[i:i + 500]))))
-    for i in range(0, len(codes), 500):
-        ids.update(session.scalars(select(Enrolment.id).join(Student, Student.id == Enrolment.student_id)
-                                   .where(Student.code.in_(codes[i:i + 500]))))
+    ids = trail.enrolments_of_books(session, class_ids=classes, student_codes=codes)
     for job in jobs:
         if job.kind == REGISTER and job.ids:
             try:

@@ -442,14 +442,27 @@ _PENDING = "sodientu.audit.pending_seals"
 
 
 def _publish_after_commit(session: Session, sealed: PublishedSeal) -> None:
-    session.info.setdefault(_PENDING, []).append(sealed)
+    """Publish ``sealed`` once the transaction that holds its checkpoint commits (the OUTERMOST one: a
+    savepoint released is no commit; a savepoint rolled back takes its seals with it)."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_PENDING, []).append((transaction, sealed))
     if not event.contains(session, "after_commit", _publish_pending):
         event.listen(session, "after_commit", _publish_pending)
-        event.listen(session, "after_rollback", _forget_pending)
+        event.listen(session, "after_soft_rollback", _forget_rolled_back)
 
 
-def _forget_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+def _forget_rolled_back(session: Session, previous_transaction: Any) -> None:
+    """Drop the seals taken inside the transaction (or savepoint) just rolled back."""
+    def inside(transaction: Any) -> bool:
+        while transaction is not None:
+            if transaction is previous_transaction:
+                return True
+            transaction = transaction.parent
+        return False
+
+    pending = session.info.get(_PENDING)
+    if pending:
+        session.info[_PENDING] = [(t, s) for t, s in pending if not inside(t)]
 
 
 #: Layers above that publish seals where the database cannot reach them (``add_seal_publisher``).
@@ -464,7 +477,9 @@ def add_seal_publisher(publisher: Callable[[Session, list[PublishedSeal]], bool]
 
 
 def _publish_pending(session: Session) -> None:
-    pending = session.info.pop(_PENDING, [])
+    if session.in_nested_transaction():  # a savepoint released: its seals wait for the real commit
+        return
+    pending = [sealed for _transaction, sealed in session.info.pop(_PENDING, [])]
     if not pending:
         return
     if not os.environ.get(SEAL_LOG_ENV):

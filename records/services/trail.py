@@ -544,6 +544,20 @@ def enrolments_of(session: Session, *, class_id: int | None = None, student_id: 
     return list(session.scalars(query))
 
 
+def enrolments_of_books(session: Session, *, class_ids: Sequence[int] = (),
+                        student_codes: Sequence[str] = ()) -> set[int]:
+    """The enrolments whose values the classes' mark books and the students' transcripts print, read in
+    bulk (a print run's trail check)."""
+    ids: set[int] = set()
+    classes, codes = list(class_ids), list(student_codes)
+    for i in range(0, len(classes), 500):
+        ids.update(session.scalars(select(Enrolment.id).where(Enrolment.class_id.in_(classes[i:i + 500]))))
+    for i in range(0, len(codes), 500):
+        ids.update(session.scalars(select(Enrolment.id).join(Student, Student.id == Enrolment.student_id)
+                                   .where(Student.code.in_(codes[i:i + 500]))))
+    return ids
+
+
 def require_traced(session: Session, enrolment_ids: Iterable[int], *,
                    signer: trail_cache.SnapshotSigner | None = None) -> TrailReport:
     """``check_traced``, raising ``IntegrityError`` naming the first values the trail does not produce."""

@@ -311,3 +311,25 @@ def test_chains_are_sealed_at_each_lock_each_edition_and_daily(session, monkeypa
     _fill(session, school, 1)
     assert day_end in {c.seq for c in session.scalars(select(AuditCheckpoint).where(AuditCheckpoint.chain == school))}
     assert audit.verify(session, school, published=audit.read_published_seals(log)).ok
+
+
+def test_a_seal_is_published_by_the_outer_commit_never_by_a_savepoint(session, monkeypatch, tmp_path):
+    """A savepoint released is no commit (a print task records its editions in one): killed before the
+    real commit, a published seal would claim entries the database never kept. A savepoint rolled back
+    takes its seals with it (the batch then records each edition alone)."""
+    log = tmp_path / "seals.jsonl"
+    monkeypatch.setenv(audit.SEAL_LOG_ENV, str(log))
+    school = f.make_school(session).id
+    session.commit()
+    with session.begin_nested():
+        _fill(session, school, 3)
+        kept = audit.seal_automatically(session, school, "edition")
+    assert kept is not None and not log.exists()  # released, not committed: nothing published yet
+    with pytest.raises(RuntimeError), session.begin_nested():
+        _fill(session, school, 2)
+        assert audit.seal_automatically(session, school, "edition") is not None
+        raise RuntimeError("the bulk step failed")
+    session.commit()
+    published = audit.read_published_seals(log)
+    assert published[school].seq == kept.seq and len(log.read_text().splitlines()) == 1
+    assert audit.verify(session, school, published=published).ok
