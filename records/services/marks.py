@@ -155,11 +155,6 @@ _ENROLMENTS = cast(Table, Enrolment.__table__).c
 _ON_ROLL = select(_ENROLMENTS.id).where(_ENROLMENTS.class_id == bindparam("class_id"),
                                         _ENROLMENTS.id.in_(bindparam("enrolment_ids", expanding=True)))
 _MARKS = cast(Table, Mark.__table__)
-_SHEET = (_MARKS.c.enrolment_id.in_(bindparam("enrolment_ids", expanding=True)),
-          _MARKS.c.subject_id == bindparam("subject_id"), _MARKS.c.term_id == bindparam("term_id"))
-_EXISTING = select(Mark).where(*_SHEET)
-_ANY_STORED = select(_MARKS.c.id).where(*_SHEET).limit(1)
-_NEW_IDS = select(_MARKS.c.id, _MARKS.c.enrolment_id, type_coerce(_MARKS.c.kind, String), _MARKS.c.slot).where(*_SHEET)
 
 
 def save_marks(session: Session, actor: Actor, assignment: TeachingAssignment | int, inputs: Iterable[MarkInput],
@@ -168,93 +163,11 @@ def save_marks(session: Session, actor: Actor, assignment: TeachingAssignment | 
     """Save marks of one teaching assignment (a column, a sheet): create, change or remove, traced.
 
     ``expected_version``: the sheet's version the writer read (``versions.version_of``); a save made
-    stale by another writer raises ``StaleSheetError`` and changes nothing.
+    stale by another writer raises ``StaleSheetError`` and changes nothing. One sheet of
+    :func:`save_mark_sheets` (one code path for the web, the import and the demo).
     """
-    ta = _assignment(session, assignment)
-    require(session, actor, Action.MARKS_WRITE, ta, today=today)
-    klass, grade = _class_context(session, ta.class_id)
-    version = versions.claim(session, [versions.mark_sheet(ta)], school_id=klass.school_id,
-                             expected_version=expected_version)
-    locks.ensure_before_cutoff(session, grade.school_year_id, today)
-    locks.ensure_open(session, "mark", ta.class_id, ta.term_id)
-    subject = session.get(Subject, ta.subject_id)
-    assert subject is not None
-    wanted: dict[tuple[int, MarkKind, int], tuple[Decimal | str | None, dt.date | None]] = {}
-    columns: dict[tuple[Any, Any], MarkKind] = {}  # (kind, slot) as given -> checked kind
-    parsed: dict[tuple[type, Any], Decimal | str | None] = {}  # a value's parse depends on its type and value only
-    for item in inputs:
-        slot = item.slot
-        kind = columns.get((item.kind, slot))  # type: ignore[assignment]
-        if kind is None:
-            kind = columns[(item.kind, slot)] = check_kind(grade.regime, item.kind, slot)
-        raw = item.value
-        try:
-            value = parsed[(raw.__class__, raw)]
-        except KeyError:
-            value = parsed[(raw.__class__, raw)] = parse_value(subject, raw)
-        except TypeError:  # unhashable: parse_value names the bad value
-            value = parse_value(subject, raw)
-        wanted[(item.enrolment_id, kind, slot)] = (value, item.assessed_on)
-    if not wanted:
-        return SaveResult(version=version)
-    enrolment_ids = {key[0] for key in wanted}
-    on_roll = set(session.scalars(_ON_ROLL, {"class_id": ta.class_id, "enrolment_ids": list(enrolment_ids)}))
-    if enrolment_ids - on_roll:
-        raise ValidationError(f"Có học sinh không thuộc lớp {klass.name}.",
-                              f"enrolments {sorted(enrolment_ids - on_roll)} not in class {klass.id}")
-    sheet = {"enrolment_ids": list(enrolment_ids), "subject_id": ta.subject_id, "term_id": ta.term_id}
-    # a sheet saved for the first time has no marks yet: a plain probe spares the ORM query
-    stored = session.execute(_ANY_STORED, sheet).first() is not None
-    existing = {(m.enrolment_id, MarkKind(m.kind), m.slot): m
-                for m in session.scalars(_EXISTING, sheet)} if stored else {}
-    records: list[AuditRecord] = []
-    entered_at = utcnow()  # the driver-level insert does not apply column defaults
-    new_rows: list[tuple[Any, ...]] = []  # in _MARK_COLUMNS order
-    subject_id, term_id, school_id, user_id = ta.subject_id, ta.term_id, klass.school_id, actor.user_id
-    updated = deleted = unchanged = 0
-    for (enrolment_id, kind, slot), (value, assessed_on) in wanted.items():
-        mark = existing.get((enrolment_id, kind, slot))
-        if mark is None:
-            if value is None:
-                unchanged += 1
-                continue
-            scored = isinstance(value, Decimal)
-            new_rows.append((enrolment_id, subject_id, term_id, kind, slot, value if scored else None,
-                             None if scored else value, assessed_on, user_id, entered_at))
-            continue
-        key = MarkKey(enrolment_id, subject_id, term_id, kind, slot)
-        old = _mark_value(mark)
-        before = mark_state(key, old, mark.assessed_on)
-        if value is None:
-            records.append(AuditRecord("delete", "mark", mark.id, before, None, klass.school_id, reason))
-            session.delete(mark)
-            deleted += 1
-        elif value != old or (assessed_on is not None and assessed_on != mark.assessed_on):
-            _set_value(mark, value)
-            mark.assessed_on = assessed_on or mark.assessed_on
-            mark.entered_by_id = actor.user_id
-            records.append(AuditRecord("update", "mark", mark.id, before,
-                                       mark_state(key, value, mark.assessed_on), klass.school_id, reason))
-            updated += 1
-        else:
-            unchanged += 1
-    session.flush()
-    if new_rows:
-        # One Core INSERT, ids read back by the natural key: RETURNING with a kept order makes SQLite
-        # insert row by row (about 5x slower for a whole sheet).
-        connection = session.connection()
-        insert_rows(connection, _MARKS, _MARK_COLUMNS, new_rows)
-        ids = {(e, k, s): i for i, e, k, s in connection.execute(_NEW_IDS, sheet)}  # the kind's stored value
-        kind_values = {kind: MarkKind(kind).value for kind in MarkKind}
-        for enrolment_id, _s, _t, kind, slot, score, grade, assessed_on, _u, _at in new_rows:
-            # the traced state, as ``mark_state`` makes it
-            state = {"enrolment_id": enrolment_id, "subject_id": subject_id, "term_id": term_id,
-                     "kind": kind_values[kind], "slot": slot, "value": str(score if grade is None else grade),
-                     "assessed_on": assessed_on.isoformat() if assessed_on.__class__ is dt.date else assessed_on}
-            records.append(AuditRecord("create", "mark", ids[(enrolment_id, state["kind"], slot)], None, state, school_id,
-                                       reason))
-    audit.append_many(session, actor, records)
-    return SaveResult(len(new_rows), updated, deleted, unchanged, version)
+    return save_mark_sheets(session, [MarkSheet(actor, assignment, inputs, expected_version)],
+                            today=today, reason=reason)[0]
 
 
 @dataclass(frozen=True)
