@@ -36,7 +36,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii  # type: ignore[attr-defined]
@@ -280,37 +280,52 @@ def append(session: Session, actor: Actor, action: str, entity: str, entity_id: 
 
 def append_many(session: Session, actor: Actor, entries: list[AuditRecord]) -> None:
     """Append many entries at once (a saved mark column, an import): one lock, one bulk insert per chain."""
-    if not entries:
+    append_groups(session, [(actor, entries)])
+
+
+def append_groups(session: Session, groups: Sequence[tuple[Actor, list[AuditRecord]]]) -> None:
+    """Append the entries of several writers at once (the sheets of a class saved together), in the order given.
+
+    The chain gets the same entries, in the same order, as ``append_many`` called for each group in turn
+    (one time stamp for all): one lock, one head read and update, one bulk insert per chain.
+    """
+    by_chain: dict[int, list[tuple[Actor, list[AuditRecord]]]] = {}
+    for actor, records in groups:
+        for record in records:
+            chain_groups = by_chain.setdefault(chain_of(record.school_id), [])
+            if not chain_groups or chain_groups[-1][0] is not actor:
+                chain_groups.append((actor, []))
+            chain_groups[-1][1].append(record)
+    if not by_chain:
         return
-    by_chain: dict[int, list[AuditRecord]] = {}
-    for record in entries:
-        by_chain.setdefault(chain_of(record.school_id), []).append(record)
     now = utcnow()
     at_text = _at_text(now)
     connection = session.connection()
+    encode_state = _encode_state
+    encode_envelope = _encode_envelope
+    sha256 = hashlib.sha256
     for chain in sorted(by_chain):  # a fixed order: two bulk writers never wait on each other in a cycle
         seq, prev = _lock_head(session, chain, daily_seal=True)
         existed = seq > 0
         rows = []
-        encode_state = _encode_state
-        encode_envelope = _encode_envelope
-        sha256 = hashlib.sha256
-        session_id = actor.session_id
-        user_id, username = actor.user_id, actor.username
-        for action, entity, entity_id, before_state, after_state, school_id, reason, request_id in by_chain[chain]:
-            seq += 1
-            before = None if before_state is None else encode_state(before_state)
-            if after_state is None:
-                after = None
-            else:
-                after = encode_state(after_state if session_id is None else {**after_state, "auth_session": session_id})
-            entity_id = str(entity_id)
-            digest = sha256(encode_envelope([FORMAT_VERSION, chain, seq, at_text, school_id, user_id, username, action,
-                                             entity, entity_id, before, after, reason, request_id, prev]
-                                            ).encode()).hexdigest()
-            rows.append((chain, seq, now, school_id, user_id, username, action, entity, entity_id, before, after,
-                         reason, request_id, prev, digest))
-            prev = digest
+        for actor, records in by_chain[chain]:
+            session_id = actor.session_id
+            user_id, username = actor.user_id, actor.username
+            for action, entity, entity_id, before_state, after_state, school_id, reason, request_id in records:
+                seq += 1
+                before = None if before_state is None else encode_state(before_state)
+                if after_state is None:
+                    after = None
+                else:
+                    after = encode_state(after_state if session_id is None
+                                         else {**after_state, "auth_session": session_id})
+                entity_id = str(entity_id)
+                digest = sha256(encode_envelope([FORMAT_VERSION, chain, seq, at_text, school_id, user_id, username,
+                                                 action, entity, entity_id, before, after, reason, request_id, prev]
+                                                ).encode()).hexdigest()
+                rows.append((chain, seq, now, school_id, user_id, username, action, entity, entity_id, before, after,
+                             reason, request_id, prev, digest))
+                prev = digest
         insert_rows(connection, AuditEntry.__table__, _INSERT_COLUMNS, rows)  # type: ignore[arg-type]
         _store_head(session, chain, seq, prev, existed)
 

@@ -684,7 +684,7 @@ class _Builder:
 
     def enter_marks(self, y: _Year, run: _ClassRun, term_no: int, missing: set[tuple[int, str, int]],
                     until: dt.date | None = None) -> None:
-        """Each teacher of the class saves their whole mark sheet for the term (one call per assignment);
+        """Each teacher of the class saves their whole mark sheet for the term (one batch for the class);
         ``until``: the term is under way, only the columns assessed by that day are entered (that day)."""
         term = y.terms[term_no]
         rs = ruleset(run.regime)
@@ -695,6 +695,7 @@ class _Builder:
         by_subject: dict[int, list[TeachingAssignment]] = defaultdict(list)
         for ta in assignments:
             by_subject[ta.subject_id].append(ta)
+        batch: list[marks.MarkSheet] = []
         for code, lessons in setup.curriculum_for(run.regime, run.level):
             subject = self.subjects[code]
             comment = subject.assessment.value == "comment"
@@ -726,13 +727,14 @@ class _Builder:
                     who = 1 if len(tas) > 1 and kind is MarkKind.REGULAR and slot > (n_regular + 1) // 2 else 0
                     sheets[who].append(marks.MarkInput(pupil.enrolment_id, kind, slot, value,  # type: ignore[arg-type]
                                                        assessed_on=when))
-            with on_date(day):
-                for ta, sheet in zip(tas, sheets, strict=True):
-                    if not sheet:
-                        continue
-                    teacher = self.s.get(User, ta.teacher_id)
-                    assert teacher is not None
-                    marks.save_marks(self.s, self.actor(teacher), ta, sheet)
+            for ta, sheet in zip(tas, sheets, strict=True):
+                if not sheet:
+                    continue
+                teacher = self.s.get(User, ta.teacher_id)
+                assert teacher is not None
+                batch.append(marks.MarkSheet(self.actor(teacher), ta, sheet))
+        with on_date(day):
+            marks.save_mark_sheets(self.s, batch)  # the class's sheets of the term, as saved one after another
 
     def subject_comments(self, y: _Year, run: _ClassRun, outcomes: Sequence[results.StudentOutcome]) -> None:
         """TT22: subject teachers write a year comment for some students (the column may be filled selectively)."""

@@ -8,12 +8,13 @@ locked or after the cut-off only through ``records.services.corrections``.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import String, Table, bindparam, select, type_coerce
+from sqlalchemy import String, Table, bindparam, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from records import audit
@@ -154,11 +155,6 @@ _ENROLMENTS = cast(Table, Enrolment.__table__).c
 _ON_ROLL = select(_ENROLMENTS.id).where(_ENROLMENTS.class_id == bindparam("class_id"),
                                         _ENROLMENTS.id.in_(bindparam("enrolment_ids", expanding=True)))
 _MARKS = cast(Table, Mark.__table__)
-_SHEET = (_MARKS.c.enrolment_id.in_(bindparam("enrolment_ids", expanding=True)),
-          _MARKS.c.subject_id == bindparam("subject_id"), _MARKS.c.term_id == bindparam("term_id"))
-_EXISTING = select(Mark).where(*_SHEET)
-_ANY_STORED = select(_MARKS.c.id).where(*_SHEET).limit(1)
-_NEW_IDS = select(_MARKS.c.id, _MARKS.c.enrolment_id, type_coerce(_MARKS.c.kind, String), _MARKS.c.slot).where(*_SHEET)
 
 
 def save_marks(session: Session, actor: Actor, assignment: TeachingAssignment | int, inputs: Iterable[MarkInput],
@@ -167,93 +163,178 @@ def save_marks(session: Session, actor: Actor, assignment: TeachingAssignment | 
     """Save marks of one teaching assignment (a column, a sheet): create, change or remove, traced.
 
     ``expected_version``: the sheet's version the writer read (``versions.version_of``); a save made
-    stale by another writer raises ``StaleSheetError`` and changes nothing.
+    stale by another writer raises ``StaleSheetError`` and changes nothing. One sheet of
+    :func:`save_mark_sheets` (one code path for the web, the import and the demo).
     """
-    ta = _assignment(session, assignment)
-    require(session, actor, Action.MARKS_WRITE, ta, today=today)
-    klass, grade = _class_context(session, ta.class_id)
-    version = versions.claim(session, [versions.mark_sheet(ta)], school_id=klass.school_id,
-                             expected_version=expected_version)
+    return save_mark_sheets(session, [MarkSheet(actor, assignment, inputs, expected_version)],
+                            today=today, reason=reason)[0]
+
+
+@dataclass(frozen=True)
+class MarkSheet:
+    """One teacher's save of one teaching assignment's sheet, in a batch (``save_mark_sheets``)."""
+
+    actor: Actor
+    assignment: TeachingAssignment | int
+    inputs: Iterable[MarkInput]
+    expected_version: int | None = None
+
+
+_EXISTING_MANY = select(Mark).where(_MARKS.c.enrolment_id.in_(bindparam("enrolment_ids", expanding=True)),
+                                    _MARKS.c.subject_id.in_(bindparam("subject_ids", expanding=True)),
+                                    _MARKS.c.term_id == bindparam("term_id"))
+_ANY_STORED_MANY = (select(_MARKS.c.id).where(_MARKS.c.enrolment_id.in_(bindparam("enrolment_ids", expanding=True)),
+                                              _MARKS.c.subject_id.in_(bindparam("subject_ids", expanding=True)),
+                                              _MARKS.c.term_id == bindparam("term_id")).limit(1))
+_NEW_IDS_MANY = (select(_MARKS.c.id, _MARKS.c.enrolment_id, _MARKS.c.subject_id, type_coerce(_MARKS.c.kind, String),
+                        _MARKS.c.slot)
+                 .where(_MARKS.c.enrolment_id.in_(bindparam("enrolment_ids", expanding=True)),
+                        _MARKS.c.subject_id.in_(bindparam("subject_ids", expanding=True)),
+                        _MARKS.c.term_id == bindparam("term_id"), _MARKS.c.id > bindparam("after_id")))
+_LAST_ID = select(func.max(_MARKS.c.id))
+
+
+def save_mark_sheets(session: Session, sheets: Iterable[MarkSheet], *, today: dt.date | None = None,
+                     reason: str | None = None) -> list[SaveResult]:
+    """Save the mark sheets of several teaching assignments of ONE class and term in one call.
+
+    The same checks, changes and trail as ``save_marks`` called for each sheet in turn (the results in
+    the order given), all or nothing: every sheet's rights (its actor, its assignment), the versions
+    (a sheet's ``expected_version`` against the version at its turn), the cut-off and the locks are
+    checked before anything is written; then one read of the stored marks, one insert of the new ones
+    and one append of the trail (each sheet's entries under its actor, sheet after sheet). Two sheets of
+    the same subject (a shared subject) may not both write the same column of a student.
+
+    The cyclic garbage collector is paused for the call: a class's sheets keep thousands of inputs, states
+    and rows alive at once, and the collections they would trigger (each walking every object the
+    session holds) cost more than the save itself (measured: bench/README.md, "Mark sheets of a class").
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _save_mark_sheets(session, list(sheets), today=today, reason=reason)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _save_mark_sheets(session: Session, sheets: list[MarkSheet], *, today: dt.date | None,
+                      reason: str | None) -> list[SaveResult]:
+    if not sheets:
+        return []
+    tas = [_assignment(session, sheet.assignment) for sheet in sheets]
+    for sheet, ta in zip(sheets, tas, strict=True):
+        require(session, sheet.actor, Action.MARKS_WRITE, ta, today=today)
+    first = tas[0]
+    if any(ta.class_id != first.class_id or ta.term_id != first.term_id for ta in tas):
+        raise ValidationError("Chỉ lưu cùng lúc các bảng điểm của một lớp trong một học kì.",
+                              "mark sheets of several classes or terms in one batch")
+    class_id, term_id = first.class_id, first.term_id
+    klass, grade = _class_context(session, class_id)
+    school_id = klass.school_id
+    versions_after = versions.claim_many(session, [(versions.mark_sheet(ta), sheet.expected_version)
+                                                   for sheet, ta in zip(sheets, tas, strict=True)],
+                                         school_id=school_id)
     locks.ensure_before_cutoff(session, grade.school_year_id, today)
-    locks.ensure_open(session, "mark", ta.class_id, ta.term_id)
-    subject = session.get(Subject, ta.subject_id)
-    assert subject is not None
-    wanted: dict[tuple[int, MarkKind, int], tuple[Decimal | str | None, dt.date | None]] = {}
+    locks.ensure_open(session, "mark", class_id, term_id)
     columns: dict[tuple[Any, Any], MarkKind] = {}  # (kind, slot) as given -> checked kind
-    parsed: dict[tuple[type, Any], Decimal | str | None] = {}  # a value's parse depends on its type and value only
-    for item in inputs:
-        slot = item.slot
-        kind = columns.get((item.kind, slot))  # type: ignore[assignment]
-        if kind is None:
-            kind = columns[(item.kind, slot)] = check_kind(grade.regime, item.kind, slot)
-        raw = item.value
-        try:
-            value = parsed[(raw.__class__, raw)]
-        except KeyError:
-            value = parsed[(raw.__class__, raw)] = parse_value(subject, raw)
-        except TypeError:  # unhashable: parse_value names the bad value
-            value = parse_value(subject, raw)
-        wanted[(item.enrolment_id, kind, slot)] = (value, item.assessed_on)
-    if not wanted:
-        return SaveResult(version=version)
-    enrolment_ids = {key[0] for key in wanted}
-    on_roll = set(session.scalars(_ON_ROLL, {"class_id": ta.class_id, "enrolment_ids": list(enrolment_ids)}))
-    if enrolment_ids - on_roll:
+    wanted_of: list[dict[tuple[int, MarkKind, int], tuple[Decimal | str | None, dt.date | None]]] = []
+    owner: dict[tuple[int, int, MarkKind, int], int] = {}  # (enrolment, subject, kind, slot) -> sheet index
+    for index, (sheet, ta) in enumerate(zip(sheets, tas, strict=True)):
+        subject = session.get(Subject, ta.subject_id)
+        assert subject is not None
+        parsed: dict[tuple[type, Any], Decimal | str | None] = {}
+        wanted: dict[tuple[int, MarkKind, int], tuple[Decimal | str | None, dt.date | None]] = {}
+        for item in sheet.inputs:
+            slot = item.slot
+            kind = columns.get((item.kind, slot))  # type: ignore[assignment]
+            if kind is None:
+                kind = columns[(item.kind, slot)] = check_kind(grade.regime, item.kind, slot)
+            raw = item.value
+            try:
+                value = parsed[(raw.__class__, raw)]
+            except KeyError:
+                value = parsed[(raw.__class__, raw)] = parse_value(subject, raw)
+            except TypeError:  # unhashable: parse_value names the bad value
+                value = parse_value(subject, raw)
+            wanted[(item.enrolment_id, kind, slot)] = (value, item.assessed_on)
+        for enrolment_id, kind, slot in wanted:
+            if owner.setdefault((enrolment_id, ta.subject_id, kind, slot), index) != index:
+                raise ValidationError(f"Cột điểm {kind.value}{slot} của một học sinh được lưu hai lần trong cùng một lượt.",
+                                      f"column {kind.value}{slot} of enrolment {enrolment_id}, subject "
+                                      f"{ta.subject_id} in two sheets of one batch")
+        wanted_of.append(wanted)
+    if not owner:
+        return [SaveResult(version=version) for version in versions_after]
+    enrolment_ids = list({key[0] for key in owner})
+    subject_ids = list({ta.subject_id for ta in tas})
+    on_roll = set(session.scalars(_ON_ROLL, {"class_id": class_id, "enrolment_ids": enrolment_ids}))
+    if set(enrolment_ids) - on_roll:
         raise ValidationError(f"Có học sinh không thuộc lớp {klass.name}.",
-                              f"enrolments {sorted(enrolment_ids - on_roll)} not in class {klass.id}")
-    sheet = {"enrolment_ids": list(enrolment_ids), "subject_id": ta.subject_id, "term_id": ta.term_id}
-    # a sheet saved for the first time has no marks yet: a plain probe spares the ORM query
-    stored = session.execute(_ANY_STORED, sheet).first() is not None
-    existing = {(m.enrolment_id, MarkKind(m.kind), m.slot): m
-                for m in session.scalars(_EXISTING, sheet)} if stored else {}
-    records: list[AuditRecord] = []
+                              f"enrolments {sorted(set(enrolment_ids) - on_roll)} not in class {klass.id}")
+    batch = {"enrolment_ids": enrolment_ids, "subject_ids": subject_ids, "term_id": term_id}
+    stored = session.execute(_ANY_STORED_MANY, batch).first() is not None
+    existing = {(m.enrolment_id, m.subject_id, MarkKind(m.kind), m.slot): m
+                for m in session.scalars(_EXISTING_MANY, batch)} if stored else {}
     entered_at = utcnow()  # the driver-level insert does not apply column defaults
-    new_rows: list[tuple[Any, ...]] = []  # in _MARK_COLUMNS order
-    subject_id, term_id, school_id, user_id = ta.subject_id, ta.term_id, klass.school_id, actor.user_id
-    updated = deleted = unchanged = 0
-    for (enrolment_id, kind, slot), (value, assessed_on) in wanted.items():
-        mark = existing.get((enrolment_id, kind, slot))
-        if mark is None:
-            if value is None:
-                unchanged += 1
+    records_of: list[list[AuditRecord]] = []
+    new_rows: list[tuple[Any, ...]] = []  # in _MARK_COLUMNS order, sheet after sheet
+    new_of: list[tuple[int, int]] = []  # each sheet's slice of new_rows
+    counts: list[tuple[int, int, int]] = []
+    for sheet, ta, wanted in zip(sheets, tas, wanted_of, strict=True):
+        records: list[AuditRecord] = []
+        subject_id, user_id = ta.subject_id, sheet.actor.user_id
+        start = len(new_rows)
+        updated = deleted = unchanged = 0
+        for (enrolment_id, kind, slot), (value, assessed_on) in wanted.items():
+            mark = existing.get((enrolment_id, subject_id, kind, slot))
+            if mark is None:
+                if value is None:
+                    unchanged += 1
+                    continue
+                scored = isinstance(value, Decimal)
+                new_rows.append((enrolment_id, subject_id, term_id, kind, slot, value if scored else None,
+                                 None if scored else value, assessed_on, user_id, entered_at))
                 continue
-            scored = isinstance(value, Decimal)
-            new_rows.append((enrolment_id, subject_id, term_id, kind, slot, value if scored else None,
-                             None if scored else value, assessed_on, user_id, entered_at))
-            continue
-        key = MarkKey(enrolment_id, subject_id, term_id, kind, slot)
-        old = _mark_value(mark)
-        before = mark_state(key, old, mark.assessed_on)
-        if value is None:
-            records.append(AuditRecord("delete", "mark", mark.id, before, None, klass.school_id, reason))
-            session.delete(mark)
-            deleted += 1
-        elif value != old or (assessed_on is not None and assessed_on != mark.assessed_on):
-            _set_value(mark, value)
-            mark.assessed_on = assessed_on or mark.assessed_on
-            mark.entered_by_id = actor.user_id
-            records.append(AuditRecord("update", "mark", mark.id, before,
-                                       mark_state(key, value, mark.assessed_on), klass.school_id, reason))
-            updated += 1
-        else:
-            unchanged += 1
+            key = MarkKey(enrolment_id, subject_id, term_id, kind, slot)
+            old = _mark_value(mark)
+            before = mark_state(key, old, mark.assessed_on)
+            if value is None:
+                records.append(AuditRecord("delete", "mark", mark.id, before, None, school_id, reason))
+                session.delete(mark)
+                deleted += 1
+            elif value != old or (assessed_on is not None and assessed_on != mark.assessed_on):
+                _set_value(mark, value)
+                mark.assessed_on = assessed_on or mark.assessed_on
+                mark.entered_by_id = user_id
+                records.append(AuditRecord("update", "mark", mark.id, before,
+                                           mark_state(key, value, mark.assessed_on), school_id, reason))
+                updated += 1
+            else:
+                unchanged += 1
+        records_of.append(records)
+        new_of.append((start, len(new_rows)))
+        counts.append((updated, deleted, unchanged))
     session.flush()
     if new_rows:
-        # One Core INSERT, ids read back by the natural key: RETURNING with a kept order makes SQLite
-        # insert row by row (about 5x slower for a whole sheet).
+        # One Core INSERT for the whole batch, sheet after sheet (the ids as one save after another would
+        # give them); the ids read back by the natural key, only the rows above the last id before.
         connection = session.connection()
+        last_id = connection.execute(_LAST_ID).scalar() or 0
         insert_rows(connection, _MARKS, _MARK_COLUMNS, new_rows)
-        ids = {(e, k, s): i for i, e, k, s in connection.execute(_NEW_IDS, sheet)}  # the kind's stored value
+        ids = {(e, subj, k, s): i
+               for i, e, subj, k, s in connection.execute(_NEW_IDS_MANY, {**batch, "after_id": last_id})}
         kind_values = {kind: MarkKind(kind).value for kind in MarkKind}
-        for enrolment_id, _s, _t, kind, slot, score, grade, assessed_on, _u, _at in new_rows:
-            # the traced state, as ``mark_state`` makes it
-            state = {"enrolment_id": enrolment_id, "subject_id": subject_id, "term_id": term_id,
-                     "kind": kind_values[kind], "slot": slot, "value": str(score if grade is None else grade),
-                     "assessed_on": assessed_on.isoformat() if assessed_on.__class__ is dt.date else assessed_on}
-            records.append(AuditRecord("create", "mark", ids[(enrolment_id, state["kind"], slot)], None, state, school_id,
-                                       reason))
-    audit.append_many(session, actor, records)
-    return SaveResult(len(new_rows), updated, deleted, unchanged, version)
+        for records, (start, end) in zip(records_of, new_of, strict=True):
+            for enrolment_id, subject_id, _t, kind, slot, score, grade_, assessed_on, _u, _at in new_rows[start:end]:
+                state = {"enrolment_id": enrolment_id, "subject_id": subject_id, "term_id": term_id,
+                         "kind": kind_values[kind], "slot": slot, "value": str(score if grade_ is None else grade_),
+                         "assessed_on": assessed_on.isoformat() if assessed_on.__class__ is dt.date else assessed_on}
+                records.append(AuditRecord("create", "mark", ids[(enrolment_id, subject_id, state["kind"], slot)],
+                                           None, state, school_id, reason))
+    audit.append_groups(session, [(sheet.actor, records) for sheet, records in zip(sheets, records_of, strict=True)])
+    return [SaveResult(end - start, updated, deleted, unchanged, version)
+            for (start, end), (updated, deleted, unchanged), version in zip(new_of, counts, versions_after, strict=True)]
 
 
 def record_mark(session: Session, actor: Actor, assignment: TeachingAssignment | int, enrolment_id: int,
