@@ -96,7 +96,7 @@ def compare(docs: dict[str, list[Path]], before: Path, after: Path, dpi: float =
 def timing(docs: dict[str, list[Path]], before: Path, after: Path, rounds: int) -> dict[str, list[tuple[float, float]]]:
     """Per kind and round: (CPU s before, CPU s after), documents compiled alternately."""
     texts = {k: [(p.name.split(".")[0], p.read_text("utf-8")) for p in ps] for k, ps in docs.items()}
-    for k, items in texts.items():  # warm: fonts, templates parsed
+    for items in texts.values():  # warm: fonts, templates parsed
         compile_with(before, *items[0])
         compile_with(after, *items[0])
     out: dict[str, list[tuple[float, float]]] = defaultdict(list)

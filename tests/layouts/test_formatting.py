@@ -41,8 +41,7 @@ def test_people() -> None:
 
 def test_one_dated_line_on_every_form() -> None:
     """D-FMT-1: the transcript, the register, the copy papers and the correction forms print NĐ 30's line."""
-    import layouts.copies as copies
-    import layouts.correction as correction
+    from layouts import copies, correction
     from layouts.register import pages as register_pages
     from layouts.transcript.pages import long_date as transcript_line
 
