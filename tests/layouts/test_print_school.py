@@ -102,7 +102,9 @@ def test_a_killed_run_resumes_without_reprinting_or_reissuing(school: School, tm
     workers: set[int] = set()
     while time.monotonic() < deadline and proc.poll() is None:
         workers |= _children(proc.pid)
-        if out.is_dir() and sum(1 for _ in _journal_lines(out)) >= 1:  # the first task committed: most of the run is still to do
+        # the first task committed (its PDFs are moved in place after the commit; its journal line is
+        # written just before it): most of the run is still to do
+        if out.is_dir() and sum(1 for _ in _journal_lines(out)) >= 1 and next(out.rglob("*.pdf"), None):
             break
         time.sleep(0.05)
     assert proc.poll() is None, f"the run ended before it could be killed: {log.read_text()}"
