@@ -141,13 +141,7 @@ def create_edition(session: Session, actor: Actor, draft: EditionDraft) -> Editi
     """Record a print as a new edition (audited); a new original supersedes the current ones of its scope."""
     authorize_print(session, actor, school_id=draft.school_id, class_id=draft.class_id,
                     student_id=draft.student_id, school_year_id=draft.school_year_id)
-    if not draft.pages:
-        raise ValidationError("Bản in không có trang nào.", "edition without pages")
-    numbers = [p.number for p in draft.pages]
-    if len(set(numbers)) != len(numbers) or min(numbers) < 1 or max(numbers) > draft.book_pages:
-        raise ValidationError("Số trang của bản in không hợp lệ.", f"bad page numbers {numbers[:5]}…")
-    if any(len(p.digest) != 16 for p in draft.pages):
-        raise ValidationError("Mã băm trang không hợp lệ.", "page digests must be 16 bytes")
+    _check_pages(draft)
     if session.get(Edition, draft.edition_id) is not None:
         raise ConflictError("Mã bản in đã tồn tại.", f"edition {draft.edition_id} exists")
     now = utcnow()
