@@ -852,6 +852,7 @@ def write_verdict(config: BatchConfig, jobs: Sequence[Job], path: str) -> float:
     """
     import json
 
+    from layouts.render import release_free_memory
     from records.db import make_engine
     from records.services import trail
     from signing.keys import TrailCacheSigner, load_private_key
@@ -875,23 +876,13 @@ def write_verdict(config: BatchConfig, jobs: Sequence[Job], path: str) -> float:
         if engine is not None:
             engine.dispose()
         trail.forget()  # the replay (~90 MB on the 600-student school) is not needed for the rest of the run
-        _trim_heap()
+        release_free_memory()
     body = json.dumps(payload, separators=(",", ":")).encode()
     signature = signer.sign(body) if signer is not None else b""
     tmp = Path(path).with_suffix(".tmp")
     tmp.write_bytes(signature.hex().encode() + b"\n" + body)
     tmp.replace(path)
     return time.process_time() - t0
-
-
-def _trim_heap() -> None:
-    """Give the freed heap back to the system (glibc ``malloc_trim``; nothing elsewhere)."""
-    import ctypes
-
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 _VERDICTS: dict[str, Any] = {}  # verdict file -> trail.Verdict (None: unusable), per process

@@ -246,12 +246,12 @@ def trim_cache(limit_mb: float = 320.0, growth_mb: float = 0.0) -> bool:
     compiler = _compiler()
     for _ in range(_EVICT_AGE):
         compiler.compile(input=_EMPTY_SOURCE, format="pdf")
-    _release_free_memory()
+    release_free_memory()
     _trimmed_mb = process_rss_mb()
     return True
 
 
-def _release_free_memory() -> None:
+def release_free_memory() -> None:
     """Give the memory freed by the eviction back to the system (glibc ``malloc_trim``; elsewhere nothing).
 
     Without it the freed memory stays in the allocator's free lists and the resident size never
