@@ -921,15 +921,21 @@ def _read_verdict(path: str, private_key: Any, wait: float = 900.0) -> Any:
 
 
 def _printed_digests(session: Session, docs: dict[Job, list[_Doc]]) -> dict[Job, dict[int, bytes]]:
-    """Per job, the digest of the stored values of each enrolment its books print, read in the transaction
-    the books were read in (one bulk read for the task)."""
+    """Per job, the digest of the stored values its books print (``trail.PRINTED_TABLES`` of its kind: a
+    register reads the year's results only, a transcript no mark) of each enrolment of its scope, read in the
+    transaction the books were read in (one bulk read per kind of book in the task)."""
     from layouts.publish import scope_enrolments
     from records.services import trail
 
     by_job = {job: {e for doc in job_docs for e in scope_enrolments(session, doc.scope)}
               for job, job_docs in docs.items()}
-    digests = trail.stored_digests(session, set().union(*by_job.values()) if by_job else set())
-    return {job: {e: digests[e] for e in ids} for job, ids in by_job.items()}
+    out: dict[Job, dict[int, bytes]] = {}
+    for kind in {job.kind for job in by_job}:
+        jobs = [job for job in by_job if job.kind == kind]
+        digests = trail.stored_digests(session, set().union(*(by_job[job] for job in jobs)),
+                                       trail.PRINTED_TABLES[kind])
+        out.update({job: {e: digests[e] for e in by_job[job]} for job in jobs})
+    return out
 
 
 def _confirm_traced(state: _Worker, verdict_file: str, printed: dict[Job, dict[int, bytes]],
@@ -942,7 +948,7 @@ def _confirm_traced(state: _Worker, verdict_file: str, printed: dict[Job, dict[i
 
     verdict = _read_verdict(verdict_file, state.private_key)
     doubtful = [job for job in jobs if verdict is None
-                or any(verdict.digests.get(e) != d for e, d in printed.get(job, {}).items())]
+                or any(verdict.of(e, trail.PRINTED_TABLES[job.kind]) != d for e, d in printed.get(job, {}).items())]
     if not doubtful:
         return {}
     errors: dict[Job, Exception] = {}
@@ -951,7 +957,8 @@ def _confirm_traced(state: _Worker, verdict_file: str, printed: dict[Job, dict[i
         _repeatable_read(session)
         for job in doubtful:
             try:
-                trail.confirm_printed(session, printed.get(job, {}), signer=signer)
+                trail.confirm_printed(session, printed.get(job, {}), tables=trail.PRINTED_TABLES[job.kind],
+                                      signer=signer)
             except Exception as exc:  # noqa: BLE001 - reported for that job only
                 session.rollback()
                 _repeatable_read(session)

@@ -334,3 +334,40 @@ def test_a_mark_forged_after_the_runs_check_is_caught_when_the_book_reads_it(pri
     assert batch._read_verdict(str(edited), load_private_key(config.key_file, config.passphrase)) is None
     outcomes, _stats = batch._run_task(config, (clean_book,), str(edited))
     assert outcomes[0].ok
+
+
+def test_a_book_prints_no_value_outside_the_tables_its_digests_cover(printed: Printed, db: Session) -> None:
+    """A book's trail digests cover the tables of its kind only (``trail.PRINTED_TABLES``: a register reads the
+    year's results, a transcript no mark, absence or conduct row): deleting every row of any other table of
+    the book's enrolments leaves its document the same, while any row of a covered table changes the digest."""
+    from layouts.publish import scope_enrolments
+    from records.services import trail
+
+    config, _nine, _six, nine_code, six_code = _run_setup(printed, db, Path("/nonexistent"))
+    actor = Actor.by_username(db, config.username)
+    course = db.scalars(select(Student.course).where(Student.code == nine_code)).one()
+    jobs = [batch.make_job(batch.TRANSCRIPT, six_code, year=YEAR), batch.make_job(batch.TRANSCRIPT, nine_code, volume=True),
+            batch.make_job(batch.REGISTER, course, school_code=DEMO_SCHOOL_CODE)]
+    sql_table = {"student_result_row": "student_result", "subject_result_row": "subject_result"}
+    checked = 0
+    for job in jobs:
+        tables = trail.PRINTED_TABLES[job.kind]
+        docs = batch._load(db, actor, job, config.issued_on)
+        ids = sorted({e for doc in docs for e in scope_enrolments(db, doc.scope)})
+        before = [doc.document.to_json() for doc in docs]
+        digests = trail.stored_digests(db, ids, tables)
+        for table in trail.TABLES:
+            with db.begin_nested() as nested:
+                deleted = db.execute(text(f"DELETE FROM {sql_table.get(table, table)} WHERE enrolment_id IN "
+                                          f"({', '.join(map(str, ids))})")).rowcount
+                assert deleted > 0 or table in ("attendance", "conduct"), (job, table)
+                after = [doc.document.to_json() for doc in batch._load(db, actor, job, config.issued_on)]
+                if table in tables:
+                    assert deleted == 0 or trail.stored_digests(db, ids, tables) != digests, (job, table)
+                else:
+                    assert after == before, f"{job.kind} prints values of {table}: add it to trail.PRINTED_TABLES"
+                    checked += 1
+                nested.rollback()
+        assert trail.stored_digests(db, ids, tables) == digests
+    assert checked >= 3 + 6  # a transcript ignores 3 tables, a register 6
+    db.rollback()

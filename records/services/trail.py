@@ -69,6 +69,19 @@ _FIELD_VI = {"overall_average": "điểm trung bình các môn", "learning": "k�
              "learning_after_summer": "học tập sau kiểm tra lại", "conduct_after_summer": "rèn luyện hè"}
 _CHUNK = 500
 _MISSING = object()
+_RESULT = "student_result_row"
+_SUBJECT_RESULT = "subject_result_row"
+#: the tables of stored values, in the order of their digests (``_digests``): the first element of every key
+TABLES = ("mark", "subject_comment", "attendance", "conduct", "homeroom_comment", _RESULT, _SUBJECT_RESULT)
+#: the tables whose values a book of each kind prints (read by its reader in ``records.books``): a book
+#: compares the digests of these tables only with the run's verdict (``Verdict.of``). A mark book prints
+#: from every table; a transcript (``read_transcript(s)``) reads subject results and comments, the
+#: student's results (conduct, absences, promotion are columns of it) and homeroom comments, never a mark,
+#: an absence or a conduct row; a register (``read_register``) reads the year's student result only.
+PRINTED_TABLES = {"markbook": TABLES,
+                  "transcript": ("subject_comment", "homeroom_comment", _RESULT, _SUBJECT_RESULT),
+                  "register": (_RESULT,)}
+_DIGEST = 16
 
 
 @dataclass(frozen=True)
@@ -187,8 +200,11 @@ def _scan(session: Session, chain: int, replay: _Replay, only: set[int] | None =
 
     False when more than ``limit`` entries were there (the replay is then incomplete).
     """
-    columns = [getattr(AuditEntry, name) for name in HASHED_FIELDS]
-    query = select(*columns, AuditEntry.hash).where(
+    # the table's columns, not the ORM attributes: a Core result (same column types, so the same values hashed)
+    # without the ORM's per-row loading (~40 % of the replay's CPU on the demo school under the profiler)
+    table = AuditEntry.__table__
+    columns = [table.c[name] for name in HASHED_FIELDS]
+    query = select(*columns, table.c.hash).where(
         AuditEntry.chain == chain, AuditEntry.seq > replay.last_seq, AuditEntry.entity.in_(VALUE_ENTITIES)) \
         .order_by(AuditEntry.seq)
     rows = session.execute(query.execution_options(yield_per=5000))
@@ -295,26 +311,33 @@ def _people(session: Session, enrolment_ids: Sequence[int]) -> dict[int, _Who]:
     return out
 
 
-def _stored(session: Session, enrolment_ids: Sequence[int]) -> dict[int, dict[tuple[Any, ...], Any]]:
-    """The stored values in the replay's shape (results apart)."""
+def _rows(session: Session, wanted: bool, query: Any) -> Any:
+    """The rows of ``query``, or none when its table is not wanted."""
+    return session.execute(query) if wanted else ()
+
+
+def _stored(session: Session, enrolment_ids: Sequence[int], tables: Sequence[str] = TABLES
+            ) -> dict[int, dict[tuple[Any, ...], Any]]:
+    """The stored values of these tables in the replay's shape (results apart)."""
     out: dict[int, dict[tuple[Any, ...], Any]] = {}
     for chunk in _chunks(enrolment_ids):
-        for e, sub, term, kind, slot, score, grade in session.execute(
-                select(Mark.enrolment_id, Mark.subject_id, Mark.term_id, Mark.kind, Mark.slot, Mark.score, Mark.grade)
+        for e, sub, term, kind, slot, score, grade in _rows(session, "mark" in tables, select(
+                Mark.enrolment_id, Mark.subject_id, Mark.term_id, Mark.kind, Mark.slot, Mark.score, Mark.grade)
                 .where(Mark.enrolment_id.in_(chunk))):
             out.setdefault(e, {})[("mark", sub, term, MarkKind(kind).value, slot)] = score if score is not None else grade
-        for e, sub, period, text_ in session.execute(select(
+        for e, sub, period, text_ in _rows(session, "subject_comment" in tables, select(
                 SubjectComment.enrolment_id, SubjectComment.subject_id, SubjectComment.period, SubjectComment.text)
                 .where(SubjectComment.enrolment_id.in_(chunk))):
             out.setdefault(e, {})[("subject_comment", sub, Period(period).value)] = text_
-        for e, day, excused, reason in session.execute(select(
+        for e, day, excused, reason in _rows(session, "attendance" in tables, select(
                 Attendance.enrolment_id, Attendance.day, Attendance.excused, Attendance.reason)
                 .where(Attendance.enrolment_id.in_(chunk))):
             out.setdefault(e, {})[("attendance", day.isoformat())] = (bool(excused), reason)
         for model, entity, column in ((Conduct, "conduct", Conduct.level),
                                       (HomeroomComment, "homeroom_comment", HomeroomComment.text)):
-            for e, period, value in session.execute(select(model.enrolment_id, model.period, column)  # type: ignore[attr-defined]
-                                                    .where(model.enrolment_id.in_(chunk))):  # type: ignore[attr-defined]
+            for e, period, value in _rows(session, entity in tables,
+                                          select(model.enrolment_id, model.period, column)  # type: ignore[attr-defined]
+                                          .where(model.enrolment_id.in_(chunk))):  # type: ignore[attr-defined]
                 out.setdefault(e, {})[(entity, Period(period).value)] = value
     return out
 
@@ -351,25 +374,28 @@ def _check(session: Session, ids: list[int], signer: trail_cache.SnapshotSigner 
     if bad:
         raise IntegrityError(f"Nhật kí lưu vết bị sửa (mục số {', '.join(map(str, bad[:5]))} không khớp mã băm): "
                              "không in.", f"audit entries {bad[:5]} fail their hash; print refused")
-    stored, results = _stored_all(session, ids)
     failed: set[int] = set()
+    digests: dict[int, bytes] = {}
     count = 0
-    for eid in ids:
-        w = who.get(eid)
-        if w is None:
-            continue  # no such enrolment: nothing stored, nothing printed
-        traced = replays[w.chain].values.get(eid, {})
-        mine = stored.get(eid, {})
-        for key in set(mine) | {k for k in traced if k[0] != "student_result"}:
-            count += 1
-            s_value, t_value = mine.get(key, _MISSING), traced.get(key, _MISSING)
-            if s_value is not _MISSING and t_value is not _MISSING and _same_value(s_value, t_value):
-                continue
-            subject, column = _describe(key, subjects, terms, w.regime)
-            mismatches.append(Mismatch(w.class_name, w.student, subject, column, _shown(s_value), _shown(t_value)))
-            failed.add(eid)
-    count += _check_results(ids, who, replays, subjects, results, mismatches, failed)
-    digests = {eid: _digest(stored.get(eid, {}), results.get(eid, {})) for eid in ids if eid not in failed}
+    for chunk in _chunks(ids):  # the stored values a chunk at a time: a run's check holds the replay and one chunk
+        stored, results = _stored_all(session, chunk)
+        for eid in chunk:
+            w = who.get(eid)
+            if w is None:
+                continue  # no such enrolment: nothing stored, nothing printed
+            traced = replays[w.chain].values.get(eid, {})
+            mine = stored.get(eid, {})
+            for key in set(mine) | {k for k in traced if k[0] != "student_result"}:
+                count += 1
+                s_value, t_value = mine.get(key, _MISSING), traced.get(key, _MISSING)
+                if s_value is not _MISSING and t_value is not _MISSING and _same_value(s_value, t_value):
+                    continue
+                subject, column = _describe(key, subjects, terms, w.regime)
+                mismatches.append(Mismatch(w.class_name, w.student, subject, column, _shown(s_value), _shown(t_value)))
+                failed.add(eid)
+        count += _check_results(chunk, who, replays, subjects, results, mismatches, failed)
+        digests.update((eid, _digest(stored.get(eid, {}), results.get(eid, {}))) for eid in chunk if eid not in failed)
+        del stored, results
     return TrailReport(count, sum(r.entries for r in replays.values()), tuple(mismatches)), digests, failed
 
 
@@ -382,10 +408,14 @@ class Verdict:
     enrolment found to be the trail's, as they were read by the check. A book whose enrolments still
     read with these digests prints exactly the values the check verified (:func:`unchanged_since`)."""
 
-    digests: dict[int, bytes]
+    digests: dict[int, bytes]  # all tables' (``_digest``)
     failed: frozenset[int] = frozenset()
     values: int = 0
     entries: int = 0
+
+    def of(self, enrolment_id: int, tables: Sequence[str] = TABLES) -> bytes | None:
+        """The verified digest of these tables of the enrolment (None: not verified)."""
+        return select_tables(self.digests.get(enrolment_id), tables)
 
 
 def verify_enrolments(session: Session, enrolment_ids: Iterable[int], *,
@@ -400,47 +430,58 @@ def verify_enrolments(session: Session, enrolment_ids: Iterable[int], *,
     return Verdict(digests, frozenset(failed), report.values, report.entries)
 
 
-def unchanged_since(session: Session, enrolment_ids: Iterable[int], verdict: Verdict) -> set[int]:
-    """The enrolments whose stored values are NOT those the verdict verified (changed since, failed,
-    or not checked); read in the caller's transaction, i.e. the one the book reads its values in."""
-    ids = sorted(set(enrolment_ids))
-    if not ids:
-        return set()
-    stored, results = _stored_all(session, ids)
-    return {eid for eid in ids
-            if verdict.digests.get(eid) != _digest(stored.get(eid, {}), results.get(eid, {}))}
+def unchanged_since(session: Session, enrolment_ids: Iterable[int], verdict: Verdict,
+                    tables: Sequence[str] = TABLES) -> set[int]:
+    """The enrolments whose stored values of these tables are NOT those the verdict verified (changed since,
+    failed, or not checked); read in the caller's transaction, i.e. the one the book reads its values in."""
+    digests = stored_digests(session, enrolment_ids, tables)
+    return {eid for eid, digest in digests.items() if verdict.of(eid, tables) != digest}
 
 
-def stored_digests(session: Session, enrolment_ids: Iterable[int]) -> dict[int, bytes]:
-    """The digest of the stored values of each enrolment, as this transaction reads them (what a book printed)."""
+def stored_digests(session: Session, enrolment_ids: Iterable[int], tables: Sequence[str] = TABLES) -> dict[int, bytes]:
+    """The digest of the stored values of these tables of each enrolment, as this transaction reads them (what a
+    book printed: ``PRINTED_TABLES`` of its kind); only these tables are read."""
     ids = sorted(set(enrolment_ids))
     if not ids:
         return {}
-    stored, results = _stored_all(session, ids)
-    return {eid: _digest(stored.get(eid, {}), results.get(eid, {})) for eid in ids}
+    stored, results = _stored_all(session, ids, tables)
+    return {eid: _digest(stored.get(eid, {}), results.get(eid, {}), tables) for eid in ids}
 
 
-def confirm_printed(session: Session, printed: dict[int, bytes], *,
+def confirm_printed(session: Session, printed: dict[int, bytes], *, tables: Sequence[str] = TABLES,
                     signer: trail_cache.SnapshotSigner | None = None) -> TrailReport:
-    """Check these enrolments against the trail now and require that the values verified are those printed
-    (``printed``: ``stored_digests`` of the transaction the book was read in). ``IntegrityError`` names a
-    value the trail does not produce; ``ConflictError`` when the values changed since the book read them."""
+    """Check these enrolments against the trail now (every value of them) and require that the values
+    verified are those printed (``printed``: ``stored_digests`` of these tables, in the transaction the book
+    was read in). ``IntegrityError`` names a value the trail does not produce; ``ConflictError`` when the
+    values changed since the book read them."""
     from records.errors import ConflictError
 
     report, digests, _failed = _check(session, sorted(printed), signer)
     _refuse(report)
-    changed = sorted(e for e, digest in printed.items() if digests.get(e) != digest)
+    changed = sorted(e for e, digest in printed.items() if select_tables(digests.get(e), tables) != digest)
     if changed:
         raise ConflictError("Dữ liệu của sổ vừa thay đổi trong lúc in; hãy in lại sổ này.",
                             f"the values of enrolments {changed[:5]} changed while the book was printed")
     return report
 
 
-def _digest(values: dict[tuple[Any, ...], Any], results: dict[tuple[Any, ...], Any]) -> bytes:
-    """A digest of an enrolment's stored values (same database, same reads: same text)."""
-    text = repr((sorted((repr(k), repr(v)) for k, v in values.items()),
-                 sorted((repr(k), repr(v)) for k, v in results.items())))
-    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+def _digest(values: dict[tuple[Any, ...], Any], results: dict[tuple[Any, ...], Any],
+            tables: Sequence[str] = TABLES) -> bytes:
+    """The digests of an enrolment's stored values, one per table of ``tables`` (in ``TABLES`` order, 16 bytes
+    each, an empty table's too), joined (same database, same reads: same text)."""
+    groups: dict[str, list[tuple[str, str]]] = {t: [] for t in tables}
+    for items in (values, results):
+        for k, v in items.items():
+            groups[k[0]].append((repr(k), repr(v)))
+    return b"".join(hashlib.blake2b(repr(sorted(groups[t])).encode(), digest_size=_DIGEST).digest()
+                    for t in TABLES if t in groups)
+
+
+def select_tables(digest: bytes | None, tables: Sequence[str]) -> bytes | None:
+    """The part of an all-tables digest (``_digest``) that ``_digest(..., tables)`` gives."""
+    if digest is None:
+        return None
+    return b"".join(digest[i * _DIGEST:(i + 1) * _DIGEST] for i, t in enumerate(TABLES) if t in tables)
 
 
 def _describe(key: tuple[Any, ...], subjects: dict[int, tuple[str, str]], terms: dict[int, int],
@@ -461,21 +502,18 @@ def _describe(key: tuple[Any, ...], subjects: dict[int, tuple[str, str]], terms:
     return "", f"nhận xét của GVCN {Period(key[1]).label_vi}"
 
 
-_RESULT = "student_result_row"
-_SUBJECT_RESULT = "subject_result_row"
-
-
-def _stored_all(session: Session, enrolment_ids: Sequence[int]
+def _stored_all(session: Session, enrolment_ids: Sequence[int], tables: Sequence[str] = TABLES
                 ) -> tuple[dict[int, dict[tuple[Any, ...], Any]], dict[int, dict[tuple[Any, ...], Any]]]:
-    """The stored values (``_stored``) and the stored results of these enrolments (columns, no ORM objects)."""
-    values = _stored(session, enrolment_ids)
+    """The stored values (``_stored``) and the stored results of these enrolments (columns, no ORM objects),
+    of these tables."""
+    values = _stored(session, enrolment_ids, tables)
     results: dict[int, dict[tuple[Any, ...], Any]] = {}
     fields = [getattr(StudentResult, name) for name in RESULT_FIELDS]
     for chunk in _chunks(enrolment_ids):
-        for e, period, *row in session.execute(select(StudentResult.enrolment_id, StudentResult.period, *fields)
-                                               .where(StudentResult.enrolment_id.in_(chunk))):
+        for e, period, *row in _rows(session, _RESULT in tables, select(
+                StudentResult.enrolment_id, StudentResult.period, *fields).where(StudentResult.enrolment_id.in_(chunk))):
             results.setdefault(e, {})[(_RESULT, Period(period).value)] = tuple(row)
-        for e, sub, period, average, grade, r_score, r_grade in session.execute(select(
+        for e, sub, period, average, grade, r_score, r_grade in _rows(session, _SUBJECT_RESULT in tables, select(
                 SubjectResult.enrolment_id, SubjectResult.subject_id, SubjectResult.period, SubjectResult.average,
                 SubjectResult.grade, SubjectResult.reassessed_score, SubjectResult.reassessed_grade)
                 .where(SubjectResult.enrolment_id.in_(chunk))):
@@ -579,5 +617,5 @@ def _refuse(report: TrailReport) -> None:
                         for m in report.mismatches[:5]))
 
 
-__all__ = ["Mismatch", "TrailReport", "Verdict", "check_traced", "confirm_printed", "enrolments_of", "require_traced",
-           "stored_digests", "unchanged_since", "verify_enrolments"]
+__all__ = ["PRINTED_TABLES", "TABLES", "Mismatch", "TrailReport", "Verdict", "check_traced", "confirm_printed",
+           "enrolments_of", "require_traced", "select_tables", "stored_digests", "unchanged_since", "verify_enrolments"]
