@@ -318,26 +318,28 @@ def _rows(session: Session, wanted: bool, query: Any) -> Any:
 
 def _stored(session: Session, enrolment_ids: Sequence[int], tables: Sequence[str] = TABLES
             ) -> dict[int, dict[tuple[Any, ...], Any]]:
-    """The stored values of these tables in the replay's shape (results apart)."""
+    """The stored values of these tables in the replay's shape (results apart).
+
+    Read as Core rows of the tables' columns (same column types, so the same values as the ORM attributes give)
+    without the ORM's per-row loading: ~40 % of the read's CPU on the demo school under the profiler."""
+    mk, sc, at, cd, hc = (model.__table__.c for model in (Mark, SubjectComment, Attendance, Conduct, HomeroomComment))
     out: dict[int, dict[tuple[Any, ...], Any]] = {}
     for chunk in _chunks(enrolment_ids):
         for e, sub, term, kind, slot, score, grade in _rows(session, "mark" in tables, select(
-                Mark.enrolment_id, Mark.subject_id, Mark.term_id, Mark.kind, Mark.slot, Mark.score, Mark.grade)
-                .where(Mark.enrolment_id.in_(chunk))):
+                mk.enrolment_id, mk.subject_id, mk.term_id, mk.kind, mk.slot, mk.score, mk.grade)
+                .where(mk.enrolment_id.in_(chunk))):
             out.setdefault(e, {})[("mark", sub, term, MarkKind(kind).value, slot)] = score if score is not None else grade
         for e, sub, period, text_ in _rows(session, "subject_comment" in tables, select(
-                SubjectComment.enrolment_id, SubjectComment.subject_id, SubjectComment.period, SubjectComment.text)
-                .where(SubjectComment.enrolment_id.in_(chunk))):
+                sc.enrolment_id, sc.subject_id, sc.period, sc.text)
+                .where(sc.enrolment_id.in_(chunk))):
             out.setdefault(e, {})[("subject_comment", sub, Period(period).value)] = text_
         for e, day, excused, reason in _rows(session, "attendance" in tables, select(
-                Attendance.enrolment_id, Attendance.day, Attendance.excused, Attendance.reason)
-                .where(Attendance.enrolment_id.in_(chunk))):
+                at.enrolment_id, at.day, at.excused, at.reason)
+                .where(at.enrolment_id.in_(chunk))):
             out.setdefault(e, {})[("attendance", day.isoformat())] = (bool(excused), reason)
-        for model, entity, column in ((Conduct, "conduct", Conduct.level),
-                                      (HomeroomComment, "homeroom_comment", HomeroomComment.text)):
-            for e, period, value in _rows(session, entity in tables,
-                                          select(model.enrolment_id, model.period, column)  # type: ignore[attr-defined]
-                                          .where(model.enrolment_id.in_(chunk))):  # type: ignore[attr-defined]
+        for columns, entity, column in ((cd, "conduct", cd.level), (hc, "homeroom_comment", hc.text)):
+            for e, period, value in _rows(session, entity in tables, select(columns.enrolment_id, columns.period, column)
+                                          .where(columns.enrolment_id.in_(chunk))):
                 out.setdefault(e, {})[(entity, Period(period).value)] = value
     return out
 
@@ -469,12 +471,20 @@ def _digest(values: dict[tuple[Any, ...], Any], results: dict[tuple[Any, ...], A
             tables: Sequence[str] = TABLES) -> bytes:
     """The digests of an enrolment's stored values, one per table of ``tables`` (in ``TABLES`` order, 16 bytes
     each, an empty table's too), joined (same database, same reads: same text)."""
-    groups: dict[str, list[tuple[str, str]]] = {t: [] for t in tables}
+    groups: dict[str, list[tuple[Any, Any]]] = {t: [] for t in tables}
     for items in (values, results):
-        for k, v in items.items():
-            groups[k[0]].append((repr(k), repr(v)))
-    return b"".join(hashlib.blake2b(repr(sorted(groups[t])).encode(), digest_size=_DIGEST).digest()
-                    for t in TABLES if t in groups)
+        for item in items.items():
+            groups[item[0][0]].append(item)
+    return b"".join(_table_digest(groups[t]) for t in TABLES if t in groups)
+
+
+def _table_digest(items: list[tuple[Any, Any]]) -> bytes:
+    """The digest of one table's (key, value) pairs of an enrolment, in key order (the rows' order is the query's)."""
+    try:
+        items.sort()  # the keys are unique: only keys are compared (a table's keys hold the same types)
+    except TypeError:  # a key part None here, an int there
+        items.sort(key=lambda item: repr(item[0]))
+    return hashlib.blake2b(repr(items).encode(), digest_size=_DIGEST).digest()
 
 
 def select_tables(digest: bytes | None, tables: Sequence[str]) -> bytes | None:
@@ -508,15 +518,16 @@ def _stored_all(session: Session, enrolment_ids: Sequence[int], tables: Sequence
     of these tables."""
     values = _stored(session, enrolment_ids, tables)
     results: dict[int, dict[tuple[Any, ...], Any]] = {}
-    fields = [getattr(StudentResult, name) for name in RESULT_FIELDS]
+    sr, sj = StudentResult.__table__.c, SubjectResult.__table__.c
+    fields = [sr[name] for name in RESULT_FIELDS]
     for chunk in _chunks(enrolment_ids):
         for e, period, *row in _rows(session, _RESULT in tables, select(
-                StudentResult.enrolment_id, StudentResult.period, *fields).where(StudentResult.enrolment_id.in_(chunk))):
+                sr.enrolment_id, sr.period, *fields).where(sr.enrolment_id.in_(chunk))):
             results.setdefault(e, {})[(_RESULT, Period(period).value)] = tuple(row)
         for e, sub, period, average, grade, r_score, r_grade in _rows(session, _SUBJECT_RESULT in tables, select(
-                SubjectResult.enrolment_id, SubjectResult.subject_id, SubjectResult.period, SubjectResult.average,
-                SubjectResult.grade, SubjectResult.reassessed_score, SubjectResult.reassessed_grade)
-                .where(SubjectResult.enrolment_id.in_(chunk))):
+                sj.enrolment_id, sj.subject_id, sj.period, sj.average,
+                sj.grade, sj.reassessed_score, sj.reassessed_grade)
+                .where(sj.enrolment_id.in_(chunk))):
             results.setdefault(e, {})[(_SUBJECT_RESULT, sub, Period(period).value)] = (
                 average if average is not None else grade, r_score if r_score is not None else r_grade)
     return values, results
