@@ -19,16 +19,19 @@ every book. Jobs travel in tasks (a mark book or a register alone, transcripts b
 1. read (a read-only engine: on SQLite a DEFERRED transaction, so readers do not queue on the write
    lock; on PostgreSQL REPEATABLE READ: one snapshot): load each job's input, build its documents,
    check the print right and the key, and take the digest of the stored values of every enrolment
-   the books print (``trail.stored_digests``, one bulk read for the task);
+   the books print (``trail.stored_digests``, one bulk read for the task), of the tables its kind of
+   book prints (``trail.PRINTED_TABLES``: a register reads the year's results only, a transcript no
+   mark, absence or conduct row; a test deletes every other table's rows and finds the book unchanged);
 2. produce, outside any transaction: sign the QR codes, render, manifest, attach;
 2b. the trail: a run of several tasks checks every value of all its books against the audit trail
    ONCE, in the parent (``write_verdict``: one replay, one bulk read, while the workers read and
-   render their first books) and leaves a signed verdict — the digest of each enrolment's verified
-   values. A book whose digests are the verdict's printed exactly the verified values; any other
-   (a value changed with SQL before the run — the verdict left it out — or after the run's check,
-   before the book read it) is checked now (``trail.confirm_printed``: the value named), so it is
-   not recorded. Nothing of a produced book leaves the worker before this step. Without a verdict
-   (one task, the RQ queue) each task checks its books in step 1 (``require_traced_scopes``);
+   render their first books) and leaves a signed verdict — the digests of each enrolment's verified
+   values, one per table. A book whose digests are the verdict's (of its tables) printed exactly the
+   verified values; any other (a value changed with SQL before the run — the verdict left it out —
+   or after the run's check, before the book read it) is checked now (``trail.confirm_printed``: the
+   value named), so it is not recorded. Nothing of a produced book leaves the worker before this
+   step. Without a verdict (one task, the RQ queue) each task checks its books in step 1
+   (``require_traced_scopes``; why the queue has no verdict yet: ``layouts.printqueue``);
 3. one short write transaction recording the task's editions in bulk (``record_publications``:
    one insert of the editions and their pages, one audit append, the archive copies put with
    two file-system syncs in all), committed before the PDFs are moved in place (a file on disk

@@ -13,6 +13,15 @@ each worker reads it from its own environment (``SODIENTU_KEY_PASSPHRASE``) or f
 given to ``sodientu worker --passphrase-file``. The key file, the database and the output folder
 must be reachable under the same paths from every worker (one machine, or shared storage).
 
+The trail check: a queued run does not use the run-wide verdict of a local run (``layouts.batch``,
+step 2b) yet; each task checks its own books at once (``require_traced_scopes``: from the signed trail
+snapshot, else one replay per worker process, kept and extended with the entries appended since). The
+enqueuing process could write the verdict (it holds the key and its passphrase; the output folder is
+shared with the workers), but a queue worker outlives an enqueuer that dies: every task would wait for
+a verdict never written (``_read_verdict`` waits up to 900 s, each task again), where a local pool's
+workers end with their parent. Using it needs a wait that ends with the run (its RQ jobs' status or a
+heartbeat of the enqueuer), not written yet.
+
 A run cancels the queued jobs of an earlier run into the same folder and waits for its started
 ones (``settle_earlier_runs``) before the journal is read: an interrupted queued run resumes like a
 local one, without a second edition of anything.
