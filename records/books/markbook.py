@@ -452,10 +452,13 @@ def read_markbook(session: Session, actor: Actor, class_id: int) -> MarkBookInpu
     # marks: (roll no, subject code, term) -> layout kind -> {position: value}
     cells: dict[tuple[int, str, int], dict[str, dict[int, MarkValue]]] = defaultdict(lambda: defaultdict(dict))
     # marks changed by an approved correction (the trace: audit entries "correct" of the class's requests)
-    corrected_ids = {str(x) for x in session.scalars(
-        select(AuditEntry.entity_id).where(
-            AuditEntry.entity == "mark", AuditEntry.action == "correct",
-            AuditEntry.request_id.in_(select(CorrectionRequest.id).where(CorrectionRequest.enrolment_id.in_(of_class)))))}
+    # The class's requests first (few, often none), then their entries by ``request_id`` alone, filtered here:
+    # given ``entity = 'mark'`` too, SQLite chose the (entity, entity_id) index and walked every mark entry
+    # of the school (0.19 s a mark book on the demo school, for none found).
+    requests = list(session.scalars(select(CorrectionRequest.id).where(CorrectionRequest.enrolment_id.in_(of_class))))
+    corrected_ids = {str(entity_id) for entity_id, entity, action in session.execute(
+        select(AuditEntry.entity_id, AuditEntry.entity, AuditEntry.action).where(AuditEntry.request_id.in_(requests)))
+        if entity == "mark" and action == "correct"} if requests else set()
     corrected: dict[tuple[int, str, int], set[tuple[str, int]]] = defaultdict(set)
     for mark_id, enrolment_id, subject_id, term_id, kind, slot, score, grade_value in session.execute(
         select(Mark.id, Mark.enrolment_id, Mark.subject_id, Mark.term_id, Mark.kind, Mark.slot, Mark.score,
