@@ -936,7 +936,7 @@ def _printed_digests(session: Session, docs: dict[Job, list[_Doc]]) -> dict[Job,
     for kind in {job.kind for job in by_job}:
         jobs = [job for job in by_job if job.kind == kind]
         digests = trail.stored_digests(session, set().union(*(by_job[job] for job in jobs)),
-                                       trail.PRINTED_TABLES[kind])
+                                       trail.PRINTED_TABLES.get(kind, trail.TABLES))
         out.update({job: {e: digests[e] for e in by_job[job]} for job in jobs})
     return out
 
@@ -950,8 +950,9 @@ def _confirm_traced(state: _Worker, verdict_file: str, printed: dict[Job, dict[i
     from signing.keys import TrailCacheSigner
 
     verdict = _read_verdict(verdict_file, state.private_key)
+    tables = {job: trail.PRINTED_TABLES.get(job.kind, trail.TABLES) for job in jobs}
     doubtful = [job for job in jobs if verdict is None
-                or any(verdict.of(e, trail.PRINTED_TABLES[job.kind]) != d for e, d in printed.get(job, {}).items())]
+                or any(verdict.of(e, tables[job]) != d for e, d in printed.get(job, {}).items())]
     if not doubtful:
         return {}
     errors: dict[Job, Exception] = {}
@@ -960,8 +961,7 @@ def _confirm_traced(state: _Worker, verdict_file: str, printed: dict[Job, dict[i
         _repeatable_read(session)
         for job in doubtful:
             try:
-                trail.confirm_printed(session, printed.get(job, {}), tables=trail.PRINTED_TABLES[job.kind],
-                                      signer=signer)
+                trail.confirm_printed(session, printed.get(job, {}), tables=tables[job], signer=signer)
             except Exception as exc:  # noqa: BLE001 - reported for that job only
                 session.rollback()
                 _repeatable_read(session)

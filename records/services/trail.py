@@ -406,9 +406,11 @@ def _check(session: Session, ids: list[int], signer: trail_cache.SnapshotSigner 
 
 @dataclass(frozen=True)
 class Verdict:
-    """A print run's trail check (:func:`verify_enrolments`): the digest of the stored values of every
-    enrolment found to be the trail's, as they were read by the check. A book whose enrolments still
-    read with these digests prints exactly the values the check verified (:func:`unchanged_since`)."""
+    """A print run's trail check (:func:`verify_enrolments`): the digests of the stored values of every
+    enrolment found to be the trail's, one per table (``TABLES``), as they were read by the check. A book
+    whose enrolments still read with these digests, of the tables it prints (``PRINTED_TABLES``), prints
+    exactly the values the check verified (:func:`unchanged_since`). An enrolment with any mismatch has
+    none: every book of it is checked alone."""
 
     digests: dict[int, bytes]  # all tables' (``_digest``)
     failed: frozenset[int] = frozenset()
