@@ -30,6 +30,7 @@ not the wall clock's. ``tests/test_demo_as_of.py`` builds the demo as of 10 Marc
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import math
 import time
 from collections import defaultdict
@@ -1057,14 +1058,23 @@ def build_demo(session: Session, config: DemoConfig | None = None, *,
         session.execute(text("PRAGMA cache_size=-524288"))  # KiB: up to 512 MB, used only as needed
     builder = _Builder(session, config, progress)
     started, cpu = time.perf_counter(), time.process_time()
-    # every stamp (the trail, entered / computed / decided times) on the simulated day, never after today
-    with stamping_with(lambda: simulated_now(config.today)):
-        with builder.timed("setup"):
-            builder.build_school()
-        builder.step("Trường, cán bộ, giáo viên")
-        for start in range(config.first_year, config.current_year + 1):
-            builder.run_year(start)
-        session.flush()
+    # The cyclic garbage collector is paused for the build (as ``marks.save_mark_sheets`` does for a
+    # class): the session keeps the school's objects alive, and each collection walks them all; the
+    # build leaves little cyclic garbage (bench/README.md, "Building the demo data, again").
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        # every stamp (the trail, entered / computed / decided times) on the simulated day, never after today
+        with stamping_with(lambda: simulated_now(config.today)):
+            with builder.timed("setup"):
+                builder.build_school()
+            builder.step("Trường, cán bộ, giáo viên")
+            for start in range(config.first_year, config.current_year + 1):
+                builder.run_year(start)
+            session.flush()
+    finally:
+        if paused:
+            gc.enable()
     builder.step("Hoàn tất")
     builder.timings["total"] = time.perf_counter() - started
     builder.timings["total (cpu)"] = time.process_time() - cpu
