@@ -1,7 +1,9 @@
-"""``records.demo.build.rollback_journal``: the demo's one transaction committed without the WAL, WAL again after."""
+"""What the demo build sets for itself and must restore: the SQLite journal mode (``rollback_journal``: the
+demo's one transaction committed without the WAL, WAL again after) and the paused garbage collector."""
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -10,7 +12,9 @@ import pytest
 from sqlalchemy import text
 
 from records.db import make_engine, session_scope
-from records.demo.build import rollback_journal
+from records.demo import build
+from records.demo.build import DemoConfig, build_demo, rollback_journal
+from records.models import Base
 
 
 def _mode(path: Path) -> str:
@@ -75,4 +79,22 @@ def test_other_databases_are_left_alone() -> None:
     engine = make_engine("sqlite://")
     with rollback_journal(engine), engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "memory"
+    engine.dispose()
+
+
+def test_the_garbage_collector_runs_again_after_a_failed_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = make_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    seen: list[bool] = []
+
+    def failing_year(self: object, start: int) -> None:
+        seen.append(gc.isenabled())
+        raise RuntimeError("the build failed")
+
+    monkeypatch.setattr(build._Builder, "run_year", failing_year)
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), session_scope(engine) as session:
+        build_demo(session, DemoConfig(students=8, classes_per_grade=1))
+    assert seen == [False]  # paused during the build
+    assert gc.isenabled()
     engine.dispose()
