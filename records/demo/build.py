@@ -1115,9 +1115,9 @@ def rollback_journal(engine: Engine) -> Iterator[None]:
     page to the log, syncs it, then copies the pages into the database file and syncs again (the
     checkpoint); with a rollback journal the pages are written once (the journal keeps only the few
     pages the new database had before). Just as atomic: a failed build rolls back, a killed one leaves a
-    hot journal that the next connection rolls back. The mode is the file's: no other connection may
-    use the database during the block (the demo refuses a database in use: it must be empty). Other
-    databases (PostgreSQL, in memory) are left as they are.
+    hot journal that the next connection rolls back. The mode is the file's: while another connection
+    has the file open (a server on it), SQLite refuses the change and the block runs in WAL, only
+    slower. Other databases (PostgreSQL, in memory) are left as they are.
     """
     if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
         yield
