@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from records.db import make_engine, session_scope
-from records.demo.build import DemoConfig, build_demo, prepare_database
+from records.demo.build import DemoConfig, build_demo, prepare_database, rollback_journal
 
 
 def main() -> None:
@@ -38,7 +38,7 @@ def main() -> None:
         schema = time.perf_counter() - started
         profiler = cProfile.Profile() if args.profile else None
         started = time.perf_counter()
-        with session_scope(engine) as session:
+        with rollback_journal(engine), session_scope(engine) as session:  # as ``sodientu demo``
             if profiler:
                 profiler.enable()
             summary = build_demo(session, DemoConfig(students=args.students, seed=args.seed))

@@ -30,7 +30,10 @@ not the wall clock's. ``tests/test_demo_as_of.py`` builds the demo as of 10 Marc
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import logging
 import math
+import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -83,6 +86,8 @@ from records.services import (
 )
 from records.services.context import on_date, simulated_now
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "DEMO_SCHOOL_CODE",
     "DemoConfig",
@@ -93,6 +98,7 @@ __all__ = [
     "planned_steps",
     "prepare_database",
     "refuse_if_present",
+    "rollback_journal",
 ]
 
 DEMO_SCHOOL_CODE = "MC-CHIENGSON"
@@ -1057,14 +1063,23 @@ def build_demo(session: Session, config: DemoConfig | None = None, *,
         session.execute(text("PRAGMA cache_size=-524288"))  # KiB: up to 512 MB, used only as needed
     builder = _Builder(session, config, progress)
     started, cpu = time.perf_counter(), time.process_time()
-    # every stamp (the trail, entered / computed / decided times) on the simulated day, never after today
-    with stamping_with(lambda: simulated_now(config.today)):
-        with builder.timed("setup"):
-            builder.build_school()
-        builder.step("Trường, cán bộ, giáo viên")
-        for start in range(config.first_year, config.current_year + 1):
-            builder.run_year(start)
-        session.flush()
+    # The cyclic garbage collector is paused for the build (as ``marks.save_mark_sheets`` does for a
+    # class): the session keeps the school's objects alive, and each collection walks them all; the
+    # build leaves little cyclic garbage (bench/README.md, "Building the demo data, again").
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        # every stamp (the trail, entered / computed / decided times) on the simulated day, never after today
+        with stamping_with(lambda: simulated_now(config.today)):
+            with builder.timed("setup"):
+                builder.build_school()
+            builder.step("Trường, cán bộ, giáo viên")
+            for start in range(config.first_year, config.current_year + 1):
+                builder.run_year(start)
+            session.flush()
+    finally:
+        if paused:
+            gc.enable()
     builder.step("Hoàn tất")
     builder.timings["total"] = time.perf_counter() - started
     builder.timings["total (cpu)"] = time.process_time() - cpu
@@ -1090,3 +1105,52 @@ def prepare_database(engine: Engine, *, reset: bool = False) -> None:
         upgrade(engine)
     # tables added to the models after the newest migration (development databases)
     Base.metadata.create_all(engine, checkfirst=True)
+
+
+@contextmanager
+def rollback_journal(engine: Engine) -> Iterator[None]:
+    """A SQLite file in rollback-journal mode for the block (the demo's one big transaction), WAL again after.
+
+    The demo writes its new database (~170 MB) in one transaction. In WAL mode its commit writes every
+    page to the log, syncs it, then copies the pages into the database file and syncs again (the
+    checkpoint); with a rollback journal the pages are written once (the journal keeps only the few
+    pages the new database had before). Just as atomic: a failed build rolls back, a killed one leaves a
+    hot journal that the next connection rolls back. The mode is the file's: while another connection
+    has the file open (a server on it), SQLite refuses the change and the block runs in WAL, only
+    slower. Other databases (PostgreSQL, in memory) are left as they are.
+    """
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        yield
+        return
+    changed = _journal_mode(engine, "wal", "delete")
+    try:
+        yield
+    finally:
+        if changed:
+            _journal_mode(engine, "delete", "wal")
+
+
+def _journal_mode(engine: Engine, old: str, new: str) -> bool:
+    """Change the SQLite journal mode from ``old`` to ``new`` outside any transaction (driver level).
+
+    False, changing nothing, when the file is in another mode or the change is refused (another
+    connection is reading it): the build then runs in the mode the file has, only slower.
+    """
+    raw = engine.raw_connection()
+    try:
+        driver = raw.driver_connection
+        assert driver is not None
+        if str(driver.execute("PRAGMA journal_mode").fetchone()[0]).lower() != old:
+            return False
+        timeout = driver.execute("PRAGMA busy_timeout").fetchone()[0]
+        driver.execute("PRAGMA busy_timeout=0")  # a reader holds the file: do not wait for it
+        try:
+            now = str(driver.execute(f"PRAGMA journal_mode={new}").fetchone()[0]).lower()
+        except sqlite3.OperationalError as exc:  # locked by another connection
+            log.info("journal mode of %s left %s: %s", engine.url.database, old, exc)
+            return False
+        finally:
+            driver.execute(f"PRAGMA busy_timeout={int(timeout)}")
+        return now == new
+    finally:
+        raw.close()

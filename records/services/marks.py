@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import String, Table, bindparam, func, select, type_coerce
+from sqlalchemy import Connection, String, Table, bindparam, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from records import audit
@@ -322,19 +322,32 @@ def _save_mark_sheets(session: Session, sheets: list[MarkSheet], *, today: dt.da
         connection = session.connection()
         last_id = connection.execute(_LAST_ID).scalar() or 0
         insert_rows(connection, _MARKS, _MARK_COLUMNS, new_rows)
-        ids = {(e, subj, k, s): i
-               for i, e, subj, k, s in connection.execute(_NEW_IDS_MANY, {**batch, "after_id": last_id})}
+        new_ids = _new_ids(connection, batch, last_id, new_rows)
         kind_values = {kind: MarkKind(kind).value for kind in MarkKind}
         for records, (start, end) in zip(records_of, new_of, strict=True):
-            for enrolment_id, subject_id, _t, kind, slot, score, grade_, assessed_on, _u, _at in new_rows[start:end]:
+            for index in range(start, end):
+                enrolment_id, subject_id, _t, kind, slot, score, grade_, assessed_on, _u, _at = new_rows[index]
                 state = {"enrolment_id": enrolment_id, "subject_id": subject_id, "term_id": term_id,
                          "kind": kind_values[kind], "slot": slot, "value": str(score if grade_ is None else grade_),
                          "assessed_on": assessed_on.isoformat() if assessed_on.__class__ is dt.date else assessed_on}
-                records.append(AuditRecord("create", "mark", ids[(enrolment_id, subject_id, state["kind"], slot)],
-                                           None, state, school_id, reason))
+                records.append(AuditRecord("create", "mark", new_ids[index], None, state, school_id, reason))
     audit.append_groups(session, [(sheet.actor, records) for sheet, records in zip(sheets, records_of, strict=True)])
     return [SaveResult(end - start, updated, deleted, unchanged, version)
             for (start, end), (updated, deleted, unchanged), version in zip(new_of, counts, versions_after, strict=True)]
+
+
+def _new_ids(connection: Connection, batch: dict[str, Any], last_id: int, new_rows: list[tuple[Any, ...]]) -> list[int]:
+    """The ids of the marks just inserted (``new_rows``, in order), the highest id before being ``last_id``.
+
+    SQLite gives a new row the highest id of the table plus one (the write lock is held: no other writer):
+    when the highest id is now ``last_id + len(new_rows)``, the rows got ``last_id + 1``, ``last_id + 2``, …
+    in the order inserted, and nothing needs reading back. Otherwise (PostgreSQL's sequences, or any
+    surprise) the ids are read back by the natural key of the rows above ``last_id``.
+    """
+    if connection.dialect.name == "sqlite" and connection.execute(_LAST_ID).scalar() == last_id + len(new_rows):
+        return list(range(last_id + 1, last_id + 1 + len(new_rows)))
+    ids = {(e, subj, k, s): i for i, e, subj, k, s in connection.execute(_NEW_IDS_MANY, {**batch, "after_id": last_id})}
+    return [ids[(e, subj, MarkKind(k).value, s)] for e, subj, _t, k, s, *_rest in new_rows]
 
 
 def record_mark(session: Session, actor: Actor, assignment: TeachingAssignment | int, enrolment_id: int,

@@ -91,7 +91,14 @@ def demo_cmd(engine: Engine, students: int, seed: int, out_dir: Path, reset: boo
     from tqdm import tqdm
 
     from records.db import session_scope
-    from records.demo.build import DemoConfig, build_demo, planned_steps, prepare_database, refuse_if_present
+    from records.demo.build import (
+        DemoConfig,
+        build_demo,
+        planned_steps,
+        prepare_database,
+        refuse_if_present,
+        rollback_journal,
+    )
     from records.demo.manifest import ManifestEntry, write_manifest
 
     phases = _Phases()
@@ -118,7 +125,8 @@ def demo_cmd(engine: Engine, students: int, seed: int, out_dir: Path, reset: boo
             bar.update(n)
 
         try:
-            with phases.timed("data"), session_scope(engine) as session:
+            # a new database written in one transaction: committed once, not through the WAL and its checkpoint
+            with phases.timed("data"), rollback_journal(engine), session_scope(engine) as session:
                 summary = build_demo(session, config, progress=progress)
         finally:
             bar.close()
