@@ -654,11 +654,18 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...],
             doc.timings["check"] = share
         session.rollback()  # nothing to keep: end the read transaction
 
-    # 2. produce (no database)
+    # 2. produce (no database): the books of a batch template in one compile each group (``_produce_group``)
     ready: list[_Doc] = []
-    for doc in docs:
-        if doc.job in errors:
+    for group in _produce_groups([doc for doc in docs if doc.job not in errors]):
+        if len(group) > 1:
+            for doc, exc in _produce_group(state.private_key, state.pdf_signer, group, issued, config.cache_limit_mb,
+                                           config.dump_dir, config.cache_growth_mb):
+                if exc is None:
+                    ready.append(doc)
+                else:
+                    _add_error(errors, doc.job, exc)
             continue
+        doc = group[0]
         try:
             _produce(state.private_key, state.pdf_signer, doc, issued, config.cache_limit_mb, config.dump_dir,
                      config.cache_growth_mb)
@@ -1059,6 +1066,69 @@ def _write(config: BatchConfig, doc: _Doc) -> PrintedFile:
     return _printed(doc)
 
 
+def _produce_groups(docs: list[_Doc]) -> list[list[_Doc]]:
+    """The task's documents in produce groups: the books of a template with a batch entry
+    (``render.BATCH_TEMPLATES``: transcripts) together, in order; every other book alone."""
+    from layouts.render import BATCH_TEMPLATES
+
+    groups: dict[str, list[_Doc]] = {}
+    out: list[list[_Doc]] = []
+    for doc in docs:
+        if doc.template in BATCH_TEMPLATES:
+            if doc.template not in groups:
+                groups[doc.template] = []
+                out.append(groups[doc.template])
+            groups[doc.template].append(doc)
+        else:
+            out.append([doc])
+    return out
+
+
+def _produce_group(private_key: Any, pdf_signer: Any, group: list[_Doc], issued: dt.date, cache_limit_mb: float,
+                   dump_dir: str | None = None, cache_growth_mb: float = 0.0) -> list[tuple[_Doc, Exception | None]]:
+    """Produce books of one template in ONE compile (``publish.produce_many``; layouts/README.md, D-BATCH-1),
+    then flush the Typst cache once for the group; per book, the error that stopped it (or None)."""
+    from layouts.publish import ProduceRequest, produce_many, transcript_facts
+    from layouts.render import trim_cache
+
+    requests = [ProduceRequest(doc.document, doc.edition_kind, copy=bool(doc.job.option("copy", False)),
+                               facts=transcript_facts(doc.document, doc.date_of_birth)
+                               if doc.date_of_birth is not None else None) for doc in group]
+    dump = None
+    if dump_dir is not None:
+        def dump(text: str) -> None:
+            _dump_batch(dump_dir, group[0].template, text)
+    results = produce_many(requests, template=group[0].template, private_key=private_key, issued_on=issued,
+                           pdf_signer=pdf_signer, dump=dump)
+    out: list[tuple[_Doc, Exception | None]] = []
+    for doc, produced in zip(group, results, strict=True):
+        if isinstance(produced, Exception):
+            out.append((doc, produced))
+            continue
+        doc.produced = produced
+        if dump_dir is not None and produced.rendered is not None:
+            _dump(dump_dir, doc, prefix="book-")
+        t = produced.timings
+        doc.timings.update(sign_qr=t.sign_qr, render=t.render, text_and_manifest=t.text_and_manifest,
+                           attach=t.attach, pdf_signature=t.pdf_signature)
+        out.append((doc, None))
+    if trim_cache(cache_limit_mb, cache_growth_mb):
+        global _TRIMS
+        _TRIMS += 1
+    return out
+
+
+def _dump_batch(dump_dir: str, template: str, text: str) -> None:
+    """Write a batch's compiled input as ``<batch entry>.<id>.json`` (bench_print.py compiles it again)."""
+    import uuid
+
+    from layouts.render import BATCH_TEMPLATES
+
+    folder = Path(dump_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{BATCH_TEMPLATES[template]}.{uuid.uuid4()}.json").write_text(text, encoding="utf-8")
+
+
 def _printed(doc: _Doc) -> PrintedFile:
     """The description of a recorded document's file (its digest is the edition's)."""
     digest = doc.published.edition.pdf_sha256 or hashlib.sha256(doc.published.pdf).hexdigest()
@@ -1066,13 +1136,14 @@ def _printed(doc: _Doc) -> PrintedFile:
                        doc.school_year, doc.class_name, doc.student_code, tuple(doc.timings.items()))
 
 
-def _dump(dump_dir: str, doc: _Doc) -> None:
-    """Write the document as compiled (benchmarks compile these again, bare: the Typst floor)."""
+def _dump(dump_dir: str, doc: _Doc, prefix: str = "") -> None:
+    """Write the document as compiled (benchmarks compile these again, bare: the Typst floor); ``prefix``
+    "book-": a book compiled within a batch (dumped as ``_dump_batch``), for the per-book floor only."""
     from layouts.render import document_json
 
     folder = Path(dump_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"{doc.template}.{doc.produced.edition_id}.json"
+    name = f"{prefix}{doc.template}.{doc.produced.edition_id}.json"
     (folder / name).write_text(document_json(doc.produced.rendered.to_dict()), encoding="utf-8")
 
 
