@@ -20,7 +20,9 @@ every book. Jobs travel in tasks (a mark book or a register alone, transcripts b
    lock; on PostgreSQL REPEATABLE READ: one snapshot): load each job's input, build its documents,
    check the print right and the key, and take the digest of the stored values of every enrolment
    the books print (``trail.stored_digests``, one bulk read for the task);
-2. produce, outside any transaction: sign the QR codes, render, manifest, attach;
+2. produce, outside any transaction: sign the QR codes, render, manifest, attach; the task's transcript
+   books in ONE Typst compile, split into one PDF per book (``publish.produce_many``; layouts/README.md,
+   D-BATCH-1), the Typst cache flushed once for them;
 2b. the trail: a run of several tasks checks every value of all its books against the audit trail
    ONCE, in the parent (``write_verdict``: one replay, one bulk read, while the workers read and
    render their first books) and leaves a signed verdict — the digest of each enrolment's verified
@@ -43,7 +45,7 @@ other jobs go on; a worker that dies fails the jobs of its unfinished tasks only
 single-book ``sodientu print`` commands). With ``BatchConfig.journal`` each task journals its editions
 before committing them (``layouts.printrun``: resumable runs); a pool worker commits nothing once the
 process that started it is gone, and exits. ``BatchConfig.dump_dir`` (benchmarks) keeps every compiled
-document. The per-step ``timings`` are CPU seconds (all threads of the worker).
+document (a batch of transcripts as one ``transcripts.<id>.json``). The per-step ``timings`` are CPU seconds (all threads of the worker).
 """
 
 from __future__ import annotations
@@ -658,12 +660,12 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...],
     ready: list[_Doc] = []
     for group in _produce_groups([doc for doc in docs if doc.job not in errors]):
         if len(group) > 1:
-            for doc, exc in _produce_group(state.private_key, state.pdf_signer, group, issued, config.cache_limit_mb,
-                                           config.dump_dir, config.cache_growth_mb):
-                if exc is None:
+            for doc, failure in _produce_group(state.private_key, state.pdf_signer, group, issued,
+                                               config.cache_limit_mb, config.dump_dir, config.cache_growth_mb):
+                if failure is None:
                     ready.append(doc)
                 else:
-                    _add_error(errors, doc.job, exc)
+                    _add_error(errors, doc.job, failure)
             continue
         doc = group[0]
         try:
@@ -1106,8 +1108,6 @@ def _produce_group(private_key: Any, pdf_signer: Any, group: list[_Doc], issued:
             out.append((doc, produced))
             continue
         doc.produced = produced
-        if dump_dir is not None and produced.rendered is not None:
-            _dump(dump_dir, doc, prefix="book-")
         t = produced.timings
         doc.timings.update(sign_qr=t.sign_qr, render=t.render, text_and_manifest=t.text_and_manifest,
                            attach=t.attach, pdf_signature=t.pdf_signature)
@@ -1119,7 +1119,8 @@ def _produce_group(private_key: Any, pdf_signer: Any, group: list[_Doc], issued:
 
 
 def _dump_batch(dump_dir: str, template: str, text: str) -> None:
-    """Write a batch's compiled input as ``<batch entry>.<id>.json`` (bench_print.py compiles it again)."""
+    """Write a batch's compiled input as ``<batch entry>.<id>.json`` (bench_print.py compiles it again; with
+    ``--book-floor`` also each of its books alone)."""
     import uuid
 
     from layouts.render import BATCH_TEMPLATES
@@ -1136,14 +1137,13 @@ def _printed(doc: _Doc) -> PrintedFile:
                        doc.school_year, doc.class_name, doc.student_code, tuple(doc.timings.items()))
 
 
-def _dump(dump_dir: str, doc: _Doc, prefix: str = "") -> None:
-    """Write the document as compiled (benchmarks compile these again, bare: the Typst floor); ``prefix``
-    "book-": a book compiled within a batch (dumped as ``_dump_batch``), for the per-book floor only."""
+def _dump(dump_dir: str, doc: _Doc) -> None:
+    """Write the document as compiled (benchmarks compile these again, bare: the Typst floor)."""
     from layouts.render import document_json
 
     folder = Path(dump_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"{prefix}{doc.template}.{doc.produced.edition_id}.json"
+    name = f"{doc.template}.{doc.produced.edition_id}.json"
     (folder / name).write_text(document_json(doc.produced.rendered.to_dict()), encoding="utf-8")
 
 

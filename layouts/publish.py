@@ -314,7 +314,7 @@ def produce_many(
     not the sum of the books' is produced book by book (each failing with its own error, the overflow named).
     ``dump`` (benchmarks) gets the batch's compiled input.
     """
-    from layouts.render import BATCH_TEMPLATES, batch_json, document_json, render_batch
+    from layouts.render import BATCH_TEMPLATES, render_batch
 
     out: list[Produced | Exception | None] = [None] * len(requests)
     signed: list[tuple[int, _Signed, float]] = []
@@ -333,11 +333,11 @@ def produce_many(
         t1 = time.process_time()
         try:
             rendered = render_batch(template, [s.document for _i, s, _t in signed], pdf_standard=PDF_STANDARD)
-        except Exception:  # noqa: BLE001 - produced book by book below: each fails with its own error
+        except Exception:
             log.info("batch render of %d %s books failed; rendering them one by one", len(signed), template,
                      exc_info=True)
         if rendered is not None and dump is not None:
-            dump(batch_json([document_json(s.document.to_dict()) for _i, s, _t in signed]))
+            dump(rendered.source)
         pages = sum(len(s.document.pages) for _i, s, _t in signed)
         per_page = (time.process_time() - t1) / max(1, pages)
     for k, (i, sig, sign_qr) in enumerate(signed):
@@ -347,6 +347,10 @@ def produce_many(
                 t1 = time.process_time()
                 pdf, texts = render_document_texts(template, sig.document, pdf_standard=PDF_STANDARD)
                 render_s = time.process_time() - t1
+                if dump is not None:  # what was compiled: this book alone
+                    from layouts.render import batch_json, document_json
+
+                    dump(batch_json([document_json(sig.document.to_dict())]))
             else:
                 pdf, texts = rendered.pdfs[k], list(rendered.texts[k])
                 render_s = per_page * len(sig.document.pages)

@@ -213,6 +213,7 @@ class BatchRender:
 
     pdfs: tuple[bytes, ...]
     texts: tuple[tuple[str, ...], ...]
+    source: str  # the compiled input (``batch_json``; benchmarks dump it)
 
 
 def render_batch(template: str, documents: Sequence[Any], *,
@@ -227,7 +228,8 @@ def render_batch(template: str, documents: Sequence[Any], *,
     docs = [d.to_dict() if hasattr(d, "to_dict") else d for d in documents]
     counts = [len(d["pages"]) for d in docs]
     texts_json = [document_json(d) for d in docs]
-    pdf = render_pdf(BATCH_TEMPLATES[template], batch_json(texts_json), pdf_standard=pdf_standard)
+    source = batch_json(texts_json)
+    pdf = render_pdf(BATCH_TEMPLATES[template], source, pdf_standard=pdf_standard)
     texts = extract_page_texts(pdf)
     if len(texts) != sum(counts):
         for d in docs:  # name the book that overflows
@@ -239,7 +241,7 @@ def render_batch(template: str, documents: Sequence[Any], *,
     for n in counts:
         out.append(tuple(texts[start:start + n]))
         start += n
-    return BatchRender(tuple(pdfs), tuple(out))
+    return BatchRender(tuple(pdfs), tuple(out), source)
 
 
 def batch_json(document_texts: Sequence[str]) -> str:

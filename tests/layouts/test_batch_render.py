@@ -19,7 +19,6 @@ from layouts import publish, render
 from layouts.errors import LayoutOverflowError
 from layouts.transcript import build_transcript
 from records.models import EditionKind
-from signing.manifest import DOCUMENT_NAME, MANIFEST_NAME
 from tests.layouts.transcript_samples import sample_input
 
 ISSUED = dt.date(2026, 6, 15)
