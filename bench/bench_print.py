@@ -110,10 +110,10 @@ def _floor_task(paths: list[str]) -> tuple[float, list[tuple[str, float]]]:
     out = []
     comp = render._compiler()
     for path in paths:
-        template = Path(path).name.split(".")[0]
+        template = "book:" if path.startswith("book:") else Path(path).name.split(".")[0]
         text = "" if path.startswith("book:") else Path(path).read_text(encoding="utf-8")
         t0 = _cpu()
-        if template.startswith("book:"):  # a book of a batch, alone: path "book:<batch file>:<index>"
+        if template == "book:":  # a book of a batch, alone: path "book:<batch file>:<index>"
             _tag, batch_file, index = path.split(":")
             book = json.loads(Path(batch_file).read_text(encoding="utf-8"))["docs"][int(index)]
             text = json.dumps(book, ensure_ascii=False, separators=(",", ":"))
@@ -142,10 +142,6 @@ def floor(dump: Path, workers: int, book_floor: bool = False) -> Floor:
     """
     docs = sorted(dump.glob("*.json"), key=lambda p: -p.stat().st_size)  # big ones first, as the batch
     tasks: list[list[str]] = []
-    if book_floor:
-        books = [f"book:{p}:{i}" for p in docs if p.name.startswith("transcripts.")
-                 for i in range(len(json.loads(p.read_text(encoding="utf-8"))["docs"]))]
-        tasks += [books[i:i + 8] for i in range(0, len(books), 8)]
     small: list[str] = []
     for p in docs:
         if p.name.startswith(("transcript.", "measure-transcript.")):
@@ -157,18 +153,28 @@ def floor(dump: Path, workers: int, book_floor: bool = False) -> Floor:
             tasks.append([str(p)])
     if small:
         tasks.append(small)
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max(1, workers), mp_context=ctx, initializer=_floor_init) as pool:
-        list(pool.map(time.sleep, [0.3] * max(1, workers)))  # every worker started and warm
-        started = time.perf_counter()
-        results = list(pool.map(_floor_task, tasks))
-        wall = time.perf_counter() - started
+    wall, results = _compile_all(tasks, workers)
+    if book_floor:  # apart, in fresh workers after the floor: neither run warms the other's cache
+        books = [f"book:{p}:{i}" for p in docs if p.name.startswith("transcripts.")
+                 for i in range(len(json.loads(p.read_text(encoding="utf-8"))["docs"]))]
+        _wall, more = _compile_all([books[i:i + 8] for i in range(0, len(books), 8)], workers)
+        results += [(0.0, items) for _c, items in more]
     per: dict[str, tuple[int, float]] = {}
     for _cpu_s, items in results:
         for template, seconds in items:
             n, total = per.get(template, (0, 0.0))
             per[template] = (n + 1, total + seconds)
     return Floor(wall, sum(c for c, _ in results), per)
+
+
+def _compile_all(tasks: list[list[str]], workers: int) -> tuple[float, list[tuple[float, list[tuple[str, float]]]]]:
+    """Run ``_floor_task`` over the tasks in ``workers`` fresh processes (warmed up first): wall s, results."""
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max(1, workers), mp_context=ctx, initializer=_floor_init) as pool:
+        list(pool.map(time.sleep, [0.3] * max(1, workers)))  # every worker started and warm
+        started = time.perf_counter()
+        results = list(pool.map(_floor_task, tasks))
+        return time.perf_counter() - started, results
 
 
 class TreeRss:
