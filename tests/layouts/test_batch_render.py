@@ -150,8 +150,14 @@ def test_a_split_pdf_has_its_own_images_pages_and_identifiers(printed) -> None:
             assert b.Root.OutputIntents[0].S == "/GTS_PDFA1"
             for page in b.pages:
                 assert "/StructParents" not in page.obj and "/Annots" not in page.obj
-    ids = [str(pikepdf.open(io.BytesIO(p.pdf)).trailer.ID[0]) for p in batch]
-    assert len(set(ids)) == len(ids)  # each book its own identifier, not the batch's
+    ids = []
+    for p in batch:  # each book its own identifier (trailer and XMP), not the batch's
+        with pikepdf.open(io.BytesIO(p.pdf)) as doc:
+            meta = doc.open_metadata()
+            ids.append(str(doc.trailer.ID[0]))
+            assert meta["xmpMM:DocumentID"] == meta["xmpMM:InstanceID"] == ids[-1]
+            assert ids[-1] in str(meta["xmpMM:History"]) or ids[-1] in doc.Root.Metadata.read_bytes().decode()
+    assert len(set(ids)) == len(ids)
 
 
 def _images(doc: pikepdf.Pdf) -> set[str]:
