@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import multiprocessing
 import os
 import resource
@@ -73,8 +74,13 @@ class Floor:
 
     @property
     def render_cpu(self) -> float:
-        """CPU seconds of the final compiles only (the floor proper)."""
-        return sum(c for t, (_n, c) in self.per_template.items() if not t.startswith("measure-"))
+        """CPU seconds of the final compiles only (the floor proper: the documents the pipeline compiled)."""
+        return sum(c for t, (_n, c) in self.per_template.items() if not t.startswith(("measure-", "book:")))
+
+    @property
+    def book_cpu(self) -> float:
+        """``--book-floor``: CPU seconds of the books of the batches compiled one by one (not in the floor)."""
+        return sum(c for t, (_n, c) in self.per_template.items() if t.startswith("book:"))
 
     @property
     def measure_cpu(self) -> float:
@@ -104,10 +110,19 @@ def _floor_task(paths: list[str]) -> tuple[float, list[tuple[str, float]]]:
     out = []
     comp = render._compiler()
     for path in paths:
-        template = Path(path).name.split(".")[0]
-        text = Path(path).read_text(encoding="utf-8")
+        template = "book:" if path.startswith("book:") else Path(path).name.split(".")[0]
+        text = "" if path.startswith("book:") else Path(path).read_text(encoding="utf-8")
         t0 = _cpu()
-        if template.startswith("measure-"):
+        if template == "book:":  # a book of a batch, alone: path "book:<batch file>:<index>"
+            _tag, batch_file, index = path.split(":")
+            book = json.loads(Path(batch_file).read_text(encoding="utf-8"))["docs"][int(index)]
+            text = json.dumps(book, ensure_ascii=False, separators=(",", ":"))
+            template = "book:" + Path(batch_file).name.split(".")[0]
+            t0 = _cpu()
+            comp.compile(input=str(render.template_path("transcript")), format="pdf", sys_inputs={"doc": text},
+                         pdf_standards=[PDF_STANDARD], timestamp=render.FIXED_TIMESTAMP, pdf_tags=False,
+                         root=str(render.TEMPLATES_DIR))
+        elif template.startswith("measure-"):
             source = render.template_path(template.removeprefix("measure-"))
             typst.Compiler(input=str(source), root=str(render.TEMPLATES_DIR), font_paths=render._fonts(),
                            ignore_system_fonts=True, sys_inputs={"doc": text}).query("<measure>", field="value")
@@ -119,8 +134,12 @@ def _floor_task(paths: list[str]) -> tuple[float, list[tuple[str, float]]]:
     return _cpu() - c0, out
 
 
-def floor(dump: Path, workers: int) -> Floor:
-    """Compile every dumped document again, bare, in ``workers`` fresh processes (warmed up first)."""
+def floor(dump: Path, workers: int, book_floor: bool = False) -> Floor:
+    """Compile every dumped document again, bare, in ``workers`` fresh processes (warmed up first).
+
+    A batch of transcripts (``transcripts.*.json``: what the pipeline compiles, D-BATCH-1) is compiled as one
+    document; ``book_floor``: each of its books is also compiled alone (``book:transcripts``), reported apart.
+    """
     docs = sorted(dump.glob("*.json"), key=lambda p: -p.stat().st_size)  # big ones first, as the batch
     tasks: list[list[str]] = []
     small: list[str] = []
@@ -134,18 +153,28 @@ def floor(dump: Path, workers: int) -> Floor:
             tasks.append([str(p)])
     if small:
         tasks.append(small)
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max(1, workers), mp_context=ctx, initializer=_floor_init) as pool:
-        list(pool.map(time.sleep, [0.3] * max(1, workers)))  # every worker started and warm
-        started = time.perf_counter()
-        results = list(pool.map(_floor_task, tasks))
-        wall = time.perf_counter() - started
+    wall, results = _compile_all(tasks, workers)
+    if book_floor:  # apart, in fresh workers after the floor: neither run warms the other's cache
+        books = [f"book:{p}:{i}" for p in docs if p.name.startswith("transcripts.")
+                 for i in range(len(json.loads(p.read_text(encoding="utf-8"))["docs"]))]
+        _wall, more = _compile_all([books[i:i + 8] for i in range(0, len(books), 8)], workers)
+        results += [(0.0, items) for _c, items in more]
     per: dict[str, tuple[int, float]] = {}
     for _cpu_s, items in results:
         for template, seconds in items:
             n, total = per.get(template, (0, 0.0))
             per[template] = (n + 1, total + seconds)
     return Floor(wall, sum(c for c, _ in results), per)
+
+
+def _compile_all(tasks: list[list[str]], workers: int) -> tuple[float, list[tuple[float, list[tuple[str, float]]]]]:
+    """Run ``_floor_task`` over the tasks in ``workers`` fresh processes (warmed up first): wall s, results."""
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max(1, workers), mp_context=ctx, initializer=_floor_init) as pool:
+        list(pool.map(time.sleep, [0.3] * max(1, workers)))  # every worker started and warm
+        started = time.perf_counter()
+        results = list(pool.map(_floor_task, tasks))
+        return time.perf_counter() - started, results
 
 
 class TreeRss:
@@ -197,7 +226,8 @@ PEAKS: list[float] = []
 
 
 def one_run(source: Path, work: Path, workers: int | None, per_task: int, cache_mb: float,
-            keep_dump: Path | None = None, cache_growth: float = 0.0) -> tuple[BatchReport, Floor]:
+            keep_dump: Path | None = None, cache_growth: float = 0.0,
+            book_floor: bool = False) -> tuple[BatchReport, Floor]:
     """Print everything once on a fresh copy of the database, then compile the same documents bare."""
     work = Path(tempfile.mkdtemp(dir=work))  # a fresh folder: no WAL file of an earlier run beside the copy
     db = work / "demo.sqlite"
@@ -232,7 +262,7 @@ def one_run(source: Path, work: Path, workers: int | None, per_task: int, cache_
     if keep_dump is not None:  # the documents of the last run, for bench_floor.py
         shutil.rmtree(keep_dump, ignore_errors=True)
         shutil.copytree(dump, keep_dump)
-    return report, floor(dump, report.workers)
+    return report, floor(dump, report.workers, book_floor)
 
 
 def _fmt(values: list[float], digits: int = 2) -> str:
@@ -262,7 +292,11 @@ def report(measured: list[tuple[BatchReport, Floor]]) -> None:
     print(f"ratio wall pipeline / Typst wall      {_fmt([r.wall / f.wall for r, f in measured])}")
     for template in sorted(floors[-1].per_template):
         n, total = floors[-1].per_template[template]
-        print(f"  floor {template:<12} {n:4d} documents, {total:7.2f} CPU s, {1000 * total / n:7.1f} ms each")
+        print(f"  floor {template:<12} {n:4d} documents, {total:7.2f} CPU s, {1000 * total / n:7.1f} ms each"
+              + ("  (not in the floor: the batches' books compiled one by one)" if template.startswith("book:") else ""))
+    if floors[-1].book_cpu:
+        alone = floors[-1].render_cpu - floors[-1].per_template.get("transcripts", (0, 0.0))[1] + floors[-1].book_cpu
+        print(f"floor CPU s if every book were compiled alone  {alone:.2f}  (--book-floor)")
     print(f"pages per second (wall) {last.pages / statistics.median(walls):6.1f}; "
           f"per CPU second {last.pages / statistics.median(cpus):6.1f}")
     parent = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -293,6 +327,8 @@ def main() -> None:
                         help="flush Typst's cache after a big book above this resident size (MB)")
     parser.add_argument("--cache-growth", type=float, default=BatchConfig.cache_growth_mb,
                         help="... and only when the worker grew this much since its last flush (MB)")
+    parser.add_argument("--book-floor", action="store_true",
+                        help="also compile each book of the transcript batches alone (the per-book floor)")
     parser.add_argument("--keep-dump", type=Path, default=None,
                         help="copy the documents the run compiled into this folder (for bench_floor.py)")
     args = parser.parse_args()
@@ -307,7 +343,8 @@ def main() -> None:
         else:
             source = work / "source.sqlite"
             print(f"demo data ({args.students} students) built in {build(source, args.students, args.seed):.1f} s")
-        runs = [one_run(source, work, args.workers, args.per_task, args.cache_mb, args.keep_dump, args.cache_growth) for _ in range(args.runs)]
+        runs = [one_run(source, work, args.workers, args.per_task, args.cache_mb, args.keep_dump, args.cache_growth,
+                        args.book_floor) for _ in range(args.runs)]
     report(runs)
 
 

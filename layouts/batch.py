@@ -22,7 +22,9 @@ every book. Jobs travel in tasks (a mark book or a register alone, transcripts b
    the books print (``trail.stored_digests``, one bulk read for the task), of the tables its kind of
    book prints (``trail.PRINTED_TABLES``: a register reads the year's results only, a transcript no
    mark, absence or conduct row; a test deletes every other table's rows and finds the book unchanged);
-2. produce, outside any transaction: sign the QR codes, render, manifest, attach;
+2. produce, outside any transaction: sign the QR codes, render, manifest, attach; the task's transcript
+   books in ONE Typst compile, split into one PDF per book (``publish.produce_many``; layouts/README.md,
+   D-BATCH-1), the Typst cache flushed once for them;
 2b. the trail: a run of several tasks checks every value of all its books against the audit trail
    ONCE, in the parent (``write_verdict``: one replay, one bulk read, while the workers read and
    render their first books) and leaves a signed verdict — the digests of each enrolment's verified
@@ -46,7 +48,7 @@ other jobs go on; a worker that dies fails the jobs of its unfinished tasks only
 single-book ``sodientu print`` commands). With ``BatchConfig.journal`` each task journals its editions
 before committing them (``layouts.printrun``: resumable runs); a pool worker commits nothing once the
 process that started it is gone, and exits. ``BatchConfig.dump_dir`` (benchmarks) keeps every compiled
-document. The per-step ``timings`` are CPU seconds (all threads of the worker).
+document (a batch of transcripts as one ``transcripts.<id>.json``). The per-step ``timings`` are CPU seconds (all threads of the worker).
 """
 
 from __future__ import annotations
@@ -657,11 +659,18 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...],
             doc.timings["check"] = share
         session.rollback()  # nothing to keep: end the read transaction
 
-    # 2. produce (no database)
+    # 2. produce (no database): the books of a batch template in one compile each group (``_produce_group``)
     ready: list[_Doc] = []
-    for doc in docs:
-        if doc.job in errors:
+    for group in _produce_groups([doc for doc in docs if doc.job not in errors]):
+        if len(group) > 1:
+            for doc, failure in _produce_group(state.private_key, state.pdf_signer, group, issued,
+                                               config.cache_limit_mb, config.dump_dir, config.cache_growth_mb):
+                if failure is None:
+                    ready.append(doc)
+                else:
+                    _add_error(errors, doc.job, failure)
             continue
+        doc = group[0]
         try:
             _produce(state.private_key, state.pdf_signer, doc, issued, config.cache_limit_mb, config.dump_dir,
                      config.cache_growth_mb)
@@ -1067,6 +1076,76 @@ def _write(config: BatchConfig, doc: _Doc) -> PrintedFile:
     tmp.replace(target)
     doc.timings["write"] = time.process_time() - t0
     return _printed(doc)
+
+
+#: Pages of one batch compile at most (a task of 8 grade-9 students: 8 years and 8 volumes, ~100 pages, took
+#: ~85 MB more per worker at its peak than groups of this size, for little more saved: bench/README.md).
+BATCH_PAGES = 40
+
+
+def _produce_groups(docs: list[_Doc], max_pages: int = BATCH_PAGES) -> list[list[_Doc]]:
+    """The task's documents in produce groups: the books of a template with a batch entry
+    (``render.BATCH_TEMPLATES``: transcripts) together, in order, up to ``max_pages`` pages a group;
+    every other book alone."""
+    from layouts.render import BATCH_TEMPLATES
+
+    groups: dict[str, list[_Doc]] = {}
+    out: list[list[_Doc]] = []
+    for doc in docs:
+        if doc.template in BATCH_TEMPLATES:
+            group = groups.get(doc.template)
+            if group is None or (group and sum(len(d.document.pages) for d in group) + len(doc.document.pages)
+                                 > max_pages):
+                group = groups[doc.template] = []
+                out.append(group)
+            group.append(doc)
+        else:
+            out.append([doc])
+    return out
+
+
+def _produce_group(private_key: Any, pdf_signer: Any, group: list[_Doc], issued: dt.date, cache_limit_mb: float,
+                   dump_dir: str | None = None, cache_growth_mb: float = 0.0) -> list[tuple[_Doc, Exception | None]]:
+    """Produce books of one template in ONE compile (``publish.produce_many``; layouts/README.md, D-BATCH-1),
+    then flush the Typst cache once for the group; per book, the error that stopped it (or None)."""
+    from layouts.publish import ProduceRequest, produce_many, transcript_facts
+    from layouts.render import trim_cache
+
+    requests = [ProduceRequest(doc.document, doc.edition_kind, copy=bool(doc.job.option("copy", False)),
+                               facts=transcript_facts(doc.document, doc.date_of_birth)
+                               if doc.date_of_birth is not None else None) for doc in group]
+    dump = None
+    if dump_dir is not None:
+        def dump(text: str) -> None:
+            _dump_batch(dump_dir, group[0].template, text)
+    results = produce_many(requests, template=group[0].template, private_key=private_key, issued_on=issued,
+                           pdf_signer=pdf_signer, dump=dump)
+    out: list[tuple[_Doc, Exception | None]] = []
+    for doc, produced in zip(group, results, strict=True):
+        if isinstance(produced, Exception):
+            out.append((doc, produced))
+            continue
+        doc.produced = produced
+        t = produced.timings
+        doc.timings.update(sign_qr=t.sign_qr, render=t.render, text_and_manifest=t.text_and_manifest,
+                           attach=t.attach, pdf_signature=t.pdf_signature)
+        out.append((doc, None))
+    if trim_cache(cache_limit_mb, cache_growth_mb):
+        global _TRIMS
+        _TRIMS += 1
+    return out
+
+
+def _dump_batch(dump_dir: str, template: str, text: str) -> None:
+    """Write a batch's compiled input as ``<batch entry>.<id>.json`` (bench_print.py compiles it again; with
+    ``--book-floor`` also each of its books alone)."""
+    import uuid
+
+    from layouts.render import BATCH_TEMPLATES
+
+    folder = Path(dump_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{BATCH_TEMPLATES[template]}.{uuid.uuid4()}.json").write_text(text, encoding="utf-8")
 
 
 def _printed(doc: _Doc) -> PrintedFile:

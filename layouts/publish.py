@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -71,6 +72,8 @@ from signing.qr import DEFAULT_MODULE_MM, qr_svg
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
 
 PDF_STANDARD = "a-3b"
 CREATOR_TOOL = "sodientu"
@@ -267,18 +270,125 @@ def produce(
     title: str | None = None,
 ) -> Produced:
     """Sign every page's QR, render PDF/A-3b, write the signed manifest, attach, PDF-sign (no database)."""
+    t0 = time.process_time()
+    signed = _sign_pages(document, kind=kind, private_key=private_key, issued=issued_on, copy=copy, facts=facts,
+                         url_base=url_base)
+    t1 = time.process_time()
+    # one PDF parse gives the page count (overflow check of render_document) and the page texts
+    pdf, texts = render_document_texts(template, signed.document, pdf_standard=PDF_STANDARD)
+    t2 = time.process_time()
+    return _finish(document, signed, pdf, texts, kind=kind, private_key=private_key, copy=copy, pdf_signer=pdf_signer,
+                   signature_reason=signature_reason, signature_location=signature_location, title=title,
+                   sign_qr=t1 - t0, render=t2 - t1)
+
+
+@dataclass(frozen=True)
+class ProduceRequest:
+    """One book of ``produce_many``: the arguments of ``produce`` that differ from book to book."""
+
+    document: BookDocument
+    kind: EditionKind
+    facts: FactsFor | None = None
+    copy: bool = False
+    title: str | None = None
+
+
+def produce_many(
+    requests: list[ProduceRequest],
+    *,
+    template: str,
+    private_key: Ed25519PrivateKey,
+    issued_on: dt.date,
+    url_base: str | None = None,
+    pdf_signer: PdfSigner | None = None,
+    signature_reason: str = "Xác nhận bản in của nhà trường",
+    signature_location: str = "",
+    dump: Callable[[str], None] | None = None,
+) -> list[Produced | Exception]:
+    """``produce`` for many books of one template, rendered in ONE Typst compile (``render.render_batch``) and
+    split into one PDF per book; per book its ``Produced`` or the error that stopped it (layouts/README.md,
+    D-BATCH-1). What is signed — QR payloads, page digests, manifest, attached document — is what ``produce``
+    signs for the book alone; only the PDF bytes differ (object numbers, the batch's font subsets).
+
+    A book whose codes cannot be signed fails alone; a batch that does not compile or whose page count is
+    not the sum of the books' is produced book by book (each failing with its own error, the overflow named).
+    ``dump`` (benchmarks) gets the batch's compiled input.
+    """
+    from layouts.render import BATCH_TEMPLATES, render_batch
+
+    out: list[Produced | Exception | None] = [None] * len(requests)
+    signed: list[tuple[int, _Signed, float]] = []
+    for i, req in enumerate(requests):
+        t0 = time.process_time()
+        try:
+            if template not in BATCH_TEMPLATES:
+                raise RenderError("Không in được sổ.", f"template {template!r} has no batch entry")
+            signed.append((i, _sign_pages(req.document, kind=req.kind, private_key=private_key, issued=issued_on,
+                                          copy=req.copy, facts=req.facts, url_base=url_base),
+                           time.process_time() - t0))
+        except Exception as exc:  # noqa: BLE001 - that book only
+            out[i] = exc
+    rendered = None
+    if len(signed) > 1:
+        t1 = time.process_time()
+        try:
+            rendered = render_batch(template, [s.document for _i, s, _t in signed], pdf_standard=PDF_STANDARD)
+        except Exception:
+            log.info("batch render of %d %s books failed; rendering them one by one", len(signed), template,
+                     exc_info=True)
+        if rendered is not None and dump is not None:
+            dump(rendered.source)
+        pages = sum(len(s.document.pages) for _i, s, _t in signed)
+        per_page = (time.process_time() - t1) / max(1, pages)
+    for k, (i, sig, sign_qr) in enumerate(signed):
+        req = requests[i]
+        try:
+            if rendered is None:
+                t1 = time.process_time()
+                pdf, texts = render_document_texts(template, sig.document, pdf_standard=PDF_STANDARD)
+                render_s = time.process_time() - t1
+                if dump is not None:  # what was compiled: this book alone
+                    from layouts.render import batch_json, document_json
+
+                    dump(batch_json([document_json(sig.document.to_dict())]))
+            else:
+                pdf, texts = rendered.pdfs[k], list(rendered.texts[k])
+                render_s = per_page * len(sig.document.pages)
+            out[i] = _finish(req.document, sig, pdf, texts, kind=req.kind, private_key=private_key, copy=req.copy,
+                             pdf_signer=pdf_signer, signature_reason=signature_reason,
+                             signature_location=signature_location, title=req.title, sign_qr=sign_qr,
+                             render=render_s)
+        except Exception as exc:  # noqa: BLE001
+            out[i] = exc
+    return [o if o is not None else RenderError("Không in được sổ.", "not produced") for o in out]
+
+
+@dataclass(frozen=True)
+class _Signed:
+    """A document whose pages carry their signed QR codes (``_sign_pages``)."""
+
+    document: BookDocument  # with the codes
+    edition_id: uuid.UUID
+    issued: dt.date
+    total: int
+    key_id: str
+    payloads: tuple[str, ...]
+    versions: tuple[int, ...]
+    sizes: tuple[int, ...]
+    digests: tuple[bytes, ...]
+
+
+def _sign_pages(document: BookDocument, *, kind: EditionKind, private_key: Ed25519PrivateKey, issued: dt.date,
+                copy: bool, facts: FactsFor | None, url_base: str | None) -> _Signed:
+    """A new edition id, and every page's digest, signed QR payload and code (filled in the document)."""
     if not document.pages:
         raise RenderError("Sổ không có trang nào để in.", "document without pages")
     if document.book.draft:
         raise RenderError("Bản nháp không được in thành bản chính thức.", "a draft document cannot be published")
     doc_type = DOC_TYPE_OF[kind]
-    kid = key_id(private_key)
     url_base = url_base or configured_url_base()  # SODIENTU_VERIFY_URL: a phone camera opens the page
-    issued = issued_on
     total = document.book.total_pages or max(p.no for p in document.pages)
     edition_id = uuid.uuid4()
-
-    t0 = time.process_time()
     codes: dict[int, tuple[str | None, str | None, float | None]] = {}
     payloads: list[str] = []
     versions: list[int] = []
@@ -302,36 +412,41 @@ def produce(
         versions.append(svg.version)
         sizes.append(110 + (0 if page_facts is None else _facts_len(text)))
         digests.append(digest)
-    signed_doc = document.with_codes(codes)
-    t1 = time.process_time()
+    return _Signed(document.with_codes(codes), edition_id, issued, total, key_id(private_key), tuple(payloads),
+                   tuple(versions), tuple(sizes), tuple(digests))
 
-    # one PDF parse gives the page count (overflow check of render_document) and the page texts
-    pdf, texts = render_document_texts(template, signed_doc, pdf_standard=PDF_STANDARD)
+
+def _finish(document: BookDocument, signed: _Signed, pdf: bytes, texts: list[str], *, kind: EditionKind,
+            private_key: Ed25519PrivateKey, copy: bool, pdf_signer: PdfSigner | None, signature_reason: str,
+            signature_location: str, title: str | None, sign_qr: float, render: float) -> Produced:
+    """The rendered book's manifest, attachments, identification and PDF signature: its ``Produced``."""
     t2 = time.process_time()
-
+    signed_doc = signed.document
     attached = document_attachment(signed_doc)
     doc_sha = hashlib.sha256(attached).hexdigest()
     manifest_pages = []
-    for i, (page, text, payload, digest) in enumerate(zip(document.pages, texts, payloads, digests, strict=True), 1):
+    for i, (page, text, payload, digest) in enumerate(
+            zip(document.pages, texts, signed.payloads, signed.digests, strict=True), 1):
         tokens = text_tokens(text)
         manifest_pages.append(ManifestPage(i, page.no, digest.hex(), payload, text_digest(tokens),
                                            printed_counts(page.data, tokens)))
-    manifest = Manifest(str(edition_id), kid, doc_sha, tuple(manifest_pages))
+    manifest = Manifest(str(signed.edition_id), signed.key_id, doc_sha, tuple(manifest_pages))
     manifest_bytes = sign_manifest(manifest, private_key)
     t3 = time.process_time()
 
     title = title or default_title(document, kind, copy)
     pdf = attach_and_identify(pdf, attached, manifest_bytes, title=title, school=document.book.school,
-                              edition_id=edition_id, issued=issued)
+                              edition_id=signed.edition_id, issued=signed.issued)
     t4 = time.process_time()
 
     if pdf_signer is not None:
         pdf = sign_pdf(pdf, pdf_signer, reason=signature_reason, location=signature_location)
     t5 = time.process_time()
-    pages = tuple(edition_service.PrintedPage(p.no, p.kind, d) for p, d in zip(document.pages, digests, strict=True))
-    return Produced(pdf, edition_id, kind, title, issued, total, pages, kid, doc_sha, pdf_signer is not None,
-                    document.book.part, copy, manifest, attached, tuple(versions), tuple(sizes),
-                    Timings(t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, 0.0), signed_doc)
+    pages = tuple(edition_service.PrintedPage(p.no, p.kind, d)
+                  for p, d in zip(document.pages, signed.digests, strict=True))
+    return Produced(pdf, signed.edition_id, kind, title, signed.issued, signed.total, pages, signed.key_id, doc_sha,
+                    pdf_signer is not None, document.book.part, copy, manifest, attached, signed.versions,
+                    signed.sizes, Timings(sign_qr, render, t3 - t2, t4 - t3, t5 - t4, 0.0), signed_doc)
 
 
 def record_publication(session: Session, actor: Actor, produced: Produced, *, scope: Scope) -> Published:
@@ -537,6 +652,7 @@ def transcript_facts(document: BookDocument, date_of_birth: dt.date) -> FactsFor
 __all__ = [
     "DOC_TYPE_OF",
     "PDF_STANDARD",
+    "ProduceRequest",
     "Produced",
     "Published",
     "Scope",
@@ -549,6 +665,7 @@ __all__ = [
     "edition_kind",
     "issue_listeners",
     "produce",
+    "produce_many",
     "publish",
     "record_publication",
     "record_publications",

@@ -17,12 +17,14 @@ previews and the verifier.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
 import time
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -198,6 +200,109 @@ def render_document_texts(
     texts = extract_page_texts(pdf)
     _check_pages(template, len(doc["pages"]), len(texts))
     return pdf, texts
+
+
+#: Templates that can print many books in one compile, and the entry that does (``sys.inputs.doc`` is
+#: ``{"docs": [...]}``; layouts/README.md, D-BATCH-1).
+BATCH_TEMPLATES = {"transcript": "transcripts"}
+
+
+@dataclass(frozen=True)
+class BatchRender:
+    """One compile of many books, split: each book's PDF and the text of each of its pages."""
+
+    pdfs: tuple[bytes, ...]
+    texts: tuple[tuple[str, ...], ...]
+    source: str  # the compiled input (``batch_json``; benchmarks dump it)
+
+
+def render_batch(template: str, documents: Sequence[Any], *,
+                 pdf_standard: str | Sequence[str] | None = None) -> BatchRender:
+    """Render many book documents of one template in ONE Typst compile and split the PDF into one PDF per book.
+
+    Each book's PDF holds its own pages only (``split_pdf``); the page texts are read from the compiled PDF
+    once. A total page count other than the sum of the documents' pages is re-rendered book by book, so the
+    overflowing book is the one named (``LayoutOverflowError``); Typst's fixed cost per compile (cache walk,
+    font subsetting, PDF writing) is paid once per batch instead of once per book.
+    """
+    docs = [d.to_dict() if hasattr(d, "to_dict") else d for d in documents]
+    counts = [len(d["pages"]) for d in docs]
+    texts_json = [document_json(d) for d in docs]
+    source = batch_json(texts_json)
+    pdf = render_pdf(BATCH_TEMPLATES[template], source, pdf_standard=pdf_standard)
+    texts = extract_page_texts(pdf)
+    if len(texts) != sum(counts):
+        for d in docs:  # name the book that overflows
+            render_document(template, d, pdf_standard=pdf_standard)
+        _check_pages(BATCH_TEMPLATES[template], sum(counts), len(texts))
+    idents = [hashlib.md5(t.encode("utf-8"), usedforsecurity=False).digest() for t in texts_json]
+    pdfs = split_pdf(pdf, counts, idents)
+    out, start = [], 0
+    for n in counts:
+        out.append(tuple(texts[start:start + n]))
+        start += n
+    return BatchRender(tuple(pdfs), tuple(out), source)
+
+
+def batch_json(document_texts: Sequence[str]) -> str:
+    """The input of a batch entry (``transcripts.typ``): ``{"docs": [...]}`` from the documents' JSON texts."""
+    return '{"docs":[' + ",".join(document_texts) + "]}"
+
+
+#: Catalog entries of a Typst PDF that a split PDF keeps (the rest is ``/Pages`` and ``/Type``): a catalog
+#: with anything else (outline, names, structure tree, forms…) could point at another book and is refused.
+_SPLIT_CATALOG_KEYS = ("/Lang", "/ViewerPreferences", "/OutputIntents", "/Metadata")
+_SPLIT_INFO_KEYS = ("/Creator", "/Producer", "/CreationDate", "/ModDate")
+
+
+def split_pdf(pdf: bytes, counts: Sequence[int], idents: Sequence[bytes]) -> list[bytes]:
+    """Split a compiled batch into one PDF per book: ``counts[i]`` pages each, in order.
+
+    A book's PDF is a new file holding its pages (with what they use: contents, fonts, colour spaces,
+    images) and the batch's catalog entries of PDF/A (``/OutputIntents``, ``/Metadata``, ``/Lang``,
+    ``/ViewerPreferences``), nothing else; its identifier (trailer ``/ID``, XMP ``xmpMM:DocumentID``,
+    ``InstanceID`` and history) is ``idents[i]`` (16 bytes, the batch's replaced) and its XMP page count its
+    own. The document title is not set here: ``layouts.publish.attach_and_identify`` sets it (XMP and Info).
+    Font subsets are the batch's (glyph shapes of every book of the batch, not their texts).
+    """
+    import base64
+    import io
+    import re
+
+    import pikepdf
+
+    out: list[bytes] = []
+    with pikepdf.open(io.BytesIO(pdf)) as src:
+        if len(src.pages) != sum(counts):
+            raise RenderError("Không in được sổ: số trang không khớp.",
+                              f"split: {len(src.pages)} pages in the PDF, {sum(counts)} in the documents")
+        extra = set(src.Root.keys()) - {"/Type", "/Pages", *_SPLIT_CATALOG_KEYS}
+        if extra:
+            raise RenderError("Không in được sổ: lỗi trong mẫu in. Vui lòng báo cho quản trị hệ thống.",
+                              f"split: the batch's catalog has {sorted(extra)}, which may point into other books")
+        batch_id = str(src.trailer.ID[0])  # Typst: 16 bytes in base64, also in the XMP identifiers
+        xmp = src.Root.Metadata.read_bytes().decode("utf-8")
+        start = 0
+        for n, ident in zip(counts, idents, strict=True):
+            book_id = base64.b64encode(ident).decode("ascii")
+            book_xmp = re.sub(r"<xmpTPg:NPages>\d+</xmpTPg:NPages>", f"<xmpTPg:NPages>{n}</xmpTPg:NPages>",
+                              xmp.replace(batch_id, book_id))
+            dst = pikepdf.Pdf.new()
+            dst.pages.extend(src.pages[start:start + n])
+            start += n
+            for key in _SPLIT_CATALOG_KEYS[:-1]:
+                if key in src.Root:
+                    dst.Root[key] = dst.copy_foreign(src.make_indirect(src.Root[key]))
+            meta = pikepdf.Stream(dst, book_xmp.encode("utf-8"))
+            meta.Type, meta.Subtype = pikepdf.Name.Metadata, pikepdf.Name.XML
+            dst.Root.Metadata = dst.make_indirect(meta)
+            info = pikepdf.Dictionary({k: src.docinfo[k] for k in _SPLIT_INFO_KEYS if k in src.docinfo})
+            dst.trailer.Info = dst.make_indirect(info)
+            dst.trailer.ID = pikepdf.Array([pikepdf.String(book_id), pikepdf.String(book_id)])
+            buf = io.BytesIO()
+            dst.save(buf, min_version=src.pdf_version, deterministic_id=True, fix_metadata_version=False)
+            out.append(buf.getvalue())
+    return out
 
 
 def _check_pages(template: str, expected: int, got: int) -> None:
