@@ -619,7 +619,9 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...],
         _repeatable_read(session)  # the values compared with the verdict are those the books read
         t0 = time.process_time()
         students = _prefetch_students(session, state.actor, jobs)
-        prefetch_share = (time.process_time() - t0) / max(1, len(students))
+        measured = query_seconds()
+        prefetched = _prefetch_measurements(jobs, students)  # the task's measuring pass, one compile
+        prefetch_share = (time.process_time() - t0 - (query_seconds() - measured)) / max(1, len(students))
         loaded: dict[Job, list[_Doc]] = {}
         for job in jobs:
             t0 = time.process_time() - (prefetch_share if job.kind == TRANSCRIPT else 0.0)
@@ -632,6 +634,7 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...],
                 continue
             measure = query_seconds() - measured  # Typst's measuring passes (page plans), inside the load
             share = (time.process_time() - t0 - measure) / max(1, len(job_docs))
+            measure += prefetched.get(job, 0.0)
             for doc in job_docs:
                 doc.timings["load"] = share
                 doc.timings["measure"] = measure / len(job_docs)
@@ -737,6 +740,45 @@ def _prefetch_students(session: Session, actor: Any, jobs: Sequence[Job]) -> dic
         return {}
     return {code: (inp, owners[code].student_id, owners[code].school_id)
             for code, inp in inputs.items() if code in owners}
+
+
+def _prefetch_measurements(jobs: Sequence[Job], students: dict[str, tuple[Any, int | None, int]]) -> dict[Job, float]:
+    """Measure the flows of every transcript the task builds in one measuring compile, before the builds
+    (which then find them remembered: ``layouts.transcript.prefetch_measurements``); the CPU seconds of
+    that compile shared out to the jobs by the flows each had measured. Never needed: a flow missed
+    here (the prefetch failed, a job's options are wrong) is measured by its build, as without it."""
+    from layouts.render import query_seconds
+    from layouts.transcript import prefetch_measurements, transcript_flows
+
+    owners: list[Job] = []
+    flows = []
+    for job in jobs:
+        prefetched = students.get(str(job.ids[0])) if job.kind == TRANSCRIPT and job.ids else None
+        if prefetched is None:
+            continue
+        inp, year = prefetched[0], job.option("year")
+        duplex, copy = bool(job.option("duplex", False)), bool(job.option("copy", False))
+        try:  # the flows of the builds of _transcript_docs
+            found = [*(transcript_flows(inp, year=year, duplex=duplex, copy=copy) if year else []),
+                     *(transcript_flows(inp, volume=True, duplex=duplex, copy=copy) if job.option("volume") else [])]
+        except Exception:  # its build reports it
+            log.debug("no flows to prefetch for %s", job.title, exc_info=True)
+            continue
+        owners += [job] * len(found)
+        flows += found
+    if not flows:
+        return {}
+    started = query_seconds()
+    try:
+        measured = prefetch_measurements(flows)
+    except Exception:  # each build measures its own flows (and reports what fails)
+        log.debug("prefetching the task's measurements failed", exc_info=True)
+        return {}
+    cpu = query_seconds() - started
+    shares: dict[Job, float] = {}
+    for job, new in zip(owners, measured, strict=True):
+        shares[job] = shares.get(job, 0.0) + (cpu / max(1, sum(measured)) if new else 0.0)
+    return shares
 
 
 def _load(session: Session, actor: Any, job: Job, issued: dt.date,

@@ -25,7 +25,8 @@ reports its header's height with its rows (added to the page's fixed part), and 
 API (small on purpose): :class:`Flow`, :func:`paginate` (→ row ranges per flow), :func:`measure`
 (→ :class:`Measured` per flow, for a builder that also needs the height left), :func:`pack` (the
 packing rule alone, pure), :data:`SLACK_PT`. A flow measured once is remembered by the process
-(:func:`measure`: identical flows of later books are not measured again).
+(:func:`measure`: identical flows of later books are not measured again); :func:`prefetch` measures
+the flows of several books to come in one compile (a batch task's transcripts).
 """
 
 from __future__ import annotations
@@ -85,10 +86,26 @@ def pack(m: Measured, slack: float = SLACK_PT, reserve: float = 0.0) -> list[ran
 
 def measure(template: str, book: Mapping[str, Any], flows: Sequence[Flow]) -> list[Measured]:
     """What Typst measures of each flow (see the module docstring), from one measuring compile of the
-    flows this process has not measured yet (:func:`_measured_flows`)."""
-    if not flows:
-        return []
+    flows this process has not measured yet (see "what this process has measured" below)."""
     keys = [_flow_key(template, book, f) for f in flows]
+    known = _measure_missing(template, book, flows, keys)[0]
+    return [known[key] for key in keys]
+
+
+def prefetch(template: str, book: Mapping[str, Any], flows: Sequence[Flow]) -> list[bool]:
+    """Measure in one compile the flows this process has not measured yet, for the :func:`measure`
+    calls to come (several books' flows: one compile instead of one a book; what a flow measures
+    does not depend on the others). Whether each flow was measured by this call (False: it was
+    remembered, or it is the same as an earlier flow of the list)."""
+    keys = [_flow_key(template, book, f) for f in flows]
+    missing = _measure_missing(template, book, flows, keys)[1]
+    first = {key: i for i, key in reversed(list(enumerate(keys)))}
+    return [key in missing and first[key] == i for i, key in enumerate(keys)]
+
+
+def _measure_missing(template: str, book: Mapping[str, Any], flows: Sequence[Flow],
+                     keys: Sequence[str]) -> tuple[dict[str, Measured], set[str]]:
+    """Every flow's measurement by key (remembered, or measured now in one compile) and the keys measured now."""
     known: dict[str, Measured] = {}
     missing: dict[str, Flow] = {}
     with _measured_lock:
@@ -103,7 +120,7 @@ def measure(template: str, book: Mapping[str, Any], flows: Sequence[Flow]) -> li
         for key, m in zip(missing, _measure_compile(template, book, list(missing.values())), strict=True):
             known[key] = m
             _remember(key, m)
-    return [known[key] for key in keys]
+    return known, set(missing)
 
 
 def _measure_compile(template: str, book: Mapping[str, Any], flows: Sequence[Flow]) -> list[Measured]:
@@ -197,4 +214,5 @@ def _reserve(flow: Flow, m: Measured) -> float:
     return flow.reserve_rows * min(m.rows, default=0.0)
 
 
-__all__ = ["MEASURED_FLOWS", "SLACK_PT", "Flow", "Measured", "forget_measurements", "measure", "pack", "paginate"]
+__all__ = ["MEASURED_FLOWS", "SLACK_PT", "Flow", "Measured", "forget_measurements", "measure", "pack", "paginate",
+           "prefetch"]

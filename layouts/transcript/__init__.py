@@ -1,7 +1,8 @@
 """Học bạ THCS (the student transcript), one package: ``inputs`` (``records.books.transcript``
 dataclasses), ``vocabulary`` (its printed words, per regulation from ``records.rules``), ``pages`` (cover,
 identity page, a year's subject table and results page), ``plan`` (measured page plan, ``build_transcript``,
-``render_transcript``, ``print_transcript``, ``publish_transcript``). Every name importable from
+``render_transcript``, ``print_transcript``, ``publish_transcript``; ``transcript_flows`` and
+``prefetch_measurements``: several builds' measurements in one compile). Every name importable from
 ``layouts.transcript`` before the split still is.
 """
 
@@ -56,9 +57,11 @@ from layouts.transcript.plan import (
     PT_PER_MM,
     TEMPLATE,
     build_transcript,
+    prefetch_measurements,
     print_transcript,
     publish_transcript,
     render_transcript,
+    transcript_flows,
     with_corrections,
 )
 from layouts.transcript.vocabulary import (
@@ -85,7 +88,9 @@ __all__ = [
     "TranscriptInput",
     "YearRecord",
     "build_transcript",
+    "prefetch_measurements",
     "print_transcript",
     "publish_transcript",
     "render_transcript",
+    "transcript_flows",
 ]

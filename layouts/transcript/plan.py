@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from layouts.documents import BookDocument, BookMeta, Page, Side
 from layouts.errors import RenderError
-from layouts.paginate import SLACK_PT, Flow, measure, pack
+from layouts.paginate import SLACK_PT, Flow, measure, pack, prefetch
 from layouts.transcript.inputs import (
     CorrectionLookup,
     CorrectionNote,
@@ -114,10 +114,7 @@ def _measure(parts: Sequence[tuple[str, dict[str, Any]]], shape: Sequence[bool] 
     height of each part's repeated header and of each of its units), packed into pages; the
     cover is one page. A part flagged in ``shape`` is measured as its shape
     (:func:`layouts.transcript.shape.shaped`: the same heights, shared by many students' parts)."""
-    shape = list(shape) or [False] * len(parts)
-    flows = [Flow(kind, _measured_data(kind, data, s))
-             for (kind, data), s in zip(parts, shape, strict=True) if kind != "transcript-cover"]
-    measured = iter(measure(TEMPLATE, _MEASURE_BOOK, flows))
+    measured = iter(measure(TEMPLATE, _MEASURE_BOOK, _flows(parts, shape)))
     out = []
     for kind, data in parts:
         if kind == "transcript-cover":
@@ -131,6 +128,13 @@ def _measure(parts: Sequence[tuple[str, dict[str, Any]]], shape: Sequence[bool] 
         spare = (m.room - m.fixed - sum(m.rows) - SLACK_PT) / PT_PER_MM if len(pages) == 1 else 0.0
         out.append(_Landed(tuple(tuple(r) for r in pages), max(0.0, spare)))
     return out
+
+
+def _flows(parts: Sequence[tuple[str, dict[str, Any]]], shape: Sequence[bool] = ()) -> list[Flow]:
+    """The flows :func:`_measure` measures of these parts (every part but the cover)."""
+    shape = list(shape) or [False] * len(parts)
+    return [Flow(kind, _measured_data(kind, data, s))
+            for (kind, data), s in zip(parts, shape, strict=True) if kind != "transcript-cover"]
 
 
 def _measured_data(kind: str, data: dict[str, Any], shape: bool) -> Mapping[str, Any]:
@@ -208,6 +212,41 @@ def _year_key(year: int | str | None) -> int | None:
         ) from None
 
 
+@dataclass(frozen=True)
+class _Laid:
+    """What a build lays out (:func:`_laid_out`): the sections, and their parts as measured."""
+
+    wanted: int | None  # the start year of a one-year print
+    wanted_name: str | None
+    keep_front: bool
+    bound: int | None  # :func:`_bound_start`
+    sections: list[_Section]
+    parts: list[tuple[str, dict[str, Any]]]
+    shape: list[bool]  # measured as its shape (a section not printed)
+
+
+def _laid_out(inp: TranscriptInput, *, year: int | str | None, volume: bool, duplex: bool, copy: bool,
+              copy_ref: str) -> _Laid:
+    wanted = None if volume else _year_key(year)
+    if wanted is not None and all(y.start_year != wanted for y in inp.years):
+        raise NotFoundError(
+            f"Học sinh {inp.identity.full_name} không có kết quả năm học {wanted}-{wanted + 1}.",
+            f"student {inp.student_code} has no year {wanted}",
+        )
+    sections = _sections(inp, copy, copy_ref)
+    wanted_name = None if wanted is None else f"{wanted}-{wanted + 1}"
+    first_year = inp.years[0].name if inp.years else None
+    keep_front = wanted is None or copy or (first_year is not None and first_year == wanted_name)
+    bound = _bound_start(inp, wanted, duplex)
+    if bound is not None:  # only the printed sections are laid out; the year follows last year's print
+        sections = [s for s in sections if s.name == wanted_name or (s.name == "front" and keep_front)]
+    # A section that is not printed only numbers the pages after it: its page count is all that is
+    # used, and its shape measures the same (layouts.transcript.shape).
+    printed = [wanted is None or s.name == wanted_name or (s.name == "front" and keep_front) for s in sections]
+    return _Laid(wanted, wanted_name, keep_front, bound, sections, [part for s in sections for part in s.parts],
+                 [not p for s, p in zip(sections, printed, strict=True) for _ in s.parts])
+
+
 #: Pages a grade still to come is planned to take (its subject page and results page; two-sided,
 #: a blank recto before and a blank verso after them, so the year fills two sheets).
 PLANNED_YEAR_PAGES = {False: 2, True: 4}
@@ -230,25 +269,10 @@ def build_transcript(
     (:func:`_measure`); a subject table or a results page that does not fit one page continues on
     the next, under the student block and the repeated column heads.
     """
-    wanted = None if volume else _year_key(year)
-    if wanted is not None and all(y.start_year != wanted for y in inp.years):
-        raise NotFoundError(
-            f"Học sinh {inp.identity.full_name} không có kết quả năm học {wanted}-{wanted + 1}.",
-            f"student {inp.student_code} has no year {wanted}",
-        )
-    sections = _sections(inp, copy, copy_ref)
-    wanted_name = None if wanted is None else f"{wanted}-{wanted + 1}"
-    first_year = inp.years[0].name if inp.years else None
-    keep_front = wanted is None or copy or (first_year is not None and first_year == wanted_name)
-    bound = _bound_start(inp, wanted, duplex)
-    if bound is not None:  # only the printed sections are laid out; the year follows last year's print
-        sections = [s for s in sections if s.name == wanted_name or (s.name == "front" and keep_front)]
-    # A section that is not printed only numbers the pages after it: its page count is all that is
-    # used, and its shape measures the same (layouts.transcript.shape).
-    printed = [wanted is None or s.name == wanted_name or (s.name == "front" and keep_front) for s in sections]
-    landed = iter(_measure([part for s in sections for part in s.parts],
-                           [not p for s, p in zip(sections, printed, strict=True) for _ in s.parts]))
-    planned = [(s.name, _section_pages(s, [next(landed) for _ in s.parts], duplex)) for s in sections]
+    laid = _laid_out(inp, year=year, volume=volume, duplex=duplex, copy=copy, copy_ref=copy_ref)
+    wanted, wanted_name, keep_front, bound = laid.wanted, laid.wanted_name, laid.keep_front, laid.bound
+    landed = iter(_measure(laid.parts, laid.shape))
+    planned = [(s.name, _section_pages(s, [next(landed) for _ in s.parts], duplex)) for s in laid.sections]
     numbers: list[list[int]] = []
     no = 0
     for name, pages in planned:
@@ -282,6 +306,31 @@ def build_transcript(
         total_pages=total,
     )
     return BookDocument(book=meta, pages=tuple(selected))
+
+
+def transcript_flows(
+    inp: TranscriptInput,
+    *,
+    year: int | str | None = None,
+    volume: bool = False,
+    duplex: bool = False,
+    copy: bool = False,
+    copy_ref: str = "",
+) -> list[Flow]:
+    """The flows :func:`build_transcript` with the same arguments measures, without building it (the
+    parts it lays out; the sections it does not print as their shapes, :mod:`layouts.transcript.shape`).
+    Raises as the build does (a year the student does not have)."""
+    laid = _laid_out(inp, year=year, volume=volume, duplex=duplex, copy=copy, copy_ref=copy_ref)
+    return _flows(laid.parts, laid.shape)
+
+
+def prefetch_measurements(flows: Sequence[Flow]) -> list[bool]:
+    """Measure, in ONE measuring compile, the transcript flows this process has not measured yet (the
+    flows of several builds: :func:`transcript_flows`), so that the builds find them remembered
+    (:func:`layouts.paginate.measure`). A flow's measurement does not depend on the other flows of the
+    measuring document, so the builds' documents are those built without it. Whether each flow was
+    measured by this call (False: remembered, or the same as an earlier flow of the list)."""
+    return prefetch(TEMPLATE, _MEASURE_BOOK, flows)
 
 
 def _bound_start(inp: TranscriptInput, wanted: int | None, duplex: bool) -> int | None:
