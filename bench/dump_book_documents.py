@@ -11,13 +11,14 @@ before the loaders moved to ``records/books`` (``layouts.markbook_source``, ``lo
 a refactor of the loaders can be shown to change no document. Run on a demo school
 (``sodientu demo --students 60 --classes-per-grade 1 --seed 7 --no-print``, 2026-12-01): 266
 documents, identical. A fresh copy of the database for each run (nothing is written, but SQLite may
-checkpoint).
+checkpoint). ``--adversarial`` adds the tests' hostile inputs (the 45-student class on A4 and A3 …)::
+
+    cd /work/main && PYTHONPATH=/work/main /work/main/.venv/bin/python <this script> URL /tmp/docs-old --adversarial
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -107,5 +108,46 @@ def main(url: str, out: Path) -> None:
     print(f"{'old' if old_markbook is not None else 'new'} code: {len(list(out.iterdir()))} files in {out}")
 
 
+def adversarial(out: Path) -> None:
+    """Write the documents of the tests' hostile inputs (``tests/layouts/adversarial*.py``; run from the
+    tree whose tests to use, with it on ``PYTHONPATH``): the 45-student class's mark book on A4 and A3
+    (term I and year, one- and two-sided), transcripts (every year, the volume; one- and two-sided; TT22
+    and TT26), registers (A3, A4)."""
+    from tests.layouts.adversarial import adversarial_markbook_input
+    from tests.layouts.adversarial_tr import adversarial_register, adversarial_transcript
+
+    out.mkdir(parents=True, exist_ok=True)
+    inp = adversarial_markbook_input(45, seed=11)
+    for paper in ("a4", "a3"):
+        for part in ("term1", "all"):
+            for duplex in (False, True):
+                (out / f"adv-mb45-{paper}-{part}-{int(duplex)}.json").write_text(
+                    build_markbook(inp, PrintOptions(paper=paper, part=part, duplex=duplex)).to_json())
+    for name, tr in (("tt22", adversarial_transcript(comment_repeat=2)),
+                     ("tt26", adversarial_transcript(seed=4, comment_repeat=3, regime="tt26", years=3)),
+                     ("short", adversarial_transcript(comment_repeat=0))):
+        for duplex in (False, True):
+            (out / f"adv-tr-{name}-volume-{int(duplex)}.json").write_text(
+                build_transcript(tr, volume=True, duplex=duplex).to_json())
+            for y in tr.years:
+                (out / f"adv-tr-{name}-{y.start_year}-{int(duplex)}.json").write_text(
+                    build_transcript(tr, year=y.start_year, duplex=duplex).to_json())
+    reg = adversarial_register()
+    for paper in ("a3", "a4"):
+        (out / f"adv-reg-{paper}.json").write_text(build_register(reg, paper=paper).to_json())
+    print(f"adversarial inputs: {len(list(out.glob('adv-*')))} files in {out}")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], Path(sys.argv[2]))
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("url", help="database URL (a copy: SQLite may checkpoint)")
+    ap.add_argument("out", type=Path, help="folder for the JSON documents")
+    ap.add_argument("--adversarial", action="store_true",
+                    help="also the tests' hostile inputs (45-student class A4 and A3, long transcripts, registers);"
+                         " put the tree whose tests to use on PYTHONPATH")
+    args = ap.parse_args()
+    main(args.url, args.out)
+    if args.adversarial:
+        adversarial(args.out)
