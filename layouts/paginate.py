@@ -5,8 +5,9 @@ attendance …) with ALL its rows, in the data its page kind renders. :func:`pag
 measuring document (``book.measure = true``; ``templates/paginate.typ``) in which every flow is
 drawn once: its page without rows (title, header, legend, signatures — everything that repeats on
 each page of the flow) and the height of each of its rows, read back with ``typst.query`` from
-``metadata`` elements labelled ``<measure>`` (the fixed part is laid out from the page's data with
-its ``rows``/``lists`` emptied — the same height to the bit, and the rows are laid out once). Python
+``metadata`` elements labelled ``<measure>`` (the page body is laid out once, its grid reporting the
+rows' heights and drawing its header only, and the fixed part is where that body ends: the same
+height to the bit as the page measured without its rows, or with them). Python
 then packs the rows into pages: a page takes rows while the page's fixed part plus its rows fit the
 content height (less :data:`SLACK_PT`). The
 builder makes one :class:`~layouts.documents.Page` per planned page (so page digests, QR codes and
@@ -144,6 +145,9 @@ def _measure_compile(template: str, book: Mapping[str, Any], flows: Sequence[Flo
         elif item.get("what") == "rows" and out:
             last = out[-1]
             out[-1] = Measured(last.fixed + float(item.get("fixed", 0.0)), last.room, tuple(float(h) for h in item["h"]))
+        elif item.get("what") == "end" and out:  # where the page body ends: its fixed part (paginate.typ)
+            last = out[-1]
+            out[-1] = Measured(last.fixed + float(item["y"]), last.room, last.rows)
     if len(out) != len(flows):
         raise RenderError("Không in được sổ: lỗi khi đo trang. Vui lòng báo cho quản trị hệ thống.",
                           f"measuring pass of {template!r}: {len(out)} flows reported, {len(flows)} sent")

@@ -51,16 +51,18 @@ def _markbook_flows(monkeypatch: pytest.MonkeyPatch, paper: str) -> Caught:
 
 
 @pytest.mark.parametrize("paper", ["a4", "a3"])
-def test_fixed_part_laid_out_without_its_rows_is_the_same_to_the_bit(monkeypatch: pytest.MonkeyPatch,
-                                                                     paper: str) -> None:
-    """paginate.typ measures a page's fixed part on the page without its rows (the rows are laid out
-    once, where they report their heights): the same heights as the page measured with its rows."""
+def test_fixed_part_read_where_the_body_ends_is_the_same_to_the_bit(monkeypatch: pytest.MonkeyPatch,
+                                                                    paper: str) -> None:
+    """paginate.typ reads a page's fixed part where its body ends, the body laid out once (its grid
+    reporting the rows): the same heights as the page measured without its rows (``rowless``, laid out
+    beside the body) and as the page measured with them."""
     template, book, flows = _markbook_flows(monkeypatch, paper)
     assert {f.kind for f in flows} >= {"roll", "attendance", "marks", "summary", "results"}
-    rowless = paginate._measure_compile(template, book, flows)
-    with_rows = paginate._measure_compile(template, {**book, "measure-fixed-with-rows": True}, flows)
-    assert rowless == with_rows  # exact floats, every fixed part, room and row
-    assert all(m.rows for m in rowless)
+    at_end = paginate._measure_compile(template, book, flows)
+    rowless = paginate._measure_compile(template, {**book, "measure-fixed": "rowless"}, flows)
+    with_rows = paginate._measure_compile(template, {**book, "measure-fixed": "with-rows"}, flows)
+    assert at_end == rowless == with_rows  # exact floats, every fixed part, room and row
+    assert all(m.rows for m in at_end) and min(m.fixed for m in at_end) > 20, min(m.fixed for m in at_end)
 
 
 def test_a_flow_measures_the_same_alone_as_among_others(monkeypatch: pytest.MonkeyPatch) -> None:
