@@ -153,7 +153,9 @@ class BatchConfig:
     workers: int | None = None  # default: one per available core; 0: in this process
     transcripts_per_task: int = 8
     p12_file: str | None = None  # PAdES-sign every PDF with this PKCS#12 (slower; optional)
-    cache_limit_mb: float = 350.0  # a worker above this after a book flushes Typst's cache and returns the memory
+    # a worker above this after a book (a batch of transcripts) flushes Typst's cache and returns the memory;
+    # 250 (was 350): the sampled peak of the school year 1,056 -> 929 MB, CPU +3 % (bench/README.md, "Memory, again")
+    cache_limit_mb: float = 250.0
     cache_growth_mb: float = 0.0  # > 0: ... only if it also grew this much since its last flush (render.trim_cache)
     # issue listeners of the parent (layouts.publish.add_issue_listener), installed in every worker
     issue_listeners: tuple[str, ...] = field(default_factory=lambda: _parent_issue_listeners())
