@@ -1042,7 +1042,6 @@ def _traced_together(session: Session, jobs: Sequence[Job], docs: dict[Job, list
 def _produce(private_key: Any, pdf_signer: Any, doc: _Doc, issued: dt.date, cache_limit_mb: float,
              dump_dir: str | None = None, cache_growth_mb: float = 0.0) -> None:
     from layouts.publish import produce, transcript_facts
-    from layouts.render import trim_cache
 
     document = doc.document
     facts = transcript_facts(document, doc.date_of_birth) if doc.date_of_birth is not None else None
@@ -1053,9 +1052,21 @@ def _produce(private_key: Any, pdf_signer: Any, doc: _Doc, issued: dt.date, cach
         _dump(dump_dir, doc)
     # after every book, not only big ones: the layouts of the last 10 small books (a volume: 10 pages)
     # kept 300-400 MB more per worker (bench/README.md, "Memory")
+    _trim(cache_limit_mb, cache_growth_mb)
+    _take_timings(doc)
+
+
+def _trim(cache_limit_mb: float, cache_growth_mb: float) -> None:
+    """Flush Typst's cache when this worker holds too much (``render.trim_cache``), counting the flushes."""
+    from layouts.render import trim_cache
+
     if trim_cache(cache_limit_mb, cache_growth_mb):
         global _TRIMS
         _TRIMS += 1
+
+
+def _take_timings(doc: _Doc) -> None:
+    """The produce steps' CPU seconds of a produced book, into its timings."""
     t = doc.produced.timings
     doc.timings.update(sign_qr=t.sign_qr, render=t.render, text_and_manifest=t.text_and_manifest, attach=t.attach,
                        pdf_signature=t.pdf_signature)
@@ -1153,7 +1164,6 @@ def _produce_group(private_key: Any, pdf_signer: Any, group: list[_Doc], issued:
     """Produce books of one template in ONE compile (``publish.produce_many``; layouts/README.md, D-BATCH-1),
     then flush the Typst cache once for the group; per book, the error that stopped it (or None)."""
     from layouts.publish import ProduceRequest, produce_many, transcript_facts
-    from layouts.render import trim_cache
 
     requests = [ProduceRequest(doc.document, doc.edition_kind, copy=bool(doc.job.option("copy", False)),
                                facts=transcript_facts(doc.document, doc.date_of_birth)
@@ -1170,13 +1180,9 @@ def _produce_group(private_key: Any, pdf_signer: Any, group: list[_Doc], issued:
             out.append((doc, produced))
             continue
         doc.produced = produced
-        t = produced.timings
-        doc.timings.update(sign_qr=t.sign_qr, render=t.render, text_and_manifest=t.text_and_manifest,
-                           attach=t.attach, pdf_signature=t.pdf_signature)
+        _take_timings(doc)
         out.append((doc, None))
-    if trim_cache(cache_limit_mb, cache_growth_mb):
-        global _TRIMS
-        _TRIMS += 1
+    _trim(cache_limit_mb, cache_growth_mb)
     return out
 
 
