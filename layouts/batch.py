@@ -686,8 +686,8 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...],
     # 2b. the trail: the values each book printed are the run's verified ones (else checked now, named)
     if verdict_file is not None and ready:
         t0 = time.process_time()
-        for job, exc in _confirm_traced(state, verdict_file, printed, {doc.job for doc in ready}).items():
-            _add_error(errors, job, exc)
+        for job, refused in _confirm_traced(state, verdict_file, printed, {doc.job for doc in ready}).items():
+            _add_error(errors, job, refused)
         ready = [doc for doc in ready if doc.job not in errors]
         share = (time.process_time() - t0) / max(1, len(ready))
         for doc in ready:
