@@ -50,15 +50,39 @@ def kind_of(path: Path) -> str:
     return template
 
 
-def sample(folders: list[Path], per_kind: int, seed: int = 7) -> dict[str, list[Path]]:
-    """Up to ``per_kind`` final documents of each kind (the measuring passes' documents left out)."""
+def sample(folders: list[Path], per_kind: int, seed: int = 7, measuring: bool = False,
+           kinds: list[str] | None = None) -> dict[str, list[Path]]:
+    """Up to ``per_kind`` final documents of each kind (``measuring``: the measuring passes' documents
+    instead, kind ``measure-<template>``); ``kinds``: only the kinds starting with one of these."""
     by_kind: dict[str, list[Path]] = defaultdict(list)
     for folder in folders:
         for p in sorted(folder.glob("*.json")):
-            if not p.name.startswith("measure-"):
-                by_kind[kind_of(p)].append(p)
+            if p.name.startswith("measure-") == measuring:
+                kind = p.name.split(".")[0] if measuring else kind_of(p)
+                if not kinds or any(kind.startswith(k) for k in kinds):
+                    by_kind[kind].append(p)
     rng = random.Random(seed)
     return {k: rng.sample(v, min(per_kind, len(v))) for k, v in sorted(by_kind.items())}
+
+
+def is_measuring(template: str) -> bool:
+    return template.startswith("measure-")
+
+
+def query_with(root: Path, template: str, text: str) -> list:
+    """The measuring pass as ``layouts.render.query_document`` runs it (a new Compiler), templates from ``root``."""
+    import typst
+
+    comp = typst.Compiler(input=str(root / f"{template}.typ"), root=str(root), font_paths=render._fonts(),
+                          ignore_system_fonts=True, sys_inputs={"doc": text})
+    return list(json.loads(comp.query("<measure>", field="value")))
+
+
+def run_with(root: Path, template: str, text: str) -> bytes | list:
+    """A final document compiled to PDF, or a measuring document (``measure-<template>``) queried."""
+    if is_measuring(template):
+        return query_with(root, template.removeprefix("measure-"), text)
+    return compile_with(root, template, text)
 
 
 def compile_with(root: Path, template: str, text: str) -> bytes:
@@ -69,7 +93,8 @@ def compile_with(root: Path, template: str, text: str) -> bytes:
 
 
 def compare(docs: dict[str, list[Path]], before: Path, after: Path, dpi: float = 100) -> dict[str, tuple[int, int, int]]:
-    """Per kind: (documents, pages, pages whose renders differ in any pixel)."""
+    """Per kind: (documents, pages, pages whose renders differ in any pixel); for measuring documents
+    (reports, 0, documents whose ``<measure>`` reports differ in any value)."""
     from PIL import ImageChops
 
     out = {}
@@ -77,6 +102,13 @@ def compare(docs: dict[str, list[Path]], before: Path, after: Path, dpi: float =
         pages = differ = 0
         for p in paths:
             template, text = p.name.split(".")[0], p.read_text("utf-8")
+            if is_measuring(template):  # the reports, to the last bit: the page plans follow from them
+                ra, rb = query_with(before, template[8:], text), query_with(after, template[8:], text)
+                pages += len(ra)
+                if ra != rb:
+                    differ += 1
+                    print(f"  {p.name}: measuring reports differ")
+                continue
             a = render.render_page_images(compile_with(before, template, text), dpi=dpi)
             b = render.render_page_images(compile_with(after, template, text), dpi=dpi)
             if len(a) != len(b):
@@ -93,12 +125,19 @@ def compare(docs: dict[str, list[Path]], before: Path, after: Path, dpi: float =
     return out
 
 
+def flush() -> None:
+    """Empty Typst's cache: one empty compile more than ``trim_cache`` does (a query does not age the cache,
+    and ten evictions keep what the last query or compile memoised)."""
+    for _ in range(11):
+        render._compiler().compile(input=render._EMPTY_SOURCE, format="pdf")
+
+
 def timing(docs: dict[str, list[Path]], before: Path, after: Path, rounds: int) -> dict[str, list[tuple[float, float]]]:
     """Per kind and round: (CPU s before, CPU s after), documents compiled alternately."""
     texts = {k: [(p.name.split(".")[0], p.read_text("utf-8")) for p in ps] for k, ps in docs.items()}
     for items in texts.values():  # warm: fonts, templates parsed
-        compile_with(before, *items[0])
-        compile_with(after, *items[0])
+        run_with(before, *items[0])
+        run_with(after, *items[0])
     out: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for r in range(rounds):
         for kind, items in texts.items():
@@ -107,10 +146,10 @@ def timing(docs: dict[str, list[Path]], before: Path, after: Path, rounds: int) 
             # the same document compiled again within 10 compiles reuses the memoised layouts even
             # with other template files (measured: the second compile ~0.3x the first)
             for root in (before, after) if r % 2 == 0 else (after, before):
-                render.trim_cache(0)
+                flush()
                 t0 = _cpu()
                 for template, text in items:
-                    compile_with(root, template, text)
+                    run_with(root, template, text)
                 spent[root] += _cpu() - t0
             out[kind].append((spent[before], spent[after]))
     return out
@@ -166,11 +205,14 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=40, help="documents per kind")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--compare-only", action="store_true")
+    parser.add_argument("--measuring", action="store_true",
+                        help="the measuring passes' documents (queried; their reports compared) instead of the final ones")
+    parser.add_argument("--kinds", nargs="*", default=None, help="only these kinds (prefixes: transcript, markbook, ...)")
     parser.add_argument("--cache", type=float, nargs="*", default=None, help="cache experiment at these limits (MB)")
     parser.add_argument("--growth", type=float, nargs="*", default=[0.0], help="... and these growths (MB)")
     args = parser.parse_args()
     after = render.TEMPLATES_DIR
-    docs = sample([args.dump, *args.extra], args.sample)
+    docs = sample([args.dump, *args.extra], args.sample, measuring=args.measuring, kinds=args.kinds)
     if args.cache is not None:
         cache_experiment(docs, args.cache or [1e9, 350.0], args.growth)
         return

@@ -131,3 +131,26 @@ def test_memory_of_flows_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     for k in range(5):
         paginate._remember(f"k{k}", Measured(float(k), 100.0, (1.0,)))
     assert list(paginate._MEASURED) == ["k2", "k3", "k4"]  # the least recently used forgotten first
+
+
+def test_transcript_measuring_pages_draw_no_furniture(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The measuring pass of a table-flow template lays out its flows' reports only: no footer, QR slot,
+    page code or giáp lai marker (drawn on every page, they cost ~20 % of the pass and move no row)."""
+    from layouts import render
+    from layouts.transcript import build_transcript
+    from tests.layouts.adversarial_tr import adversarial_transcript
+
+    documents: list[str] = []
+    real = render.query_document
+
+    def spy(template: str, document: Any, selector: str) -> list[Any]:
+        documents.append(render.document_json(document))
+        return real(template, document, selector)
+
+    monkeypatch.setattr(render, "query_document", spy)
+    inp = adversarial_transcript()
+    build_transcript(inp, volume=True)
+    assert documents
+    pdf = render.compile_template(render.template_path("transcript"), documents[0])
+    texts = render.extract_page_texts(pdf)
+    assert len(texts) > 3 and all(t.strip() == "" for t in texts), texts[:2]
