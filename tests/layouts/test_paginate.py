@@ -8,6 +8,7 @@ caught on their way to the measuring compile.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -133,9 +134,11 @@ def test_memory_of_flows_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert list(paginate._MEASURED) == ["k2", "k3", "k4"]  # the least recently used forgotten first
 
 
-def test_transcript_measuring_pages_draw_no_furniture(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The measuring pass of a table-flow template lays out its flows' reports only: no footer, QR slot,
-    page code or giáp lai marker (drawn on every page, they cost ~20 % of the pass and move no row)."""
+def test_transcript_measuring_pass_is_one_page_without_furniture(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The measuring pass of a table-flow template lays out its flows' reports only, all flows of one
+    orientation on one page: no footer, QR slot, page code or giáp lai marker (drawn on a page per flow,
+    they cost a quarter of the pass and move no row; the reports stay the same to the bit, checked by
+    ``bench/bench_floor.py --measuring`` and the plans of the transcript tests)."""
     from layouts import render
     from layouts.transcript import build_transcript
     from tests.layouts.adversarial_tr import adversarial_transcript
@@ -152,5 +155,6 @@ def test_transcript_measuring_pages_draw_no_furniture(monkeypatch: pytest.Monkey
     build_transcript(inp, volume=True)
     assert documents
     pdf = render.compile_template(render.template_path("transcript"), documents[0])
-    texts = render.extract_page_texts(pdf)
-    assert len(texts) > 3 and all(t.strip() == "" for t in texts), texts[:2]
+    flows = json.loads(documents[0])["pages"]
+    assert len(flows) > 3 and {f["kind"] for f in flows} >= {"transcript-subjects", "transcript-results"}
+    assert render.extract_page_texts(pdf) == [""]
