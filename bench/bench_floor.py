@@ -3,7 +3,8 @@
     .venv/bin/python bench/bench_print.py --db sqlite:////tmp/demo600.sqlite --runs 1 --keep-dump /tmp/docs
     cp -r layouts/templates /tmp/templates-before        # before changing the templates
     .venv/bin/python bench/bench_floor.py /tmp/docs --before /tmp/templates-before [--sample 40] [--rounds 3]
-                                          [--compare-only] [--extra DIR]
+                                          [--compare-only] [--extra DIR] [--kinds transcripts ...]
+    .venv/bin/python bench/bench_floor.py /tmp/docs --before /tmp/templates-before --measuring [--kinds measure-transcript]
 
 For each document kind (mark book, register, year transcript, bound volume; other templates found in
 ``--extra``, e.g. correction forms) a sample of the final documents (not the measuring passes) is
@@ -12,7 +13,8 @@ timestamp — alternately with the templates of ``--before`` and with ``layouts/
 process, so that both see the same load (the machine is shared: CPU seconds of the same run, and
 their ratio, are the figures). Then every page of every sampled document is rendered from both PDFs
 (pypdfium2, 100 dpi, grey) and compared pixel by pixel: the templates may get cheaper, the printed
-pages must not change.
+pages must not change. ``--measuring``: the measuring passes' documents instead, queried as
+``layouts.render.query_document`` queries them, their ``<measure>`` reports compared to the last bit.
 
 ``--cache`` runs the cache experiment instead: the sample in one sequence (transcripts with a big
 book every 20), with the flush policy of ``layouts.render.trim_cache`` at several limits, printing
