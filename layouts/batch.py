@@ -296,6 +296,14 @@ def year_end_jobs(session: Session, school_code: str, start_year: int, *, volume
 # --- running -----------------------------------------------------------------------------------
 
 
+#: How much lower the workers' CPU priority is than the process that started them (``os.nice``): the parent's
+#: run-level trail check (``write_verdict``), which every task waits for before recording, runs while the
+#: workers read and render their first books. At equal priority the three processes share the two cores
+#: and the workers then sit idle waiting for the verdict (bench/README.md, "The workers wait for the
+#: verdict"); a lower priority also keeps a school's web server responsive while a run prints.
+WORKER_NICE = 5
+
+
 def default_workers() -> int:
     """One worker per core available to this process."""
     try:
@@ -338,13 +346,13 @@ class BatchPool:
     the caller is still busy (the demo builds its data meanwhile).
     """
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, nice: int = WORKER_NICE) -> None:
         self.workers = default_workers() if workers is None else workers
         self.executor: ProcessPoolExecutor | None = None
         self._warm: list[Future[TaskStats]] = []
         if self.workers > 0:
             self.executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                                initializer=_init_worker)
+                                                initializer=_init_worker, initargs=(nice,))
             # one warm-up task per worker: the executor starts a process for each while none is idle
             self._warm = [self.executor.submit(_warm_up, 0.3) for _ in range(self.workers)]
 
@@ -496,10 +504,15 @@ _TRIMS = 0  # Typst cache flushes in this process
 _PARENT: int | None = None  # the process that started this pool worker (None: not a pool worker)
 
 
-def _init_worker() -> None:
+def _init_worker(nice: int = 0) -> None:
     """Import what printing needs (while the pool is idle); remember the parent (a killed run issues nothing)."""
     global _PARENT
     _PARENT = os.getppid()
+    if nice > 0:
+        try:
+            os.nice(nice)
+        except OSError as exc:  # not allowed here: the run goes on at the parent's priority
+            log.warning("cannot lower the print workers' priority: %r", exc)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the run: the tasks under way finish and commit
     # A killed parent leaves the pool's queues open (each worker holds a write end): exit instead of
     # waiting forever. Safe at any point: an uncommitted task rolls back, a committed one is journaled.
