@@ -219,6 +219,7 @@ class TaskStats:
     peak_rss_mb: float
     pid: int
     trims: int = 0
+    verdict_wait: float = 0.0  # wall seconds this process has waited for the run's trail verdict
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,8 @@ class BatchReport:
     cache_trims: int = 0
     warmup_cpu: float = 0.0  # of worker_cpu: starting the workers (imports, Compiler, tables), before the jobs
     check_cpu: float = 0.0  # the run's trail check in the parent (``write_verdict``; not in worker_cpu)
+    verdict_at: float = 0.0  # wall seconds from the run's start until its verdict was written
+    verdict_wait: float = 0.0  # wall seconds the workers waited for it, summed
 
     @property
     def files(self) -> tuple[PrintedFile, ...]:
@@ -296,6 +299,14 @@ def year_end_jobs(session: Session, school_code: str, start_year: int, *, volume
 # --- running -----------------------------------------------------------------------------------
 
 
+#: How much lower the workers' CPU priority is than the process that started them (``os.nice``): the parent's
+#: run-level trail check (``write_verdict``), which every task waits for before recording, runs while the
+#: workers read and render their first books. At equal priority the three processes share the two cores
+#: and the workers then sit idle waiting for the verdict (bench/README.md, "The workers wait for the
+#: verdict"); a lower priority also keeps a school's web server responsive while a run prints.
+WORKER_NICE = 5
+
+
 def default_workers() -> int:
     """One worker per core available to this process."""
     try:
@@ -338,13 +349,13 @@ class BatchPool:
     the caller is still busy (the demo builds its data meanwhile).
     """
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, nice: int = WORKER_NICE) -> None:
         self.workers = default_workers() if workers is None else workers
         self.executor: ProcessPoolExecutor | None = None
         self._warm: list[Future[TaskStats]] = []
         if self.workers > 0:
             self.executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                                initializer=_init_worker)
+                                                initializer=_init_worker, initargs=(nice,))
             # one warm-up task per worker: the executor starts a process for each while none is idle
             self._warm = [self.executor.submit(_warm_up, 0.3) for _ in range(self.workers)]
 
@@ -374,6 +385,7 @@ def run_batch(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | Non
     stats: list[TaskStats] = []
     warm_cpu = 0.0
     check_cpu = 0.0
+    verdict_at = 0.0
     # one trail check for the whole run (the parent), while the workers read their first books
     verdict_dir = tempfile.mkdtemp(prefix="sodientu-trail-") if len(tasks) > 1 else None
     verdict_file = str(Path(verdict_dir) / "verdict.json") if verdict_dir else None
@@ -401,6 +413,7 @@ def run_batch(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | Non
             if verdict_file is not None:
                 try:
                     check_cpu = write_verdict(config, jobs, verdict_file)
+                    verdict_at = time.perf_counter() - started
                 except OSError as exc:  # no verdict: the tasks stop waiting (folder gone) and check alone
                     log.warning("cannot write the trail verdict %s: %r", verdict_file, exc)
                     shutil.rmtree(verdict_dir, ignore_errors=True)  # type: ignore[arg-type]
@@ -432,7 +445,8 @@ def run_batch(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | Non
             per_pid[s.pid] = s
     return BatchReport(tuple(outcomes), time.perf_counter() - started, pool.workers,
                        sum(s.cpu for s in per_pid.values()), max((s.peak_rss_mb for s in stats), default=0.0),
-                       sum(s.trims for s in per_pid.values()), warm_cpu, check_cpu)
+                       sum(s.trims for s in per_pid.values()), warm_cpu, check_cpu, verdict_at,
+                       sum(s.verdict_wait for s in per_pid.values()))
 
 
 @dataclass(frozen=True)
@@ -496,10 +510,15 @@ _TRIMS = 0  # Typst cache flushes in this process
 _PARENT: int | None = None  # the process that started this pool worker (None: not a pool worker)
 
 
-def _init_worker() -> None:
+def _init_worker(nice: int = 0) -> None:
     """Import what printing needs (while the pool is idle); remember the parent (a killed run issues nothing)."""
     global _PARENT
     _PARENT = os.getppid()
+    if nice > 0:
+        try:
+            os.nice(nice)
+        except OSError as exc:  # not allowed here: the run goes on at the parent's priority
+            log.warning("cannot lower the print workers' priority: %r", exc)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the run: the tasks under way finish and commit
     # A killed parent leaves the pool's queues open (each worker holds a write end): exit instead of
     # waiting forever. Safe at any point: an uncommitted task rolls back, a committed one is journaled.
@@ -533,7 +552,7 @@ def _warm_up(pause: float) -> TaskStats:
 
 def _stats() -> TaskStats:
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return TaskStats(usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, os.getpid(), _TRIMS)
+    return TaskStats(usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, os.getpid(), _TRIMS, _WAITED)
 
 
 def _parent_issue_listeners() -> tuple[str, ...]:
@@ -942,6 +961,7 @@ def write_verdict(config: BatchConfig, jobs: Sequence[Job], path: str) -> float:
 
 
 _VERDICTS: dict[str, Any] = {}  # verdict file -> trail.Verdict (None: unusable), per process
+_WAITED = 0.0  # wall seconds this process has waited for verdicts (``TaskStats.verdict_wait``)
 
 
 def _read_verdict(path: str, private_key: Any, wait: float = 900.0) -> Any:
@@ -953,12 +973,20 @@ def _read_verdict(path: str, private_key: Any, wait: float = 900.0) -> Any:
 
     if path in _VERDICTS:
         return _VERDICTS[path]
-    deadline = time.monotonic() + wait
-    while not os.path.exists(path):
-        if not os.path.isdir(os.path.dirname(path)) or time.monotonic() > deadline:  # the run is gone
-            log.warning("no trail verdict at %s after %.0f s: each task checks its books", path, wait)
-            return None
-        time.sleep(0.02)
+    global _WAITED
+    if _VERDICTS:  # a verdict of an earlier run: count this run's waits only
+        _VERDICTS.clear()
+        _WAITED = 0.0
+    started = time.monotonic()
+    deadline = started + wait
+    try:
+        while not os.path.exists(path):
+            if not os.path.isdir(os.path.dirname(path)) or time.monotonic() > deadline:  # the run is gone
+                log.warning("no trail verdict at %s after %.0f s: each task checks its books", path, wait)
+                return None
+            time.sleep(0.02)
+    finally:
+        _WAITED += time.monotonic() - started
     verdict = None
     try:
         head, _, body = Path(path).read_bytes().partition(b"\n")

@@ -308,6 +308,7 @@ def test_a_mark_forged_before_the_run_stops_its_books_only(printed: Printed, db:
         assert "không khớp với nhật kí lưu vết" in (failed.error_vi or "") and "1.3" in (failed.error_vi or "")
     assert transcript.ok and other.ok and len(report.files) == 2
     assert report.check_cpu > 0  # the run's check ran (in this process)
+    assert 0 < report.verdict_at < report.wall and report.verdict_wait >= 0  # when, and how long the workers waited
 
 
 def test_a_mark_forged_after_the_runs_check_is_caught_when_the_book_reads_it(printed: Printed, db: Session,

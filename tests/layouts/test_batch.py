@@ -32,3 +32,17 @@ def test_jobs_are_hashable_and_know_their_options() -> None:
 
 def test_file_names_are_safe() -> None:
     assert batch._safe("9A/1") == "9A-1" and batch._safe("..") == "_" and batch._safe("CS22\n0001") == "CS22-0001"
+
+
+def test_the_workers_run_at_a_lower_priority_than_the_run() -> None:
+    """The parent's trail verdict, which every task waits for, must not share the cores evenly with the workers."""
+    import os
+
+    parent = os.nice(0)
+    with batch.BatchPool(1, nice=3) as pool:
+        assert pool.executor is not None
+        assert pool.executor.submit(os.nice, 0).result(timeout=60) == min(19, parent + 3)
+    with batch.BatchPool(1, nice=0) as pool:
+        assert pool.executor is not None
+        assert pool.executor.submit(os.nice, 0).result(timeout=60) == parent
+    assert batch.WORKER_NICE > 0
