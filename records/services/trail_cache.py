@@ -108,8 +108,8 @@ def _dumps(value: Any) -> bytes:
 
 
 def _encode_values(values: dict[tuple[Any, ...], Any]) -> list[list[Any]]:
-    return [[list(key), "t" if isinstance(value, tuple) else "v", list(value) if isinstance(value, tuple) else value]
-            for key, value in values.items()]
+    # tuples as they are: the encoder writes a tuple as a list (the same text as converting each one)
+    return [[key, "t" if isinstance(value, tuple) else "v", value] for key, value in values.items()]
 
 
 def _decode_values(pairs: list[list[Any]]) -> dict[tuple[Any, ...], Any]:
