@@ -16,11 +16,12 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from records.db import autoflush
 from records.errors import NotFoundError
 from records.models import (
     Class,
@@ -252,10 +253,10 @@ def read_transcripts(
     enrolment_ids = [e.id for es in chosen.values() for e in es]
     class_ids = sorted({e.class_id for es in chosen.values() for e in es})
     pre = _Prefetched(
-        results=_by_enrolment(session, SubjectResult, enrolment_ids),
-        comments=_by_enrolment(session, SubjectComment, enrolment_ids),
-        overall=_by_enrolment(session, StudentResult, enrolment_ids),
-        homeroom=_by_enrolment(session, HomeroomComment, enrolment_ids),
+        results=_by_enrolment(session, SubjectResult, enrolment_ids, _SubjectResultRow),
+        comments=_by_enrolment(session, SubjectComment, enrolment_ids, _CommentRow),
+        overall=_by_enrolment(session, StudentResult, enrolment_ids, _StudentResultRow),
+        homeroom=_by_enrolment(session, HomeroomComment, enrolment_ids, _HomeroomRow),
         teachers={},
         notes=None,
         printed=_printed_ends(session, [s.id for s in students]),
@@ -295,10 +296,10 @@ def _require_read(session: Session, actor: Actor, students: Sequence[Student]) -
 class _Prefetched:
     """Rows of many enrolments read at once (``read_transcripts``), in id order."""
 
-    results: dict[int, list[SubjectResult]]
-    comments: dict[int, list[SubjectComment]]
-    overall: dict[int, list[StudentResult]]
-    homeroom: dict[int, list[HomeroomComment]]
+    results: dict[int, list[_SubjectResultRow]]
+    comments: dict[int, list[_CommentRow]]
+    overall: dict[int, list[_StudentResultRow]]
+    homeroom: dict[int, list[_HomeroomRow]]
     teachers: dict[int, list[TeachingAssignment]]  # by class id
     notes: dict[int, CorrectionNote] | None  # by enrolment id (None: ask the lookup)
     printed: dict[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)  # by student id
@@ -309,11 +310,96 @@ def _chunks(ids: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
         yield ids[i : i + size]
 
 
-def _by_enrolment(session: Session, model: Any, enrolment_ids: Sequence[int]) -> dict[int, list[Any]]:
+class _SubjectResultRow(NamedTuple):
+    """What a year reads of a ``SubjectResult`` (its ``value``: the average, or the comment grade)."""
+
+    subject_id: int
+    period: Period
+    value: Decimal | str | None
+    reassessed_score: Decimal | None
+    reassessed_grade: str | None
+
+    @classmethod
+    def columns(cls, t: Any) -> tuple[Any, ...]:
+        return t.subject_id, t.period, t.average, t.grade, t.reassessed_score, t.reassessed_grade
+
+    @classmethod
+    def of(cls, row: Any) -> _SubjectResultRow:
+        subject_id, period, average, grade, score, grade_after = row
+        return cls(subject_id, period, average if average is not None else grade, score, grade_after)
+
+
+class _CommentRow(NamedTuple):
+    """What a year reads of a ``SubjectComment``."""
+
+    subject_id: int
+    period: Period
+    text: str
+
+    @classmethod
+    def columns(cls, t: Any) -> tuple[Any, ...]:
+        return t.subject_id, t.period, t.text
+
+    @classmethod
+    def of(cls, row: Any) -> _CommentRow:
+        return cls(*row)
+
+
+class _HomeroomRow(NamedTuple):
+    """What a year reads of a ``HomeroomComment``."""
+
+    period: Period
+    text: str
+
+    @classmethod
+    def columns(cls, t: Any) -> tuple[Any, ...]:
+        return t.period, t.text
+
+    @classmethod
+    def of(cls, row: Any) -> _HomeroomRow:
+        return cls(*row)
+
+
+class _StudentResultRow(NamedTuple):
+    """What a year reads of a ``StudentResult`` (``days_absent``: excused and unexcused, as its property)."""
+
+    period: Period
+    overall_average: Decimal | None
+    conduct: str | None
+    learning: str | None
+    days_absent: int
+    learning_after_summer: str | None
+    conduct_after_summer: str | None
+    promotion: str | None
+    final_promotion: str | None
+    title: str | None
+    approved_at: dt.datetime | None
+
+    @classmethod
+    def columns(cls, t: Any) -> tuple[Any, ...]:
+        return (t.period, t.overall_average, t.conduct, t.learning, t.days_absent_excused, t.days_absent_unexcused,
+                t.learning_after_summer, t.conduct_after_summer, t.promotion, t.final_promotion, t.title,
+                t.approved_at)
+
+    @classmethod
+    def of(cls, row: Any) -> _StudentResultRow:
+        period, average, conduct, learning, excused, unexcused, *rest = row
+        return cls(period, average, conduct, learning, excused + unexcused, *rest)
+
+
+def _by_enrolment(session: Session, model: Any, enrolment_ids: Sequence[int], shape: Any) -> dict[int, list[Any]]:
+    """The rows of ``model`` of these enrolments in id order, as ``shape`` tuples (the columns a year reads: Core
+    rows on the session's connection, fetched at once: no ORM objects; the same values, as the same column
+    types convert them)."""
+    t = model.__table__.c
+    make = shape.of
     out: dict[int, list[Any]] = {}
+    autoflush(session)
+    connection = session.connection()
     for chunk in _chunks(enrolment_ids):
-        for row in session.scalars(select(model).where(model.enrolment_id.in_(chunk)).order_by(model.id)):
-            out.setdefault(row.enrolment_id, []).append(row)
+        for enrolment_id, *row in connection.execute(select(t.enrolment_id, *shape.columns(t))
+                                                     .where(t.enrolment_id.in_(chunk)).order_by(t.id)).fetchall():
+            out.setdefault(enrolment_id, []).append(make(row))
     return out
 
 
@@ -398,7 +484,7 @@ def _load_year(
     grade = klass.grade
     school = klass.school
     school_year = grade.school_year
-    results: dict[tuple[int, Period], SubjectResult] = {
+    results: dict[tuple[int, Period], SubjectResult | _SubjectResultRow] = {
         (r.subject_id, r.period): r
         for r in (
             pre.results.get(enrolment.id, [])
@@ -406,7 +492,7 @@ def _load_year(
             else session.scalars(select(SubjectResult).where(SubjectResult.enrolment_id == enrolment.id))
         )
     }
-    comments: dict[tuple[int, Period], SubjectComment] = {
+    comments: dict[tuple[int, Period], SubjectComment | _CommentRow] = {
         (c.subject_id, c.period): c
         for c in (
             pre.comments.get(enrolment.id, [])
