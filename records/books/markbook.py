@@ -40,15 +40,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from records.db import autoflush
 from records.errors import NotFoundError, ValidationError
 from records.models import (
     Assessment,
@@ -460,10 +461,10 @@ def read_markbook(session: Session, actor: Actor, class_id: int) -> MarkBookInpu
         select(AuditEntry.entity_id, AuditEntry.entity, AuditEntry.action).where(AuditEntry.request_id.in_(requests)))
         if entity == "mark" and action == "correct"} if requests else set()
     corrected: dict[tuple[int, str, int], set[tuple[str, int]]] = defaultdict(set)
-    for mark_id, enrolment_id, subject_id, term_id, kind, slot, score, grade_value in session.execute(
-        select(Mark.id, Mark.enrolment_id, Mark.subject_id, Mark.term_id, Mark.kind, Mark.slot, Mark.score,
-               Mark.grade)
-        .where(Mark.enrolment_id.in_(of_class))
+    mk = Mark.__table__.c
+    for mark_id, enrolment_id, subject_id, term_id, kind, slot, score, grade_value in _core_rows(session,
+        select(mk.id, mk.enrolment_id, mk.subject_id, mk.term_id, mk.kind, mk.slot, mk.score, mk.grade)
+        .where(mk.enrolment_id.in_(of_class))
     ):
         code, term = code_of.get(subject_id), terms.get(term_id)
         value = _mark(score, grade_value)
@@ -477,10 +478,11 @@ def read_markbook(session: Session, actor: Actor, class_id: int) -> MarkBookInpu
     # subject results: averages per period, re-assessment results of the year
     averages: dict[tuple[int, str, str], MarkValue] = {}
     reassessed: dict[int, list[tuple[str, MarkValue | None]]] = defaultdict(list)
-    for enrolment_id, subject_id, period, avg, grade_value, re_score, re_grade in session.execute(
-        select(SubjectResult.enrolment_id, SubjectResult.subject_id, SubjectResult.period, SubjectResult.average,
-               SubjectResult.grade, SubjectResult.reassessed_score, SubjectResult.reassessed_grade)
-        .where(SubjectResult.enrolment_id.in_(of_class))
+    sj = SubjectResult.__table__.c
+    for enrolment_id, subject_id, period, avg, grade_value, re_score, re_grade in _core_rows(session,
+        select(sj.enrolment_id, sj.subject_id, sj.period, sj.average, sj.grade, sj.reassessed_score,
+               sj.reassessed_grade)
+        .where(sj.enrolment_id.in_(of_class))
     ):
         code = code_of.get(subject_id)
         if code is None:
@@ -521,7 +523,11 @@ def read_markbook(session: Session, actor: Actor, class_id: int) -> MarkBookInpu
 
     summaries: list[SummaryRow] = []
     outcomes: list[YearOutcome] = []
-    for r in session.scalars(select(StudentResult).where(StudentResult.enrolment_id.in_(of_class))):
+    sr = StudentResult.__table__.c
+    for r in _core_rows(session, select(  # the columns read below, by name (Core rows)
+            sr.enrolment_id, sr.period, sr.overall_average, sr.learning, sr.conduct, sr.days_absent_excused,
+            sr.days_absent_unexcused, sr.title, sr.promotion, sr.conduct_after_summer, sr.final_promotion)
+            .where(sr.enrolment_id.in_(of_class))):
         no = no_of[r.enrolment_id]
         period_key = str(getattr(r.period, "value", r.period))
         summaries.append(SummaryRow(
@@ -561,6 +567,13 @@ def read_markbook(session: Session, actor: Actor, class_id: int) -> MarkBookInpu
         place=bare_place(district),
         grade=grade.level,
     )
+
+
+def _core_rows(session: Session, query: Any) -> Sequence[Any]:
+    """The rows of a Core query of table columns on the session's connection, fetched at once: the same values
+    (same column types) without the ORM's per-row loading (a class's marks: thousands of rows)."""
+    autoflush(session)
+    return session.connection().execute(query).fetchall()
 
 
 def _position(subjects: Iterable[SubjectInput], code: str) -> int:
