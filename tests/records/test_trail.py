@@ -129,3 +129,20 @@ def test_values_changed_by_the_services_while_a_book_prints_are_not_taken_as_pri
                     {"e": world.enrolments[1].id})
     with pytest.raises(IntegrityError, match="ĐĐGtx1"):
         trail.confirm_printed(session, trail.stored_digests(session, ids))
+
+
+def test_attack_state_with_text_after_it_is_refused_even_rehashed(session, world) -> None:
+    """A traced state is decoded as ``json.loads`` decodes it: text after the JSON value is refused, not read
+    as the value before it (here the entry is re-hashed: only the published seals would tell)."""
+    from records.audit import entry_hash
+
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.entity == "mark").order_by(AuditEntry.seq)).first()
+    row = {name: getattr(entry, name) for name in ("chain", "seq", "at", "school_id", "actor_id", "actor_name",
+                                                   "action", "entity", "entity_id", "before", "after", "reason",
+                                                   "request_id", "prev_hash")}
+    row["after"] = entry.after + ' {"value":"9.5"}'
+    session.execute(text("UPDATE audit_entry SET after = :after, hash = :hash WHERE id = :id"),
+                    {"after": row["after"], "hash": entry_hash(row), "id": entry.id})
+    trail.forget()
+    with pytest.raises(ValueError, match="[Ee]xtra data"):
+        trail.check_traced(session, _ids(world))
