@@ -1008,17 +1008,44 @@ def _printed_digests(session: Session, docs: dict[Job, list[_Doc]]) -> dict[Job,
     """Per job, the digest of the stored values its books print (``trail.PRINTED_TABLES`` of its kind: a
     register reads the year's results only, a transcript no mark) of each enrolment of its scope, read in the
     transaction the books were read in (one bulk read per kind of book in the task)."""
-    from layouts.publish import scope_enrolments
     from records.services import trail
 
-    by_job = {job: {e for doc in job_docs for e in scope_enrolments(session, doc.scope)}
-              for job, job_docs in docs.items()}
+    scopes = [doc.scope for job_docs in docs.values() for doc in job_docs]
+    of_scope = dict(zip(map(id, scopes), _scopes_enrolments(session, scopes), strict=True))
+    by_job = {job: {e for doc in job_docs for e in of_scope[id(doc.scope)]} for job, job_docs in docs.items()}
     out: dict[Job, dict[int, bytes]] = {}
     for kind in {job.kind for job in by_job}:
         jobs = [job for job in by_job if job.kind == kind]
         digests = trail.stored_digests(session, set().union(*(by_job[job] for job in jobs)),
                                        trail.PRINTED_TABLES.get(kind, trail.TABLES))
         out.update({job: {e: digests[e] for e in by_job[job]} for job in jobs})
+    return out
+
+
+def _scopes_enrolments(session: Session, scopes: Sequence[Any]) -> list[set[int]]:
+    """Per scope, its enrolments (``publish.scope_enrolments``): those of the classes, and of the students, of the
+    task read in one query each (was one query per book); a course's (a register) as ``scope_enrolments``."""
+    from sqlalchemy import select
+
+    from layouts.publish import scope_enrolments
+    from records.models import Enrolment
+
+    found: dict[tuple[str, int], set[int]] = {}
+    for name, column, keys in (
+            ("class", Enrolment.class_id, sorted({s.class_id for s in scopes if s.class_id is not None})),
+            ("student", Enrolment.student_id,
+             sorted({s.student_id for s in scopes if s.class_id is None and s.student_id is not None}))):
+        for i in range(0, len(keys), 500):
+            for enrolment_id, key in session.execute(select(Enrolment.id, column).where(column.in_(keys[i:i + 500]))):
+                found.setdefault((name, key), set()).add(enrolment_id)
+    out = []
+    for scope in scopes:
+        if scope.class_id is not None:
+            out.append(found.get(("class", scope.class_id), set()))
+        elif scope.student_id is not None:
+            out.append(found.get(("student", scope.student_id), set()))
+        else:
+            out.append(set(scope_enrolments(session, scope)))
     return out
 
 
