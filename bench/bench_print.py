@@ -313,6 +313,14 @@ def report(measured: list[tuple[BatchReport, Floor]]) -> None:
                 totals[name] = totals.get(name, 0.0) + value
         parts = ", ".join(f"{name} {value:.2f}" for name, value in totals.items() if value >= 0.005)
         print(f"  {KIND_NAMES.get(kind, kind):<20} {n:5d} {pages:6.0f} {seconds:9.3f}   {parts}")
+    steps: dict[str, float] = {}
+    for f in last.files:
+        for name, value in f.timings:
+            steps[name] = steps.get(name, 0.0) + value
+    print("  all books, CPU s per step: " + ", ".join(f"{name} {value:.2f}" for name, value in steps.items()))
+    outside = _pipeline_cpu(last) - sum(steps.values()) - last.check_cpu
+    print(f"  sum of steps {sum(steps.values()):.2f} + run trail check {last.check_cpu:.2f}; outside every task "
+          f"(process start after warm-up, passing tasks and results, idle threads) {outside:.2f} CPU s")
 
 
 def main() -> None:

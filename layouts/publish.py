@@ -544,8 +544,13 @@ def _resolved_listeners() -> list[IssueListener]:
 
 
 def _facts_len(text: str) -> int:
-    from signing.payload import payload_bytes
+    """Bytes of a payload beyond the 110 of a code without facts; of a text just encoded (``SDT1:`` + base45:
+    3 characters for 2 bytes, 2 for the last odd byte) counted without decoding it."""
+    from signing.payload import PREFIX, payload_bytes
 
+    if text.startswith(PREFIX):
+        chars = len(text) - len(PREFIX)
+        return chars // 3 * 2 + (chars % 3 == 2) - 110
     return len(payload_bytes(text)) - 110
 
 
