@@ -95,7 +95,7 @@ def _canon(obj: object) -> object:
     # the types page data is made of first, exactly (ASCII text is NFC already); anything else below
     kind = type(obj)
     if kind is str:
-        return obj if obj.isascii() else unicodedata.normalize("NFC", obj)  # type: ignore[attr-defined]
+        return obj if obj.isascii() else unicodedata.normalize("NFC", obj)  # type: ignore[attr-defined,arg-type]
     if kind is dict:
         out: dict[str, object] = {}
         for k, v in obj.items():  # type: ignore[attr-defined]
