@@ -48,7 +48,8 @@ other jobs go on; a worker that dies fails the jobs of its unfinished tasks only
 single-book ``sodientu print`` commands). With ``BatchConfig.journal`` each task journals its editions
 before committing them (``layouts.printrun``: resumable runs); a pool worker commits nothing once the
 process that started it is gone, and exits. ``BatchConfig.dump_dir`` (benchmarks) keeps every compiled
-document (a batch of transcripts as one ``transcripts.<id>.json``). The per-step ``timings`` are CPU seconds (all threads of the worker).
+document (a batch of transcripts as one ``transcripts.<id>.json``). The per-step ``timings`` are CPU seconds (all threads of the worker);
+with ``flush`` (Typst's cache) and ``task`` (the rest of the task: set-up, commit...) they add up to the tasks' CPU.
 """
 
 from __future__ import annotations
