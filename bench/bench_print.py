@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if "PYTHONPATH" not in os.environ:  # else the tree it names: A/B against another version with this script
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
@@ -227,7 +228,7 @@ PEAKS: list[float] = []
 
 def one_run(source: Path, work: Path, workers: int | None, per_task: int, cache_mb: float,
             keep_dump: Path | None = None, cache_growth: float = 0.0,
-            book_floor: bool = False) -> tuple[BatchReport, Floor]:
+            book_floor: bool = False, no_floor: bool = False) -> tuple[BatchReport, Floor]:
     """Print everything once on a fresh copy of the database, then compile the same documents bare."""
     work = Path(tempfile.mkdtemp(dir=work))  # a fresh folder: no WAL file of an earlier run beside the copy
     db = work / "demo.sqlite"
@@ -262,6 +263,8 @@ def one_run(source: Path, work: Path, workers: int | None, per_task: int, cache_
     if keep_dump is not None:  # the documents of the last run, for bench_floor.py
         shutil.rmtree(keep_dump, ignore_errors=True)
         shutil.copytree(dump, keep_dump)
+    if no_floor:
+        return report, Floor(1e-9, 1e-9, {"none": (1, 1e-9)})
     return report, floor(dump, report.workers, book_floor)
 
 
@@ -315,6 +318,14 @@ def report(measured: list[tuple[BatchReport, Floor]]) -> None:
                 totals[name] = totals.get(name, 0.0) + value
         parts = ", ".join(f"{name} {value:.2f}" for name, value in totals.items() if value >= 0.005)
         print(f"  {KIND_NAMES.get(kind, kind):<20} {n:5d} {pages:6.0f} {seconds:9.3f}   {parts}")
+    steps: dict[str, float] = {}
+    for f in last.files:
+        for name, value in f.timings:
+            steps[name] = steps.get(name, 0.0) + value
+    print("  all books, CPU s per step: " + ", ".join(f"{name} {value:.2f}" for name, value in steps.items()))
+    outside = _pipeline_cpu(last) - sum(steps.values()) - last.check_cpu
+    print(f"  sum of steps {sum(steps.values()):.2f} + run trail check {last.check_cpu:.2f}; outside every task "
+          f"(process start after warm-up, passing tasks and results, idle threads) {outside:.2f} CPU s")
 
 
 def main() -> None:
@@ -331,6 +342,8 @@ def main() -> None:
                         help="... and only when the worker grew this much since its last flush (MB)")
     parser.add_argument("--book-floor", action="store_true",
                         help="also compile each book of the transcript batches alone (the per-book floor)")
+    parser.add_argument("--no-floor", action="store_true",
+                        help="skip the floor (bare compiles): the pipeline's figures only (its ratios are then void)")
     parser.add_argument("--keep-dump", type=Path, default=None,
                         help="copy the documents the run compiled into this folder (for bench_floor.py)")
     args = parser.parse_args()
@@ -346,7 +359,7 @@ def main() -> None:
             source = work / "source.sqlite"
             print(f"demo data ({args.students} students) built in {build(source, args.students, args.seed):.1f} s")
         runs = [one_run(source, work, args.workers, args.per_task, args.cache_mb, args.keep_dump, args.cache_growth,
-                        args.book_floor) for _ in range(args.runs)]
+                        args.book_floor, args.no_floor) for _ in range(args.runs)]
     report(runs)
 
 

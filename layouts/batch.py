@@ -48,7 +48,8 @@ other jobs go on; a worker that dies fails the jobs of its unfinished tasks only
 single-book ``sodientu print`` commands). With ``BatchConfig.journal`` each task journals its editions
 before committing them (``layouts.printrun``: resumable runs); a pool worker commits nothing once the
 process that started it is gone, and exits. ``BatchConfig.dump_dir`` (benchmarks) keeps every compiled
-document (a batch of transcripts as one ``transcripts.<id>.json``). The per-step ``timings`` are CPU seconds (all threads of the worker).
+document (a batch of transcripts as one ``transcripts.<id>.json``). The per-step ``timings`` are CPU seconds (all threads of the worker);
+with ``flush`` (Typst's cache) and ``task`` (the rest of the task: set-up, commit...) they add up to the tasks' CPU.
 """
 
 from __future__ import annotations
@@ -622,6 +623,10 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...],
     """
     from layouts.render import query_seconds, set_dump_dir
 
+    profile_dir = os.environ.get("SODIENTU_TASK_PROFILE")  # benchmarks: a cProfile of every task, in this folder
+    if profile_dir and not getattr(_run_task, "profiling", False):
+        return _profiled_task(profile_dir, config, jobs, verdict_file)
+    task_started = time.process_time()
     if config.dump_dir is not None:
         set_dump_dir(config.dump_dir)
     errors: dict[Job, tuple[str, str, str | None]] = {}
@@ -737,11 +742,39 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...],
             files.setdefault(doc.job, []).append(_write(config, doc))
         except Exception as exc:  # noqa: BLE001
             _add_error(errors, doc.job, exc)
+    _task_share(files, time.process_time() - task_started
+                - sum(sum(doc.timings.values()) for job_docs in loaded.values() for doc in job_docs))
     outcomes = []
     for job in jobs:
         vi, en, tb = errors.get(job, (None, None, None))
         outcomes.append(JobOutcome(job, tuple(files.get(job, ())), vi, en, tb))
     return outcomes, _stats()
+
+
+def _task_share(files: dict[Job, list[PrintedFile]], rest: float) -> None:
+    """Share the task's CPU seconds that no step counted (worker set-up, commit, ...) out to its files: the step
+    ``task``, so that the steps of a run's files add up to its tasks' CPU."""
+    from dataclasses import replace
+
+    n = sum(len(job_files) for job_files in files.values())
+    for job_files in files.values():
+        job_files[:] = [replace(f, timings=(*f.timings, ("task", rest / n))) for f in job_files]
+
+
+def _profiled_task(folder: str, config: BatchConfig, jobs: tuple[Job, ...],
+                   verdict_file: str | None) -> tuple[list[JobOutcome], TaskStats]:
+    """``_run_task`` under cProfile, its statistics written to ``folder`` (``SODIENTU_TASK_PROFILE``: benchmarks)."""
+    import cProfile
+
+    profiler = cProfile.Profile(time.process_time)
+    _run_task.profiling = True  # type: ignore[attr-defined]
+    try:
+        result = profiler.runcall(_run_task, config, jobs, verdict_file)
+    finally:
+        _run_task.profiling = False  # type: ignore[attr-defined]
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        profiler.dump_stats(str(Path(folder) / f"task.{os.getpid()}.{time.perf_counter_ns()}.prof"))
+    return result
 
 
 def _prefetch_students(session: Session, actor: Any, jobs: Sequence[Job]) -> dict[str, tuple[Any, int | None, int]]:
@@ -1103,21 +1136,26 @@ def _produce(private_key: Any, pdf_signer: Any, doc: _Doc, issued: dt.date, cach
     doc.produced = produce(document, template=doc.template, kind=doc.edition_kind,
                            private_key=private_key, issued_on=issued, facts=facts,
                            pdf_signer=pdf_signer, copy=bool(doc.job.option("copy", False)))
+    _take_timings(doc)
     if dump_dir is not None and doc.produced.rendered is not None:
+        t0 = time.process_time()
         _dump(dump_dir, doc)
+        doc.timings["dump"] = time.process_time() - t0
     # after every book, not only big ones: the layouts of the last 10 small books (a volume: 10 pages)
     # kept 300-400 MB more per worker (bench/README.md, "Memory")
-    _trim(cache_limit_mb, cache_growth_mb)
-    _take_timings(doc)
+    doc.timings["flush"] = _trim(cache_limit_mb, cache_growth_mb)
 
 
-def _trim(cache_limit_mb: float, cache_growth_mb: float) -> None:
-    """Flush Typst's cache when this worker holds too much (``render.trim_cache``), counting the flushes."""
+def _trim(cache_limit_mb: float, cache_growth_mb: float) -> float:
+    """Flush Typst's cache when this worker holds too much (``render.trim_cache``), counting the flushes;
+    the CPU seconds it took (the step ``flush``)."""
     from layouts.render import trim_cache
 
+    t0 = time.process_time()
     if trim_cache(cache_limit_mb, cache_growth_mb):
         global _TRIMS
         _TRIMS += 1
+    return time.process_time() - t0
 
 
 def _take_timings(doc: _Doc) -> None:
@@ -1237,7 +1275,9 @@ def _produce_group(private_key: Any, pdf_signer: Any, group: list[_Doc], issued:
         doc.produced = produced
         _take_timings(doc)
         out.append((doc, None))
-    _trim(cache_limit_mb, cache_growth_mb)
+    flush = _trim(cache_limit_mb, cache_growth_mb) / max(1, len(group))
+    for doc in group:
+        doc.timings["flush"] = flush
     return out
 
 

@@ -329,31 +329,60 @@ def produce_many(
         except Exception as exc:  # noqa: BLE001 - that book only
             out[i] = exc
     rendered = None
+    # per book of a batch: its attachments made and put in while the batch is split (render_batch's edit),
+    # before its one save; or the error that stopped it. The CPU of the edits is theirs, not the render's
+    made: dict[int, tuple[_Made, str, float, float] | Exception] = {}
+
+    def edit(k: int, texts: tuple[str, ...], book: pikepdf.Pdf) -> None:
+        i, sig, _t = signed[k]
+        req = requests[i]
+        t0 = time.process_time()
+        try:
+            m = _manifest(req.document, sig, texts, private_key)
+            t1 = time.process_time()
+            title = req.title or default_title(req.document, req.kind, req.copy)
+            _attach_into(book, m.attached, m.manifest_bytes, title=title, school=req.document.book.school,
+                         edition_id=sig.edition_id, issued=sig.issued)
+            made[k] = (m, title, t1 - t0, time.process_time() - t1)
+        except Exception as exc:  # noqa: BLE001 - that book only
+            made[k] = exc
+
     if len(signed) > 1:
         t1 = time.process_time()
         try:
-            rendered = render_batch(template, [s.document for _i, s, _t in signed], pdf_standard=PDF_STANDARD)
+            rendered = render_batch(template, [s.document for _i, s, _t in signed], pdf_standard=PDF_STANDARD,
+                                    edit=edit)
         except Exception:
             log.info("batch render of %d %s books failed; rendering them one by one", len(signed), template,
                      exc_info=True)
         if rendered is not None and dump is not None:
             dump(rendered.source)
         pages = sum(len(s.document.pages) for _i, s, _t in signed)
-        per_page = (time.process_time() - t1) / max(1, pages)
+        edits = sum(m[2] + m[3] for m in made.values() if not isinstance(m, Exception))
+        per_page = (time.process_time() - t1 - edits) / max(1, pages)
     for k, (i, sig, sign_qr) in enumerate(signed):
         req = requests[i]
         try:
-            if rendered is None:
-                t1 = time.process_time()
-                pdf, texts = render_document_texts(template, sig.document, pdf_standard=PDF_STANDARD)
-                render_s = time.process_time() - t1
-                if dump is not None:  # what was compiled: this book alone
-                    from layouts.render import batch_json, document_json
+            if rendered is not None:
+                done = made.get(k)
+                if done is None:
+                    raise RenderError("Không in được sổ.", "book not attached while splitting the batch")
+                if isinstance(done, Exception):
+                    raise done
+                m, title, manifest_s, attach_s = done
+                out[i] = _produced(req.document, sig, m, rendered.pdfs[k], kind=req.kind, copy=req.copy,
+                                   pdf_signer=pdf_signer, signature_reason=signature_reason,
+                                   signature_location=signature_location, title=title, sign_qr=sign_qr,
+                                   render=per_page * len(sig.document.pages), text_and_manifest=manifest_s,
+                                   attach=attach_s)
+                continue
+            t1 = time.process_time()
+            pdf, texts = render_document_texts(template, sig.document, pdf_standard=PDF_STANDARD)
+            render_s = time.process_time() - t1
+            if dump is not None:  # what was compiled: this book alone
+                from layouts.render import batch_json, document_json
 
-                    dump(batch_json([document_json(sig.document.to_dict())]))
-            else:
-                pdf, texts = rendered.pdfs[k], list(rendered.texts[k])
-                render_s = per_page * len(sig.document.pages)
+                dump(batch_json([document_json(sig.document.to_dict())]))
             out[i] = _finish(req.document, sig, pdf, texts, kind=req.kind, private_key=private_key, copy=req.copy,
                              pdf_signer=pdf_signer, signature_reason=signature_reason,
                              signature_location=signature_location, title=req.title, sign_qr=sign_qr,
@@ -421,8 +450,32 @@ def _finish(document: BookDocument, signed: _Signed, pdf: bytes, texts: list[str
             signature_location: str, title: str | None, sign_qr: float, render: float) -> Produced:
     """The rendered book's manifest, attachments, identification and PDF signature: its ``Produced``."""
     t2 = time.process_time()
-    signed_doc = signed.document
-    attached = document_attachment(signed_doc)
+    made = _manifest(document, signed, texts, private_key)
+    t3 = time.process_time()
+
+    title = title or default_title(document, kind, copy)
+    pdf = attach_and_identify(pdf, made.attached, made.manifest_bytes, title=title, school=document.book.school,
+                              edition_id=signed.edition_id, issued=signed.issued)
+    t4 = time.process_time()
+    return _produced(document, signed, made, pdf, kind=kind, copy=copy, pdf_signer=pdf_signer,
+                     signature_reason=signature_reason, signature_location=signature_location, title=title,
+                     sign_qr=sign_qr, render=render, text_and_manifest=t3 - t2, attach=t4 - t3)
+
+
+@dataclass(frozen=True)
+class _Made:
+    """A book's attachments: the document JSON (and its digest), the manifest and its signed bytes."""
+
+    attached: bytes
+    doc_sha: str
+    manifest: Manifest
+    manifest_bytes: bytes
+
+
+def _manifest(document: BookDocument, signed: _Signed, texts: list[str] | tuple[str, ...],
+              private_key: Ed25519PrivateKey) -> _Made:
+    """The attached document and the signed manifest of a rendered book (its pages' texts)."""
+    attached = document_attachment(signed.document)
     doc_sha = hashlib.sha256(attached).hexdigest()
     manifest_pages = []
     for i, (page, text, payload, digest) in enumerate(
@@ -431,22 +484,23 @@ def _finish(document: BookDocument, signed: _Signed, pdf: bytes, texts: list[str
         manifest_pages.append(ManifestPage(i, page.no, digest.hex(), payload, text_digest(tokens),
                                            printed_counts(page.data, tokens)))
     manifest = Manifest(str(signed.edition_id), signed.key_id, doc_sha, tuple(manifest_pages))
-    manifest_bytes = sign_manifest(manifest, private_key)
-    t3 = time.process_time()
+    return _Made(attached, doc_sha, manifest, sign_manifest(manifest, private_key))
 
-    title = title or default_title(document, kind, copy)
-    pdf = attach_and_identify(pdf, attached, manifest_bytes, title=title, school=document.book.school,
-                              edition_id=signed.edition_id, issued=signed.issued)
+
+def _produced(document: BookDocument, signed: _Signed, made: _Made, pdf: bytes, *, kind: EditionKind, copy: bool,
+              pdf_signer: PdfSigner | None, signature_reason: str, signature_location: str, title: str,
+              sign_qr: float, render: float, text_and_manifest: float, attach: float) -> Produced:
+    """The ``Produced`` of a book whose PDF carries its attachments: PDF-signed last (optional)."""
     t4 = time.process_time()
-
     if pdf_signer is not None:
         pdf = sign_pdf(pdf, pdf_signer, reason=signature_reason, location=signature_location)
     t5 = time.process_time()
     pages = tuple(edition_service.PrintedPage(p.no, p.kind, d)
                   for p, d in zip(document.pages, signed.digests, strict=True))
-    return Produced(pdf, signed.edition_id, kind, title, signed.issued, signed.total, pages, signed.key_id, doc_sha,
-                    pdf_signer is not None, document.book.part, copy, manifest, attached, signed.versions,
-                    signed.sizes, Timings(sign_qr, render, t3 - t2, t4 - t3, t5 - t4, 0.0), signed_doc)
+    return Produced(pdf, signed.edition_id, kind, title, signed.issued, signed.total, pages, signed.key_id,
+                    made.doc_sha, pdf_signer is not None, document.book.part, copy, made.manifest, made.attached,
+                    signed.versions, signed.sizes, Timings(sign_qr, render, text_and_manifest, attach, t5 - t4, 0.0),
+                    signed.document)
 
 
 def record_publication(session: Session, actor: Actor, produced: Produced, *, scope: Scope) -> Published:
@@ -544,8 +598,13 @@ def _resolved_listeners() -> list[IssueListener]:
 
 
 def _facts_len(text: str) -> int:
-    from signing.payload import payload_bytes
+    """Bytes of a payload beyond the 110 of a code without facts; of a text just encoded (``SDT1:`` + base45:
+    3 characters for 2 bytes, 2 for the last odd byte) counted without decoding it."""
+    from signing.payload import PREFIX, payload_bytes
 
+    if text.startswith(PREFIX):
+        chars = len(text) - len(PREFIX)
+        return chars // 3 * 2 + (chars % 3 == 2) - 110
     return len(payload_bytes(text)) - 110
 
 
@@ -570,28 +629,35 @@ def document_attachment(document: BookDocument) -> bytes:
 def attach_and_identify(pdf: bytes, document_json: bytes, manifest_json: bytes, *, title: str, school: str,
                         edition_id: uuid.UUID, issued: dt.date) -> bytes:
     """Attach the document and the manifest as PDF/A-3 associated files; set XMP title, creator, edition."""
-    when = encode_pdf_date(dt.datetime(issued.year, issued.month, issued.day, tzinfo=dt.UTC))
     with pikepdf.open(io.BytesIO(pdf)) as doc:
-        specs = []
-        for name, data, desc in (
-            (DOCUMENT_NAME, document_json, "Dữ liệu của sổ (JSON) — từng trang in đúng dữ liệu này"),
-            (MANIFEST_NAME, manifest_json, "Bản kê có chữ ký của nhà trường: mã QR và nội dung từng trang"),
-        ):
-            spec = pikepdf.AttachedFileSpec(doc, data, filename=name, mime_type="application/json",
-                                            description=desc, relationship=pikepdf.Name.Data,
-                                            creation_date=when, mod_date=when)
-            doc.attachments[name] = spec
-            specs.append(spec.obj)
-        doc.Root.AF = pikepdf.Array(specs)
-        with doc.open_metadata(set_pikepdf_as_editor=False) as meta:
-            meta["dc:title"] = title
-            meta["dc:creator"] = [school]
-            meta["dc:identifier"] = f"urn:uuid:{edition_id}"
-            meta["pdf:Keywords"] = f"sodientu; bản in {edition_id}"
-            meta["xmp:CreatorTool"] = CREATOR_TOOL
+        _attach_into(doc, document_json, manifest_json, title=title, school=school, edition_id=edition_id,
+                     issued=issued)
         out = io.BytesIO()
         doc.save(out, deterministic_id=True)
     return out.getvalue()
+
+
+def _attach_into(doc: pikepdf.Pdf, document_json: bytes, manifest_json: bytes, *, title: str, school: str,
+                 edition_id: uuid.UUID, issued: dt.date) -> None:
+    """What :func:`attach_and_identify` does to an open PDF (a book of a batch: before its one save)."""
+    when = encode_pdf_date(dt.datetime(issued.year, issued.month, issued.day, tzinfo=dt.UTC))
+    specs = []
+    for name, data, desc in (
+        (DOCUMENT_NAME, document_json, "Dữ liệu của sổ (JSON) — từng trang in đúng dữ liệu này"),
+        (MANIFEST_NAME, manifest_json, "Bản kê có chữ ký của nhà trường: mã QR và nội dung từng trang"),
+    ):
+        spec = pikepdf.AttachedFileSpec(doc, data, filename=name, mime_type="application/json",
+                                        description=desc, relationship=pikepdf.Name.Data,
+                                        creation_date=when, mod_date=when)
+        doc.attachments[name] = spec
+        specs.append(spec.obj)
+    doc.Root.AF = pikepdf.Array(specs)
+    with doc.open_metadata(set_pikepdf_as_editor=False) as meta:
+        meta["dc:title"] = title
+        meta["dc:creator"] = [school]
+        meta["dc:identifier"] = f"urn:uuid:{edition_id}"
+        meta["pdf:Keywords"] = f"sodientu; bản in {edition_id}"
+        meta["xmp:CreatorTool"] = CREATOR_TOOL
 
 
 # --- transcripts: the facts a person checks by eye --------------------------------------------

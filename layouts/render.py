@@ -23,7 +23,7 @@ import os
 import threading
 import time
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -217,13 +217,18 @@ class BatchRender:
 
 
 def render_batch(template: str, documents: Sequence[Any], *,
-                 pdf_standard: str | Sequence[str] | None = None) -> BatchRender:
+                 pdf_standard: str | Sequence[str] | None = None,
+                 edit: Callable[[int, tuple[str, ...], Any], None] | None = None) -> BatchRender:
     """Render many book documents of one template in ONE Typst compile and split the PDF into one PDF per book.
 
     Each book's PDF holds its own pages only (``split_pdf``); the page texts are read from the compiled PDF
     once. A total page count other than the sum of the documents' pages is re-rendered book by book, so the
     overflowing book is the one named (``LayoutOverflowError``); Typst's fixed cost per compile (cache walk,
     font subsetting, PDF writing) is paid once per batch instead of once per book.
+
+    ``edit(k, texts, pdf)`` (``layouts.publish.produce_many``: the attachments and identification) is called
+    with each book's ``pikepdf.Pdf`` before it is saved, and the text of its pages: one save per book
+    instead of a save here and another after opening it again (the same bytes).
     """
     docs = [d.to_dict() if hasattr(d, "to_dict") else d for d in documents]
     counts = [len(d["pages"]) for d in docs]
@@ -236,11 +241,14 @@ def render_batch(template: str, documents: Sequence[Any], *,
             render_document(template, d, pdf_standard=pdf_standard)
         _check_pages(BATCH_TEMPLATES[template], sum(counts), len(texts))
     idents = [hashlib.md5(t.encode("utf-8"), usedforsecurity=False).digest() for t in texts_json]
-    pdfs = split_pdf(pdf, counts, idents)
     out, start = [], 0
     for n in counts:
         out.append(tuple(texts[start:start + n]))
         start += n
+    edits = None
+    if edit is not None:
+        edits = [lambda book, k=k: edit(k, out[k], book) for k in range(len(counts))]
+    pdfs = split_pdf(pdf, counts, idents, edits)
     return BatchRender(tuple(pdfs), tuple(out), source)
 
 
@@ -255,7 +263,8 @@ _SPLIT_CATALOG_KEYS = ("/Lang", "/ViewerPreferences", "/OutputIntents", "/Metada
 _SPLIT_INFO_KEYS = ("/Creator", "/Producer", "/CreationDate", "/ModDate")
 
 
-def split_pdf(pdf: bytes, counts: Sequence[int], idents: Sequence[bytes]) -> list[bytes]:
+def split_pdf(pdf: bytes, counts: Sequence[int], idents: Sequence[bytes],
+              edits: Sequence[Callable[[Any], None]] | None = None) -> list[bytes]:
     """Split a compiled batch into one PDF per book: ``counts[i]`` pages each, in order.
 
     A book's PDF is a new file holding its pages (with what they use: contents, fonts, colour spaces,
@@ -264,6 +273,7 @@ def split_pdf(pdf: bytes, counts: Sequence[int], idents: Sequence[bytes]) -> lis
     ``InstanceID`` and history) is ``idents[i]`` (16 bytes, the batch's replaced) and its XMP page count its
     own. The document title is not set here: ``layouts.publish.attach_and_identify`` sets it (XMP and Info).
     Font subsets are the batch's (glyph shapes of every book of the batch, not their texts).
+    ``edits[i]`` gets book i's ``pikepdf.Pdf`` before it is saved (see ``render_batch``).
     """
     import base64
     import io
@@ -283,7 +293,7 @@ def split_pdf(pdf: bytes, counts: Sequence[int], idents: Sequence[bytes]) -> lis
         batch_id = str(src.trailer.ID[0])  # Typst: 16 bytes in base64, also in the XMP identifiers
         xmp = src.Root.Metadata.read_bytes().decode("utf-8")
         start = 0
-        for n, ident in zip(counts, idents, strict=True):
+        for i, (n, ident) in enumerate(zip(counts, idents, strict=True)):
             book_id = base64.b64encode(ident).decode("ascii")
             book_xmp = re.sub(r"<xmpTPg:NPages>\d+</xmpTPg:NPages>", f"<xmpTPg:NPages>{n}</xmpTPg:NPages>",
                               xmp.replace(batch_id, book_id))
@@ -299,8 +309,12 @@ def split_pdf(pdf: bytes, counts: Sequence[int], idents: Sequence[bytes]) -> lis
             info = pikepdf.Dictionary({k: src.docinfo[k] for k in _SPLIT_INFO_KEYS if k in src.docinfo})
             dst.trailer.Info = dst.make_indirect(info)
             dst.trailer.ID = pikepdf.Array([pikepdf.String(book_id), pikepdf.String(book_id)])
+            if edits is not None:
+                edits[i](dst)
             buf = io.BytesIO()
-            dst.save(buf, min_version=src.pdf_version, deterministic_id=True, fix_metadata_version=False)
+            # an edited book is saved as ``publish.attach_and_identify`` saved it (XMP PDF version fixed): the bytes
+            # of a split book saved, opened again, edited and saved
+            dst.save(buf, min_version=src.pdf_version, deterministic_id=True, fix_metadata_version=edits is not None)
             out.append(buf.getvalue())
     return out
 

@@ -92,6 +92,31 @@ _RESULT_BY_LABEL = {unicodedata.normalize("NFC", v).casefold(): k for k, v in RE
 # --------------------------------------------------------------------------- canonical data
 
 def _canon(obj: object) -> object:
+    # the types page data is made of first, exactly (ASCII text is NFC already); anything else below
+    kind = type(obj)
+    if kind is str:
+        return obj if obj.isascii() else unicodedata.normalize("NFC", obj)  # type: ignore[attr-defined,arg-type]
+    if kind is dict:
+        out: dict[str, object] = {}
+        for k, v in obj.items():  # type: ignore[attr-defined]
+            if type(k) is str and k.isascii():
+                nk = k
+            elif isinstance(k, str):
+                nk = unicodedata.normalize("NFC", k)
+            else:
+                raise PayloadError("Dữ liệu trang có khóa không hợp lệ.", f"non-string key {k!r}")
+            if nk in out:
+                raise PayloadError("Dữ liệu trang có khóa trùng.", f"duplicate key after NFC: {nk!r}")
+            out[nk] = v if type(v) is str and v.isascii() else _canon(v)
+        return out
+    if kind is list or kind is tuple:
+        return [v if type(v) is str and v.isascii() else _canon(v) for v in obj]  # type: ignore[attr-defined]
+    if obj is None or kind is int or kind is bool:
+        return obj
+    return _canon_other(obj)
+
+
+def _canon_other(obj: object) -> object:
     if obj is None or isinstance(obj, (bool, int)):
         return obj
     if isinstance(obj, str):

@@ -192,3 +192,25 @@ def test_split_keeps_only_the_pages_of_each_book() -> None:
     assert NAMES[0] in render.extract_page_texts(parts[0])[0] and NAMES[1] not in "".join(
         render.extract_page_texts(parts[0]))
     assert zlib.crc32(parts[0]) != zlib.crc32(parts[1])
+
+
+def test_a_book_attached_while_the_batch_is_split_is_the_book_split_then_attached() -> None:
+    """``produce_many`` attaches each book's data while the batch is split (``render_batch``'s ``edit``), before
+    its one save: the same bytes as a split book saved, opened again, attached and saved (``attach_and_identify``)."""
+    docs = [build_transcript(sample_input(seed=s, name=n), year="2024-2025").to_dict()
+            for s, n in ((1, NAMES[0]), (2, NAMES[1]))]
+    pdf = render.render_pdf("transcripts", render.batch_json([render.document_json(d) for d in docs]),
+                            pdf_standard=publish.PDF_STANDARD)
+    counts, idents = [len(d["pages"]) for d in docs], [b"a" * 16, b"b" * 16]
+    ids = _ids(2)
+
+    def attach(k: int, book: pikepdf.Pdf) -> None:
+        publish._attach_into(book, f'{{"book":{k}}}'.encode(), b'{"manifest":{}}', title=f"Học bạ {k}",
+                             school="Trường THCS Tô Hiệu", edition_id=ids[k], issued=ISSUED)
+
+    once = render.split_pdf(pdf, counts, idents, [lambda book, k=k: attach(k, book) for k in range(2)])
+    twice = [publish.attach_and_identify(p, f'{{"book":{k}}}'.encode(), b'{"manifest":{}}', title=f"Học bạ {k}",
+                                         school="Trường THCS Tô Hiệu", edition_id=ids[k], issued=ISSUED)
+             for k, p in enumerate(render.split_pdf(pdf, counts, idents))]
+    assert once == twice
+    assert _attachments(once[1])["sodientu-document.json"] == b'{"book":1}'

@@ -60,10 +60,28 @@ def test_canonical_json_rules() -> None:
 
 
 @pytest.mark.parametrize("bad", [{"m": 7.5}, {1: "a"}, {"m": Decimal("NaN")}, {"m": object()},
-                                 {"To\u0061\u0301n": 1, "Toán": 2}])
+                                 {"To\u0061\u0301n": 1, "Toán": 2}, ["ok", 7.5], {"x": ["a", {"y": 0.5}]},
+                                 {"\u212a": 1, "K": 2}])
 def test_canonical_json_rejects(bad: object) -> None:
     with pytest.raises(PayloadError):
         canonical_json(bad)
+
+
+def test_canonical_json_fast_path_is_the_general_one() -> None:
+    """Plain dicts, lists and ASCII strings take a fast path; other types (str and dict subclasses, tuples,
+    mappings, NFD text in keys and values, nested) come out exactly as the general rules make them."""
+    import enum
+    import types
+
+    class Kind(enum.StrEnum):
+        MARK = "điểm"
+
+    nfd = "To\u0061\u0301n"
+    data = {"b": ("x", nfd, 1, None, True), Kind.MARK: Kind.MARK, nfd: [{"k": Decimal("8.0")}, [nfd, "\u212a"]],
+            "m": types.MappingProxyType({"z": "ả", "a": dt.date(2025, 1, 2)}), "u": uuid.UUID(int=7)}
+    assert canonical_json(data) == (
+        '{"To\u00e1n":[{"k":"8.0"},["Toán","K"]],"b":["x","Toán",1,null,true],"m":{"a":"2025-01-02","z":"ả"},'
+        '"u":"00000000-0000-0000-0000-000000000007","điểm":"điểm"}').encode()
 
 
 def test_format_md_worked_example_is_current() -> None:

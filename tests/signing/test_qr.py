@@ -105,6 +105,24 @@ def test_svg_is_segno_svg_exactly() -> None:
             assert svg_text(q, module_mm, 4) == buf.getvalue().decode("utf-8")
 
 
+def test_svg_path_of_the_runs_found_at_once_is_the_loops() -> None:
+    """The runs of the whole symbol found at once (numpy) draw the path the row-by-row loop draws: random
+    symbols, blank and full ones, a lone module, blank rows, several borders and module sizes."""
+    from signing.qr import _rows_path_loop, rows_svg
+
+    rnd = random.Random(15)
+    shapes = [((b"\x00",),), ((b"\x01",),), ((b"\x00" * 21,) * 21,), ((b"\x01" * 21,) * 21,),
+              ((b"\x00" * 5, b"\x00\x01\x00\x00\x01", b"\x00" * 5, b"\x00" * 5, b"\x01\x00\x00\x00\x00"),)]
+    for size in (2, 3, 21, 57):
+        for dark in (0.1, 0.5, 0.9):
+            shapes.append((tuple(bytes(rnd.random() < dark for _ in range(size)) for _ in range(size)),))
+    for (rows,) in shapes:
+        for module_mm, border in ((0.5, 4), (1, 4), (0.44, 5), (0.6, 0)):
+            svg = rows_svg(rows, module_mm, border)
+            assert f' d="{_rows_path_loop(rows, border)}"/>' in svg
+    assert ' d="M5 5.5h1m2 0h1m-5 3h1"/>' in rows_svg(shapes[4][0], 0.5, 4)
+
+
 def test_svg_refuses_small_modules_and_border() -> None:
     with pytest.raises(PayloadError):
         qr_svg(_mark(1), module_mm=0.3)
