@@ -158,3 +158,34 @@ def test_transcript_measuring_pass_is_one_page_without_furniture(monkeypatch: py
     flows = json.loads(documents[0])["pages"]
     assert len(flows) > 3 and {f["kind"] for f in flows} >= {"transcript-subjects", "transcript-results"}
     assert render.extract_page_texts(pdf) == [""]
+
+
+def test_a_struck_name_measures_as_the_unstruck_one() -> None:
+    """The student grid measures a transferred-out or dropped-out student's name cell without its red
+    strike (a strike inside ``measure`` costs Typst a second layout of the whole document): the heights
+    must be those of the struck cell, to the bit, for long names and notes, at every table size."""
+    import json
+
+    import typst
+
+    from layouts import render
+
+    names = ["Nguyễn Thị Hồng Nhung", "Hoàng Thị Phương Thảo Nguyễn Ngọc Ánh Dương Thị Khuê " * 2, "Vừ A Lử"]
+    notes = ["", "Chuyển đi 12/01/2026", "Bỏ học 03/03/2026 — chuyển về quê theo gia đình, xã Lóng Sập " * 2]
+    source = ('#import "common.typ": *\n#show: book-style.with((paper: "a4"))\n'
+              f"#let names = ({', '.join(json.dumps(n, ensure_ascii=False) for n in names)},)\n"
+              f"#let notes = ({', '.join(json.dumps(n, ensure_ascii=False) for n in notes)},)\n"
+              "#context { for n in names { for o in notes { for size in (7pt, 7.65pt, 9pt) { for w in (32mm, 58.4mm) {\n"
+              "  let h(status) = measure(student-name((name: n, status: status, note: o), w, size)).height / 1pt\n"
+              "  [#metadata((h(\"transferred_out\"), h(\"dropped_out\"), h(\"active\"))) <h>]\n"
+              "}}}}}\n")
+    path = render.TEMPLATES_DIR / "_test_strike.typ"
+    path.write_text(source, "utf-8")
+    try:
+        got = json.loads(typst.Compiler(input=str(path), root=str(render.TEMPLATES_DIR), font_paths=render._fonts(),
+                                        ignore_system_fonts=True).query("<h>", field="value"))
+    finally:
+        path.unlink()
+    assert len(got) == 3 * 3 * 3 * 2
+    assert all(out == dropped == active for out, dropped, active in got), got
+    assert len({tuple(g) for g in got}) > 6  # the heights do vary (one line, wrapped names, notes)
