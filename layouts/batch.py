@@ -1058,19 +1058,12 @@ def _printed_digests(session: Session, docs: dict[Job, list[_Doc]]) -> dict[Job,
 def _scopes_enrolments(session: Session, scopes: Sequence[Any]) -> list[set[int]]:
     """Per scope, its enrolments (``publish.scope_enrolments``): those of the classes, and of the students, of the
     task read in one query each (was one query per book); a course's (a register) as ``scope_enrolments``."""
-    from sqlalchemy import select
-
     from layouts.publish import scope_enrolments
-    from records.models import Enrolment
+    from records.services import trail
 
-    found: dict[tuple[str, int], set[int]] = {}
-    for name, column, keys in (
-            ("class", Enrolment.class_id, sorted({s.class_id for s in scopes if s.class_id is not None})),
-            ("student", Enrolment.student_id,
-             sorted({s.student_id for s in scopes if s.class_id is None and s.student_id is not None}))):
-        for i in range(0, len(keys), 500):
-            for enrolment_id, key in session.execute(select(Enrolment.id, column).where(column.in_(keys[i:i + 500]))):
-                found.setdefault((name, key), set()).add(enrolment_id)
+    found = trail.enrolments_by_owner(
+        session, class_ids=sorted({s.class_id for s in scopes if s.class_id is not None}),
+        student_ids=sorted({s.student_id for s in scopes if s.class_id is None and s.student_id is not None}))
     out = []
     for scope in scopes:
         if scope.class_id is not None:
