@@ -287,8 +287,8 @@ def report(measured: list[tuple[BatchReport, Floor]]) -> None:
     print(f"pipeline wall s   {_fmt(walls)}")
     print(f"pipeline CPU s    {_fmt(cpus)}  (workers, warm-up excluded, + the parent's run trail check)")
     print(f"run trail check   {_fmt([r.check_cpu for r in runs])}  (CPU s in the parent: one replay, one bulk read)")
-    print(f"verdict written at {_fmt([r.verdict_at for r in runs])}  (wall s after the run's start); workers waited "
-          f"for it {_fmt([r.verdict_wait for r in runs])} wall s in all")
+    print(f"verdict written at {_fmt([getattr(r, 'verdict_at', 0.0) for r in runs])}  (wall s after the run's start); workers waited "
+          f"for it {_fmt([getattr(r, 'verdict_wait', 0.0) for r in runs])} wall s in all")
     print(f"Typst wall s      {_fmt([f.wall for f in floors])}  (final compiles + measuring passes, same workers)")
     print(f"floor CPU s       {_fmt([f.render_cpu for f in floors])}  (bare Typst compile of the same documents)")
     print(f"measure CPU s     {_fmt([f.measure_cpu for f in floors])}  (Typst's measuring passes of the same books)")
