@@ -1007,7 +1007,7 @@ def _read_verdict(path: str, private_key: Any, wait: float = 900.0) -> Any:
     if path in _VERDICTS:
         return _VERDICTS[path]
     global _WAITED
-    if _VERDICTS:  # a verdict of an earlier run: count this run's waits only
+    if _VERDICTS:  # an earlier run's verdict: one run at a time per worker, and this run's waits only counted
         _VERDICTS.clear()
         _WAITED = 0.0
     started = time.monotonic()
@@ -1032,7 +1032,6 @@ def _read_verdict(path: str, private_key: Any, wait: float = 900.0) -> Any:
             log.warning("the trail verdict %s does not verify: each task checks its books", path)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("unreadable trail verdict %s (%r): each task checks its books", path, exc)
-    _VERDICTS.clear()  # one run at a time per worker
     _VERDICTS[path] = verdict
     return verdict
 
