@@ -109,6 +109,14 @@ def sign_in(page, base: str, username: str, password: str = DEMO_PASSWORD) -> No
         page.click("button[type=submit]")
 
 
+def submit(page, selector: str) -> None:  # type: ignore[no-untyped-def]
+    """Click a control that sends a form and wait until the server's answer has loaded: Playwright's click
+    does not wait for the navigation it starts, so a flash read right after it may still see the old page."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
 def flash(page) -> list[str]:  # type: ignore[no-untyped-def]
-    """The page's flash messages."""
+    """The page's flash messages, once one is shown (every caller expects at least one)."""
+    page.locator(".flash").first.wait_for(state="attached")
     return page.locator(".flash").all_inner_texts()

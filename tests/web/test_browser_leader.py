@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tests.web.browser import ARTIFACTS, DemoServer, browser, demo_server, flash, shot, sign_in
+from tests.web.browser import ARTIFACTS, DemoServer, browser, demo_server, flash, shot, sign_in, submit
 
 pytestmark = pytest.mark.slow
 
@@ -93,7 +93,7 @@ def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, 
     teacher.fill("#new_value", new_text)
     teacher.fill("#reason", "Nhập nhầm điểm kiểm tra miệng, đối chiếu sổ điểm cá nhân của giáo viên.")
     shot(teacher, "leader-teacher-correction-form")
-    teacher.click("#file-correction button[type=submit]")
+    submit(teacher, "#file-correction button[type=submit]")
     teacher.wait_for_url("**/sua-diem/*")
     assert flash(teacher) == ["Đã gửi đơn đề nghị sửa điểm; Hiệu trưởng sẽ xem xét."]
     assert teacher.inner_text("#status") == "Chờ duyệt"
@@ -108,7 +108,7 @@ def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, 
     principal.click(f"a[href='{request_url[len(base):]}']")
     principal.fill("#note", "Đồng ý cho sửa; lưu đơn vào hồ sơ Ban quản trị.")
     shot(principal, "leader-principal-request")
-    principal.click("#approve")
+    submit(principal, "#approve")
     assert flash(principal)[0].startswith("Đã phê duyệt đơn số")
     assert principal.inner_text("#status") == "Đã duyệt"
 
@@ -127,7 +127,7 @@ def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, 
     admin.select_option("select[name=leader]", str(_user_id(demo_server, "vice_principal")))
     admin.select_option("select[name=board]", str(_board_member(demo_server)))
     admin.check("input[name=requester_present]")
-    admin.click("#apply-correction button[type=submit]")
+    submit(admin, "#apply-correction button[type=submit]")
     assert flash(admin)[0].startswith("Đã sửa điểm theo đơn số")
     assert admin.inner_text("#status") == "Đã sửa"
     assert "Thực hiện sửa chữa" in admin.inner_text("#trace")
@@ -146,7 +146,7 @@ def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, 
     findings = "Kiểm tra ngày 10/3: môn Tin học còn thiếu điểm ĐĐGtx của ba học sinh; các môn khác đủ tiến độ."
     principal.fill("#findings", findings)
     principal.fill("#conclusion", "Giáo viên bổ sung điểm trước ngày 20/3/2026.")
-    principal.click("#record-inspection button[type=submit]")
+    submit(principal, "#record-inspection button[type=submit]")
     assert flash(principal) == ["Đã lập biên bản kiểm tra tháng 3/2026; biên bản được in vào sổ."]
     assert findings in principal.inner_text("#inspections")
     shot(principal, "leader-principal-inspection")
@@ -158,7 +158,7 @@ def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, 
     principal.goto(f"{base}/phe-duyet-ket-qua")
     shot(principal, "leader-principal-results")
     principal.goto(f"{base}/phe-duyet-ket-qua/lop/{target['class_id']}?ky=hk1")
-    principal.click("#approve-results button")
+    submit(principal, "#approve-results button")
     assert flash(principal) == [f"Đã phê duyệt kết quả Học kì I của lớp {target['class_name']}."]
     shot(principal, "leader-principal-class-results")
     vice.goto(f"{base}/phe-duyet-ket-qua/lop/{target['class_id']}?ky=hk1")
@@ -178,14 +178,14 @@ def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, 
     principal.select_option("#decide-lock select[name=book]", "transcripts")
     principal.select_option("#decide-lock select[name=term]", label="Học kì I")
     principal.fill("#decide-lock input[name=decision_ref]", "Quyết định số 31/QĐ-THCS ngày 10/03/2026")
-    principal.click("#decide-lock button[type=submit]")
+    submit(principal, "#decide-lock button[type=submit]")
     assert flash(principal) == ["Đã ghi quyết định khóa sổ; quản trị hệ thống sẽ thực hiện."]
     assert "Chờ quản trị hệ thống thực hiện" in principal.inner_text("#decisions")
     shot(principal, "leader-principal-locks")
     admin.goto(f"{base}/quan-tri")
     admin.click("text=Thực hiện khóa / mở sổ")
     shot(admin, "leader-admin-locks")
-    admin.click("#decisions button.execute")
+    submit(admin, "#decisions button.execute")
     assert flash(admin) == ["Đã thực hiện quyết định."]
     assert admin.locator("#lock-states tr:has-text('6A') td").nth(4).inner_text() == "Khóa"  # Học bạ — Học kì I
 

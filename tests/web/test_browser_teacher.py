@@ -16,7 +16,7 @@ from sqlalchemy import select
 from records.db import make_engine, session_scope
 from records.models import Class, Enrolment, Subject, TeachingAssignment, Term, User
 from records.rules import ruleset
-from tests.web.browser import DEMO_TODAY, browser, demo_server, flash, shot, sign_in
+from tests.web.browser import DEMO_TODAY, browser, demo_server, flash, shot, sign_in, submit
 
 pytestmark = pytest.mark.slow
 
@@ -160,8 +160,7 @@ def test_a_teacher_types_pastes_saves_and_meets_a_conflict(demo_server, browser)
     assert shown == expected
     assert "Còn thiếu 0 điểm" in status.inner_text()
     shot(page, "teacher-grid-typed")
-    page.click("#save")
-    page.wait_for_load_state()
+    submit(page, "#save")
     assert any("Đã lưu điểm" in m for m in flash(page))
     assert _averages(page) == shown, "the server's averages are the page's"
     assert _cells(page, "tx1").first.input_value() == str(_value(tx1[0]).quantize(Decimal("0.1"))).replace(".", ",")
@@ -172,13 +171,11 @@ def test_a_teacher_types_pastes_saves_and_meets_a_conflict(demo_server, browser)
     tab_b.goto(page.url)
     cell_a = _cells(tab_a, "tx5").nth(0)
     cell_a.fill("9,5")
-    tab_a.click("#save")
-    tab_a.wait_for_load_state()
+    submit(tab_a, "#save")
     assert any("Đã lưu điểm" in m for m in flash(tab_a))
     _cells(tab_b, "tx5").nth(0).fill("3")
     _cells(tab_b, "tx5").nth(1).fill("4,5")
-    tab_b.click("#save")
-    tab_b.wait_for_load_state()
+    submit(tab_b, "#save")
     assert tab_b.locator("#conflict").is_visible()
     conflict = tab_b.locator("#conflict-table").inner_text()
     assert "3" in conflict and "4,5" in conflict and "9,5" in conflict
@@ -188,8 +185,7 @@ def test_a_teacher_types_pastes_saves_and_meets_a_conflict(demo_server, browser)
     tab_b.click("[data-apply-mine]")
     assert _cells(tab_b, "tx5").nth(0).input_value() == "3"
     assert _cells(tab_b, "tx5").nth(1).input_value() == "4,5"
-    tab_b.click("#save")
-    tab_b.wait_for_load_state()
+    submit(tab_b, "#save")
     assert any("Đã lưu điểm" in m for m in flash(tab_b))
     assert _cells(tab_b, "tx5").nth(0).input_value() == "3,0"
     assert _cells(tab_b, "tx5").nth(1).input_value() == "4,5"
@@ -198,8 +194,7 @@ def test_a_teacher_types_pastes_saves_and_meets_a_conflict(demo_server, browser)
     tab_b.click("text=Nhận xét môn học")
     comment = tab_b.locator("tbody tr:not(.left) input[name^='c-']").first
     comment.fill("Tiếp thu bài nhanh, cần trình bày cẩn thận hơn.")
-    tab_b.click("#save")
-    tab_b.wait_for_load_state()
+    submit(tab_b, "#save")
     assert any("Đã lưu nhận xét" in m for m in flash(tab_b))
     shot(tab_b, "teacher-comments")
     context.close()
@@ -213,8 +208,7 @@ def test_the_grid_works_without_javascript(demo_server, browser):
     page.goto(f"{demo_server.base}/giao-vien/phan-cong/{assignment}")
     cells = _cells(page, "tx5")
     cells.nth(2).fill("7,5")
-    page.click("#save")
-    page.wait_for_load_state()
+    submit(page, "#save")
     assert any("Đã lưu điểm" in m for m in flash(page))
     assert cells.nth(2).input_value() == "7,5"
     context.close()
