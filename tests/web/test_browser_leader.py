@@ -86,7 +86,7 @@ def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, 
     teacher.click("nav.main >> text=Giáo viên bộ môn")  # the demo's first teacher also heads a department
     teacher.click("#correction-link")
     teacher.select_option("#pick-assignment select[name=pc]", str(target["assignment"]))
-    teacher.click("#pick-assignment button")
+    submit(teacher, "#pick-assignment button")
     assert "đã khóa" in teacher.inner_text("#lock-state")
     teacher.select_option("#enrolment", str(target["enrolment"]))
     teacher.select_option("#column", "tx:1")
@@ -141,7 +141,7 @@ def test_correction_inspection_and_approval_end_to_end(demo_server: DemoServer, 
     principal.goto(f"{base}/hieu-truong")
     principal.click("#page-nav >> text=Kiểm tra sổ hằng tháng")
     principal.select_option("#pick-month select[name=lop]", str(target["class_id"]))
-    principal.click("#pick-month button")
+    submit(principal, "#pick-month button")
     assert "10/03/2026" in principal.inner_text("#progress-summary")
     findings = "Kiểm tra ngày 10/3: môn Tin học còn thiếu điểm ĐĐGtx của ba học sinh; các môn khác đủ tiến độ."
     principal.fill("#findings", findings)
