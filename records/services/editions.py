@@ -232,7 +232,8 @@ def create_edition(session: Session, actor: Actor, draft: EditionDraft) -> Editi
 def create_editions(session: Session, actor: Actor, drafts: Sequence[EditionDraft]) -> list[Edition | SodientuError]:
     """Record many prints at once (a print run's task), by the rules of :func:`create_edition`.
 
-    The print right is checked once per class, student or year, the editions and their pages are written
+    The print right is checked once per class, student or year (``PrintRights``: the students' scopes read at
+    once, in this transaction), the editions and their pages are written
     with one bulk insert each, their audit entries (supersessions, then the print) with one
     ``audit.append_many``, and the chain is sealed once. Per draft: its recorded edition, or the error
     that refused it (rights, pages, an existing id) — the others are recorded. The caller commits.
@@ -240,13 +241,14 @@ def create_editions(session: Session, actor: Actor, drafts: Sequence[EditionDraf
     out: list[Edition | SodientuError | None] = [None] * len(drafts)
     allowed: dict[tuple[int, int | None, int | None, int | None], SodientuError | None] = {}
     ok: list[int] = []
+    rights = PrintRights(session, actor, [d.student_id for d in drafts if d.class_id is None and d.student_id])
     for i, draft in enumerate(drafts):
         target = (draft.school_id, draft.class_id, draft.student_id, draft.school_year_id)
         try:
             if target not in allowed:
                 try:
-                    authorize_print(session, actor, school_id=draft.school_id, class_id=draft.class_id,
-                                    student_id=draft.student_id, school_year_id=draft.school_year_id)
+                    rights.authorize(school_id=draft.school_id, class_id=draft.class_id,
+                                     student_id=draft.student_id, school_year_id=draft.school_year_id)
                     allowed[target] = None
                 except SodientuError as exc:
                     allowed[target] = exc
