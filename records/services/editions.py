@@ -42,7 +42,7 @@ from records.models import (
     Student,
     utcnow,
 )
-from records.permissions import Action, Actor, require, student_scopes
+from records.permissions import Action, Actor, Scope, require, student_scopes
 from records.services.context import today as _today
 
 ENTITY = "edition"
@@ -142,7 +142,7 @@ class PrintRights:
         self.session, self.actor = session, actor
         self._transaction = session.get_transaction()
         self._student_ids = tuple(student_ids)
-        self._scopes: dict[int, object] | None = None
+        self._scopes: dict[int, Scope] | None = None
         self._allowed: set[tuple[int, int | None, int | None, int | None]] = set()
         self._keys: dict[str, SigningKey | None] = {}
 
@@ -162,10 +162,11 @@ class PrintRights:
         if target in self._allowed:
             return
         if class_id is None and student_id is not None and student_id in self._student_ids:
-            if self._scopes is None:
-                self._scopes = student_scopes(self.session, self._student_ids)
+            scopes = self._scopes
+            if scopes is None:
+                scopes = self._scopes = student_scopes(self.session, self._student_ids)
                 self._transaction = self.session.get_transaction()  # the first read may have begun it
-            scope = self._scopes.get(student_id)
+            scope = scopes.get(student_id)
             if scope is None:
                 raise NotFoundError("Không tìm thấy đối tượng cần in.", f"Student {student_id} not found")
             require(self.session, self.actor, Action.BOOKS_PRINT, scope)

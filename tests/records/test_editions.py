@@ -182,7 +182,7 @@ def _statements(session):
         seen: list[str] = []
         connection = session.connection()
 
-        def count(conn, cursor, statement, *args):  # noqa: ANN001, ANN202
+        def count(conn, cursor, statement, *args):
             seen.append(statement)
 
         event.listen(connection, "before_cursor_execute", count)
@@ -207,10 +207,10 @@ def test_print_rights_of_a_task_decide_as_authorize_print_with_its_students_read
     students += [moved, make_student(session, ctx.school)]  # ... and one never enrolled
     teacher = Actor.load(session, make_user(session, ctx.school, [Role.SUBJECT_TEACHER]).id)
     ids = [s.id for s in students]
-    targets = [dict(school_id=ctx.school.id, student_id=i, school_year_id=ctx.year.id) for i in ids]
-    targets += [dict(school_id=ctx.school.id, student_id=i) for i in ids]  # the volumes
-    targets += [dict(school_id=ctx.school.id, class_id=ctx.klass.id, school_year_id=ctx.year.id),
-                dict(school_id=ctx.school.id, school_year_id=ctx.year.id), dict(school_id=ctx.school.id)]
+    targets = [{"school_id": ctx.school.id, "student_id": i, "school_year_id": ctx.year.id} for i in ids]
+    targets += [{"school_id": ctx.school.id, "student_id": i} for i in ids]  # the volumes
+    targets += [{"school_id": ctx.school.id, "class_id": ctx.klass.id, "school_year_id": ctx.year.id},
+                {"school_id": ctx.school.id, "school_year_id": ctx.year.id}, {"school_id": ctx.school.id}]
     session.commit()
     session.expunge_all()  # as after a task's load: the rows the rights need are not in the session
     assert student_scopes(session, ids + [10**9]) == {i: scope_of(session, session.get(Student, i)) for i in ids}
