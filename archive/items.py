@@ -37,6 +37,7 @@ from records.models import (
     Class,
     Edition,
     Grade,
+    School,
     SchoolYear,
     Student,
     utcnow,
@@ -262,6 +263,25 @@ def deposit_issued(session: Session, actor: Actor, published: Any) -> ArchiveIte
     )
 
 
+def _rows_of_editions(session: Session, editions: list[Edition]) -> list[Any]:
+    """The schools, their years, the classes (and their grades) and students the checks of these editions' items look up
+    (``_check_scope``, ``permissions.scope_of``), read in one query per table into the session and returned,
+    so that the caller, holding them, finds them there (``session.get``) instead of one query each: the
+    session's identity map keeps only the rows something refers to."""
+    held: list[Any] = []
+    schools = sorted({e.school_id for e in editions})
+    held += session.scalars(select(SchoolYear).where(SchoolYear.school_id.in_(schools)))  # a volume's: by date
+    for model, ids in ((School, schools), (Class, {e.class_id for e in editions}),
+                       (Student, {e.student_id for e in editions})):
+        wanted = sorted(i for i in ids if i is not None)
+        for i in range(0, len(wanted), 500):
+            held += session.scalars(select(model).where(model.id.in_(wanted[i:i + 500])))
+    grades = sorted({row.grade_id for row in held if isinstance(row, Class)})
+    if grades:
+        held += session.scalars(select(Grade).where(Grade.id.in_(grades)))
+    return held
+
+
 def deposit_issued_many(session: Session, actor: Actor, published: list[Any]) -> list[ArchiveItem]:
     """``deposit_issued`` of many editions (a print run's task): the same checks per item, the PDFs put in the
     store together (``Store.put_many``: two file-system syncs in all on a local folder), the items
@@ -273,6 +293,7 @@ def deposit_issued_many(session: Session, actor: Actor, published: list[Any]) ->
         return []
     years: dict[tuple[int, dt.date], int | None] = {}
     items: list[ArchiveItem] = []
+    held = _rows_of_editions(session, [one.edition for one in published])  # noqa: F841 - kept while checking
     for one in published:
         edition: Edition = one.edition
         year_id = edition.school_year_id

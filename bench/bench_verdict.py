@@ -17,6 +17,7 @@ import resource
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -40,6 +41,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", required=True, help="a SQLite demo database (sodientu demo --no-print)")
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--profile", help="write a cProfile of the last run to this file")
+    parser.add_argument("--keep", help="copy the verdict body of the last run (no signature line) to this file")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-verdict-"))
     try:
@@ -60,7 +63,16 @@ def main() -> None:
             for snapshot in work.glob("sodientu-trail-cache*"):
                 snapshot.unlink()
             before = _rss_mb()
-            cpu = write_verdict(config, jobs, str(work / f"verdict-{run}.json"))
+            if args.profile and run == args.runs - 1:
+                import cProfile
+
+                profiler = cProfile.Profile(time.process_time)
+                cpu = profiler.runcall(write_verdict, config, jobs, str(work / f"verdict-{run}.json"))
+                profiler.dump_stats(args.profile)
+            else:
+                cpu = write_verdict(config, jobs, str(work / f"verdict-{run}.json"))
+            if args.keep and run == args.runs - 1:
+                Path(args.keep).write_bytes((work / f"verdict-{run}.json").read_bytes().split(b"\n", 1)[1])
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(f"run {run + 1}: CPU {cpu:.2f} s, resident {before:.0f} -> {_rss_mb():.0f} MB, peak {peak:.0f} MB")
     finally:

@@ -675,9 +675,10 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...],
         else:
             together = _traced_together(session, jobs, loaded, state.private_key)
             untraced = set() if together else set(loaded)
+        rights = _print_rights(session, state.actor, loaded)
         for job, job_docs in loaded.items():
             try:
-                _check(session, state.actor, state.private_key, job_docs, traced=job not in untraced)
+                _check(session, state.actor, state.private_key, job_docs, traced=job not in untraced, rights=rights)
             except Exception as exc:  # noqa: BLE001
                 session.rollback()
                 errors[job] = _messages(job, exc)
@@ -920,12 +921,23 @@ def _register_doc(session: Session, actor: Any, job: Job, issued: dt.date) -> _D
                 Scope(school.id, part=inp.course), inp.course)
 
 
-def _check(session: Session, actor: Any, private_key: Any, docs: list[_Doc], *, traced: bool = False) -> None:
+def _print_rights(session: Session, actor: Any, loaded: dict[Job, list[_Doc]]) -> Any:
+    """The print rights of the task's books in its read transaction (``editions.PrintRights``: its students
+    read at once, a student's two books — year and volume — and the key decided once)."""
+    from records.services.editions import PrintRights
+
+    students = [doc.scope.student_id for docs in loaded.values() for doc in docs
+                if doc.scope.class_id is None and doc.scope.student_id is not None]
+    return PrintRights(session, actor, students)
+
+
+def _check(session: Session, actor: Any, private_key: Any, docs: list[_Doc], *, traced: bool = False,
+           rights: Any = None) -> None:
     from layouts.publish import check_publication
 
     for doc in docs:
         doc.edition_kind = check_publication(session, actor, doc.document, scope=doc.scope, private_key=private_key,
-                                             traced=traced)
+                                             traced=traced, rights=rights)
 
 
 def _repeatable_read(session: Session) -> None:

@@ -32,6 +32,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pikepdf
@@ -192,17 +193,22 @@ def publish(
 
 def check_publication(session: Session, actor: Actor, document: BookDocument, *, scope: Scope,
                       private_key: Ed25519PrivateKey, kind: EditionKind | None = None,
-                      traced: bool = False) -> EditionKind:
+                      traced: bool = False, rights: edition_service.PrintRights | None = None) -> EditionKind:
     """Raise unless the actor may print the book with this key; returns the edition kind (reads only).
 
     ``traced=True``: the caller checks the scope's values against the trail itself
     (:func:`require_traced_scopes`, one replay for many books; or ``layouts.batch``'s run-wide check,
     compared by digest with the values the book read, before anything is recorded).
+    ``rights``: the ``PrintRights`` of the caller's read transaction and actor (many books: what the
+    transaction read for one book's right and key is not read again).
     """
     kind = kind or edition_kind(document)
-    edition_service.authorize_print(session, actor, school_id=scope.school_id, class_id=scope.class_id,
-                                    student_id=scope.student_id, school_year_id=scope.school_year_id)
-    _require_active_key(session, key_id(private_key), scope.school_id)
+    if rights is not None and (rights.session is not session or rights.actor is not actor):
+        raise ValueError("print rights of another session or actor")
+    authorize = rights.authorize if rights is not None else partial(edition_service.authorize_print, session, actor)
+    authorize(school_id=scope.school_id, class_id=scope.class_id, student_id=scope.student_id,
+              school_year_id=scope.school_year_id)
+    _require_active_key(session, key_id(private_key), scope.school_id, rights)
     if not document.pages:
         raise RenderError("Sổ không có trang nào để in.", "document without pages")
     # print only what the trail says: a value changed behind the services' back stops the print, named
@@ -608,8 +614,9 @@ def _facts_len(text: str) -> int:
     return len(payload_bytes(text)) - 110
 
 
-def _require_active_key(session: Session, kid: str, school_id: int) -> None:
-    row = edition_service.find_key(session, kid)
+def _require_active_key(session: Session, kid: str, school_id: int,
+                        rights: edition_service.PrintRights | None = None) -> None:
+    row = rights.find_key(kid) if rights is not None else edition_service.find_key(session, kid)
     if row is None or row.kind is not KeyKind.ED25519:
         raise SigningKeyError(f"Khóa ký {kid} chưa có trong danh sách khóa tin cậy của nhà trường.",
                               f"signing key {kid} is not in the trust list")

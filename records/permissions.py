@@ -12,10 +12,11 @@ subject teachers, the administrator) and §2.2.3 (corrections, printing by the o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
@@ -562,14 +563,20 @@ def _archive_scope(session: Session, item: ArchiveItem) -> Scope:
                  homeroom_teacher_id=klass.homeroom_teacher_id if klass else None, description_vi=desc)
 
 
-def _student_scope(session: Session, student: Student) -> Scope:
+_ASK = object()
+
+
+def _student_scope(session: Session, student: Student, last_class_id: Any = _ASK) -> Scope:
+    """``last_class_id``: the class of the student's last enrolment (highest id; None: none), if already read."""
     school = session.get(School, student.school_id) if student.school_id is not None else None
     desc = f"học sinh {student.full_name}"
     if student.id is not None:
-        enrolment = session.scalars(select(Enrolment).where(Enrolment.student_id == student.id)
-                                    .order_by(Enrolment.id.desc()).limit(1)).first()
-        if enrolment is not None:
-            base = _class_scope(session, enrolment.class_id)
+        if last_class_id is _ASK:
+            enrolment = session.scalars(select(Enrolment).where(Enrolment.student_id == student.id)
+                                        .order_by(Enrolment.id.desc()).limit(1)).first()
+            last_class_id = enrolment.class_id if enrolment is not None else None
+        if last_class_id is not None:
+            base = _class_scope(session, last_class_id)
             if base.school_id == student.school_id:
                 return Scope(school_id=base.school_id, district=base.district,
                              school_year_id=base.school_year_id, class_id=base.class_id,
@@ -577,6 +584,32 @@ def _student_scope(session: Session, student: Student) -> Scope:
                              description_vi=f"{desc}, {base.description_vi}")
     return Scope(school_id=student.school_id, district=school.district if school else None,
                  student_id=student.id, description_vi=desc)
+
+
+def student_scopes(session: Session, student_ids: Iterable[int]) -> dict[int, Scope]:
+    """``scope_of`` of many students (by id) at once: the students, their last enrolments and the classes,
+    grades, years and schools these name read in one query each (per 500 students) instead of ~6 a student;
+    the same ``Scope`` as ``scope_of(session, student)`` for each. Ids without a student are left out."""
+    ids = sorted(set(student_ids))
+    held: list[Any] = []  # the rows read, kept alive while the scopes are built (the session's map is weak)
+    last: dict[int, tuple[int, int]] = {}  # student id -> (enrolment id, class id) of the highest enrolment id
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        held += session.scalars(select(Student).where(Student.id.in_(chunk)))
+        for student_id, enrolment_id, class_id in session.execute(
+                select(Enrolment.student_id, Enrolment.id, Enrolment.class_id).where(Enrolment.student_id.in_(chunk))):
+            if student_id not in last or enrolment_id > last[student_id][0]:
+                last[student_id] = (enrolment_id, class_id)
+    students = [row for row in held if isinstance(row, Student)]
+    class_ids = sorted({class_id for _eid, class_id in last.values()})
+    for i in range(0, len(class_ids), 500):
+        classes = list(session.scalars(select(Class).where(Class.id.in_(class_ids[i:i + 500]))))
+        grades = list(session.scalars(select(Grade).where(Grade.id.in_({c.grade_id for c in classes}))))
+        held += classes + grades
+        held += session.scalars(select(SchoolYear).where(SchoolYear.id.in_({g.school_year_id for g in grades})))
+    school_ids = {s.school_id for s in students} | {c.school_id for c in held if isinstance(c, Class)}
+    held += session.scalars(select(School).where(School.id.in_({i for i in school_ids if i is not None})))
+    return {s.id: _student_scope(session, s, last[s.id][1] if s.id in last else None) for s in students}
 
 
 # --- the checks -------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from records.models import (
     Student,
     utcnow,
 )
-from records.permissions import Action, Actor, require
+from records.permissions import Action, Actor, Scope, require, student_scopes
 from records.services.context import today as _today
 
 ENTITY = "edition"
@@ -130,6 +130,61 @@ def authorize_print(session: Session, actor: Actor, *, school_id: int, class_id:
     require(session, actor, Action.BOOKS_PRINT, target)
 
 
+class PrintRights:
+    """``authorize_print`` (and ``find_key``) for the many books of one read transaction (a print task): the
+    students of ``student_ids`` read at once (``permissions.student_scopes``), and each distinct target's
+    decision and each key looked up once. Every call still decides: the right of every book is checked by the
+    same rules on the same scope as ``authorize_print``; only what this transaction already read or decided is
+    not read again. Bound to the session's transaction and to the actor it was made for: once that transaction
+    ends (commit, rollback), it forgets everything and reads again; a refusal is never remembered."""
+
+    def __init__(self, session: Session, actor: Actor, student_ids: Sequence[int] = ()) -> None:
+        self.session, self.actor = session, actor
+        self._transaction = session.get_transaction()
+        self._student_ids = tuple(student_ids)
+        self._scopes: dict[int, Scope] | None = None
+        self._allowed: set[tuple[int, int | None, int | None, int | None]] = set()
+        self._keys: dict[str, SigningKey | None] = {}
+
+    def _current(self) -> None:
+        transaction = self.session.get_transaction()
+        if transaction is None or transaction is not self._transaction:  # a new transaction: nothing carried over
+            self._transaction = transaction
+            self._scopes = None
+            self._allowed.clear()
+            self._keys.clear()
+
+    def authorize(self, *, school_id: int, class_id: int | None = None, student_id: int | None = None,
+                  school_year_id: int | None = None) -> None:
+        """``authorize_print(session, actor, …)`` of one book."""
+        self._current()
+        target = (school_id, class_id, student_id, school_year_id)
+        if target in self._allowed:
+            return
+        if class_id is None and student_id is not None and student_id in self._student_ids:
+            scopes = self._scopes
+            if scopes is None:
+                scopes = self._scopes = student_scopes(self.session, self._student_ids)
+                self._transaction = self.session.get_transaction()  # the first read may have begun it
+            scope = scopes.get(student_id)
+            if scope is None:
+                raise NotFoundError("Không tìm thấy đối tượng cần in.", f"Student {student_id} not found")
+            require(self.session, self.actor, Action.BOOKS_PRINT, scope)
+        else:
+            authorize_print(self.session, self.actor, school_id=school_id, class_id=class_id, student_id=student_id,
+                            school_year_id=school_year_id)
+            self._transaction = self.session.get_transaction()
+        self._allowed.add(target)
+
+    def find_key(self, key_id: str) -> SigningKey | None:
+        """``find_key`` of this transaction."""
+        self._current()
+        if key_id not in self._keys:
+            self._keys[key_id] = find_key(self.session, key_id)
+            self._transaction = self.session.get_transaction()
+        return self._keys[key_id]
+
+
 def authorize_revoke(session: Session, actor: Actor, edition: Edition) -> None:
     """Raise PermissionDeniedError unless the actor may withdraw this edition (the principal)."""
     target = print_target(session, school_id=edition.school_id, class_id=edition.class_id,
@@ -178,7 +233,8 @@ def create_edition(session: Session, actor: Actor, draft: EditionDraft) -> Editi
 def create_editions(session: Session, actor: Actor, drafts: Sequence[EditionDraft]) -> list[Edition | SodientuError]:
     """Record many prints at once (a print run's task), by the rules of :func:`create_edition`.
 
-    The print right is checked once per class, student or year, the editions and their pages are written
+    The print right is checked once per class, student or year (``PrintRights``: the students' scopes read at
+    once, in this transaction), the editions and their pages are written
     with one bulk insert each, their audit entries (supersessions, then the print) with one
     ``audit.append_many``, and the chain is sealed once. Per draft: its recorded edition, or the error
     that refused it (rights, pages, an existing id) — the others are recorded. The caller commits.
@@ -186,13 +242,14 @@ def create_editions(session: Session, actor: Actor, drafts: Sequence[EditionDraf
     out: list[Edition | SodientuError | None] = [None] * len(drafts)
     allowed: dict[tuple[int, int | None, int | None, int | None], SodientuError | None] = {}
     ok: list[int] = []
+    rights = PrintRights(session, actor, [d.student_id for d in drafts if d.class_id is None and d.student_id])
     for i, draft in enumerate(drafts):
         target = (draft.school_id, draft.class_id, draft.student_id, draft.school_year_id)
         try:
             if target not in allowed:
                 try:
-                    authorize_print(session, actor, school_id=draft.school_id, class_id=draft.class_id,
-                                    student_id=draft.student_id, school_year_id=draft.school_year_id)
+                    rights.authorize(school_id=draft.school_id, class_id=draft.class_id,
+                                     student_id=draft.student_id, school_year_id=draft.school_year_id)
                     allowed[target] = None
                 except SodientuError as exc:
                     allowed[target] = exc
@@ -549,6 +606,7 @@ def find_key(session: Session, key_id: str) -> SigningKey | None:
 __all__: Sequence[str] = [
     "EditionDraft",
     "EditionState",
+    "PrintRights",
     "PrintedPage",
     "active_keys",
     "authorize_print",

@@ -10,9 +10,9 @@ from types import SimpleNamespace
 import pytest
 
 from records import audit
-from records.errors import ConflictError, PermissionDeniedError, ValidationError
-from records.models import EditionKind, EditionStatus, KeyKind, KeyState, Role
-from records.permissions import Actor
+from records.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from records.models import EditionKind, EditionStatus, Enrolment, KeyKind, KeyState, Role, SigningKey, Student
+from records.permissions import Actor, scope_of, student_scopes
 from records.services import corrections
 from records.services import editions as es
 from tests.factories import enrol, make_class, make_school, make_student, make_user, make_year
@@ -169,3 +169,99 @@ def test_editions_recorded_in_bulk_follow_the_same_rules(session, ctx) -> None:
     (refused,) = es.create_editions(session, teacher, [draft(ctx)])
     assert isinstance(refused, PermissionDeniedError)
     assert audit.verify(session, ctx.school.id).ok
+
+
+def _statements(session):
+    """A list that grows with every SQL statement the session's connection runs (a context manager)."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting():
+        seen: list[str] = []
+        connection = session.connection()
+
+        def count(conn, cursor, statement, *args):
+            seen.append(statement)
+
+        event.listen(connection, "before_cursor_execute", count)
+        try:
+            yield seen
+        finally:
+            event.remove(connection, "before_cursor_execute", count)
+    return counting()
+
+
+def test_print_rights_of_a_task_decide_as_authorize_print_with_its_students_read_at_once(session, ctx) -> None:
+    """``PrintRights`` (a print task's read transaction): the same decision as ``authorize_print`` for every book
+    (class, student, year, school; allowed and refused; a missing student), the task's students read in a few
+    statements whatever their number, not ~6 each."""
+    other = make_school(session)
+    other_year = make_year(session, other)
+    moved = make_student(session, ctx.school)
+    enrol(session, moved, make_class(session, other_year, 9, "9B"))  # last enrolment in another school
+    students = [make_student(session, ctx.school) for _ in range(6)]
+    for student in students:
+        enrol(session, student, ctx.klass)
+    students += [moved, make_student(session, ctx.school)]  # ... and one never enrolled
+    teacher = Actor.load(session, make_user(session, ctx.school, [Role.SUBJECT_TEACHER]).id)
+    ids = [s.id for s in students]
+    targets = [{"school_id": ctx.school.id, "student_id": i, "school_year_id": ctx.year.id} for i in ids]
+    targets += [{"school_id": ctx.school.id, "student_id": i} for i in ids]  # the volumes
+    targets += [{"school_id": ctx.school.id, "class_id": ctx.klass.id, "school_year_id": ctx.year.id},
+                {"school_id": ctx.school.id, "school_year_id": ctx.year.id}, {"school_id": ctx.school.id}]
+    session.commit()
+    session.expunge_all()  # as after a task's load: the rows the rights need are not in the session
+    assert student_scopes(session, ids + [10**9]) == {i: scope_of(session, session.get(Student, i)) for i in ids}
+    session.expunge_all()
+    for actor in (ctx.office, teacher):
+        rights = es.PrintRights(session, actor, ids + [10**9])
+        for target in targets:
+            expected = None
+            try:
+                es.authorize_print(session, actor, **target)
+            except PermissionDeniedError as exc:
+                expected = exc
+            try:
+                rights.authorize(**target)
+                got = None
+            except PermissionDeniedError as exc:
+                got = exc
+            assert (expected is None) == (got is None), target
+            assert got is None or got.message_vi == expected.message_vi
+        if actor is teacher:
+            for _ in range(2):  # a refusal is decided again, never remembered as allowed
+                with pytest.raises(PermissionDeniedError):
+                    rights.authorize(**targets[0])
+    session.commit()
+    session.expunge_all()
+    rights = es.PrintRights(session, ctx.office, ids)
+    with _statements(session) as seen:
+        for target in targets[:2 * len(ids)]:
+            rights.authorize(**target)
+    assert len(seen) <= 8, seen  # per book (authorize_print): at least 2 statements a student
+    with pytest.raises(NotFoundError):
+        es.PrintRights(session, ctx.office, [10**9]).authorize(school_id=ctx.school.id, student_id=10**9)
+
+
+def test_print_rights_remember_nothing_across_transactions(session, ctx) -> None:
+    """What a ``PrintRights`` decided or read in one transaction is not used in the next: a student moved to
+    another school since is refused (a memo that outlived its transaction would allow it)."""
+    other = make_school(session)
+    student = make_student(session, ctx.school)
+    enrol(session, student, ctx.klass)
+    session.commit()
+    rights = es.PrintRights(session, ctx.office, [student.id])
+    rights.authorize(school_id=ctx.school.id, student_id=student.id)  # allowed: read and remembered
+    assert rights.find_key("ab12") is None
+    session.commit()  # the transaction ends
+    session.query(Enrolment).filter_by(student_id=student.id).delete()
+    session.query(Student).filter_by(id=student.id).update({"school_id": other.id})
+    session.add(SigningKey(key_id="ab12", kind=KeyKind.ED25519, school_id=ctx.school.id, public_pem="-",
+                           valid_from=dt.date(2025, 9, 1)))
+    session.commit()
+    session.expunge_all()
+    with pytest.raises(PermissionDeniedError):
+        rights.authorize(school_id=ctx.school.id, student_id=student.id)
+    assert rights.find_key("ab12") is not None
