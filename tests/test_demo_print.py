@@ -388,6 +388,9 @@ def test_the_workers_produce_on_while_the_verdict_is_pending_and_nothing_leaves_
     assert markbook.ok and all(t.ok for t in transcripts) and len(report.files) == 3
     assert not volume.ok and not volume.files and "không khớp với nhật kí lưu vết" in (volume.error_vi or "")
     assert editions() - before == 3 and not list((tmp_path / "tmp").iterdir())  # no spool left
+    trust = DbTrustList(db)
+    assert all(verify_file(out / f.path, trust, db).ok for f in report.files)  # recorded from the spools: genuine
+    db.rollback()
 
 
 def test_a_book_prints_no_value_outside_the_tables_its_digests_cover(printed: Printed, db: Session) -> None:
