@@ -26,14 +26,21 @@ every book. Jobs travel in tasks (a mark book or a register alone, transcripts b
    books in ONE Typst compile, split into one PDF per book (``publish.produce_many``; layouts/README.md,
    D-BATCH-1), the Typst cache flushed once for them;
 2b. the trail: a run of several tasks checks every value of all its books against the audit trail
-   ONCE, in the parent (``write_verdict``: one replay, one bulk read, while the workers read and
-   render their first books) and leaves a signed verdict — the digests of each enrolment's verified
-   values, one per table. A book whose digests are the verdict's (of its tables) printed exactly the
-   verified values; any other (a value changed with SQL before the run — the verdict left it out —
-   or after the run's check, before the book read it) is checked now (``trail.confirm_printed``: the
-   value named), so it is not recorded. Nothing of a produced book leaves the worker before this
-   step. Without a verdict (one task, the RQ queue) each task checks its books in step 1
-   (``require_traced_scopes``; why the queue has no verdict yet: ``layouts.printqueue``);
+   ONCE, in the parent (``write_verdict``, in a thread of the parent: one replay, one bulk read,
+   while the workers read and render) and leaves a signed verdict — the digests of each enrolment's
+   verified values, one per table. A book whose digests are the verdict's (of its tables) printed
+   exactly the verified values; any other (a value changed with SQL before the run — the verdict left
+   it out — or after the run's check, before the book read it) is checked now
+   (``trail.confirm_printed``: the value named), so it is not recorded. Nothing of a produced book
+   leaves the worker before this step (no PDF in the output folder, no edition). A task produced
+   before the verdict is written does not wait for it in its worker: the worker spools it (its books'
+   PDFs, editions and digests, pickled into a file of the run's private temporary folder; the parent
+   keeps the file's SHA-256 and refuses a changed file) and takes the next task; once the verdict is
+   written the parent hands each spool to a worker (``_finish_spooled``: this step and step 3), before
+   any further task. The parent hands the tasks out a few at a time (one per worker and one more) and
+   lets at most ``SPOOL_TASKS`` a worker wait in spools (bench/README.md, "The workers produce on while
+   the verdict is pending"). Without a verdict (one task, the RQ queue) each task checks its books in
+   step 1 (``require_traced_scopes``; why the queue has no verdict yet: ``layouts.printqueue``);
 3. one short write transaction recording the task's editions in bulk (``record_publications``:
    one insert of the editions and their pages, one audit append, the archive copies put with
    two file-system syncs in all), committed before the PDFs are moved in place (a file on disk
@@ -42,7 +49,8 @@ every book. Jobs travel in tasks (a mark book or a register alone, transcripts b
    in a SAVEPOINT, so that only the failing one is reported.
 
 A job that fails is reported (``JobOutcome.error_vi`` for the user, ``error_en`` for the log) and the
-other jobs go on; a worker that dies fails the jobs of its unfinished tasks only.
+other jobs go on; a worker that dies fails the jobs of its unfinished tasks only (a spooled task is
+unfinished until recorded; an interrupted run leaves its spools unrecorded and deletes them).
 
 ``print_book(session, actor, job)`` runs the same steps for one job in the caller's session (the
 single-book ``sodientu print`` commands). With ``BatchConfig.journal`` each task journals its editions
@@ -410,25 +418,7 @@ def run_batch(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | Non
                 stats.append(stat)
                 done(results)
         else:
-            futures = {pool.executor.submit(_run_task, config, task, verdict_file): task for task in tasks}
-            if verdict_file is not None:
-                try:
-                    check_cpu = write_verdict(config, jobs, verdict_file)
-                    verdict_at = time.perf_counter() - started
-                except OSError as exc:  # no verdict: the tasks stop waiting (folder gone) and check alone
-                    log.warning("cannot write the trail verdict %s: %r", verdict_file, exc)
-                    shutil.rmtree(verdict_dir, ignore_errors=True)  # type: ignore[arg-type]
-            pending = set(futures)
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    try:
-                        results, stat = future.result()
-                    except (BrokenProcessPool, OSError, RuntimeError) as exc:  # a worker died (memory?)
-                        results = [_failed(job, exc, "worker process died") for job in futures[future]]
-                        stat = TaskStats(0.0, 0.0, 0)
-                    stats.append(stat)
-                    done(results)
+            check_cpu, verdict_at = _run_pool(config, jobs, tasks, pool, verdict_file, started, stats, done)
             for warm in pool._warm:
                 if warm.done() and warm.exception() is None:
                     stats.append(warm.result())
@@ -448,6 +438,91 @@ def run_batch(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | Non
                        sum(s.cpu for s in per_pid.values()), max((s.peak_rss_mb for s in stats), default=0.0),
                        sum(s.trims for s in per_pid.values()), warm_cpu, check_cpu, verdict_at,
                        sum(s.verdict_wait for s in per_pid.values()))
+
+
+def _run_pool(config: BatchConfig, jobs: Sequence[Job], tasks: list[tuple[Job, ...]], pool: BatchPool,
+              verdict_file: str | None, started: float, stats: list[TaskStats],
+              done: Callable[[list[JobOutcome]], None]) -> tuple[float, float]:
+    """Run the tasks in the pool's workers while this process writes the run's verdict (a thread); the verdict's
+    CPU seconds and when it was written (wall s after ``started``).
+
+    A task produced before the verdict is written is spooled by its worker (``_start_task``), which takes the
+    next task; the spools are handed out (``_finish_spooled``) once the verdict is written, before any further
+    task. The tasks are handed out a few at a time (one per worker and one more), so that a spool waits behind
+    one task at most; while the verdict is pending, at most ``SPOOL_TASKS`` a worker are spooled."""
+    assert pool.executor is not None
+    executor = pool.executor
+    spool_dir = tempfile.mkdtemp(prefix="sodientu-spool-") if verdict_file is not None else None
+    verdict = _verdict_in_background(config, jobs, verdict_file, started) if verdict_file is not None else None
+    todo = list(reversed(tasks))
+    held: list[_Spool] = []
+    running: dict[Future[Any], tuple[Job, ...]] = {}
+    in_flight = pool.workers + 1
+
+    def submit(call: Callable[..., Any], task: tuple[Job, ...], *args: Any) -> None:
+        try:
+            running[executor.submit(call, config, *args)] = task
+        except (BrokenProcessPool, RuntimeError) as exc:  # the pool is broken (a worker died) or shut down
+            stats.append(TaskStats(0.0, 0.0, 0))
+            done([_failed(job, exc, "worker process died") for job in task])
+
+    try:
+        while todo or held or running:
+            written = verdict is None or verdict.done()
+            if written:  # the spooled tasks first: they were produced first
+                for spool in held:
+                    submit(_finish_spooled, spool.jobs, spool, verdict_file)
+                held.clear()
+            # while the verdict is pending, every task under way may spool: at most SPOOL_TASKS a worker
+            while todo and len(running) < in_flight and (
+                    written or len(held) + len(running) < SPOOL_TASKS * pool.workers):
+                task = todo.pop()
+                submit(_start_task, task, task, verdict_file, spool_dir)
+            waiting: set[Future[Any]] = set(running)
+            if not written:
+                waiting.add(verdict)  # type: ignore[arg-type]
+            if not waiting:
+                continue
+            finished, _ = wait(waiting, return_when=FIRST_COMPLETED)
+            for future in finished:
+                if future is verdict:
+                    continue
+                task = running.pop(future)
+                spooled: _Spool | None = None
+                try:
+                    results, stat, *rest = future.result()
+                    spooled = rest[0] if rest else None
+                except (BrokenProcessPool, OSError, RuntimeError) as exc:  # a worker died (memory?)
+                    results = [_failed(job, exc, "worker process died") for job in task]
+                    stat = TaskStats(0.0, 0.0, 0)
+                stats.append(stat)
+                if spooled is not None:
+                    held.append(spooled)
+                done(results)
+        return verdict.result() if verdict is not None else (0.0, 0.0)
+    finally:
+        if spool_dir is not None:
+            shutil.rmtree(spool_dir, ignore_errors=True)
+
+
+def _verdict_in_background(config: BatchConfig, jobs: Sequence[Job], verdict_file: str,
+                           started: float) -> Future[tuple[float, float]]:
+    """``write_verdict`` in a thread of this process; its future gives (CPU seconds, wall s after ``started``).
+    When the verdict cannot be written, its folder is removed: the tasks stop waiting and check alone."""
+    future: Future[tuple[float, float]] = Future()
+
+    def write() -> None:
+        try:
+            cpu = write_verdict(config, jobs, verdict_file)
+            future.set_result((cpu, time.perf_counter() - started))
+        except Exception as exc:  # noqa: BLE001 - no verdict: the tasks stop waiting (folder gone) and check alone
+            log.warning("cannot write the trail verdict %s: %r", verdict_file, exc)
+            shutil.rmtree(os.path.dirname(verdict_file), ignore_errors=True)
+            future.set_result((0.0, 0.0))
+
+    # a daemon: a run interrupted (Ctrl-C) does not wait for it; its folder is then gone and it writes nothing
+    threading.Thread(target=write, name="trail-verdict", daemon=True).start()
+    return future
 
 
 @dataclass(frozen=True)
@@ -619,13 +694,137 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...],
 
     ``verdict_file``: where the run's trail check (``write_verdict``, in the parent) leaves its verdict;
     the task then compares the values its books read with the verified ones (step 2b of the module
-    docstring) instead of replaying the trail.
+    docstring) instead of replaying the trail (waiting for the verdict if it is not written yet).
     """
+    profile_dir = os.environ.get("SODIENTU_TASK_PROFILE")  # benchmarks: a cProfile of every task, in this folder
+    if profile_dir and not _PROFILING:
+        return _profiled(profile_dir, _run_task, config, jobs, verdict_file)
+    made = _produce_task(config, jobs, verdict_file)
+    if not isinstance(made, _Pending):
+        return made, _stats()
+    return _finish_task(config, made, verdict_file), _stats()
+
+
+def _start_task(config: BatchConfig, jobs: tuple[Job, ...], verdict_file: str | None,
+                spool_dir: str | None) -> tuple[list[JobOutcome], TaskStats, _Spool | None]:
+    """A pool worker's call for a task: ``_run_task``, except that a task produced before the run's verdict is
+    written is not held in the worker waiting for it: its produced books are spooled to a file in ``spool_dir``
+    (``_spool``) and the worker is free for its next task; the parent hands the spool to ``_finish_spooled`` once
+    the verdict is written (step 2b then runs as in ``_run_task``). Returns (outcomes, stats, spool): the outcomes
+    of the task when it was finished here, none when it was spooled."""
+    profile_dir = os.environ.get("SODIENTU_TASK_PROFILE")
+    if profile_dir and not _PROFILING:
+        return _profiled(profile_dir, _start_task, config, jobs, verdict_file, spool_dir)
+    made = _produce_task(config, jobs, verdict_file)
+    if not isinstance(made, _Pending):
+        return made, _stats(), None
+    if verdict_file is not None and spool_dir is not None and made.ready and not _verdict_ready(verdict_file):
+        try:
+            return [], _stats(), _spool(made, spool_dir)
+        except Exception:  # no spool (disk full?): the task waits for the verdict here, as before
+            log.warning("cannot spool a produced task to %s: it waits for the trail verdict", spool_dir,
+                        exc_info=True)
+    return _finish_task(config, made, verdict_file), _stats(), None
+
+
+def _finish_spooled(config: BatchConfig, spool: _Spool, verdict_file: str | None) -> tuple[list[JobOutcome],
+                                                                                          TaskStats]:
+    """Steps 2b and 3 of a spooled task (``_start_task``), in whichever worker the parent hands it to once the
+    run's verdict is written: its books are confirmed against the verdict, recorded and written as in
+    ``_run_task``; one outcome per job of the task."""
+    started = time.process_time()
+    try:
+        pending = _unspool(spool)
+    except Exception as exc:  # noqa: BLE001 - nothing of the task was recorded: its jobs fail
+        return [_failed(job, exc, "spooled task unreadable") for job in spool.jobs], _stats()
+    pending.cpu += time.process_time() - started
+    return _finish_task(config, pending, verdict_file), _stats()
+
+
+@dataclass
+class _Pending:
+    """A task read and produced, not yet confirmed against the trail nor recorded (steps 2b and 3 to come)."""
+
+    jobs: tuple[Job, ...]
+    errors: dict[Job, tuple[str, str, str | None]]
+    ready: list[_Doc]  # the books produced
+    printed: dict[Job, dict[int, bytes]]  # per job, the digests of the values its books read (step 2b)
+    counted: float  # CPU seconds in the timings of the task's books that are not in ``ready``
+    cpu: float  # CPU seconds of the task so far
+
+
+@dataclass(frozen=True)
+class _Spool:
+    """A produced task in a file (``_spool``): the parent keeps its digest, so that no other file is taken for it."""
+
+    path: str
+    sha256: str
+    jobs: tuple[Job, ...]
+
+
+#: Tasks a run lets its workers spool (``_start_task``) per worker while its verdict is pending; beyond, the
+#: parent hands out no more tasks until the verdict is written (the workers' disk use stays bounded).
+SPOOL_TASKS = 4
+
+
+class _HashingWriter:
+    """A file's ``write`` that also digests what it writes (the spool's SHA-256 without reading it back)."""
+
+    def __init__(self, file: Any) -> None:
+        self.file = file
+        self.digest = hashlib.sha256()
+
+    def write(self, data: Any) -> int:
+        self.digest.update(data)
+        return self.file.write(data)
+
+
+def _spool(pending: _Pending, spool_dir: str) -> _Spool:
+    """Write a produced task to a new file of ``spool_dir`` (private to the run: ``tempfile.mkdtemp``) and drop it
+    from memory: its PDFs, editions and digests, nothing else (the compiled documents were dumped if asked)."""
+    import pickle
+    from dataclasses import replace
+
+    t0 = time.process_time()
+    for doc in pending.ready:
+        doc.produced = replace(doc.produced, rendered=None)
+    fd, path = tempfile.mkstemp(prefix="task-", suffix=".spool", dir=spool_dir)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            writer = _HashingWriter(file)
+            pending.cpu += time.process_time() - t0
+            pickle.dump(pending, writer, protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException:
+        Path(path).unlink(missing_ok=True)
+        raise
+    return _Spool(path, writer.digest.hexdigest(), pending.jobs)
+
+
+def _unspool(spool: _Spool) -> _Pending:
+    """The task of a spool file (deleted), refused unless its digest is the one its worker gave the parent."""
+    import hmac
+    import pickle
+
+    data = Path(spool.path).read_bytes()
+    Path(spool.path).unlink(missing_ok=True)
+    if not hmac.compare_digest(hashlib.sha256(data).hexdigest(), spool.sha256):
+        raise RuntimeError(f"the spooled task {spool.path} was changed")
+    pending = pickle.loads(data)
+    if not isinstance(pending, _Pending) or pending.jobs != spool.jobs:
+        raise RuntimeError(f"the spooled task {spool.path} is not the task's")
+    return pending
+
+
+def _verdict_ready(path: str) -> bool:
+    """Whether the run's verdict can be read without waiting (written, or its folder gone: no verdict)."""
+    return path in _VERDICTS or os.path.exists(path) or not os.path.isdir(os.path.dirname(path))
+
+
+def _produce_task(config: BatchConfig, jobs: tuple[Job, ...],
+                  verdict_file: str | None) -> _Pending | list[JobOutcome]:
+    """Steps 1 and 2 of a task: read, check, produce; the task's outcomes when the worker cannot start."""
     from layouts.render import query_seconds, set_dump_dir
 
-    profile_dir = os.environ.get("SODIENTU_TASK_PROFILE")  # benchmarks: a cProfile of every task, in this folder
-    if profile_dir and not getattr(_run_task, "profiling", False):
-        return _profiled_task(profile_dir, config, jobs, verdict_file)
     task_started = time.process_time()
     if config.dump_dir is not None:
         set_dump_dir(config.dump_dir)
@@ -634,10 +833,10 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...],
     try:
         state = _worker(config) if jobs else None
     except Exception as exc:  # noqa: BLE001 - reported for every job of the task
-        return [_failed(job, exc, "worker set-up failed") for job in jobs], _stats()
+        return [_failed(job, exc, "worker set-up failed") for job in jobs]
     assert state is not None or not jobs
     if state is None:
-        return [], _stats()
+        return []
     issued = config.issued_on or dt.date.today()
 
     # 1. read: inputs, documents, rights and key (short read transaction)
@@ -707,6 +906,21 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...],
             ready.append(doc)
         except Exception as exc:  # noqa: BLE001
             _add_error(errors, doc.job, exc)
+    kept = {id(doc) for doc in ready}
+    counted = sum(sum(doc.timings.values()) for job_docs in loaded.values() for doc in job_docs
+                  if id(doc) not in kept)
+    return _Pending(jobs, errors, ready, printed, counted, time.process_time() - task_started)
+
+
+def _finish_task(config: BatchConfig, pending: _Pending, verdict_file: str | None) -> list[JobOutcome]:
+    """Steps 2b and 3 of a produced task: confirm its books against the run's verdict (waiting for it),
+    record, write; one outcome per job."""
+    task_started = time.process_time()
+    jobs, errors, ready, printed = pending.jobs, pending.errors, pending.ready, pending.printed
+    try:
+        state = _worker(config)
+    except Exception as exc:  # noqa: BLE001 - nothing recorded: every job of the task fails
+        return [_failed(job, exc, "worker set-up failed") for job in jobs]
 
     # 2b. the trail: the values each book printed are the run's verified ones (else checked now, named)
     if verdict_file is not None and ready:
@@ -743,13 +957,13 @@ def _run_task(config: BatchConfig, jobs: tuple[Job, ...],
             files.setdefault(doc.job, []).append(_write(config, doc))
         except Exception as exc:  # noqa: BLE001
             _add_error(errors, doc.job, exc)
-    _task_share(files, time.process_time() - task_started
-                - sum(sum(doc.timings.values()) for job_docs in loaded.values() for doc in job_docs))
+    _task_share(files, pending.cpu + time.process_time() - task_started - pending.counted
+                - sum(sum(doc.timings.values()) for doc in pending.ready))
     outcomes = []
     for job in jobs:
         vi, en, tb = errors.get(job, (None, None, None))
         outcomes.append(JobOutcome(job, tuple(files.get(job, ())), vi, en, tb))
-    return outcomes, _stats()
+    return outcomes
 
 
 def _task_share(files: dict[Job, list[PrintedFile]], rest: float) -> None:
@@ -762,20 +976,23 @@ def _task_share(files: dict[Job, list[PrintedFile]], rest: float) -> None:
         job_files[:] = [replace(f, timings=(*f.timings, ("task", rest / n))) for f in job_files]
 
 
-def _profiled_task(folder: str, config: BatchConfig, jobs: tuple[Job, ...],
-                   verdict_file: str | None) -> tuple[list[JobOutcome], TaskStats]:
-    """``_run_task`` under cProfile, its statistics written to ``folder`` (``SODIENTU_TASK_PROFILE``: benchmarks)."""
+_PROFILING = False  # a task call of this process runs under cProfile (``_profiled``)
+
+
+def _profiled(folder: str, call: Callable[..., Any], *args: Any) -> Any:
+    """A task call (``_run_task``, ``_start_task``) under cProfile, its statistics written to ``folder``
+    (``SODIENTU_TASK_PROFILE``: benchmarks)."""
     import cProfile
 
+    global _PROFILING
     profiler = cProfile.Profile(time.process_time)
-    _run_task.profiling = True  # type: ignore[attr-defined]
+    _PROFILING = True
     try:
-        result = profiler.runcall(_run_task, config, jobs, verdict_file)
+        return profiler.runcall(call, *args)
     finally:
-        _run_task.profiling = False  # type: ignore[attr-defined]
+        _PROFILING = False
         Path(folder).mkdir(parents=True, exist_ok=True)
         profiler.dump_stats(str(Path(folder) / f"task.{os.getpid()}.{time.perf_counter_ns()}.prof"))
-    return result
 
 
 def _prefetch_students(session: Session, actor: Any, jobs: Sequence[Job]) -> dict[str, tuple[Any, int | None, int]]:
@@ -966,7 +1183,8 @@ def run_enrolments(session: Session, jobs: Sequence[Job]) -> set[int]:
 
 def write_verdict(config: BatchConfig, jobs: Sequence[Job], path: str) -> float:
     """Check the values of every book of the run against the trail once (one replay, one bulk read) and
-    leave the signed verdict at ``path`` for the tasks; returns the CPU seconds it took.
+    leave the signed verdict at ``path`` for the tasks; returns the CPU seconds it took (of its thread: a run
+    writes it in a thread of its own, ``_verdict_in_background``).
 
     On any failure the file says so and every task checks its books itself, as without a verdict.
     """
@@ -977,7 +1195,7 @@ def write_verdict(config: BatchConfig, jobs: Sequence[Job], path: str) -> float:
     from records.services import trail
     from signing.keys import TrailCacheSigner, load_private_key
 
-    t0 = time.process_time()
+    t0 = time.thread_time()
     payload: dict[str, Any]
     signer = None
     engine = None
@@ -1002,7 +1220,7 @@ def write_verdict(config: BatchConfig, jobs: Sequence[Job], path: str) -> float:
     tmp = Path(path).with_suffix(".tmp")
     tmp.write_bytes(signature.hex().encode() + b"\n" + body)
     tmp.replace(path)
-    return time.process_time() - t0
+    return time.thread_time() - t0
 
 
 _VERDICTS: dict[str, Any] = {}  # verdict file -> trail.Verdict (None: unusable), per process

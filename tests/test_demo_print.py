@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -335,6 +337,60 @@ def test_a_mark_forged_after_the_runs_check_is_caught_when_the_book_reads_it(pri
     assert batch._read_verdict(str(edited), load_private_key(config.key_file, config.passphrase)) is None
     outcomes, _stats = batch._run_task(config, (clean_book,), str(edited))
     assert outcomes[0].ok
+
+
+def test_the_workers_produce_on_while_the_verdict_is_pending_and_nothing_leaves_before_it(
+        printed: Printed, db: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slow run verdict (a hook in front of ``write_verdict``): the one worker produces every task of the run
+    (each book's compiled document dumped) before the verdict is written, and nothing of them leaves it before
+    (no file in the output folder, no edition); then the books are recorded, a forged one refused as always."""
+    config, _nine, six, nine_code, _six_code = _run_setup(printed, db, tmp_path / "out")
+    sixes = [code for code, level in _roll(db) if level == 6 and code != nine_code][:2]
+    db.rollback()  # the workers write: no transaction of ours may hold the SQLite lock
+    jobs = [batch.make_job(batch.MARKBOOK, six), batch.make_job(batch.TRANSCRIPT, nine_code, volume=True),
+            *(batch.make_job(batch.TRANSCRIPT, code, year=YEAR) for code in sixes)]
+    dump, out = tmp_path / "documents", tmp_path / "out"
+    config = replace(config, workers=1, dump_dir=str(dump))
+
+    def produced() -> int:  # books compiled (``BatchConfig.dump_dir``; the measuring documents left out)
+        return sum(1 for f in dump.glob("*.json") if not f.name.startswith("measure-")) if dump.is_dir() else 0
+
+    def editions() -> int:
+        engine = make_engine(printed.url, read_only=True)
+        try:
+            with Session(engine) as session:
+                return session.scalar(select(func.count()).select_from(Edition)) or 0
+        finally:
+            engine.dispose()
+
+    before = editions()
+    seen: dict[str, object] = {}
+    write_verdict = batch.write_verdict
+
+    def slow_verdict(config: batch.BatchConfig, jobs: list[batch.Job], path: str) -> float:
+        guard = time.monotonic() + 240  # not a timing: without it, a run that cannot go on would hang the test
+        while produced() < 4 and time.monotonic() < guard:
+            time.sleep(0.05)
+        seen.update(produced=produced(), files=sorted(str(f) for f in out.rglob("*")) if out.is_dir() else [],
+                    editions=editions() - before)
+        return write_verdict(config, jobs, path)
+
+    monkeypatch.setattr(batch, "write_verdict", slow_verdict)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # the run's verdict and spool folders
+    (tmp_path / "tmp").mkdir()
+    mark_id, old = _forge(printed.url, nine_code)
+    try:
+        report = batch.run_batch(config, jobs)
+    finally:
+        _restore(printed.url, mark_id, old)
+    assert seen == {"produced": 4, "files": [], "editions": 0}  # four tasks produced, nothing out before the verdict
+    markbook, volume, *transcripts = report.outcomes
+    assert markbook.ok and all(t.ok for t in transcripts) and len(report.files) == 3
+    assert not volume.ok and not volume.files and "không khớp với nhật kí lưu vết" in (volume.error_vi or "")
+    assert editions() - before == 3 and not list((tmp_path / "tmp").iterdir())  # no spool left
+    trust = DbTrustList(db)
+    assert all(verify_file(out / f.path, trust, db).ok for f in report.files)  # recorded from the spools: genuine
+    db.rollback()
 
 
 def test_a_book_prints_no_value_outside_the_tables_its_digests_cover(printed: Printed, db: Session) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from layouts import batch
@@ -46,3 +48,23 @@ def test_the_workers_run_at_a_lower_priority_than_the_run() -> None:
         assert pool.executor is not None
         assert pool.executor.submit(os.nice, 0).result(timeout=60) == parent
     assert batch.WORKER_NICE > 0
+
+
+def test_a_spooled_task_is_taken_back_only_unchanged(tmp_path: Path) -> None:
+    """A task produced before the run's verdict waits in a spool file (``_start_task``); the parent keeps its digest,
+    so that a file changed or swapped on disk is refused instead of recorded (its jobs then fail)."""
+    job = batch.make_job(batch.TRANSCRIPT, "HS1", year="2025-2026")
+    pending = batch._Pending((job,), {}, [], {job: {7: b"\x01" * 16}}, 0.5, 1.25)
+    spool = batch._spool(pending, str(tmp_path))
+    again = batch._unspool(spool)
+    assert (again.jobs, again.printed, again.cpu) == (pending.jobs, pending.printed, pending.cpu)
+    assert not list(tmp_path.iterdir())  # taken back: the file is gone
+    changed = batch._spool(pending, str(tmp_path))
+    data = bytearray(Path(changed.path).read_bytes())
+    data[-2] ^= 1
+    Path(changed.path).write_bytes(bytes(data))
+    with pytest.raises(RuntimeError, match="changed"):
+        batch._unspool(changed)
+    other = batch._spool(batch._Pending((job, job), {}, [], {}, 0.0, 0.0), str(tmp_path))
+    with pytest.raises(RuntimeError, match="not the task's"):
+        batch._unspool(batch._Spool(other.path, other.sha256, (job,)))
