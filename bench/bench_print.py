@@ -228,7 +228,7 @@ PEAKS: list[float] = []
 
 def one_run(source: Path, work: Path, workers: int | None, per_task: int, cache_mb: float,
             keep_dump: Path | None = None, cache_growth: float = 0.0,
-            book_floor: bool = False, no_floor: bool = False) -> tuple[BatchReport, Floor]:
+            book_floor: bool = False, no_floor: bool = False, release_mb: float | None = None) -> tuple[BatchReport, Floor]:
     """Print everything once on a fresh copy of the database, then compile the same documents bare."""
     work = Path(tempfile.mkdtemp(dir=work))  # a fresh folder: no WAL file of an earlier run beside the copy
     db = work / "demo.sqlite"
@@ -252,7 +252,7 @@ def one_run(source: Path, work: Path, workers: int | None, per_task: int, cache_
     time.sleep(3.0)  # the demo builds its data meanwhile: the workers are warm when printing starts
     config = BatchConfig(url, str(out), str(key.private_file), key.passphrase, office, issued_on=TODAY,
                          transcripts_per_task=per_task, cache_limit_mb=cache_mb, dump_dir=str(dump),
-                         cache_growth_mb=cache_growth)
+                         cache_growth_mb=cache_growth, **({"release_limit_mb": release_mb} if release_mb is not None else {}))
     try:
         with TreeRss() as rss:
             report = run_batch(config, jobs, pool=pool)
@@ -340,6 +340,8 @@ def main() -> None:
                         help="flush Typst's cache after a big book above this resident size (MB)")
     parser.add_argument("--cache-growth", type=float, default=BatchConfig.cache_growth_mb,
                         help="... and only when the worker grew this much since its last flush (MB)")
+    parser.add_argument("--release-mb", type=float, default=None,
+                        help="after a flush, give the freed memory back to the system only above this resident size (MB)")
     parser.add_argument("--book-floor", action="store_true",
                         help="also compile each book of the transcript batches alone (the per-book floor)")
     parser.add_argument("--no-floor", action="store_true",
@@ -359,7 +361,7 @@ def main() -> None:
             source = work / "source.sqlite"
             print(f"demo data ({args.students} students) built in {build(source, args.students, args.seed):.1f} s")
         runs = [one_run(source, work, args.workers, args.per_task, args.cache_mb, args.keep_dump, args.cache_growth,
-                        args.book_floor, args.no_floor) for _ in range(args.runs)]
+                        args.book_floor, args.no_floor, args.release_mb) for _ in range(args.runs)]
     report(runs)
 
 

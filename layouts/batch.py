@@ -166,6 +166,9 @@ class BatchConfig:
     # 250 (was 350): the sampled peak of the school year 1,056 -> 929 MB, CPU +3 % (bench/README.md, "Memory, again")
     cache_limit_mb: float = 250.0
     cache_growth_mb: float = 0.0  # > 0: ... only if it also grew this much since its last flush (render.trim_cache)
+    # after a flush, the freed memory goes back to the system (malloc_trim) only above this resident size: below
+    # it the next book reuses it without page faults (bench/README.md, "The cache flush, again")
+    release_limit_mb: float = 360.0
     # issue listeners of the parent (layouts.publish.add_issue_listener), installed in every worker
     issue_listeners: tuple[str, ...] = field(default_factory=lambda: _parent_issue_listeners())
     # ``layouts.printrun``: each task writes a journal line per edition before its commit (resume)
@@ -893,7 +896,8 @@ def _produce_task(config: BatchConfig, jobs: tuple[Job, ...],
     for group in _produce_groups([doc for doc in docs if doc.job not in errors]):
         if len(group) > 1:
             for doc, failure in _produce_group(state.private_key, state.pdf_signer, group, issued,
-                                               config.cache_limit_mb, config.dump_dir, config.cache_growth_mb):
+                                               config.cache_limit_mb, config.dump_dir, config.cache_growth_mb,
+                                               config.release_limit_mb):
                 if failure is None:
                     ready.append(doc)
                 else:
@@ -902,7 +906,7 @@ def _produce_task(config: BatchConfig, jobs: tuple[Job, ...],
         doc = group[0]
         try:
             _produce(state.private_key, state.pdf_signer, doc, issued, config.cache_limit_mb, config.dump_dir,
-                     config.cache_growth_mb)
+                     config.cache_growth_mb, config.release_limit_mb)
             ready.append(doc)
         except Exception as exc:  # noqa: BLE001
             _add_error(errors, doc.job, exc)
@@ -1350,7 +1354,7 @@ def _traced_together(session: Session, jobs: Sequence[Job], docs: dict[Job, list
 
 
 def _produce(private_key: Any, pdf_signer: Any, doc: _Doc, issued: dt.date, cache_limit_mb: float,
-             dump_dir: str | None = None, cache_growth_mb: float = 0.0) -> None:
+             dump_dir: str | None = None, cache_growth_mb: float = 0.0, release_limit_mb: float = 0.0) -> None:
     from layouts.publish import produce, transcript_facts
 
     document = doc.document
@@ -1365,16 +1369,16 @@ def _produce(private_key: Any, pdf_signer: Any, doc: _Doc, issued: dt.date, cach
         doc.timings["dump"] = time.process_time() - t0
     # after every book, not only big ones: the layouts of the last 10 small books (a volume: 10 pages)
     # kept 300-400 MB more per worker (bench/README.md, "Memory")
-    doc.timings["flush"] = _trim(cache_limit_mb, cache_growth_mb)
+    doc.timings["flush"] = _trim(cache_limit_mb, cache_growth_mb, release_limit_mb)
 
 
-def _trim(cache_limit_mb: float, cache_growth_mb: float) -> float:
+def _trim(cache_limit_mb: float, cache_growth_mb: float, release_limit_mb: float = 0.0) -> float:
     """Flush Typst's cache when this worker holds too much (``render.trim_cache``), counting the flushes;
     the CPU seconds it took (the step ``flush``)."""
     from layouts.render import trim_cache
 
     t0 = time.process_time()
-    if trim_cache(cache_limit_mb, cache_growth_mb):
+    if trim_cache(cache_limit_mb, cache_growth_mb, release_limit_mb):
         global _TRIMS
         _TRIMS += 1
     return time.process_time() - t0
@@ -1475,7 +1479,8 @@ def _produce_groups(docs: list[_Doc], max_pages: int = BATCH_PAGES) -> list[list
 
 
 def _produce_group(private_key: Any, pdf_signer: Any, group: list[_Doc], issued: dt.date, cache_limit_mb: float,
-                   dump_dir: str | None = None, cache_growth_mb: float = 0.0) -> list[tuple[_Doc, Exception | None]]:
+                   dump_dir: str | None = None, cache_growth_mb: float = 0.0,
+                   release_limit_mb: float = 0.0) -> list[tuple[_Doc, Exception | None]]:
     """Produce books of one template in ONE compile (``publish.produce_many``; layouts/README.md, D-BATCH-1),
     then flush the Typst cache once for the group; per book, the error that stopped it (or None)."""
     from layouts.publish import ProduceRequest, produce_many, transcript_facts
@@ -1497,7 +1502,7 @@ def _produce_group(private_key: Any, pdf_signer: Any, group: list[_Doc], issued:
         doc.produced = produced
         _take_timings(doc)
         out.append((doc, None))
-    flush = _trim(cache_limit_mb, cache_growth_mb) / max(1, len(group))
+    flush = _trim(cache_limit_mb, cache_growth_mb, release_limit_mb) / max(1, len(group))
     for doc in group:
         doc.timings["flush"] = flush
     return out

@@ -346,7 +346,7 @@ def process_rss_mb() -> float | None:
 _trimmed_mb: float | None = None  # resident size of this process right after its last flush
 
 
-def trim_cache(limit_mb: float = 320.0, growth_mb: float = 0.0) -> bool:
+def trim_cache(limit_mb: float = 320.0, growth_mb: float = 0.0, release_mb: float = 0.0) -> bool:
     """Drop Typst's memoised results of earlier documents when this process holds more than ``limit_mb``.
 
     A big book stays cached for 10 more compiles (a 60-page mark book: ~100 MB), so a process
@@ -365,8 +365,11 @@ def trim_cache(limit_mb: float = 320.0, growth_mb: float = 0.0) -> bool:
     compiler = _compiler()
     for _ in range(_EVICT_AGE):
         compiler.compile(input=_EMPTY_SOURCE, format="pdf")
-    release_free_memory()
-    _trimmed_mb = process_rss_mb()
+    rss = process_rss_mb()
+    if rss is None or rss >= release_mb:
+        release_free_memory()
+        rss = process_rss_mb()
+    _trimmed_mb = rss
     return True
 
 
@@ -384,17 +387,15 @@ def release_free_memory() -> None:
 
 @lru_cache(maxsize=1)
 def _malloc_trim() -> Any:
-    """glibc's ``malloc_trim``, looked up once per process: ``find_library`` runs ``ldconfig`` in a
-    forked child, which cost a fork of the whole worker (~450 MB resident) at every flush."""
+    """glibc's ``malloc_trim``, looked up once per process in the C library this process already runs with
+    (``dlopen(NULL)``): ``ctypes.util.find_library`` ran ``ldconfig`` in a forked child, a copy of the whole
+    process for a moment (a worker ~300 MB; the parent after its trail check: a 300 MB fifth process in a
+    run's sampled peak, bench/README.md "The cache flush, again")."""
     import ctypes
-    import ctypes.util
 
-    name = ctypes.util.find_library("c")
-    if not name:
-        return None
     try:
-        return ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):  # not glibc
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError, TypeError):  # not glibc (musl, macOS) or no dlopen
         return None
 
 

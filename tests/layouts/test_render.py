@@ -93,6 +93,37 @@ def test_a_growth_margin_skips_the_flush_until_the_process_grew_that_much(tmp_pa
     assert render.compile_template(tmp_path / "t.typ", '{"a": "Hằng"}', root=tmp_path)
 
 
+def test_the_freed_memory_goes_back_to_the_system_only_above_the_release_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # returning the memory (malloc_trim) costs its own call and the page faults of the next book taking it back
+    if render.process_rss_mb() is None:
+        pytest.skip("no /proc: the resident memory is unknown")
+    released: list[bool] = []
+    monkeypatch.setattr(render, "release_free_memory", lambda: released.append(True))
+    assert render.trim_cache(limit_mb=0, release_mb=1e9) is True  # flushed, the memory kept for the next book
+    assert released == []
+    assert render.trim_cache(limit_mb=0, release_mb=0) is True  # above the release limit: given back
+    assert released == [True]
+
+
+def test_malloc_trim_is_found_without_forking_the_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    # ctypes.util.find_library runs ldconfig in a forked child: a copy of a 300 MB worker or parent for a moment
+    import ctypes.util
+    import platform
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        pytest.skip("malloc_trim is glibc's")
+
+    def no_fork(name: str) -> str:
+        raise AssertionError("find_library forks the process")
+
+    monkeypatch.setattr(ctypes.util, "find_library", no_fork)
+    render._malloc_trim.cache_clear()
+    try:
+        assert render._malloc_trim() is not None
+    finally:
+        render._malloc_trim.cache_clear()
+
+
 def test_render_document_texts_gives_the_page_texts_and_checks_overflow() -> None:
     from layouts.errors import LayoutOverflowError
     from layouts.transcript import build_transcript
