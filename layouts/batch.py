@@ -1190,41 +1190,59 @@ def write_verdict(config: BatchConfig, jobs: Sequence[Job], path: str) -> float:
     leave the signed verdict at ``path`` for the tasks; returns the CPU seconds it took (of its thread: a run
     writes it in a thread of its own, ``_verdict_in_background``).
 
-    On any failure the file says so and every task checks its books itself, as without a verdict.
+    On any failure the file says so and every task checks its books itself, as without a verdict. The tasks
+    wait for the file: what only later processes need (the trail snapshot, ``trail_cache``) is written after it,
+    in the same read transaction, and the replay is dropped after it too.
     """
-    import json
-
     from layouts.render import release_free_memory
     from records.db import make_engine
     from records.services import trail
     from signing.keys import TrailCacheSigner, load_private_key
 
     t0 = time.thread_time()
-    payload: dict[str, Any]
     signer = None
     engine = None
+    written = False
     try:
         signer = TrailCacheSigner(load_private_key(config.key_file, config.passphrase))
         engine = make_engine(config.db_url, read_only=True)
         with Session(engine) as session:
             _repeatable_read(session)
-            verdict = trail.verify_enrolments(session, run_enrolments(session, jobs), signer=signer)
-        payload = {"verdict": 1, "digests": {str(k): v.hex() for k, v in verdict.digests.items()},
-                   "failed": sorted(verdict.failed)}
+            later: list[Any] = []
+            verdict = trail.verify_enrolments(session, run_enrolments(session, jobs), signer=signer, later=later)
+            _write_verdict_file(path, {"verdict": 1, "digests": {str(k): v.hex() for k, v in verdict.digests.items()},
+                                       "failed": sorted(verdict.failed)}, signer)
+            written = True
+            del verdict
+            try:  # a cache for later processes (a single «sodientu print»): never fails the run
+                trail.save_snapshots(session, signer, later)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("cannot write the trail snapshot (%r)", exc)
+            finally:
+                later.clear()  # the replay: freed with the process's copy below
     except Exception as exc:  # noqa: BLE001 - the tasks then check alone (and report the error per book)
-        log.warning("the run's trail check failed (%r): each task checks its books", exc)
-        payload = {"verdict": 1, "error": repr(exc)}
+        if written:  # the verdict is out: what failed after it was for later processes only
+            log.warning("after the run's trail verdict: %r", exc)
+        else:
+            log.warning("the run's trail check failed (%r): each task checks its books", exc)
+            _write_verdict_file(path, {"verdict": 1, "error": repr(exc)}, signer)
     finally:
         if engine is not None:
             engine.dispose()
         trail.forget()  # the replay (~90 MB on the 600-student school) is not needed for the rest of the run
         release_free_memory()
+    return time.thread_time() - t0
+
+
+def _write_verdict_file(path: str, payload: dict[str, Any], signer: Any) -> None:
+    """The signed verdict, put in place at once (the tasks wait for the file to appear)."""
+    import json
+
     body = json.dumps(payload, separators=(",", ":")).encode()
     signature = signer.sign(body) if signer is not None else b""
     tmp = Path(path).with_suffix(".tmp")
     tmp.write_bytes(signature.hex().encode() + b"\n" + body)
     tmp.replace(path)
-    return time.thread_time() - t0
 
 
 _VERDICTS: dict[str, Any] = {}  # verdict file -> trail.Verdict (None: unusable), per process

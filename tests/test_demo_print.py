@@ -50,7 +50,8 @@ from records.models import (
     User,
 )
 from records.permissions import Actor
-from signing.keys import key_id, load_private_key, load_public_key
+from records.services import trail, trail_cache
+from signing.keys import TrailCacheSigner, key_id, load_private_key, load_public_key
 from signing.trust import DbTrustList
 from signing.verify import PageStatus, verify_file
 from tests.conftest import scratch_database
@@ -391,6 +392,50 @@ def test_the_workers_produce_on_while_the_verdict_is_pending_and_nothing_leaves_
     trust = DbTrustList(db)
     assert all(verify_file(out / f.path, trust, db).ok for f in report.files)  # recorded from the spools: genuine
     db.rollback()
+
+
+def test_the_runs_verdict_is_out_before_the_trail_snapshot_is_written(printed: Printed, db: Session, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tasks wait for the verdict file; the snapshot (for later processes) is written after it, in the same
+    read transaction, and a later check starts from it as before."""
+    config, nine, _six, _nine_code, six_code = _run_setup(printed, db, tmp_path)
+    jobs = [batch.make_job(batch.MARKBOOK, nine), batch.make_job(batch.TRANSCRIPT, six_code, year=YEAR)]
+    verdict = tmp_path / "verdict.json"
+    monkeypatch.setenv(trail_cache.CACHE_ENV, str(tmp_path / "trail-cache.sqlite"))
+    real_save, seen = trail_cache.save, []
+
+    def save(*args: object, **kwargs: object) -> bool:
+        seen.append(verdict.exists())
+        return real_save(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(trail_cache, "save", save)
+    trail.forget()  # what a new process sees: no replay, no snapshot written yet
+    batch.write_verdict(config, jobs, str(verdict))
+    assert seen == [True]  # one snapshot, written once the verdict was there
+    used = batch._read_verdict(str(verdict), load_private_key(config.key_file, config.passphrase))
+    assert used is not None and used.digests and not used.failed
+    signer = TrailCacheSigner(load_private_key(config.key_file, config.passphrase))
+    ids = sorted(batch.run_enrolments(db, jobs))
+    snapshot = trail_cache.load(db, signer, audit.chain_of(_current(db).school_id), ids)
+    assert snapshot is not None and set(snapshot.values) <= set(ids) and snapshot.values
+    assert trail.check_traced(db, ids, signer=signer).ok  # a check from the snapshot agrees
+    db.rollback()
+
+
+def test_a_run_that_is_never_resumed_writes_no_journal(printed: Printed, db: Session, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """``print_run(journal=False)`` (the demo: rebuilt, never resumed): no journal line, no fsync per task."""
+    from layouts import printrun
+
+    config, _nine, _six, _nine_code, six_code = _run_setup(printed, db, tmp_path)
+    called = []
+    monkeypatch.setattr(printrun, "journal_editions", lambda *args, **kwargs: called.append(args))
+    jobs = [batch.make_job(batch.TRANSCRIPT, six_code, year=YEAR)]
+    run = printrun.print_run(replace(config, workers=0), jobs, reprint=True, journal=False)
+    assert run.ok and len(run.files) == 1 and not called
+    assert not list((tmp_path / printrun.JOURNAL_DIR).glob("journal-*.jsonl"))
+    run = printrun.print_run(replace(config, workers=0), jobs, reprint=True)  # «sodientu print school»: journaled
+    assert run.ok and len(called) == 1
 
 
 def test_a_book_prints_no_value_outside_the_tables_its_digests_cover(printed: Printed, db: Session) -> None:

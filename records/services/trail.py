@@ -258,8 +258,11 @@ _SAVED: dict[tuple[str, int, str], int] = {}  # (database, chain, key id) -> seq
 
 
 def _replay_for(session: Session, chain: int, ids: Sequence[int],
-                signer: trail_cache.SnapshotSigner | None) -> _Replay:
-    """The replay of these enrolments: from the process's replay, else from the snapshot, else the whole chain."""
+                signer: trail_cache.SnapshotSigner | None, later: list[tuple[int, _Replay]] | None = None) -> _Replay:
+    """The replay of these enrolments: from the process's replay, else from the snapshot, else the whole chain.
+
+    ``later``: a new snapshot is not written now but noted there (``save_snapshots`` writes it after the caller's
+    answer is out: a print run's verdict is not delayed by a file written for later processes)."""
     if signer is None:
         return _replay(session, chain)
     db = trail_cache.db_name(session)
@@ -272,12 +275,27 @@ def _replay_for(session: Session, chain: int, ids: Sequence[int],
             if partial.bad_entries:
                 return partial  # refused by the caller, naming the entries
     replay = _replay(session, chain)
+    if later is not None:
+        later.append((chain, replay))
+    else:
+        _save_snapshot(session, signer, chain, replay)
+    return replay
+
+
+def _save_snapshot(session: Session, signer: trail_cache.SnapshotSigner, chain: int, replay: _Replay) -> None:
+    db = trail_cache.db_name(session)
     saved = _SAVED.get((db, chain, signer.key_id))
     stale = saved is None or replay.entries - saved > SNAPSHOT_LAG // 2
     if not replay.bad_entries and stale and trail_cache.save(session, signer, chain, replay.last_seq,
                                                              replay.last_hash, replay.entries, replay.values):
         _SAVED[(db, chain, signer.key_id)] = replay.entries
-    return replay
+
+
+def save_snapshots(session: Session, signer: trail_cache.SnapshotSigner, later: Sequence[tuple[int, _Replay]]) -> None:
+    """Write the snapshots a check noted in ``later`` (``verify_enrolments(..., later=)``), in the session (the
+    transaction) the check read: the same snapshot as written at once, only after the check's answer."""
+    for chain, replay in later:
+        _save_snapshot(session, signer, chain, replay)
 
 
 def forget() -> None:
@@ -451,15 +469,15 @@ def check_traced(session: Session, enrolment_ids: Iterable[int], *,
     return _check(session, sorted(set(enrolment_ids)), signer)[0]
 
 
-def _check(session: Session, ids: list[int], signer: trail_cache.SnapshotSigner | None
-           ) -> tuple[TrailReport, dict[int, bytes], set[int]]:
+def _check(session: Session, ids: list[int], signer: trail_cache.SnapshotSigner | None,
+           later: list[tuple[int, _Replay]] | None = None) -> tuple[TrailReport, dict[int, bytes], set[int]]:
     """(report, digest of the stored values of each enrolment, enrolments with a mismatch)."""
     if not ids:
         return TrailReport(0, 0), {}, set()
     who = _people(session, ids)
     chains = sorted({w.chain for w in who.values()})
-    replays = {chain: _replay_for(session, chain, [e for e in ids if e in who and who[e].chain == chain], signer)
-               for chain in chains}
+    replays = {chain: _replay_for(session, chain, [e for e in ids if e in who and who[e].chain == chain], signer,
+                                  later) for chain in chains}
     subjects = {sid: (code, name) for sid, code, name in session.execute(select(Subject.id, Subject.code, Subject.name))}
     terms = {tid: number for tid, number in session.execute(select(Term.id, Term.number))}
     mismatches: list[Mismatch] = []
@@ -535,14 +553,16 @@ class Verdict:
 
 
 def verify_enrolments(session: Session, enrolment_ids: Iterable[int], *,
-                      signer: trail_cache.SnapshotSigner | None = None) -> Verdict:
+                      signer: trail_cache.SnapshotSigner | None = None,
+                      later: list[tuple[int, _Replay]] | None = None) -> Verdict:
     """Check every stored value of these enrolments against the trail at once (one replay, one bulk read).
 
     Never raises for a mismatch: the enrolments concerned are left out of the digests (``failed``) and
     their books, checked alone (``require_traced``), fail with the values named. An entry failing its
-    hash still raises ``IntegrityError`` (nothing of that chain prints).
+    hash still raises ``IntegrityError`` (nothing of that chain prints). ``later``: see ``_replay_for`` (the
+    snapshot for later processes written by ``save_snapshots`` once the verdict is out).
     """
-    report, digests, failed = _check(session, sorted(set(enrolment_ids)), signer)
+    report, digests, failed = _check(session, sorted(set(enrolment_ids)), signer, later)
     return Verdict(digests, frozenset(failed), report.values, report.entries)
 
 
@@ -732,4 +752,4 @@ def _refuse(report: TrailReport) -> None:
 
 
 __all__ = ["PRINTED_TABLES", "TABLES", "Mismatch", "TrailReport", "Verdict", "check_traced", "confirm_printed",
-           "enrolments_of", "require_traced", "select_tables", "stored_digests", "unchanged_since", "verify_enrolments"]
+           "enrolments_of", "require_traced", "save_snapshots", "select_tables", "stored_digests", "unchanged_since", "verify_enrolments"]

@@ -335,8 +335,9 @@ def print_books(engine: Engine, out_dir: Path, summary: DemoSummary, key: DemoKe
                          issued_on=today, workers=workers if pool is None else pool.workers)
     bar = PrintProgress(jobs, quiet)
     try:
-        # the same path as «sodientu print school»; a new demo database: every book is printed anew
-        run = print_run(config, jobs, pool=pool, progress=bar.update, reprint=True)
+        # the same path as «sodientu print school»; a new demo database: every book is printed anew, and never
+        # resumed (a demo is rebuilt from scratch), so no journal is written (it was deleted right after)
+        run = print_run(config, jobs, pool=pool, progress=bar.update, reprint=True, journal=False)
     finally:
         bar.close()
     if run.interrupted or run.batch is None:
