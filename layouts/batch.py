@@ -314,8 +314,8 @@ def year_end_jobs(session: Session, school_code: str, start_year: int, *, volume
 #: How much lower the workers' CPU priority is than the process that started them (``os.nice``): the parent's
 #: run-level trail check (``write_verdict``), which every task waits for before recording, runs while the
 #: workers read and render their first books. At equal priority the three processes share the two cores
-#: and the workers then sit idle waiting for the verdict (bench/README.md, "The workers wait for the
-#: verdict"); a lower priority also keeps a school's web server responsive while a run prints.
+#: and the verdict comes late (bench/README.md, "The workers wait for the verdict"; the tasks produced
+#: meanwhile wait in spools); a lower priority also keeps a school's web server responsive while a run prints.
 WORKER_NICE = 5
 
 
@@ -770,18 +770,6 @@ class _Spool:
 SPOOL_TASKS = 4
 
 
-class _HashingWriter:
-    """A file's ``write`` that also digests what it writes (the spool's SHA-256 without reading it back)."""
-
-    def __init__(self, file: Any) -> None:
-        self.file = file
-        self.digest = hashlib.sha256()
-
-    def write(self, data: Any) -> int:
-        self.digest.update(data)
-        return self.file.write(data)
-
-
 def _spool(pending: _Pending, spool_dir: str) -> _Spool:
     """Write a produced task to a new file of ``spool_dir`` (private to the run: ``tempfile.mkdtemp``) and drop it
     from memory: its PDFs, editions and digests, nothing else (the compiled documents were dumped if asked)."""
@@ -791,16 +779,16 @@ def _spool(pending: _Pending, spool_dir: str) -> _Spool:
     t0 = time.process_time()
     for doc in pending.ready:
         doc.produced = replace(doc.produced, rendered=None)
+    pending.cpu += time.process_time() - t0
+    data = pickle.dumps(pending, protocol=pickle.HIGHEST_PROTOCOL)  # a task's PDFs: 0.1-2 MB
     fd, path = tempfile.mkstemp(prefix="task-", suffix=".spool", dir=spool_dir)
     try:
         with os.fdopen(fd, "wb") as file:
-            writer = _HashingWriter(file)
-            pending.cpu += time.process_time() - t0
-            pickle.dump(pending, writer, protocol=pickle.HIGHEST_PROTOCOL)
+            file.write(data)
     except BaseException:
         Path(path).unlink(missing_ok=True)
         raise
-    return _Spool(path, writer.digest.hexdigest(), pending.jobs)
+    return _Spool(path, hashlib.sha256(data).hexdigest(), pending.jobs)
 
 
 def _unspool(spool: _Spool) -> _Pending:
@@ -1265,13 +1253,13 @@ def _read_verdict(path: str, private_key: Any, wait: float = 900.0) -> Any:
     started = time.monotonic()
     deadline = started + wait
     try:
-        while not os.path.exists(path):
-            if not os.path.isdir(os.path.dirname(path)) or time.monotonic() > deadline:  # the run is gone
-                log.warning("no trail verdict at %s after %.0f s: each task checks its books", path, wait)
-                return None
+        while not _verdict_ready(path) and time.monotonic() <= deadline:
             time.sleep(0.02)
     finally:
         _WAITED += time.monotonic() - started
+    if not os.path.exists(path):  # the run is gone (its folder removed), or the wait ran out
+        log.warning("no trail verdict at %s after %.0f s: each task checks its books", path, wait)
+        return None
     verdict = None
     try:
         head, _, body = Path(path).read_bytes().partition(b"\n")
