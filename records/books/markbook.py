@@ -40,16 +40,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from records.db import autoflush
+from records.db import core_rows
 from records.errors import NotFoundError, ValidationError
 from records.models import (
     Assessment,
@@ -462,7 +462,7 @@ def read_markbook(session: Session, actor: Actor, class_id: int) -> MarkBookInpu
         if entity == "mark" and action == "correct"} if requests else set()
     corrected: dict[tuple[int, str, int], set[tuple[str, int]]] = defaultdict(set)
     mk = Mark.__table__.c
-    for mark_id, enrolment_id, subject_id, term_id, kind, slot, score, grade_value in _core_rows(session,
+    for mark_id, enrolment_id, subject_id, term_id, kind, slot, score, grade_value in core_rows(session,
         select(mk.id, mk.enrolment_id, mk.subject_id, mk.term_id, mk.kind, mk.slot, mk.score, mk.grade)
         .where(mk.enrolment_id.in_(of_class))
     ):
@@ -479,7 +479,7 @@ def read_markbook(session: Session, actor: Actor, class_id: int) -> MarkBookInpu
     averages: dict[tuple[int, str, str], MarkValue] = {}
     reassessed: dict[int, list[tuple[str, MarkValue | None]]] = defaultdict(list)
     sj = SubjectResult.__table__.c
-    for enrolment_id, subject_id, period, avg, grade_value, re_score, re_grade in _core_rows(session,
+    for enrolment_id, subject_id, period, avg, grade_value, re_score, re_grade in core_rows(session,
         select(sj.enrolment_id, sj.subject_id, sj.period, sj.average, sj.grade, sj.reassessed_score,
                sj.reassessed_grade)
         .where(sj.enrolment_id.in_(of_class))
@@ -524,7 +524,7 @@ def read_markbook(session: Session, actor: Actor, class_id: int) -> MarkBookInpu
     summaries: list[SummaryRow] = []
     outcomes: list[YearOutcome] = []
     sr = StudentResult.__table__.c
-    for r in _core_rows(session, select(  # the columns read below, by name (Core rows)
+    for r in core_rows(session, select(  # the columns read below, by name (Core rows)
             sr.enrolment_id, sr.period, sr.overall_average, sr.learning, sr.conduct, sr.days_absent_excused,
             sr.days_absent_unexcused, sr.title, sr.promotion, sr.conduct_after_summer, sr.final_promotion)
             .where(sr.enrolment_id.in_(of_class))):
@@ -567,13 +567,6 @@ def read_markbook(session: Session, actor: Actor, class_id: int) -> MarkBookInpu
         place=bare_place(district),
         grade=grade.level,
     )
-
-
-def _core_rows(session: Session, query: Any) -> Sequence[Any]:
-    """The rows of a Core query of table columns on the session's connection, fetched at once: the same values
-    (same column types) without the ORM's per-row loading (a class's marks: thousands of rows)."""
-    autoflush(session)
-    return session.connection().execute(query).fetchall()
 
 
 def _position(subjects: Iterable[SubjectInput], code: str) -> int:

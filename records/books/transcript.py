@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from records.db import autoflush
+from records.db import core_rows
 from records.errors import NotFoundError
 from records.models import (
     Class,
@@ -394,11 +394,9 @@ def _by_enrolment(session: Session, model: Any, enrolment_ids: Sequence[int], sh
     t = model.__table__.c
     make = shape.of
     out: dict[int, list[Any]] = {}
-    autoflush(session)
-    connection = session.connection()
     for chunk in _chunks(enrolment_ids):
-        for enrolment_id, *row in connection.execute(select(t.enrolment_id, *shape.columns(t))
-                                                     .where(t.enrolment_id.in_(chunk)).order_by(t.id)).fetchall():
+        for enrolment_id, *row in core_rows(session, select(t.enrolment_id, *shape.columns(t))
+                                            .where(t.enrolment_id.in_(chunk)).order_by(t.id)):
             out.setdefault(enrolment_id, []).append(make(row))
     return out
 

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from records.audit import FORMAT_VERSION, HASHED_FIELDS, _at_text, _encode_envelope, chain_of
-from records.db import autoflush
+from records.db import autoflush, core_rows
 from records.errors import IntegrityError
 from records.models import (
     Attendance,
@@ -388,15 +388,10 @@ def _stored_tables(session: Session, enrolment_ids: Sequence[int], tables: Seque
     Read as Core rows of the tables' columns (same column types, so the same values as the ORM attributes give)
     on the session's connection, without the ORM's per-row loading and result wrapping (the run's check reads
     ~330,000 rows); one query per table and chunk of enrolments, only the tables asked for."""
-    autoflush(session)
-    connection = session.connection()
     mk, sc, at, cd, hc = (model.__table__.c for model in (Mark, SubjectComment, Attendance, Conduct, HomeroomComment))
     sr, sj = StudentResult.__table__.c, SubjectResult.__table__.c
     kind_value, period_value = _KIND_VALUE, _PERIOD_VALUE
     out: Stored = {}
-
-    def rows(query: Any) -> Any:
-        return connection.execute(query).fetchall()  # one fetch: iterating fetches row by row
 
     def raw(column: Any) -> Any:
         # an enum column's stored text (``str_enum`` stores the members' values): the key holds the value
@@ -414,7 +409,7 @@ def _stored_tables(session: Session, enrolment_ids: Sequence[int], tables: Seque
     for chunk in _chunks(enrolment_ids):
         if "mark" in tables:
             last, items = None, []
-            for e, sub, term, kind, slot, score, grade in rows(select(
+            for e, sub, term, kind, slot, score, grade in core_rows(session, select(
                     mk.enrolment_id, mk.subject_id, mk.term_id, raw(mk.kind), mk.slot, mk.score, mk.grade)
                     .where(mk.enrolment_id.in_(chunk))):
                 if e != last:
@@ -422,29 +417,29 @@ def _stored_tables(session: Session, enrolment_ids: Sequence[int], tables: Seque
                 items.append((("mark", sub, term, kind_value.get(kind) or MarkKind(kind).value, slot),
                               score if score is not None else grade))
         if "subject_comment" in tables:
-            for e, sub, period, text_ in rows(select(sc.enrolment_id, sc.subject_id, raw(sc.period), sc.text)
+            for e, sub, period, text_ in core_rows(session, select(sc.enrolment_id, sc.subject_id, raw(sc.period), sc.text)
                                                             .where(sc.enrolment_id.in_(chunk))):
                 pairs(e, "subject_comment").append(
                     (("subject_comment", sub, period_value.get(period) or Period(period).value), text_))
         if "attendance" in tables:
             last, items = None, []
-            for e, day, excused, reason in rows(select(at.enrolment_id, at.day, at.excused, at.reason)
+            for e, day, excused, reason in core_rows(session, select(at.enrolment_id, at.day, at.excused, at.reason)
                                                               .where(at.enrolment_id.in_(chunk))):
                 if e != last:
                     last, items = e, pairs(e, "attendance")
                 items.append((("attendance", day.isoformat()), (bool(excused), reason)))
         for columns, entity, column in ((cd, "conduct", cd.level), (hc, "homeroom_comment", hc.text)):
             if entity in tables:
-                for e, period, value in rows(select(columns.enrolment_id, raw(columns.period), column)
+                for e, period, value in core_rows(session, select(columns.enrolment_id, raw(columns.period), column)
                                                            .where(columns.enrolment_id.in_(chunk))):
                     pairs(e, entity).append(((entity, period_value.get(period) or Period(period).value), value))
         if _RESULT in tables:
-            for e, period, *row in rows(select(sr.enrolment_id, raw(sr.period),
+            for e, period, *row in core_rows(session, select(sr.enrolment_id, raw(sr.period),
                                                              *[sr[name] for name in RESULT_FIELDS])
                                                       .where(sr.enrolment_id.in_(chunk))):
                 pairs(e, _RESULT).append(((_RESULT, period_value.get(period) or Period(period).value), tuple(row)))
         if _SUBJECT_RESULT in tables:
-            for e, sub, period, average, grade, r_score, r_grade in rows(select(
+            for e, sub, period, average, grade, r_score, r_grade in core_rows(session, select(
                     sj.enrolment_id, sj.subject_id, raw(sj.period), sj.average, sj.grade, sj.reassessed_score,
                     sj.reassessed_grade).where(sj.enrolment_id.in_(chunk))):
                 pairs(e, _SUBJECT_RESULT).append(
