@@ -154,6 +154,14 @@ def usage_vi(error: click.UsageError) -> str:
 class _Group(Group):
     """The group of the console script: Click's usage errors and aborts as one Vietnamese line too."""
 
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        _register_commands()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        _register_commands()
+        return super().list_commands(ctx)
+
     def main(self, *args: Any, **kwargs: Any) -> Any:
         if not kwargs.pop("standalone_mode", True):
             return super().main(*args, standalone_mode=False, **kwargs)
@@ -177,25 +185,37 @@ cli = _Group(create_app=_create_app, add_default_commands=False, add_version_opt
              help="Sổ điện tử — sổ điểm, học bạ, sổ đăng bộ cho trường THCS.")
 
 
+_registered: set[str] = set()  # the modules of web.commands whose commands are in `cli`
+
+
 def _register_commands() -> None:
+    """Add the commands of every module of ``web.commands`` not added yet.
+
+    Called before a command is looked up or listed, never while this module is imported: the command
+    modules import this one (``import web.commands.demo`` first imported web.cli, which imported the
+    command modules while demo was half-loaded: `sodientu demo` was then missing, and data_export
+    failed on data_import's half-loaded names). A module without ``register`` yet is looked at again
+    by the next call."""
     import importlib
-
-    from flask.cli import routes_command, shell_command
-
-    cli.add_command(routes_command)
-    cli.add_command(shell_command)
     import pkgutil
 
     import web.commands
 
+    if not _registered:
+        from flask.cli import routes_command, shell_command
+
+        cli.add_command(routes_command)
+        cli.add_command(shell_command)
+        _registered.add("")
     for info in sorted(pkgutil.iter_modules(web.commands.__path__), key=lambda m: m.name):
+        if info.name in _registered:
+            continue
         module = importlib.import_module(f"web.commands.{info.name}")
         register = getattr(module, "register", None)
-        if register is not None:
-            register(cli)
-
-
-_register_commands()
+        if register is None:
+            continue  # no commands, or half-loaded (an import cycle): looked at again by the next call
+        _registered.add(info.name)
+        register(cli)
 
 
 LOG_ENV = "SODIENTU_LOG"
