@@ -63,7 +63,7 @@ def _preload() -> None:
     import layouts.markbook
     import layouts.publish
     import layouts.register
-    import layouts.transcript
+    import layouts.transcript  # noqa: F401
     import records.books.markbook  # noqa: F401
     from layouts import render
     from signing.qr import qr_svg
@@ -169,11 +169,9 @@ def run_mode(work: Path, mode: str, n: int) -> None:
     k = n // 4
     picked = sorted(single[::max(1, len(single) // k)][:k] + groups[::max(1, len(groups) // (n - k))][:n - k])
     tasks = [tasks[i] for i in picked]
-    server = None
-    if mode == "spawn":
-        ctx = multiprocessing.get_context("spawn")
-    else:
-        ctx = multiprocessing.get_context("forkserver")
+    server: int | None = None
+    ctx: Any = multiprocessing.get_context("spawn" if mode == "spawn" else "forkserver")
+    if mode != "spawn":
         # Python 3.11's forkserver neither imports "__main__" (the main path is not passed to it) nor takes the
         # parent's sys.path, and ignores a preload module it cannot import: it finds this one through PYTHONPATH
         root = os.environ.get("PYTHONPATH") or str(Path(__file__).resolve().parents[1])
@@ -182,7 +180,7 @@ def run_mode(work: Path, mode: str, n: int) -> None:
         from multiprocessing import forkserver
 
         forkserver.ensure_running()
-        server = forkserver._forkserver._forkserver_pid
+        server = forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]  # private: the server's pid
         time.sleep(3.0)  # the server imports (its CPU is not counted below: once per run, while the data is built)
         print(f"{mode}: forkserver ready, {_tree_cpu(server):.2f} CPU s, "
               f"{int(Path(f'/proc/{server}/statm').read_text().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20:.0f} MB")
