@@ -599,13 +599,14 @@ class TrailFeed:
         threading.Thread(target=wait_answer, name="trail-feed-answer", daemon=True).start()
         return future
 
-    def close(self) -> None:
-        """Stop the feed's process (after a verdict it is asked for; at once otherwise)."""
+    def close(self, *, finish: bool = False) -> None:
+        """Stop the feed's process: after the verdict it was asked for, or with ``finish`` after what it was
+        given (benchmarks); at once otherwise."""
         if self._closed:
             return
         self._closed = True
         try:
-            if self._asked:  # it ends once its verdict is out
+            if self._asked or finish:  # it ends once its verdict is out, or its queue read
                 self._inbox.put(None)
                 self._process.join(timeout=60)
         finally:
