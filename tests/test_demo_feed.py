@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+import web.cli  # noqa: F401 - first: the CLI registers its commands (web.commands.demo imports web.cli)
 from layouts import batch
 from records import audit
 from records.db import make_engine, session_scope
