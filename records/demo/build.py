@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from records.db import is_initialised, upgrade
@@ -1127,7 +1128,14 @@ def rollback_journal(engine: Engine) -> Iterator[None]:
         yield
     finally:
         if changed:
-            _journal_mode(engine, "delete", "wal")
+            try:
+                _journal_mode(engine, "delete", "wal")
+            except (sqlite3.Error, SQLAlchemyError) as exc:
+                # e.g. Ctrl-C inside a statement: its connection still holds the lock. The block's own
+                # outcome (its error, the interrupt) is what the user must see; the file is set to WAL
+                # again by the next connection (records.db.make_engine).
+                log.warning("journal mode of %s not set back to WAL (the next connection does): %s",
+                            engine.url.database, exc)
 
 
 def _journal_mode(engine: Engine, old: str, new: str) -> bool:

@@ -98,3 +98,31 @@ def test_the_garbage_collector_runs_again_after_a_failed_build(monkeypatch: pyte
     assert seen == [False]  # paused during the build
     assert gc.isenabled()
     engine.dispose()
+
+
+def test_an_interrupted_block_is_reported_as_interrupted_when_wal_cannot_be_set_back(
+        db_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ctrl-C inside a statement left its connection holding the lock: setting WAL back failed with
+    # "database is locked", and that error replaced the interrupt ("Lỗi ngoài dự kiến" for "Đã hủy.").
+    engine = make_engine(f"sqlite:///{db_file}")
+    change = build._journal_mode
+
+    def locked_on_the_way_back(engine_: object, old: str, new: str) -> bool:
+        if new == "wal":
+            raise sqlite3.OperationalError("database is locked")
+        return change(engine_, old, new)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build, "_journal_mode", locked_on_the_way_back)
+    with pytest.raises(KeyboardInterrupt), rollback_journal(engine), session_scope(engine) as session:
+        session.execute(text("INSERT INTO t VALUES (5)"))
+        raise KeyboardInterrupt
+    with rollback_journal(engine), session_scope(engine) as session:  # a clean block: no error either
+        session.execute(text("INSERT INTO t VALUES (6)"))
+    engine.dispose()
+    assert _mode(db_file) == "delete"  # left so by the failed restore ...
+    again = make_engine(f"sqlite:///{db_file}")
+    with again.connect():
+        pass
+    again.dispose()
+    assert _mode(db_file) == "wal"  # ... and WAL again at the next connection
+    assert _rows(db_file) == [(6,)]
