@@ -4,6 +4,7 @@
     cp -r layouts/templates /tmp/templates-before        # before changing the templates
     .venv/bin/python bench/bench_floor.py /tmp/docs --before /tmp/templates-before [--sample 40] [--rounds 3]
                                           [--compare-only] [--extra DIR] [--kinds transcripts ...]
+                                          [--after DIR] [--qr-png]
     .venv/bin/python bench/bench_floor.py /tmp/docs --before /tmp/templates-before --measuring [--kinds measure-transcript]
 
 For each document kind (mark book, register, year transcript, bound volume; other templates found in
@@ -15,6 +16,10 @@ their ratio, are the figures). Then every page of every sampled document is rend
 (pypdfium2, 100 dpi, grey) and compared pixel by pixel: the templates may get cheaper, the printed
 pages must not change. ``--measuring``: the measuring passes' documents instead, queried as
 ``layouts.render.query_document`` queries them, their ``<measure>`` reports compared to the last bit.
+``--after DIR``: another templates folder than this tree's. ``--qr-png``: the after side compiles the
+documents with their QR SVGs replaced by PNGs of the same modules (``qr_as_png``), so ``--before X
+--after X --qr-png`` with templates that draw such a PNG measures the QR's form alone (an experiment,
+not kept: bench/README.md, branch `leaders`).
 
 ``--cache`` runs the cache experiment instead: the sample in one sequence (transcripts with a big
 book every 20), with the flush policy of ``layouts.render.trim_cache`` at several limits, printing
@@ -67,6 +72,49 @@ def sample(folders: list[Path], per_kind: int, seed: int = 7, measuring: bool = 
     return {k: rng.sample(v, min(per_kind, len(v))) for k, v in sorted(by_kind.items())}
 
 
+def svg_modules(svg: str) -> list[bytes]:
+    """The module rows (1 = dark, quiet zone included) of a QR SVG written by ``signing.qr.rows_svg``."""
+    import re
+
+    size = float(re.search(r'viewBox="0 0 ([0-9.]+) ', svg).group(1))  # type: ignore[union-attr]
+    scale = re.search(r"scale\(([0-9.]+)\)", svg)
+    n = round(size / (float(scale.group(1)) if scale else 1.0))
+    grid = [bytearray(n) for _ in range(n)]
+    x = y = 0.0
+    for cmd, dx, dy, length in re.findall(r"([Mm])(-?[0-9.]+) (-?[0-9.]+)h([0-9]+)", re.search(r' d="([^"]*)"', svg).group(1)):  # type: ignore[union-attr]
+        x, y = (float(dx), float(dy)) if cmd == "M" else (x + float(dx), y + float(dy))
+        grid[int(y)][int(x):int(x) + int(length)] = b"\x01" * int(length)
+        x += int(length)
+    return [bytes(r) for r in grid]
+
+
+def modules_png(rows: list[bytes]) -> bytes:
+    """Module rows (1 = dark, quiet zone included) as a 1-bit greyscale PNG, one pixel a module."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    n = len(rows)
+    raw = b"".join(b"\x00" + int("".join("0" if v else "1" for v in r) + "0" * (-n % 8), 2).to_bytes((n + 7) // 8, "big")
+                   for r in rows)  # filter byte 0, then the row's bits (PNG: 0 black, 1 white)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", n, n, 1, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+
+
+def qr_as_png(text: str) -> str:
+    """A dumped document (or batch) with every page's QR SVG replaced by a PNG of the same modules as a JSON
+    array of integers: the QR-as-raster experiment (bench/README.md, branch `leaders`; the templates of that
+    experiment draw an array with ``image(bytes(q), format: "png", width: qr_mm, scaling: "pixelated")``)."""
+    doc = json.loads(text)
+    for book in doc.get("docs", [doc]):
+        for page in book["pages"]:
+            if isinstance(page.get("qr"), str) and page["qr"]:
+                page["qr"] = list(modules_png(svg_modules(page["qr"])))
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
 def is_measuring(template: str) -> bool:
     return template.startswith("measure-")
 
@@ -94,7 +142,8 @@ def compile_with(root: Path, template: str, text: str) -> bytes:
         timestamp=render.FIXED_TIMESTAMP, pdf_tags=False, root=str(root))
 
 
-def compare(docs: dict[str, list[Path]], before: Path, after: Path, dpi: float = 100) -> dict[str, tuple[int, int, int]]:
+def compare(docs: dict[str, list[Path]], before: Path, after: Path, dpi: float = 100,
+            qr_png: bool = False) -> dict[str, tuple[int, int, int]]:
     """Per kind: (documents, pages, pages whose renders differ in any pixel); for measuring documents
     (reports, 0, documents whose ``<measure>`` reports differ in any value)."""
     from PIL import ImageChops
@@ -112,7 +161,7 @@ def compare(docs: dict[str, list[Path]], before: Path, after: Path, dpi: float =
                     print(f"  {p.name}: measuring reports differ")
                 continue
             a = render.render_page_images(compile_with(before, template, text), dpi=dpi)
-            b = render.render_page_images(compile_with(after, template, text), dpi=dpi)
+            b = render.render_page_images(compile_with(after, template, qr_as_png(text) if qr_png else text), dpi=dpi)
             if len(a) != len(b):
                 differ += max(len(a), len(b))
                 print(f"  {p.name}: {len(a)} pages before, {len(b)} after")
@@ -134,26 +183,30 @@ def flush() -> None:
         render._compiler().compile(input=render._EMPTY_SOURCE, format="pdf")
 
 
-def timing(docs: dict[str, list[Path]], before: Path, after: Path, rounds: int) -> dict[str, list[tuple[float, float]]]:
-    """Per kind and round: (CPU s before, CPU s after), documents compiled alternately."""
+def timing(docs: dict[str, list[Path]], before: Path, after: Path, rounds: int,
+           qr_png: bool = False) -> dict[str, list[tuple[float, float]]]:
+    """Per kind and round: (CPU s before, CPU s after), documents compiled alternately (``qr_png``: the after
+    side's documents with their QR codes as PNGs, ``qr_as_png``, converted before timing)."""
     texts = {k: [(p.name.split(".")[0], p.read_text("utf-8")) for p in ps] for k, ps in docs.items()}
-    for items in texts.values():  # warm: fonts, templates parsed
+    after_texts = {k: [(t, qr_as_png(x) if qr_png else x) for t, x in items] for k, items in texts.items()}
+    for k, items in texts.items():  # warm: fonts, templates parsed
         run_with(before, *items[0])
-        run_with(after, *items[0])
+        run_with(after, *after_texts[k][0])
     out: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for r in range(rounds):
         for kind, items in texts.items():
-            spent = {before: 0.0, after: 0.0}
+            spent = {"before": 0.0, "after": 0.0}
             # one variant's block, then the other's (alternating), Typst's cache emptied before each:
             # the same document compiled again within 10 compiles reuses the memoised layouts even
             # with other template files (measured: the second compile ~0.3x the first)
-            for root in (before, after) if r % 2 == 0 else (after, before):
+            for side in ("before", "after") if r % 2 == 0 else ("after", "before"):
+                root, todo = (before, items) if side == "before" else (after, after_texts[kind])
                 flush()
                 t0 = _cpu()
-                for template, text in items:
+                for template, text in todo:
                     run_with(root, template, text)
-                spent[root] += _cpu() - t0
-            out[kind].append((spent[before], spent[after]))
+                spent[side] += _cpu() - t0
+            out[kind].append((spent["before"], spent["after"]))
     return out
 
 
@@ -203,6 +256,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dump", type=Path, help="documents dumped by bench_print.py --keep-dump")
     parser.add_argument("--before", type=Path, required=True, help="a copy of the templates folder to compare with")
+    parser.add_argument("--after", type=Path, default=None,
+                        help="the templates folder to compare (default: layouts/templates of this tree)")
+    parser.add_argument("--qr-png", action="store_true",
+                        help="the after side's documents with their QR SVGs as PNGs (qr_as_png; experiment)")
     parser.add_argument("--extra", type=Path, action="append", default=[], help="more documents (<template>.*.json)")
     parser.add_argument("--sample", type=int, default=40, help="documents per kind")
     parser.add_argument("--rounds", type=int, default=3)
@@ -213,17 +270,17 @@ def main() -> None:
     parser.add_argument("--cache", type=float, nargs="*", default=None, help="cache experiment at these limits (MB)")
     parser.add_argument("--growth", type=float, nargs="*", default=[0.0], help="... and these growths (MB)")
     args = parser.parse_args()
-    after = render.TEMPLATES_DIR
+    after = args.after or render.TEMPLATES_DIR
     docs = sample([args.dump, *args.extra], args.sample, measuring=args.measuring, kinds=args.kinds)
     if args.cache is not None:
         cache_experiment(docs, args.cache or [1e9, 350.0], args.growth)
         return
-    diff = compare(docs, args.before, after)
+    diff = compare(docs, args.before, after, qr_png=args.qr_png)
     for kind, (n, pages, differ) in diff.items():
         print(f"compare {kind:<20} {n:4d} documents {pages:5d} pages, {differ} differing")
     if args.compare_only:
         return
-    for kind, rounds in timing(docs, args.before, after, args.rounds).items():
+    for kind, rounds in timing(docs, args.before, after, args.rounds, qr_png=args.qr_png).items():
         n = len(docs[kind])
         b = sorted(x for x, _ in rounds)[len(rounds) // 2]
         a = sorted(y for _, y in rounds)[len(rounds) // 2]

@@ -51,3 +51,53 @@ def page_glyphs(pdf: bytes) -> list[PageGlyphs]:
     finally:
         doc.close()
     return out
+
+
+@dataclass(frozen=True)
+class DottedRule:
+    """A stroked dotted rule of a page (a leader, common.typ ``leader``): its length, the dots' diameter and
+    pitch and their grey (0 black, 1 white), in points."""
+
+    length: float
+    diameter: float
+    pitch: float
+    grey: float
+
+
+def dotted_rules(pdf: bytes, page: int) -> list[DottedRule]:
+    """Every straight rule of ``page`` stroked with round caps and a dash pattern ``[0 pitch]`` (dots),
+    read from the page's content stream (Typst writes each rule as one ``m``/``l``/``S`` path)."""
+    import io
+
+    import pikepdf
+
+    out = []
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        state = {"w": 1.0, "J": 0.0, "grey": 0.0, "d": ()}
+        saved: list[dict] = []
+        path: list[tuple[float, float]] = []
+        for operands, op in pikepdf.parse_content_stream(doc.pages[page]):
+            name = str(op)
+            if name == "q":
+                saved.append(dict(state))
+            elif name == "Q":
+                state = saved.pop()
+            elif name == "w":
+                state["w"] = float(operands[0])
+            elif name == "J":
+                state["J"] = float(operands[0])
+            elif name in ("SCN", "SC", "G"):
+                state["grey"] = float(operands[0])
+            elif name == "d":
+                state["d"] = tuple(float(x) for x in operands[0])
+            elif name in ("m", "l"):
+                path.append((float(operands[0]), float(operands[1])))
+            elif name == "S":
+                dash = state["d"]
+                if len(path) == 2 and state["J"] == 1 and len(dash) == 2 and dash[0] == 0 and dash[1] > 0:
+                    (x0, y0), (x1, y1) = path
+                    out.append(DottedRule(((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5, state["w"], dash[1], state["grey"]))
+                path = []
+            elif name in ("n", "f", "f*", "B", "b", "s", "re"):
+                path = []
+    return out

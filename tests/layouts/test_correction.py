@@ -131,7 +131,9 @@ def test_a_pending_request_prints_a_blank_decision_but_no_record(session) -> Non
     pdf = print_correction(session, request.id, world.actor(session, Role.PRINCIPAL))
     (form,) = (flat(t) for t in extract_page_texts(pdf))
     assert "Chờ Hiệu trưởng phê duyệt" in form and "ngày …… tháng …… năm 20……" in form
-    assert "Ý kiến: ....." in form  # dotted lines for the principal to write on
+    assert "Ý kiến:" in form and ".." not in form  # dotted lines for the principal to write on: drawn, not text
+    from tests.layouts.pdf_glyphs import dotted_rules
+    assert len(dotted_rules(pdf, 0)) >= 2
     # approved but not applied yet: still no record
     corrections.approve(session, world.actor(session, Role.PRINCIPAL), request, NOTE)
     with pytest.raises(ConflictError):

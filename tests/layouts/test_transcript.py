@@ -213,6 +213,31 @@ def test_long_values_do_not_overflow() -> None:
     assert "Tòng Thị Phương Thảo Nguyên Hoàng Quỳnh Hương Giang" in _squash(extract_page_texts(pdf)[2])
 
 
+def test_leaders_are_drawn_as_dotted_rules_not_text(mixed_pdf: bytes) -> None:
+    """D-LEADER-1: a "Label: value……" leader is ONE dotted rule (dots of the period's size, 0.25 em apart, the
+    form's grey), never a run of "." glyphs in the text layer."""
+    from tests.layouts.pdf_glyphs import dotted_rules
+
+    texts = extract_page_texts(mixed_pdf)
+    doc = build_transcript(mixed_input(), volume=True, duplex=True, copy=True)
+    for i, page in enumerate(doc.pages):
+        assert ".." not in texts[i], (page.kind, texts[i])
+        rules = dotted_rules(mixed_pdf, i)
+        size = {"transcript-identity": 11.5, "transcript-results": 10.5}.get(page.kind)
+        if size is None:
+            continue
+        # identity: 7 fields, 2 per parent; results: one per line of `lines` and none for a written comment
+        expected = (7 + 2 * len(page.data["parents"]) if page.kind == "transcript-identity"
+                    else len(page.data["lines"]) + (5 if page.data["homeroom_comment"] == "" else 0)
+                    + (1 if page.data["approval"] == "" else 0))
+        assert len(rules) == expected, (page.no, page.kind, len(rules))
+        for r in rules:
+            assert r.diameter == pytest.approx(size * 242 / 2048, abs=1e-3)
+            assert r.pitch == pytest.approx(size * 0.25, abs=1e-3)
+            assert r.grey == pytest.approx(110 / 255, abs=1e-3)
+            assert r.length > r.pitch  # dots, not a stray one
+
+
 # --- golden pages ----------------------------------------------------------------------------------
 
 
