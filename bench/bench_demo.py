@@ -1,13 +1,10 @@
 """Benchmark of the demo school's data build (``sodientu demo`` without printing).
 
-Usage: .venv/bin/python bench/bench_demo.py [--students 600] [--seed 2026] [--db URL] [--profile N] [--feed]
+Usage: .venv/bin/python bench/bench_demo.py [--students 600] [--seed 2026] [--db URL] [--profile N]
 
 Builds the demo into a fresh database (a temporary SQLite file unless ``--db`` is given; a given
 database is reset first!) and prints the wall time of each phase, the totals and the counts. With
-``--profile N`` the build runs under cProfile and the N most expensive functions are printed. With ``--feed``
-the build's trail is streamed to a ``layouts.batch.TrailFeed`` as ``sodientu demo`` does (its process replays
-it meanwhile): the build's CPU then includes handing the entries over (the queue's thread), and the feed's
-process's CPU is printed.
+``--profile N`` the build runs under cProfile and the N most expensive functions are printed.
 """
 
 from __future__ import annotations
@@ -32,14 +29,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--db", default=None, help="database URL (RESET before the run); default: temp SQLite")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="print the N top functions")
-    parser.add_argument("--feed", action="store_true", help="stream the trail to a TrailFeed (as sodientu demo)")
     args = parser.parse_args()
-    feed = None
-    if args.feed:
-        from layouts.batch import TrailFeed
-        from records.audit import APPEND_OBSERVER
-
-        feed = TrailFeed()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.db or f"sqlite:///{Path(tmp) / 'demo.sqlite'}"
         engine = make_engine(url)
@@ -49,8 +39,6 @@ def main() -> None:
         profiler = cProfile.Profile() if args.profile else None
         started = time.perf_counter()
         with rollback_journal(engine), session_scope(engine) as session:  # as ``sodientu demo``
-            if feed is not None:
-                session.info[APPEND_OBSERVER] = feed.observer
             if profiler:
                 profiler.enable()
             summary = build_demo(session, DemoConfig(students=args.students, seed=args.seed))
@@ -59,15 +47,6 @@ def main() -> None:
             built = time.perf_counter() - started
         committed = time.perf_counter() - started
         engine.dispose()
-    feed_cpu = None
-    if feed is not None:  # the feed's process replays what is left, then ends: its CPU is in RUSAGE_CHILDREN
-        import resource
-
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        behind = time.perf_counter()
-        feed.close(finish=True)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        feed_cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, time.perf_counter() - behind)
     print(f"database: {url.split('://')[0]}  students: {args.students}  seed: {args.seed}")
     print(f"schema (reset + create)      {schema:7.2f} s")
     phases = [p for p in summary.timings if not p.endswith(" (cpu)")]
@@ -76,9 +55,6 @@ def main() -> None:
         print(f"  {phase:<34} {summary.timings[phase]:7.2f} s {summary.timings[phase + ' (cpu)']:7.2f} s")
     print(f"build (in transaction)       {built:7.2f} s")
     print(f"build + commit               {committed:7.2f} s")
-    print(f"build CPU (this process)     {summary.timings['total (cpu)']:7.2f} s")
-    if feed_cpu is not None:
-        print(f"feed process CPU             {feed_cpu[0]:7.2f} s (still replaying {feed_cpu[1]:.2f} s after the commit)")
     print(f"students {summary.students}, enrolments {summary.enrolments}, marks {summary.marks}, "
           f"audit entries {summary.audit_entries}, corrections {summary.corrections}")
     if profiler:

@@ -1,16 +1,11 @@
 """The parent's run-level trail check of a print run (``layouts.batch.write_verdict``): CPU and memory.
 
-Usage: .venv/bin/python bench/bench_verdict.py --db sqlite:////tmp/demo600.sqlite [--runs 2] [--fed full,fed,fed,full]
+Usage: .venv/bin/python bench/bench_verdict.py --db sqlite:////tmp/demo600.sqlite [--runs 2]
 
 Copies the SQLite demo database (the original is not touched), creates a school key, takes the jobs of
 the school year as ``bench_print.py`` does and writes the verdict ``--runs`` times, each without a trail
 snapshot file (a full replay, then the snapshot written: what every ``bench_print.py`` run pays, its key
 being new). Prints the CPU seconds, the process's resident memory before and after, and its peak.
-
-``--fed MODES`` (instead of ``--runs``): one run per mode, in that order — ``full`` as above, ``fed`` from the
-replay of a ``trail.Feed`` told the database's entries as ``sodientu demo``'s build tells its ``TrailFeed`` (the
-key's registration, appended after, left to the check), i.e. the verdict's work left in the demo's print phase;
-the feeding's CPU is printed too, and whether all the verdict files are identical.
 """
 
 from __future__ import annotations
@@ -48,7 +43,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--profile", help="write a cProfile of the last run to this file")
     parser.add_argument("--keep", help="copy the verdict body of the last run (no signature line) to this file")
-    parser.add_argument("--fed", help="modes of the runs, in order: full,fed,fed,full (see the docstring)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-verdict-"))
     try:
@@ -65,9 +59,6 @@ def main() -> None:
         engine.dispose()
         config = BatchConfig(url, str(work / "out"), str(key.private_file), key.passphrase, office, issued_on=TODAY)
         print(f"{len(jobs)} jobs; load average {os.getloadavg()[0]:.1f}")
-        if args.fed:
-            _compare_fed(url, config, jobs, work, args.fed.split(","))
-            return
         for run in range(args.runs):
             for snapshot in work.glob("sodientu-trail-cache*"):
                 snapshot.unlink()
@@ -86,44 +77,6 @@ def main() -> None:
             print(f"run {run + 1}: CPU {cpu:.2f} s, resident {before:.0f} -> {_rss_mb():.0f} MB, peak {peak:.0f} MB")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def _compare_fed(url: str, config: BatchConfig, jobs: list, work: Path, modes: list[str]) -> None:  # type: ignore[type-arg]
-    """The verdict written from the full replay and from a fed one, in the order given (no snapshot file)."""
-    import itertools
-
-    from sqlalchemy.orm import Session
-
-    from records.audit import _at_text
-    from records.models import AuditEntry
-    from records.services import trail, trail_cache
-
-    os.environ[trail_cache.CACHE_ENV] = "off"
-    table = AuditEntry.__table__
-    names = ("chain", "seq", "at", "school_id", "actor_id", "actor_name", "action", "entity", "entity_id", "before",
-             "after", "reason", "request_id", "prev_hash", "hash")
-    engine = make_engine(url, read_only=True)
-    with Session(engine) as session:
-        rows = [tuple(r) for r in session.execute(select(*[table.c[n] for n in names])
-                                                  .where(table.c.entity != "signing_key")
-                                                  .order_by(table.c.chain, table.c.seq))]
-    for n, mode in enumerate(modes):
-        trail.forget()
-        line = ""
-        if mode == "fed":
-            feed, cpu = trail.Feed(), time.process_time()
-            for (chain, at), group in itertools.groupby(rows, key=lambda r: (r[0], r[2])):
-                feed.add(chain, _at_text(at), list(group))
-            line = f" (feeding took {time.process_time() - cpu:.2f} CPU s before)"
-            assert feed.broken is None, feed.broken
-            with Session(engine) as session:
-                feed.adopt(session)
-            del feed
-        cpu = write_verdict(config, jobs, str(work / f"verdict-{n}.json"))
-        print(f"{mode}: verdict CPU {cpu:.2f} s{line}; load {os.getloadavg()[0]:.1f}", flush=True)
-    engine.dispose()
-    bodies = {(work / f"verdict-{n}.json").read_bytes() for n in range(len(modes))}
-    print(f"verdict files identical: {len(bodies) == 1}")
 
 
 if __name__ == "__main__":

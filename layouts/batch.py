@@ -384,18 +384,9 @@ class BatchPool:
             self.executor = None
 
 
-#: Starts writing a run's verdict (``write_verdict``: config, jobs, verdict file, the run's start on
-#: ``time.perf_counter``) and returns the future of (its CPU seconds, wall s after the start when written).
-VerdictWriter = Callable[[BatchConfig, Sequence[Job], str, float], Future[tuple[float, float]]]
-
-
 def run_batch(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | None = None,
-              progress: Callable[[JobOutcome], None] | None = None,
-              verdict_writer: VerdictWriter | None = None) -> BatchReport:
-    """Print every job (see the module docstring); never raises for a failing job.
-
-    ``verdict_writer``: who writes the run's verdict (default ``_verdict_in_background``, a thread of this
-    process; ``sodientu demo``: ``TrailFeed.write_verdict``, the process that replayed the trail meanwhile)."""
+              progress: Callable[[JobOutcome], None] | None = None) -> BatchReport:
+    """Print every job (see the module docstring); never raises for a failing job."""
     started = time.perf_counter()
     tasks = make_tasks(jobs, config.transcripts_per_task)
     own_pool = None
@@ -424,15 +415,13 @@ def run_batch(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | Non
     try:
         if pool.executor is None:
             if verdict_file is not None:
-                check_cpu = (write_verdict(config, jobs, verdict_file) if verdict_writer is None
-                             else verdict_writer(config, jobs, verdict_file, started).result()[0])
+                check_cpu = write_verdict(config, jobs, verdict_file)
             for task in tasks:
                 results, stat = _run_task(config, task, verdict_file)
                 stats.append(stat)
                 done(results)
         else:
-            check_cpu, verdict_at = _run_pool(config, jobs, tasks, pool, verdict_file, started, stats, done,
-                                              verdict_writer or _verdict_in_background)
+            check_cpu, verdict_at = _run_pool(config, jobs, tasks, pool, verdict_file, started, stats, done)
             for warm in pool._warm:
                 if warm.done() and warm.exception() is None:
                     stats.append(warm.result())
@@ -456,8 +445,7 @@ def run_batch(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | Non
 
 def _run_pool(config: BatchConfig, jobs: Sequence[Job], tasks: list[tuple[Job, ...]], pool: BatchPool,
               verdict_file: str | None, started: float, stats: list[TaskStats],
-              done: Callable[[list[JobOutcome]], None],
-              verdict_writer: VerdictWriter | None = None) -> tuple[float, float]:
+              done: Callable[[list[JobOutcome]], None]) -> tuple[float, float]:
     """Run the tasks in the pool's workers while this process writes the run's verdict (a thread); the verdict's
     CPU seconds and when it was written (wall s after ``started``).
 
@@ -468,8 +456,7 @@ def _run_pool(config: BatchConfig, jobs: Sequence[Job], tasks: list[tuple[Job, .
     assert pool.executor is not None
     executor = pool.executor
     spool_dir = tempfile.mkdtemp(prefix="sodientu-spool-") if verdict_file is not None else None
-    writer = verdict_writer or _verdict_in_background
-    verdict = writer(config, jobs, verdict_file, started) if verdict_file is not None else None
+    verdict = _verdict_in_background(config, jobs, verdict_file, started) if verdict_file is not None else None
     todo = list(reversed(tasks))
     held: list[_Spool] = []
     running: dict[Future[Any], tuple[Job, ...]] = {}
@@ -539,116 +526,6 @@ def _verdict_in_background(config: BatchConfig, jobs: Sequence[Job], verdict_fil
     # a daemon: a run interrupted (Ctrl-C) does not wait for it; its folder is then gone and it writes nothing
     threading.Thread(target=write, name="trail-verdict", daemon=True).start()
     return future
-
-
-class TrailFeed:
-    """The run's trail replayed while the data it checks is still being written (``sodientu demo``).
-
-    A process of its own (started at once, at normal priority) receives every audit entry the session
-    appends (``observer``, set as ``session.info[records.audit.APPEND_OBSERVER]``) and replays it as it comes
-    (``records.services.trail.Feed``: each entry hash-checked and chained), on the core the single-threaded
-    build leaves idle. Once the data is committed, ``write_verdict`` (a ``VerdictWriter``) has that process
-    write the run's verdict with the usual ``write_verdict``, which starts from the fed replay (checked against
-    the committed chain, extended with the entries appended since) instead of replaying the whole chain
-    during the print. When the feed is unusable the verdict replays the chain as always; when the process is
-    gone, the verdict is written here (``_verdict_in_background``'s work, in the waiting thread).
-    """
-
-    def __init__(self) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._inbox: Any = context.Queue()
-        self._outbox: Any = context.Queue()
-        self._process = context.Process(target=_feed_main, args=(self._inbox, self._outbox), name="trail-feed",
-                                        daemon=True)
-        self._process.start()
-        self._closed = self._asked = False
-
-    def observer(self, chain: int, at_text: str, rows: list[tuple[Any, ...]]) -> None:
-        """``records.audit.APPEND_OBSERVER``: hand the appended entries over (pickled by the queue's thread)."""
-        self._inbox.put(("rows", chain, at_text, rows))
-
-    def write_verdict(self, config: BatchConfig, jobs: Sequence[Job], verdict_file: str,
-                      started: float) -> Future[tuple[float, float]]:
-        """A ``VerdictWriter``: the feed's process writes the verdict; (its CPU seconds, when it was out)."""
-        future: Future[tuple[float, float]] = Future()
-        self._asked = True
-        self._inbox.put(("verdict", config, list(jobs), verdict_file))
-
-        def wait_answer() -> None:
-            import queue
-
-            while True:
-                try:
-                    cpu, broken = self._outbox.get(timeout=0.5)
-                    break
-                except queue.Empty:
-                    if not self._process.is_alive():
-                        log.warning("the trail feed's process is gone: the verdict is written here")
-                        try:
-                            cpu = write_verdict(config, jobs, verdict_file)
-                        except Exception as exc:  # noqa: BLE001 - as _verdict_in_background
-                            log.warning("cannot write the trail verdict %s: %r", verdict_file, exc)
-                            shutil.rmtree(os.path.dirname(verdict_file), ignore_errors=True)
-                            cpu = 0.0
-                        future.set_result((cpu, time.perf_counter() - started))
-                        return
-            if broken:
-                log.warning("the trail feed was not used (%s): the verdict replayed the chain", broken)
-            future.set_result((cpu, time.perf_counter() - started))
-
-        threading.Thread(target=wait_answer, name="trail-feed-answer", daemon=True).start()
-        return future
-
-    def close(self, *, finish: bool = False) -> None:
-        """Stop the feed's process: after the verdict it was asked for, or with ``finish`` after what it was
-        given (benchmarks); at once otherwise."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            if self._asked or finish:  # it ends once its verdict is out, or its queue read
-                self._inbox.put(None)
-                self._process.join(timeout=60)
-        finally:
-            self._inbox.cancel_join_thread()  # what it did not read is not needed
-            if self._process.is_alive():
-                self._process.terminate()
-                self._process.join(timeout=5)
-            self._inbox.close()
-            self._outbox.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def _feed_main(inbox: Any, outbox: Any) -> None:
-    """The feed's process: replay what comes (``TrailFeed.observer``), then write the verdicts asked for."""
-    from records.db import make_engine
-    from records.services import trail
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the parent, which stops this process
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
-    feed: trail.Feed | None = trail.Feed()
-    while (item := inbox.get()) is not None:
-        if item[0] == "rows":
-            if feed is not None:
-                feed.add(item[1], item[2], item[3])
-            continue
-        _tag, config, jobs, verdict_file = item
-        broken = None
-        if feed is not None:
-            broken = feed.broken
-            engine = make_engine(config.db_url, read_only=True)
-            try:
-                with Session(engine) as session:
-                    feed.adopt(session)  # the replays are this process's now (``write_verdict`` forgets them)
-            finally:
-                engine.dispose()
-            feed = None  # one verdict from the feed; a later one replays as always
-        outbox.put((write_verdict(config, jobs, verdict_file), broken))
 
 
 @dataclass(frozen=True)

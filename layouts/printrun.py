@@ -52,7 +52,6 @@ from layouts.batch import (
     Job,
     JobOutcome,
     PrintedFile,
-    VerdictWriter,
     run_batch,
     year_end_jobs,
 )
@@ -262,16 +261,14 @@ class RunReport:
 def print_run(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | None = None,
               progress: Callable[[JobOutcome], None] | None = None, reprint: bool = False,
               on_resume: Callable[[Resumed], None] | None = None,
-              execute: Callable[..., BatchReport] | None = None, journal: bool = True,
-              verdict_writer: VerdictWriter | None = None) -> RunReport:
+              execute: Callable[..., BatchReport] | None = None, journal: bool = True) -> RunReport:
     """Print the jobs into ``config.out_dir``, skipping those an earlier run finished (module docstring).
 
     ``journal=False``: the tasks write no journal (one fsync each, inside their write transaction): a run that
     will never be resumed (``sodientu demo`` rebuilds its database and prints it anew) does not pay for it.
 
     ``execute`` runs the remaining jobs (default ``run_batch``: local worker processes;
-    ``layouts.printqueue.queued(url)``: the RQ queue) with the same signature as ``run_batch``;
-    ``verdict_writer`` is passed on to it when given (``run_batch``'s, ``sodientu demo``'s ``TrailFeed``).
+    ``layouts.printqueue.queued(url)``: the RQ queue) with the same signature as ``run_batch``.
 
     Ctrl-C (KeyboardInterrupt) stops the run after the tasks under way: the report says
     ``interrupted`` and running the same jobs again continues.
@@ -304,8 +301,7 @@ def print_run(config: BatchConfig, jobs: Sequence[Job], *, pool: BatchPool | Non
         interrupted = False
         try:
             run = execute or run_batch
-            extra = {"verdict_writer": verdict_writer} if verdict_writer is not None else {}
-            batch = run(replace(config, journal=journal), todo, pool=pool, progress=done, **extra) if todo else None
+            batch = run(replace(config, journal=journal), todo, pool=pool, progress=done) if todo else None
         except KeyboardInterrupt:
             interrupted = True
         return RunReport(batch, earlier, len(jobs), len(jobs) - len(todo), resumed.recovered, interrupted,

@@ -275,9 +275,6 @@ def append(session: Session, actor: Actor, action: str, entity: str, entity_id: 
     session.add(entry)
     session.flush()
     _store_head(session, chain, seq + 1, row["hash"], existed=seq > 0)
-    observer = session.info.get(APPEND_OBSERVER)
-    if observer is not None:
-        observer(chain, _at_text(row["at"]), [tuple(row[name] for name in _INSERT_COLUMNS)])
     return entry
 
 
@@ -331,18 +328,9 @@ def append_groups(session: Session, groups: Sequence[tuple[Actor, list[AuditReco
                 prev = digest
         insert_rows(connection, AuditEntry.__table__, _INSERT_COLUMNS, rows)  # type: ignore[arg-type]
         _store_head(session, chain, seq, prev, existed)
-        observer = session.info.get(APPEND_OBSERVER)
-        if observer is not None:
-            observer(chain, at_text, rows)
 
 
 _INSERT_COLUMNS = (*HASHED_FIELDS, "hash")
-#: ``session.info`` key of a callable told of every entry appended in the session, once inserted:
-#: ``observer(chain, at_text, rows)``, each row the inserted values in ``_INSERT_COLUMNS`` order (``at`` the
-#: datetime, ``at_text`` its hashed text). ``sodientu demo`` streams its build's trail to the process that
-#: replays it meanwhile (``layouts.batch.TrailFeed``). Called inside the caller's transaction: a rollback
-#: is not told (the replay it feeds is checked against the committed chain before use).
-APPEND_OBSERVER = "sodientu.audit.append_observer"
 
 
 # --- reading ----------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
-from records.audit import FORMAT_VERSION, GENESIS, HASHED_FIELDS, _at_text, _encode_envelope, chain_of
+from records.audit import FORMAT_VERSION, HASHED_FIELDS, _at_text, _encode_envelope, chain_of
 from records.db import autoflush, core_rows
 from records.errors import IntegrityError
 from records.models import (
@@ -296,61 +296,6 @@ def save_snapshots(session: Session, signer: trail_cache.SnapshotSigner, later: 
     transaction) the check read: the same snapshot as written at once, only after the check's answer."""
     for chain, replay in later:
         _save_snapshot(session, signer, chain, replay)
-
-
-class Feed:
-    """The chains' replays built from the entries as their writer appends them (``audit.APPEND_OBSERVER``:
-    ``add`` takes what the observer is told), not read back: ``sodientu demo`` replays its build's trail in
-    another process while the build runs, and that process then checks the run's books (``adopt``).
-
-    Each entry is hash-checked as the full replay checks it and, more, chained: its ``prev`` must be the hash
-    of the entry before it, from the chain's first entry (a chain that did not start in the stream, a gap, a
-    repeated ``seq`` — a rolled-back savepoint's entries told and then reused — makes the feed unusable:
-    ``broken`` says why, and the check replays the chain from the database as always). What the feed does not
-    prove, ``adopt`` and ``_replay`` do: the committed chain's entry at the feed's last position has the
-    feed's hash (else the chain is replayed anew), and the entries appended since are read and checked. An
-    entry edited in the database after it was fed is not hash-checked again (as after any replay kept by a
-    process, module docstring); the stored values are always read and compared."""
-
-    def __init__(self) -> None:
-        self.replays: dict[int, _Replay] = {}
-        self.heads: dict[int, tuple[int, str]] = {}  # chain -> (seq, hash) of its last entry fed
-        self.broken: str | None = None
-
-    def add(self, chain: int, at_text: str, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Apply one observer call's rows (``audit._INSERT_COLUMNS`` order) to the chain's replay."""
-        if self.broken is not None:
-            return
-        replay = self.replays.get(chain)
-        if replay is None:
-            replay = self.replays[chain] = _Replay()
-        last_seq, last_hash = self.heads.get(chain, (0, GENESIS))
-        encode, sha256, version, apply, values = _encode_envelope, hashlib.sha256, FORMAT_VERSION, _apply, VALUE_ENTITIES
-        for (chain_, seq, _at, school_id, actor_id, actor_name, action, entity, entity_id, before, after, reason,
-             request_id, prev, hash_) in rows:
-            if chain_ != chain or seq != last_seq + 1 or prev != last_hash or sha256(encode(
-                    [version, chain_, seq, at_text, school_id, actor_id, actor_name, action, entity, entity_id,
-                     before, after, reason, request_id, prev]).encode()).hexdigest() != hash_:
-                self.broken = f"chain {chain}: entry {seq} does not follow entry {last_seq} of the feed"
-                self.replays.clear()
-                return
-            if entity in values:
-                apply(replay, entity, entity_id, before, after)
-                replay.entries += 1
-            last_seq, last_hash = seq, hash_
-        self.heads[chain] = (last_seq, last_hash)
-
-    def adopt(self, session: Session) -> list[int]:
-        """Make the feed's replays this process's replays of the session's database (``_CACHE``): a check then
-        starts from them (``_replay`` compares the chain's entry at the feed's last position with the feed, and
-        reads the entries appended since). The chains adopted; none when the feed is broken."""
-        if self.broken is not None:
-            return []
-        db = trail_cache.db_name(session)
-        for chain, replay in self.replays.items():
-            replay.last_seq, replay.last_hash = self.heads[chain]
-            _CACHE[(db, chain)] = replay
-        return sorted(self.replays)
 
 
 def forget() -> None:

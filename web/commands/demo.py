@@ -21,7 +21,7 @@ from web.cli import db_option
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from layouts.batch import BatchPool, BatchReport, VerdictWriter
+    from layouts.batch import BatchPool, BatchReport
     from records.demo.build import DemoSummary
     from records.models import AuditCheckpoint, Role
 
@@ -90,7 +90,6 @@ def demo_cmd(engine: Engine, students: int, seed: int, out_dir: Path, reset: boo
     """
     from tqdm import tqdm
 
-    from records.audit import APPEND_OBSERVER
     from records.db import session_scope
     from records.demo.build import (
         DemoConfig,
@@ -111,14 +110,12 @@ def demo_cmd(engine: Engine, students: int, seed: int, out_dir: Path, reset: boo
             refuse_if_present(session)  # a SodientuError: printed in Vietnamese by the group, exit status 1
     else:
         prepare_database(engine, reset=True)
-    pool = feed = None
+    pool = None
     if not no_print:
-        from layouts.batch import BatchPool, TrailFeed
+        from layouts.batch import BatchPool
 
-        # the print workers start (import, Compiler, tables) on the other cores while the data is built; the
-        # build's trail is replayed there meanwhile, by the process that will write the print's verdict
+        # the print workers start (import, Compiler, tables) on the other cores while the data is built
         pool = BatchPool(workers)
-        feed = TrailFeed()
     try:
         bar = tqdm(total=planned_steps(config), desc="Dựng trường mẫu", unit="bước", file=sys.stderr,
                    disable=quiet, leave=True, dynamic_ncols=True)
@@ -130,8 +127,6 @@ def demo_cmd(engine: Engine, students: int, seed: int, out_dir: Path, reset: boo
         try:
             # a new database written in one transaction: committed once, not through the WAL and its checkpoint
             with phases.timed("data"), rollback_journal(engine), session_scope(engine) as session:
-                if feed is not None:
-                    session.info[APPEND_OBSERVER] = feed.observer
                 summary = build_demo(session, config, progress=progress)
         finally:
             bar.close()
@@ -142,13 +137,10 @@ def demo_cmd(engine: Engine, students: int, seed: int, out_dir: Path, reset: boo
             with phases.timed("key"):
                 key = create_demo_key(engine, summary.school_code, key_dir, config.today)
             with phases.timed("print"):
-                report = print_books(engine, out_dir, summary, key, config.today, pool=pool, quiet=quiet,
-                                     verdict_writer=feed.write_verdict if feed is not None else None)
+                report = print_books(engine, out_dir, summary, key, config.today, pool=pool, quiet=quiet)
             with phases.timed("seal"):
                 checkpoint = seal_audit(engine, summary.school_code, key)
     finally:
-        if feed is not None:
-            feed.close()
         if pool is not None:
             pool.close()
     entries = [f.manifest_entry() for f in report.files] if report is not None else []
@@ -320,13 +312,11 @@ def _user_with_role(session: Session, school_id: int, role: Role) -> str:
 
 
 def print_books(engine: Engine, out_dir: Path, summary: DemoSummary, key: DemoKey, today: dt.date, *,
-                pool: BatchPool | None = None, quiet: bool = True, workers: int | None = None,
-                verdict_writer: VerdictWriter | None = None) -> BatchReport:
+                pool: BatchPool | None = None, quiet: bool = True, workers: int | None = None) -> BatchReport:
     """Print the demo's books of the current year into ``out_dir`` (``layouts.batch``), as the office.
 
     Every class's mark book (part "all"), every student's transcript of the year, the bound volume
     of every grade-9 student and the register of every course; each a published, recorded edition.
-    ``verdict_writer``: who writes the run's trail verdict (``layouts.batch.run_batch``).
     """
     from sqlalchemy import select
 
@@ -347,8 +337,7 @@ def print_books(engine: Engine, out_dir: Path, summary: DemoSummary, key: DemoKe
     try:
         # the same path as «sodientu print school»; a new demo database: every book is printed anew, and never
         # resumed (a demo is rebuilt from scratch), so no journal is written (it was deleted right after)
-        run = print_run(config, jobs, pool=pool, progress=bar.update, reprint=True, journal=False,
-                        verdict_writer=verdict_writer)
+        run = print_run(config, jobs, pool=pool, progress=bar.update, reprint=True, journal=False)
     finally:
         bar.close()
     if run.interrupted or run.batch is None:
