@@ -289,13 +289,16 @@ def report(measured: list[tuple[BatchReport, Floor]]) -> None:
     print(f"run trail check   {_fmt([r.check_cpu for r in runs])}  (CPU s in the parent: one replay, one bulk read)")
     print(f"verdict written at {_fmt([getattr(r, 'verdict_at', 0.0) for r in runs])}  (wall s after the run's start); workers waited "
           f"for it {_fmt([getattr(r, 'verdict_wait', 0.0) for r in runs])} wall s in all")
-    print(f"Typst wall s      {_fmt([f.wall for f in floors])}  (final compiles + measuring passes, same workers)")
-    print(f"floor CPU s       {_fmt([f.render_cpu for f in floors])}  (bare Typst compile of the same documents)")
-    print(f"measure CPU s     {_fmt([f.measure_cpu for f in floors])}  (Typst's measuring passes of the same books)")
-    print(f"ratio CPU pipeline / floor            {_fmt([_pipeline_cpu(r) / f.render_cpu for r, f in measured])}")
-    print(f"ratio CPU pipeline / (floor+measure)  {_fmt([_pipeline_cpu(r) / f.cpu for r, f in measured])}")
-    print(f"ratio wall pipeline / Typst wall      {_fmt([r.wall / f.wall for r, f in measured])}")
-    for template in sorted(floors[-1].per_template):
+    if not any(f.render_cpu for f in floors):  # --no-floor: nothing to compare with
+        print("floor             not measured (--no-floor): no ratio to the floor")
+    else:
+        print(f"Typst wall s      {_fmt([f.wall for f in floors])}  (final compiles + measuring passes, same workers)")
+        print(f"floor CPU s       {_fmt([f.render_cpu for f in floors])}  (bare Typst compile of the same documents)")
+        print(f"measure CPU s     {_fmt([f.measure_cpu for f in floors])}  (Typst's measuring passes of the same books)")
+        print(f"ratio CPU pipeline / floor            {_fmt([_pipeline_cpu(r) / f.render_cpu for r, f in measured])}")
+        print(f"ratio CPU pipeline / (floor+measure)  {_fmt([_pipeline_cpu(r) / f.cpu for r, f in measured])}")
+        print(f"ratio wall pipeline / Typst wall      {_fmt([r.wall / f.wall for r, f in measured])}")
+    for template in sorted(floors[-1].per_template) if any(f.render_cpu for f in floors) else ():
         n, total = floors[-1].per_template[template]
         print(f"  floor {template:<12} {n:4d} documents, {total:7.2f} CPU s, {1000 * total / n:7.1f} ms each"
               + ("  (not in the floor: the batches' books compiled one by one)" if template.startswith("book:") else ""))
