@@ -264,7 +264,7 @@ def one_run(source: Path, work: Path, workers: int | None, per_task: int, cache_
         shutil.rmtree(keep_dump, ignore_errors=True)
         shutil.copytree(dump, keep_dump)
     if no_floor:
-        return report, Floor(1e-9, 1e-9, {"none": (1, 1e-9)})
+        return report, Floor(0.0, 0.0, {})
     return report, floor(dump, report.workers, book_floor)
 
 
