@@ -185,7 +185,7 @@ cli = _Group(create_app=_create_app, add_default_commands=False, add_version_opt
              help="Sổ điện tử — sổ điểm, học bạ, sổ đăng bộ cho trường THCS.")
 
 
-_registered: set[str] = set()  # the modules of web.commands whose commands are in `cli`
+_registered: set[str] = set()  # the modules (of web.commands, and flask.cli) whose commands are in `cli`
 
 
 def _register_commands() -> None:
@@ -201,12 +201,12 @@ def _register_commands() -> None:
 
     import web.commands
 
-    if not _registered:
+    if "flask.cli" not in _registered:  # Flask's own commands first
         from flask.cli import routes_command, shell_command
 
         cli.add_command(routes_command)
         cli.add_command(shell_command)
-        _registered.add("")
+        _registered.add("flask.cli")
     for info in sorted(pkgutil.iter_modules(web.commands.__path__), key=lambda m: m.name):
         if info.name in _registered:
             continue
