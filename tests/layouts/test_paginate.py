@@ -9,6 +9,7 @@ caught on their way to the measuring compile.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -179,7 +180,8 @@ def test_a_struck_name_measures_as_the_unstruck_one() -> None:
               "  let h(status) = measure(student-name((name: n, status: status, note: o), w, size)).height / 1pt\n"
               "  [#metadata((h(\"transferred_out\"), h(\"dropped_out\"), h(\"active\"))) <h>]\n"
               "}}}}}\n")
-    path = render.TEMPLATES_DIR / "_test_strike.typ"
+    # a file of this process: the SQLite and PostgreSQL suites run side by side on one tree (.ci/run)
+    path = render.TEMPLATES_DIR / f"_test_strike_{os.getpid()}.typ"
     path.write_text(source, "utf-8")
     try:
         got = json.loads(typst.Compiler(input=str(path), root=str(render.TEMPLATES_DIR), font_paths=render._fonts(),
